@@ -1,0 +1,1 @@
+"""The bot process: configuration, start-up and the administrator's command line."""

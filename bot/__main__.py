@@ -1,0 +1,65 @@
+"""python -m bot [--config FILE]                 start the bot
+python -m bot [--config FILE] admin ...       administrator commands (import-roster, grant)
+python -m bot [--config FILE] db upgrade      apply the database migrations (start-up does this too)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.config import ConfigError, config_path_from, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="义警助手")
+    parser.add_argument("--config", help="the TOML configuration file (default: $BOT_CONFIG or ./config.toml)")
+    commands = parser.add_subparsers(dest="command")
+
+    admin = commands.add_parser("admin", help="administrator commands")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    roster = admin_commands.add_parser("import-roster", help="import a roster from CSV or XLSX (idempotent)")
+    roster.add_argument("file", help="columns: 单位,队伍,姓名,手机号,特长,平台账号")
+    grant = admin_commands.add_parser("grant", help="make someone an officer of a unit, as /授权民警 does")
+    who = grant.add_mutually_exclusive_group(required=True)
+    who.add_argument("--member", type=int, help="member number")
+    who.add_argument("--account", help="platform account, e.g. onebot:10001 or telegram:123456")
+    grant.add_argument("--name", default="", help="the officer's name, for an account not yet registered")
+    grant.add_argument("--unit", required=True, help="unit path, e.g. 济南市公安局/历下分局/闫千户派出所")
+
+    database = commands.add_parser("db", help="database schema")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser("upgrade", help="apply the migrations")
+    revision = database_commands.add_parser("revision", help="(developers) generate a migration from the models")
+    revision.add_argument("message")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(config_path_from(arguments.config))
+    except ConfigError as error:
+        print(f"配置有误: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    if arguments.command == "admin":
+        from bot import admin
+
+        return asyncio.run(admin.run(settings, arguments))
+    if arguments.command == "db":
+        from bot import admin
+
+        return asyncio.run(admin.run_db(settings, arguments))
+
+    import nonebot
+
+    from bot.app import setup
+
+    setup(settings)
+    nonebot.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

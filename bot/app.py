@@ -1,0 +1,161 @@
+"""Starting the NoneBot process: drivers, adapters, plugins, the database and the hooks every event passes."""
+
+from __future__ import annotations
+
+import pkgutil
+from typing import Any
+
+import nonebot
+from nonebot.adapters import Bot, Event
+from nonebot.exception import IgnoredException
+from nonebot.log import logger
+from nonebot.matcher import Matcher
+from nonebot.message import event_preprocessor, run_postprocessor
+
+import plugins
+from bot.config import CONSOLE_USER, Settings
+from storage import db
+from storage.demo import seed_demo
+from storage.settings import configure as configure_storage
+
+CONSOLE_GROUP = "general"
+"""nonechat's default channel: the demo team's group when trying the bot in the console."""
+
+UNEXPECTED_ERROR_REPLY = "出错了，没有办成，请稍后再试。如果一直这样，请告诉民警。"
+PLUGIN_DEPENDENCIES = ("nonebot_plugin_alconna", "nonebot_plugin_uninfo", "nonebot_plugin_apscheduler")
+
+
+def superusers_of(settings: Settings) -> list[str]:
+    superusers = list(settings.bot.superusers)
+    if settings.console.enabled and settings.console.demo and CONSOLE_USER not in superusers:
+        superusers.append(CONSOLE_USER)
+    return superusers
+
+
+def nonebot_options(settings: Settings) -> dict[str, Any]:
+    """What nonebot.init() gets. The reverse WebSocket server runs only where OneBot is enabled."""
+    driver = "~fastapi+~aiohttp" if settings.onebot.enabled else "~none+~aiohttp"
+    return {
+        "driver": driver,
+        "host": settings.server.host,
+        "port": settings.server.port,
+        "log_level": settings.bot.log_level,
+        "command_start": set(settings.bot.command_start),
+        "command_sep": {"."},
+        "superusers": set(superusers_of(settings)),
+        "onebot_access_token": settings.onebot.access_token.get_secret_value() or None,
+        "telegram_bots": [
+            {
+                "token": bot.token.get_secret_value(),
+                "api_server": bot.api_server,
+                **({"proxy": bot.proxy} if bot.proxy else {}),
+            }
+            for bot in settings.telegram.bots
+        ]
+        if settings.telegram.enabled
+        else [],
+        "alconna_use_command_start": True,
+        "apscheduler_config": {"apscheduler.timezone": settings.bot.timezone},
+        "fastapi_reload": False,
+    }
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    values = [settings.onebot.access_token.get_secret_value()]
+    values += [bot.token.get_secret_value() for bot in settings.telegram.bots]
+    return [value for value in values if value]
+
+
+def install_log_redaction(settings: Settings) -> None:
+    """Never log a token: any secret from the configuration is written as *** in every log record."""
+    secrets = secrets_of(settings)
+
+    def redact(record: dict[str, Any]) -> None:
+        for secret in secrets:
+            if secret in record["message"]:
+                record["message"] = record["message"].replace(secret, "***")
+
+    logger.configure(patcher=redact)
+
+
+def register_adapters(settings: Settings) -> None:
+    driver = nonebot.get_driver()
+    if settings.onebot.enabled:
+        from nonebot.adapters.onebot.v11 import Adapter as OneBotAdapter
+
+        driver.register_adapter(OneBotAdapter)
+    if settings.telegram.enabled:
+        from nonebot.adapters.telegram import Adapter as TelegramAdapter
+
+        driver.register_adapter(TelegramAdapter)
+    if settings.console.enabled:
+        from nonebot.adapters.console import Adapter as ConsoleAdapter
+
+        driver.register_adapter(ConsoleAdapter)
+
+
+def load_plugins() -> None:
+    """Every module in plugins/ is a plugin, except helpers whose names start with an underscore."""
+    for dependency in PLUGIN_DEPENDENCIES:
+        nonebot.load_plugin(dependency)
+    for module in sorted(pkgutil.iter_modules(plugins.__path__), key=lambda module: module.name):
+        if not module.name.startswith("_"):
+            nonebot.load_plugin(f"plugins.{module.name}")
+
+
+def install_hooks(command_start: list[str]) -> None:
+    """Hooks every event passes: drop group chatter early, and never let an unexpected error go unanswered."""
+    starts = tuple(command_start)
+
+    @event_preprocessor
+    async def drop_chatter(event: Event) -> None:
+        # Group chats are mostly chatter: a message that is neither a command nor addressed to the bot is
+        # dropped here, before NoneBot checks it against every matcher.
+        if event.get_type() != "message" or event.is_tome():
+            return
+        if not event.get_plaintext().lstrip().startswith(starts):
+            raise IgnoredException("not a command")
+
+    @run_postprocessor
+    async def answer_unexpected_error(bot: Bot, event: Event, matcher: Matcher, exception: Exception | None) -> None:
+        if exception is None:
+            return
+        from nonebot_plugin_alconna import UniMessage
+
+        try:
+            await UniMessage.text("出错了，没有办成，请稍后再试。如果一直这样，请告诉民警。").send(
+                target=event, bot=bot
+            )
+        except Exception as error:
+            logger.warning(f"could not tell the user about an error: {error!r}")
+
+
+def install_lifecycle(settings: Settings) -> None:
+    driver = nonebot.get_driver()
+
+    @driver.on_startup
+    async def open_storage() -> None:
+        configure_storage(superusers=superusers_of(settings), timezone=settings.bot.timezone)
+        await db.open_database(settings.database.url)
+        if settings.console.enabled and settings.console.demo:
+            platform, _, user_id = CONSOLE_USER.partition(":")
+            if await seed_demo(platform, user_id, CONSOLE_GROUP):
+                logger.info("demo data seeded: you are an administrator and officer; this chat is 夕阳红巡逻队's group")
+
+    @driver.on_shutdown
+    async def close_storage() -> None:
+        await db.close_database()
+
+
+def setup(settings: Settings) -> None:
+    """Initialise NoneBot for these settings; after this, nonebot.run() starts the bot."""
+    install_log_redaction(settings)
+    nonebot.init(**nonebot_options(settings))
+    register_adapters(settings)
+    install_hooks(settings.bot.command_start)
+    install_lifecycle(settings)
+    load_plugins()
+    logger.info(
+        f"义警助手 starting from {settings.source}: platforms {', '.join(settings.enabled_platforms()) or 'none'}, "
+        f"database {db.describe_url(settings.database.url)}"
+    )

@@ -1,0 +1,163 @@
+"""The configuration: one TOML file, every key overridable by an environment variable.
+
+An environment variable YIJING_<SECTION>__<KEY> overrides [section] key, e.g. YIJING_DATABASE__URL or
+YIJING_ONEBOT__ACCESS_TOKEN. Lists and tables are written as JSON: YIJING_BOT__SUPERUSERS='["onebot:10001"]',
+YIJING_TELEGRAM__BOTS='[{"token": "123:ABC"}]'. Booleans as true/false.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tomllib
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+ENV_PREFIX = "YIJING_"
+PLATFORMS = ("onebot", "telegram", "console")
+CONSOLE_USER = "console:user"
+"""The account of the person typing in the console adapter (its user id is "user")."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BotSection(Section):
+    superusers: list[str] = Field(default_factory=list)
+    timezone: str = "Asia/Shanghai"
+    command_start: list[str] = Field(default_factory=lambda: ["/", "／"])
+    log_level: str = "INFO"
+    data_dir: str = "data"
+
+    @field_validator("superusers")
+    @classmethod
+    def _platform_and_user(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            platform, _, user_id = entry.partition(":")
+            if platform not in PLATFORMS or not user_id:
+                raise ValueError(f"superuser {entry!r} must be platform:user_id with platform one of {PLATFORMS}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+
+class ServerSection(Section):
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+class DatabaseSection(Section):
+    url: str = "sqlite+aiosqlite:///data/yijing.db"
+    echo: bool = False
+
+
+class OneBotSection(Section):
+    enabled: bool = True
+    access_token: SecretStr = SecretStr("")
+
+
+class TelegramBot(Section):
+    token: SecretStr
+    api_server: str = "https://api.telegram.org/"
+    proxy: str | None = None
+
+    @field_validator("api_server")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+
+class TelegramSection(Section):
+    enabled: bool = False
+    bots: list[TelegramBot] = Field(default_factory=list)
+
+
+class ConsoleSection(Section):
+    enabled: bool = False
+    demo: bool = True
+
+
+class Settings(Section):
+    bot: BotSection = Field(default_factory=BotSection)
+    server: ServerSection = Field(default_factory=ServerSection)
+    database: DatabaseSection = Field(default_factory=DatabaseSection)
+    onebot: OneBotSection = Field(default_factory=OneBotSection)
+    telegram: TelegramSection = Field(default_factory=TelegramSection)
+    console: ConsoleSection = Field(default_factory=ConsoleSection)
+    source: str = Field(default="", exclude=True)
+    """Where the settings came from (the file, or the embedded default)."""
+
+    def enabled_platforms(self) -> list[str]:
+        return [name for name in PLATFORMS if getattr(self, name).enabled]
+
+
+EMBEDDED_DEFAULT: dict[str, Any] = {"console": {"enabled": True, "demo": True}, "onebot": {"enabled": False}}
+"""Without a configuration file: SQLite under ./data, the console adapter with demo data, nothing listening."""
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _environment_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
+    overrides: dict[str, dict[str, Any]] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        if section not in Settings.model_fields or section == "source":
+            continue
+        overrides.setdefault(section, {})[key] = _env_value(raw)
+    return overrides
+
+
+def _env_value(raw: str) -> Any:
+    text = raw.strip()
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"environment value {text[:20]!r}… is not valid JSON: {error}") from error
+    return raw
+
+
+def load_settings(path: str | os.PathLike[str] | None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the TOML file at `path` (the embedded default when there is none), then the environment."""
+    environ = dict(os.environ if environ is None else environ)
+    file_path = Path(path) if path else None
+    if file_path is not None and file_path.is_file():
+        try:
+            data: dict[str, Any] = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{file_path}: {error}") from error
+        source = str(file_path)
+    else:
+        data = json.loads(json.dumps(EMBEDDED_DEFAULT))
+        source = "embedded default"
+    for section, values in _environment_overrides(environ).items():
+        data.setdefault(section, {}).update(values)
+    try:
+        settings = Settings.model_validate(data)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from error
+    settings.source = source
+    return settings
+
+
+def config_path_from(argument: str | None, environ: dict[str, str] | None = None) -> str:
+    """--config wins, then BOT_CONFIG, then ./config.toml."""
+    environ = os.environ if environ is None else environ
+    return argument or environ.get("BOT_CONFIG") or "config.toml"

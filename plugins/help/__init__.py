@@ -1,0 +1,58 @@
+"""/帮助 /help: what the caller may do here, by role and by chat."""
+
+from nonebot import require
+from nonebot.plugin import PluginMetadata
+
+require("nonebot_plugin_alconna")
+require("nonebot_plugin_uninfo")
+
+from nonebot_plugin_alconna import Alconna, on_alconna
+
+from plugins._common import CurrentPlace, finish
+from storage.services.organisation import get_group_team, get_rights
+
+__plugin_meta__ = PluginMetadata(name="帮助", description="按身份和场合列出能用的命令", usage="/帮助 或 /help")
+
+help_command = on_alconna(Alconna("帮助"), aliases={"help"}, use_cmd_start=True, block=True)
+
+EVERYONE = ["/我的（/me）查看成员号、队伍和身份"]
+JOIN_IN_GROUP = "/加入（/join）姓名 手机号 特长　申请加入本队"
+LEADER = [
+    "/审核（/pending）查看待审核的申请",
+    "/通过（/approve）编号　通过申请",
+    "/拒绝（/reject）编号 理由　拒绝申请",
+]
+OFFICER_GROUP = ["/绑定队伍（/bindteam）队伍名　把本群绑定到队伍"]
+OFFICER = ["/设队长（/setleader）@某人 或 成员号　任命队长"]
+ADMIN = ["/授权民警（/grant）@某人 或 成员号 单位名　授权民警"]
+
+
+@help_command.handle()
+async def show_help(place: CurrentPlace) -> None:
+    rights = await get_rights(place.caller)
+    located = await get_group_team(place.caller.platform, place.group_id) if place.in_group else None
+    lines = ["义警助手，能用的命令："]
+    if place.in_group:
+        if located is None:
+            lines.append("本群还没有绑定队伍。")
+        else:
+            lines.append(f"本群是“{located.team.name}”（{located.unit.path}）的队伍群。")
+            lines.append(JOIN_IN_GROUP)
+    else:
+        lines.append("加入队伍请到队伍群里发送 /加入 姓名 手机号")
+    lines.extend(EVERYONE)
+    if rights.is_officer or rights.leader_team_ids:
+        lines.append("【队长和民警】")
+        lines.extend(LEADER)
+    if rights.is_officer:
+        lines.append("【民警】")
+        if place.in_group:
+            lines.extend(OFFICER_GROUP)
+        else:
+            lines.append("/绑定队伍 请在要绑定的群里发送")
+        lines.extend(OFFICER)
+    if rights.is_admin:
+        lines.append("【管理员】")
+        lines.extend(ADMIN)
+    lines.append("每个命令不带内容发送，会告诉你怎么写。")
+    await finish("\n".join(lines))

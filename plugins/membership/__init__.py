@@ -1,0 +1,167 @@
+"""Joining and vetting: /加入, /审核, /通过, /拒绝, and a member's own page /我的."""
+
+from nonebot import require
+from nonebot.plugin import PluginMetadata
+
+require("nonebot_plugin_alconna")
+require("nonebot_plugin_uninfo")
+
+from nonebot_plugin_alconna import Alconna, Args, At, Match, MultiVar, on_alconna
+
+from plugins._common import CurrentPlace, Place, finish, notify, person_from, refuse_on_error
+from storage.models import MembershipStatus
+from storage.services import membership
+from storage.services.people import mask_phone
+
+JOIN_USAGE = "加入队伍：在队伍群里发送 /加入 姓名 手机号 特长\n例如：/加入 张三 13800138000 驾驶 医护\n特长可以不写。"
+APPROVE_USAGE = "通过申请：/通过 编号 或 /通过 @某人\n编号见 /审核"
+REJECT_USAGE = "拒绝申请：/拒绝 编号 理由\n例如：/拒绝 12 不是本小区居民"
+
+__plugin_meta__ = PluginMetadata(
+    name="加入与审核",
+    description="申请加入队伍，队长和民警审核，查看自己的信息",
+    usage="\n\n".join([JOIN_USAGE, "查看待审核的申请：/审核", APPROVE_USAGE, REJECT_USAGE, "查看自己的信息：/我的"]),
+)
+
+join_command = on_alconna(
+    Alconna("加入", Args["name?", str]["phone?", str]["tags", MultiVar(str, "*")]),
+    aliases={"join"},
+    use_cmd_start=True,
+    skip_for_unmatch=False,
+    block=True,
+)
+pending_command = on_alconna(Alconna("审核"), aliases={"pending"}, use_cmd_start=True, block=True)
+approve_command = on_alconna(
+    Alconna("通过", Args["which?", int | At]),
+    aliases={"approve"},
+    use_cmd_start=True,
+    skip_for_unmatch=False,
+    block=True,
+)
+reject_command = on_alconna(
+    Alconna("拒绝", Args["which?", int | At]["reason", MultiVar(str, "*")]),
+    aliases={"reject"},
+    use_cmd_start=True,
+    skip_for_unmatch=False,
+    block=True,
+)
+me_command = on_alconna(Alconna("我的"), aliases={"me"}, use_cmd_start=True, block=True)
+
+
+@join_command.handle()
+async def join_team(place: CurrentPlace, name: Match[str], phone: Match[str], tags: Match[tuple[str, ...]]) -> None:
+    if not (name.available and phone.available):
+        await finish(JOIN_USAGE)
+    if not place.in_group:
+        await finish("请在你的队伍群里发送 /加入 姓名 手机号，这样才知道你要加入哪个队。")
+    tag_words = list(tags.result) if tags.available else []
+    application = await refuse_on_error(
+        membership.apply_to_team(place.caller, place.group_id, name.result, phone.result, tag_words)
+    )
+    team = application.team.name
+    if application.already_member:
+        await finish(f"{application.member.name}，你已经是“{team}”的队员了。发送 /我的 查看。")
+    if not application.created:
+        await finish(f"{application.member.name}，你的申请（编号 {application.number}）已在等待审核，不用重复申请。")
+    await finish(
+        f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
+        "队长或民警审核后会通知你。队长请发送 /审核 查看。"
+    )
+
+
+@pending_command.handle()
+async def list_pending(place: CurrentPlace) -> None:
+    applications, total = await refuse_on_error(membership.list_pending(place.caller, place.group_id))
+    if not applications:
+        await finish("现在没有待审核的申请。")
+    lines = [f"待审核的申请（共 {total} 个）："]
+    for application in applications:
+        tags = "、".join(application.tags) or "无"
+        who = f"{application.name}｜{application.phone_masked}｜特长：{tags}"
+        lines.append(f"编号 {application.number}｜{who}｜{application.team_name}")
+    if total > len(applications):
+        lines.append(f"还有 {total - len(applications)} 个，先处理上面这些。")
+    lines.append("通过：/通过 编号　拒绝：/拒绝 编号 理由")
+    await finish("\n".join(lines))
+
+
+async def _decide(place: Place, which: Match[int | At], *, approve: bool, reason: str | None = None) -> None:
+    value = which.result if which.available else None
+    number = value if isinstance(value, int) else None
+    person = None if number is not None else person_from(value, place)
+    if number is None and person is None:
+        await finish(APPROVE_USAGE if approve else REJECT_USAGE)
+    decision = await refuse_on_error(
+        membership.decide_application(
+            place.caller, approve=approve, number=number, person=person, group_id=place.group_id, reason=reason
+        )
+    )
+    name, team = decision.member.name, decision.team.name
+    if not decision.changed:
+        state = "已通过" if approve else "已拒绝"
+        await finish(f"申请 {decision.number}（{name}）之前就{state}了，没有再改动。")
+    if approve:
+        summary = f"已通过{name}加入“{team}”，成员号 {decision.member.id}。"
+        notice = f"{name}，你加入“{team}”的申请已通过，成员号 {decision.member.id}。发送 /帮助 看看能做什么。"
+    else:
+        because = f"，理由：{decision.reason}" if decision.reason else ""
+        summary = f"已拒绝{name}加入“{team}”的申请{because}。"
+        notice = f"{name}，你加入“{team}”的申请没有通过{because}。有疑问请联系队长。"
+    await _tell_applicant(place, decision, notice)
+    await finish(summary)
+
+
+async def _tell_applicant(place: Place, decision: membership.Decision, notice: str) -> None:
+    """The applicant hears of the decision privately, and in the group they applied from unless it was decided there."""
+    for platform, user_id in decision.applicant_accounts:
+        await notify(platform, user_id, notice, private=True)
+    applied_here = (
+        decision.applicant_platform == place.caller.platform and decision.applicant_group_id == place.group_id
+    )
+    if decision.applicant_platform and decision.applicant_group_id and not applied_here:
+        await notify(decision.applicant_platform, decision.applicant_group_id, notice, private=False)
+
+
+@approve_command.handle()
+async def approve_application(place: CurrentPlace, which: Match[int | At]) -> None:
+    await _decide(place, which, approve=True)
+
+
+@reject_command.handle()
+async def reject_application(place: CurrentPlace, which: Match[int | At], reason: Match[tuple[str, ...]]) -> None:
+    text = " ".join(reason.result) if reason.available else None
+    await _decide(place, which, approve=False, reason=text)
+
+
+STATUS_NAMES = {
+    MembershipStatus.applied.value: "待审核",
+    MembershipStatus.active.value: "正式队员",
+    MembershipStatus.rejected.value: "未通过",
+    MembershipStatus.left.value: "已退出",
+}
+MEMBER_STATUS_NAMES = {"applied": "待审核", "active": "正常", "suspended": "暂停", "left": "已退出"}
+
+
+@me_command.handle()
+async def show_me(place: CurrentPlace) -> None:
+    profile = await membership.my_profile(place.caller)
+    if profile.member is None:
+        lines = ["你还没有登记。在队伍群里发送 /加入 姓名 手机号 即可申请加入。"]
+        if profile.is_admin:
+            lines.append("你是管理员。")
+        await finish("\n".join(lines))
+    member = profile.member
+    lines = [
+        f"{member.name}，成员号 {member.id}",
+        f"手机：{mask_phone(member.phone)}",
+        f"特长：{'、'.join(member.tags) or '无'}",
+        f"状态：{MEMBER_STATUS_NAMES.get(member.status, member.status)}",
+    ]
+    for team in profile.teams:
+        leader = "，队长" if team.is_leader else ""
+        lines.append(f"队伍：{team.team_name}（{STATUS_NAMES.get(team.status, team.status)}{leader}）")
+    for unit in profile.officer_units:
+        lines.append(f"民警：{unit}")
+    if profile.is_admin:
+        lines.append("管理员")
+    await finish("\n".join(lines))

@@ -1,0 +1,94 @@
+"""Organisation: officers (/授权民警), group bindings (/绑定队伍) and team leaders (/设队长)."""
+
+from nonebot import require
+from nonebot.plugin import PluginMetadata
+
+require("nonebot_plugin_alconna")
+require("nonebot_plugin_uninfo")
+
+from nonebot_plugin_alconna import Alconna, Args, At, Match, on_alconna
+
+from plugins._common import CurrentPlace, finish, person_from, refuse_on_error
+from storage.services import organisation
+
+GRANT_USAGE = (
+    "授权民警（管理员用）：/授权民警 @某人 单位名\n"
+    "也可写成员号：/授权民警 12 历下分局\n"
+    "写上级单位会一并建好：/授权民警 12 济南市公安局/历下分局"
+)
+BIND_USAGE = (
+    "绑定队伍（民警在队伍群里用）：/绑定队伍 队伍名\n"
+    "例如：/绑定队伍 夕阳红巡逻队\n"
+    "是几个单位的民警时写上单位：/绑定队伍 夕阳红巡逻队 闫千户派出所"
+)
+LEADER_USAGE = (
+    "设队长（民警用）：在队伍群里发 /设队长 @某人 或 /设队长 成员号\n私聊时写上队伍名：/设队长 12 夕阳红巡逻队"
+)
+
+__plugin_meta__ = PluginMetadata(
+    name="组织管理",
+    description="授权民警、绑定队伍、设队长",
+    usage="\n\n".join([GRANT_USAGE, BIND_USAGE, LEADER_USAGE]),
+)
+
+grant_command = on_alconna(
+    Alconna("授权民警", Args["who?", At | int]["unit?", str]),
+    aliases={"grant"},
+    use_cmd_start=True,
+    skip_for_unmatch=False,
+    block=True,
+)
+bind_command = on_alconna(
+    Alconna("绑定队伍", Args["team?", str]["unit?", str]),
+    aliases={"bindteam"},
+    use_cmd_start=True,
+    skip_for_unmatch=False,
+    block=True,
+)
+leader_command = on_alconna(
+    Alconna("设队长", Args["who?", At | int]["team?", str]),
+    aliases={"setleader"},
+    use_cmd_start=True,
+    skip_for_unmatch=False,
+    block=True,
+)
+
+
+@grant_command.handle()
+async def grant_officer(place: CurrentPlace, who: Match[At | int], unit: Match[str]) -> None:
+    person = person_from(who.result, place) if who.available else None
+    if person is None or not unit.available:
+        await finish(GRANT_USAGE)
+    grant = await refuse_on_error(organisation.grant_officer(place.caller, person, unit.result))
+    state = "已授权" if grant.new else "本来就是"
+    await finish(f"{grant.member.name}（成员号 {grant.member.id}）{state}“{grant.unit.path}”的民警。")
+
+
+@bind_command.handle()
+async def bind_team(place: CurrentPlace, team: Match[str], unit: Match[str]) -> None:
+    if not team.available:
+        await finish(BIND_USAGE)
+    if not place.in_group:
+        await finish("请在要绑定的队伍群里发送 /绑定队伍 队伍名")
+    binding = await refuse_on_error(
+        organisation.bind_group(place.caller, place.group_id, team.result, unit.result if unit.available else None)
+    )
+    lines = [f"本群已绑定到“{binding.team.name}”（{binding.unit.path}）。"]
+    if binding.created_team:
+        lines.append("这是新建的队伍。")
+    if binding.previous_team is not None:
+        lines.append(f"原来绑定的是“{binding.previous_team.name}”。")
+    lines.append("队员请发送：/加入 姓名 手机号 特长")
+    await finish("\n".join(lines))
+
+
+@leader_command.handle()
+async def set_leader(place: CurrentPlace, who: Match[At | int], team: Match[str]) -> None:
+    person = person_from(who.result, place) if who.available else None
+    if person is None:
+        await finish(LEADER_USAGE)
+    leadership = await refuse_on_error(
+        organisation.set_leader(place.caller, person, place.group_id, team.result if team.available else None)
+    )
+    state = "已设为" if leadership.new else "本来就是"
+    await finish(f"{leadership.member.name}{state}“{leadership.team.name}”的队长。")

@@ -1,0 +1,118 @@
+"""The database: one async engine per process, sessions, and migrations applied at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+_engine: AsyncEngine | None = None
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+            # Let SQLAlchemy, not the driver, open transactions, so that every read in a session sees one
+            # snapshot (the driver would otherwise run SELECTs outside any transaction).
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def describe_url(url: str) -> str:
+    """The URL with any password hidden, for logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def alembic_config() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest migration (idempotent)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def generate_revision(url: str, message: str) -> None:
+    """(Developers) write a new migration from the difference between the models and the database at `url`."""
+    engine = create_engine(url)
+
+    def _revision(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        command.revision(config, message=message, autogenerate=True)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_revision)
+    await engine.dispose()
+
+
+async def open_database(url: str) -> AsyncEngine:
+    """Create the process's engine and migrate the schema; called once at start-up."""
+    global _engine
+    if _engine is not None:
+        await _engine.dispose()
+    _engine = create_engine(url)
+    await migrate(_engine)
+    return _engine
+
+
+async def close_database() -> None:
+    global _engine
+    if _engine is not None:
+        await _engine.dispose()
+        _engine = None
+
+
+def get_engine() -> AsyncEngine:
+    if _engine is None:
+        raise RuntimeError("the database is not open: call storage.db.open_database() first")
+    return _engine
+
+
+@asynccontextmanager
+async def session() -> AsyncIterator[AsyncSession]:
+    """A session whose work is one transaction: committed on success, rolled back on any error."""
+    async with AsyncSession(get_engine(), expire_on_commit=False) as db:
+        try:
+            yield db
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise

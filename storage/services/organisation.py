@@ -1,0 +1,291 @@
+"""The organisation: the unit tree, teams, group bindings, officers and leaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import session
+from storage.errors import DomainError, NotAllowed
+from storage.models import AuditLog, GroupBinding, Member, MembershipStatus, Role, RoleKind, Team, TeamMembership, Unit
+from storage.services.people import Caller, PersonRef, Rights, ensure_member, find_person, rights_of
+from storage.services.retry import retry_on_conflict
+
+MAX_UNIT_NAME = 30
+MAX_TEAM_NAME = 30
+
+
+@dataclass(frozen=True)
+class GroupTeam:
+    """The team a group chat is bound to, with its unit."""
+
+    team: Team
+    unit: Unit
+
+
+def split_unit_path(text: str) -> list[str]:
+    parts = [part.strip() for part in text.replace("／", "/").split("/")]
+    if not parts or any(not part for part in parts):
+        raise DomainError("单位名不对：例如 历下分局，或带上级 济南市公安局/历下分局。")
+    for part in parts:
+        if len(part) > MAX_UNIT_NAME:
+            raise DomainError(f"单位名“{part}”太长：不超过{MAX_UNIT_NAME}个字。")
+    return parts
+
+
+def check_team_name(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > MAX_TEAM_NAME or "/" in name:
+        raise DomainError(f"队伍名请填1到{MAX_TEAM_NAME}个字，例如 夕阳红巡逻队。")
+    return name
+
+
+async def audit(
+    db: AsyncSession, caller: Caller | None, member: Member | None, action: str, target: str = "", **detail
+) -> None:
+    db.add(
+        AuditLog(
+            actor=caller.key if caller else "cli",
+            actor_member_id=member.id if member else None,
+            action=action,
+            target=target,
+            detail=detail,
+        )
+    )
+
+
+async def find_unit(db: AsyncSession, text: str) -> Unit | None:
+    """A unit by its full path, or by its own name when that name is unique."""
+    parts = split_unit_path(text)
+    path = "/".join(parts)
+    unit = (await db.exec(select(Unit).where(Unit.path == path))).first()
+    if unit is not None or len(parts) > 1:
+        return unit
+    candidates = (await db.exec(select(Unit).where(Unit.name == parts[0]))).all()
+    if len(candidates) > 1:
+        paths = "、".join(candidate.path for candidate in candidates)
+        raise DomainError(f"有几个单位叫“{parts[0]}”（{paths}）：请写全路径。")
+    return candidates[0] if candidates else None
+
+
+async def ensure_unit_path(db: AsyncSession, text: str) -> Unit:
+    """The unit at a path such as 济南市公安局/历下分局, creating what is missing. A bare name that exists is reused."""
+    existing = await find_unit(db, text)
+    if existing is not None:
+        return existing
+    parent: Unit | None = None
+    path: list[str] = []
+    for name in split_unit_path(text):
+        path.append(name)
+        unit = (await db.exec(select(Unit).where(Unit.path == "/".join(path)))).first()
+        if unit is None:
+            unit = Unit(name=name, path="/".join(path), parent_id=parent.id if parent else None)
+            db.add(unit)
+            await db.flush()
+        parent = unit
+    assert parent is not None
+    return parent
+
+
+async def ensure_team(db: AsyncSession, unit: Unit, name: str) -> Team:
+    name = check_team_name(name)
+    team = (await db.exec(select(Team).where(Team.unit_id == unit.id, Team.name == name))).first()
+    if team is None:
+        team = Team(name=name, unit_id=unit.id)
+        db.add(team)
+        await db.flush()
+    return team
+
+
+async def team_of_group(db: AsyncSession, platform: str, group_id: str) -> GroupTeam | None:
+    statement = (
+        select(Team, Unit)
+        .join(GroupBinding, col(GroupBinding.team_id) == col(Team.id))
+        .join(Unit, col(Unit.id) == col(Team.unit_id))
+        .where(GroupBinding.platform == platform, GroupBinding.group_id == group_id)
+    )
+    row = (await db.exec(statement)).first()
+    return GroupTeam(team=row[0], unit=row[1]) if row else None
+
+
+async def get_group_team(platform: str, group_id: str) -> GroupTeam | None:
+    async with session() as db:
+        return await team_of_group(db, platform, group_id)
+
+
+async def get_rights(caller: Caller) -> Rights:
+    async with session() as db:
+        return await rights_of(db, caller)
+
+
+async def add_role(db: AsyncSession, member: Member, kind: RoleKind, scope_id: int, granted_by: Member | None) -> bool:
+    """Give a role; False when the member already had it."""
+    statement = select(Role).where(Role.member_id == member.id, Role.kind == kind, Role.scope_id == scope_id)
+    if (await db.exec(statement)).first() is not None:
+        return False
+    db.add(Role(member_id=member.id, kind=kind, scope_id=scope_id, granted_by=granted_by.id if granted_by else None))
+    await db.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class Grant:
+    member: Member
+    unit: Unit
+    new: bool
+
+
+async def grant_officer_in(
+    db: AsyncSession, target: PersonRef, unit_path: str, caller: Caller | None, actor: Member | None
+) -> Grant:
+    member = await find_person(db, target, create=True)
+    unit = await ensure_unit_path(db, unit_path)
+    new = await add_role(db, member, RoleKind.officer, unit.id, actor)
+    await audit(db, caller, actor, "grant_officer", f"member:{member.id}", unit=unit.path, new=new)
+    return Grant(member=member, unit=unit, new=new)
+
+
+@retry_on_conflict
+async def grant_officer(caller: Caller, target: PersonRef, unit_path: str) -> Grant:
+    """/授权民警: an administrator makes someone an officer of a unit (creating the unit path if missing)."""
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not rights.is_admin:
+            raise NotAllowed("只有管理员可以授权民警。")
+        return await grant_officer_in(db, target, unit_path, caller, rights.member)
+
+
+@dataclass(frozen=True)
+class Binding:
+    team: Team
+    unit: Unit
+    created_team: bool
+    previous_team: Team | None
+
+
+async def _officer_member(db: AsyncSession, caller: Caller, rights: Rights) -> Member:
+    if rights.member is not None:
+        return rights.member
+    return await ensure_member(db, caller.platform, caller.user_id, caller.name)
+
+
+@retry_on_conflict
+async def bind_group(caller: Caller, group_id: str, team_name: str, unit_text: str | None = None) -> Binding:
+    """/绑定队伍: an officer binds the current group to a team of their unit, creating the team if needed."""
+    team_name = check_team_name(team_name)
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not rights.is_officer:
+            raise NotAllowed("只有民警可以绑定队伍。")
+        unit = await _unit_for_binding(db, rights, team_name, unit_text)
+        if not rights.covers_unit(unit):
+            raise NotAllowed(f"你不是“{unit.path}”的民警，不能给它绑定队伍。")
+        existing = (await db.exec(select(Team).where(Team.unit_id == unit.id, Team.name == team_name))).first()
+        team = existing or await ensure_team(db, unit, team_name)
+        binding = (
+            await db.exec(
+                select(GroupBinding).where(GroupBinding.platform == caller.platform, GroupBinding.group_id == group_id)
+            )
+        ).first()
+        previous: Team | None = None
+        actor = await _officer_member(db, caller, rights)
+        if binding is None:
+            db.add(GroupBinding(platform=caller.platform, group_id=group_id, team_id=team.id, bound_by=actor.id))
+        elif binding.team_id != team.id:
+            previous = await db.get(Team, binding.team_id)
+            previous_unit = await db.get(Unit, previous.unit_id) if previous else None
+            if previous_unit is not None and not rights.covers_unit(previous_unit):
+                raise NotAllowed(f"本群已绑定“{previous.name}”（{previous_unit.path}），你无权改绑。")
+            binding.team_id = team.id
+            binding.bound_by = actor.id
+            db.add(binding)
+        await audit(db, caller, actor, "bind_group", f"{caller.platform}:{group_id}", team=team.name, unit=unit.path)
+        return Binding(team=team, unit=unit, created_team=existing is None, previous_team=previous)
+
+
+async def _unit_for_binding(db: AsyncSession, rights: Rights, team_name: str, unit_text: str | None) -> Unit:
+    if unit_text:
+        unit = await find_unit(db, unit_text)
+        if unit is None:
+            raise DomainError(f"没有单位“{unit_text}”：请写你所在单位的名字，例如 /绑定队伍 {team_name} 历下分局")
+        return unit
+    # A team of that name under one of the officer's units is meant; otherwise the officer's own unit.
+    for unit in rights.officer_units:
+        team = (await db.exec(select(Team).where(Team.unit_id == unit.id, Team.name == team_name))).first()
+        if team is not None:
+            return unit
+    if len(rights.officer_units) == 1:
+        return rights.officer_units[0]
+    if rights.officer_units:
+        names = "、".join(unit.name for unit in rights.officer_units)
+        raise DomainError(
+            f"你是几个单位的民警（{names}）：请写明单位，例如 /绑定队伍 {team_name} {rights.officer_units[0].name}"
+        )
+    raise DomainError(f"请写明队伍所属单位，例如 /绑定队伍 {team_name} 历下分局")
+
+
+@dataclass(frozen=True)
+class Leadership:
+    member: Member
+    team: Team
+    new: bool
+
+
+@retry_on_conflict
+async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, team_name: str | None) -> Leadership:
+    """/设队长: an officer of the team's unit appoints an active member of the team as its leader."""
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not rights.is_officer:
+            raise NotAllowed("只有民警可以设队长。")
+        located = await _locate_team(db, caller, rights, group_id, team_name)
+        if not rights.covers_unit(located.unit):
+            raise NotAllowed(f"“{located.team.name}”不归你的单位管，不能设队长。")
+        member = await find_person(db, target)
+        membership = (
+            await db.exec(
+                select(TeamMembership).where(
+                    TeamMembership.team_id == located.team.id, TeamMembership.member_id == member.id
+                )
+            )
+        ).first()
+        if membership is None or membership.status != MembershipStatus.active:
+            raise DomainError(f"{member.name}还不是“{located.team.name}”的正式队员：请先通过他的加入申请。")
+        actor = await _officer_member(db, caller, rights)
+        new = await add_role(db, member, RoleKind.leader, located.team.id, actor)
+        await audit(db, caller, actor, "set_leader", f"member:{member.id}", team=located.team.name, new=new)
+        return Leadership(member=member, team=located.team, new=new)
+
+
+async def _locate_team(
+    db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, team_name: str | None
+) -> GroupTeam:
+    """The team a command is about: named, or else the team of the group it was sent in."""
+    if team_name:
+        teams = (
+            await db.exec(
+                select(Team, Unit).join(Unit, col(Unit.id) == col(Team.unit_id)).where(Team.name == team_name.strip())
+            )
+        ).all()
+        mine = [GroupTeam(team, unit) for team, unit in teams if rights.covers_unit(unit)] or [
+            GroupTeam(team, unit) for team, unit in teams
+        ]
+        if not mine:
+            raise DomainError(f"没有叫“{team_name}”的队伍：请检查队名，或在该队的群里发送。")
+        if len(mine) > 1:
+            raise DomainError(f"有几个队伍叫“{team_name}”：请到该队的群里发送。")
+        return mine[0]
+    if group_id is not None:
+        located = await team_of_group(db, caller.platform, group_id)
+        if located is not None:
+            return located
+        raise DomainError("本群还没有绑定队伍：民警请先发送 /绑定队伍 队伍名")
+    raise DomainError("请在队伍群里发送，或在最后写上队伍名。")
+
+
+async def teams_by_id(db: AsyncSession, team_ids: list[int]) -> dict[int, Team]:
+    if not team_ids:
+        return {}
+    return {team.id: team for team in (await db.exec(select(Team).where(col(Team.id).in_(team_ids)))).all()}

@@ -1,0 +1,191 @@
+"""Who is calling: platform accounts, members, their roles, and the rules for names, phones and tags."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.errors import DomainError
+from storage.models import (
+    Member,
+    MembershipStatus,
+    MemberStatus,
+    PlatformIdentity,
+    Role,
+    RoleKind,
+    Team,
+    TeamMembership,
+    Unit,
+)
+from storage.settings import settings
+
+PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+TAG_SEPARATORS = re.compile(r"[\s,，、;；/]+")
+MAX_NAME_LENGTH = 20
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The account a command came from."""
+
+    platform: str
+    user_id: str
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """Someone a command names: by member number, or by a platform account (an @-mention)."""
+
+    member_number: int | None = None
+    platform: str | None = None
+    user_id: str | None = None
+    display_name: str = ""
+
+
+@dataclass
+class Rights:
+    """What a caller may do: administrator, officer of units (with their sub-units), leader of teams."""
+
+    member: Member | None
+    is_admin: bool = False
+    officer_units: list[Unit] = field(default_factory=list)
+    leader_team_ids: set[int] = field(default_factory=set)
+
+    @property
+    def is_officer(self) -> bool:
+        return self.is_admin or bool(self.officer_units)
+
+    def covers_unit(self, unit: Unit) -> bool:
+        """An officer of a unit acts for that unit and every unit below it; an administrator for all."""
+        if self.is_admin:
+            return True
+        return any(unit.path == own.path or unit.path.startswith(own.path + "/") for own in self.officer_units)
+
+    def may_decide_for(self, team: Team, unit: Unit) -> bool:
+        """Leaders of the team and officers of its unit decide on applicants."""
+        return team.id in self.leader_team_ids or self.covers_unit(unit)
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return "未登记"
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def normalise_phone(text: str) -> str:
+    digits = re.sub(r"[\s-]", "", text.strip())
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not PHONE_PATTERN.match(digits):
+        raise DomainError(f"手机号“{text}”不对：请填11位大陆手机号，例如 13800138000。")
+    return digits
+
+
+def normalise_name(text: str) -> str:
+    name = text.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise DomainError(f"姓名请填1到{MAX_NAME_LENGTH}个字，例如 张三。")
+    if PHONE_PATTERN.match(name) or name.isdigit():
+        raise DomainError("第一个填姓名，第二个填手机号，例如：/加入 张三 13800138000 驾驶")
+    return name
+
+
+def parse_tags(words: list[str] | str) -> list[str]:
+    """Tags as typed: separated by spaces, commas or 、; duplicates dropped, order kept."""
+    if isinstance(words, str):
+        words = [words]
+    tags: list[str] = []
+    for word in words:
+        for tag in TAG_SEPARATORS.split(word):
+            tag = tag.strip()
+            if not tag or tag in tags:
+                continue
+            if len(tag) > MAX_TAG_LENGTH:
+                raise DomainError(f"特长“{tag}”太长：每个特长不超过{MAX_TAG_LENGTH}个字，例如 救援 医护 驾驶。")
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise DomainError(f"特长最多填{MAX_TAGS}个。")
+    return tags
+
+
+async def member_of(db: AsyncSession, platform: str, user_id: str) -> Member | None:
+    statement = (
+        select(Member)
+        .join(PlatformIdentity, col(PlatformIdentity.member_id) == col(Member.id))
+        .where(PlatformIdentity.platform == platform, PlatformIdentity.user_id == user_id)
+    )
+    return (await db.exec(statement)).first()
+
+
+async def identity_of(db: AsyncSession, platform: str, user_id: str) -> PlatformIdentity | None:
+    statement = select(PlatformIdentity).where(
+        PlatformIdentity.platform == platform, PlatformIdentity.user_id == user_id
+    )
+    return (await db.exec(statement)).first()
+
+
+async def link_identity(db: AsyncSession, member: Member, platform: str, user_id: str) -> None:
+    db.add(PlatformIdentity(platform=platform, user_id=user_id, member_id=member.id))
+    await db.flush()
+
+
+async def ensure_member(db: AsyncSession, platform: str, user_id: str, name: str) -> Member:
+    """The member behind an account, created (active, no team yet) when the account is new."""
+    member = await member_of(db, platform, user_id)
+    if member is not None:
+        return member
+    member = Member(name=(name.strip() or f"{platform}:{user_id}")[:MAX_NAME_LENGTH], status=MemberStatus.active)
+    db.add(member)
+    await db.flush()
+    await link_identity(db, member, platform, user_id)
+    return member
+
+
+async def rights_of(db: AsyncSession, caller: Caller) -> Rights:
+    member = await member_of(db, caller.platform, caller.user_id)
+    rights = Rights(member=member, is_admin=caller.key in settings.superusers)
+    if member is None:
+        return rights
+    roles = (await db.exec(select(Role).where(Role.member_id == member.id))).all()
+    officer_unit_ids = [role.scope_id for role in roles if role.kind == RoleKind.officer]
+    rights.is_admin = rights.is_admin or any(role.kind == RoleKind.admin for role in roles)
+    rights.leader_team_ids = {role.scope_id for role in roles if role.kind == RoleKind.leader}
+    if officer_unit_ids:
+        rights.officer_units = list((await db.exec(select(Unit).where(col(Unit.id).in_(officer_unit_ids)))).all())
+    return rights
+
+
+async def find_person(db: AsyncSession, ref: PersonRef, *, create: bool = False) -> Member:
+    """The member a command names; with `create`, an @-mentioned account without a member gets one."""
+    if ref.member_number is not None:
+        member = await db.get(Member, ref.member_number)
+        if member is None:
+            raise DomainError(f"没有成员号 {ref.member_number}：请先用 /我的 查看对方的成员号。")
+        return member
+    if ref.platform and ref.user_id:
+        if create:
+            return await ensure_member(db, ref.platform, ref.user_id, ref.display_name)
+        member = await member_of(db, ref.platform, ref.user_id)
+        if member is None:
+            raise DomainError("此人还没有登记：请对方先在队伍群里发送 /加入 姓名 手机号。")
+        return member
+    raise DomainError("请 @ 此人，或写他的成员号（对方发送 /我的 可以看到）。")
+
+
+async def active_team_ids(db: AsyncSession, member_id: int) -> list[int]:
+    statement = select(TeamMembership.team_id).where(
+        TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.active
+    )
+    return list((await db.exec(statement)).all())

@@ -1,0 +1,137 @@
+"""Test set-up: NoneBot initialised in-process for nonebug, and a fresh database for every test.
+
+PostgreSQL: each run creates its own database on the server named by YIJING_TEST_POSTGRES (default: the local
+server, user postgres) and drops it at the end. Where the server cannot be reached the PostgreSQL cases are
+skipped, unless CI or YIJING_REQUIRE_POSTGRES is set, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nonebot
+import pytest
+from nonebug import NONEBOT_INIT_KWARGS, NONEBOT_START_LIFESPAN
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
+
+from storage import db
+from storage.settings import configure
+
+POSTGRES_ADMIN_URL = os.environ.get("YIJING_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+REQUIRE_POSTGRES = bool(os.environ.get("CI") or os.environ.get("YIJING_REQUIRE_POSTGRES"))
+SUPERUSERS = ["onebot:10001", "telegram:9001"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[NONEBOT_INIT_KWARGS] = {
+        "driver": "~fastapi+~aiohttp",
+        "log_level": "WARNING",
+        "command_start": {"/", "／"},
+        "superusers": set(SUPERUSERS),
+        "alconna_use_command_start": True,
+        "uninfo_cache": False,
+        "telegram_bots": [],
+    }
+    config.stash[NONEBOT_START_LIFESPAN] = False
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def after_nonebot_init(after_nonebot_init: None) -> None:
+    from nonebot.adapters.console import Adapter as ConsoleAdapter
+    from nonebot.adapters.onebot.v11 import Adapter as OneBotAdapter
+    from nonebot.adapters.telegram import Adapter as TelegramAdapter
+
+    from bot.app import install_hooks, load_plugins
+
+    driver = nonebot.get_driver()
+    driver.register_adapter(OneBotAdapter)
+    driver.register_adapter(TelegramAdapter)
+    driver.register_adapter(ConsoleAdapter)
+    install_hooks(["/", "／"])
+    load_plugins()
+
+
+@pytest.fixture(autouse=True)
+def domain_settings() -> None:
+    configure(superusers=SUPERUSERS, timezone="Asia/Shanghai")
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh SQLite database, opened as the process's database."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    await db.open_database(url)
+    yield url
+    await db.close_database()
+
+
+def _run_in_thread(coroutine):
+    """Run a coroutine on a loop of its own (session set-up that must not touch the tests' loop)."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
+
+
+async def _create_postgres_database(name: str) -> None:
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    engine = db.create_engine(_postgres_database_url(name))
+    await db.migrate(engine)
+    await engine.dispose()
+
+
+async def _drop_postgres_database(name: str) -> None:
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+def _postgres_database_url(name: str) -> str:
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this run's own on the PostgreSQL server, migrated once, dropped at the end."""
+    name = f"yijing_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _run_in_thread(_create_postgres_database(name))
+    except Exception as error:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL at {db.describe_url(POSTGRES_ADMIN_URL)} is required here: {error!r}")
+        pytest.skip(f"PostgreSQL not reachable ({error!r}); set YIJING_TEST_POSTGRES to run these")
+    try:
+        yield _postgres_database_url(name)
+    finally:
+        _run_in_thread(_drop_postgres_database(name))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[str]:
+    """The same test on a fresh SQLite database and on an emptied PostgreSQL database of this run."""
+    await db.open_database(database_url)
+    if database_url.startswith("postgresql"):
+        tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+        async with db.get_engine().begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield database_url
+    await db.close_database()
