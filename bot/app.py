@@ -103,15 +103,32 @@ def load_plugins() -> None:
             nonebot.load_plugin(f"plugins.{module.name}")
 
 
+def strip_command_mention(bot: Bot, event: Event) -> None:
+    """Telegram writes a command picked from the menu in a group as /join@botname: make it /join."""
+    username = getattr(bot, "username", None)
+    if not username:
+        return
+    message = event.get_message()
+    if not message or message[0].type != "bot_command":
+        return
+    command = message[0].data.get("text", "")
+    suffix = f"@{username}"
+    if command.lower().endswith(suffix.lower()):
+        message[0].data["text"] = command[: -len(suffix)]
+
+
 def install_hooks(command_start: list[str]) -> None:
     """Hooks every event passes: drop group chatter early, and never let an unexpected error go unanswered."""
     starts = tuple(command_start)
 
     @event_preprocessor
-    async def drop_chatter(event: Event) -> None:
+    async def drop_chatter(bot: Bot, event: Event) -> None:
         # Group chats are mostly chatter: a message that is neither a command nor addressed to the bot is
         # dropped here, before NoneBot checks it against every matcher.
-        if event.get_type() != "message" or event.is_tome():
+        if event.get_type() != "message":
+            return
+        strip_command_mention(bot, event)
+        if event.is_tome():
             return
         if not event.get_plaintext().lstrip().startswith(starts):
             raise IgnoredException("not a command")

@@ -31,7 +31,6 @@ class BotSection(Section):
     timezone: str = "Asia/Shanghai"
     command_start: list[str] = Field(default_factory=lambda: ["/", "／"])
     log_level: str = "INFO"
-    data_dir: str = "data"
 
     @field_validator("superusers")
     @classmethod

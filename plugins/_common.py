@@ -12,8 +12,8 @@ from typing import Annotated, NoReturn, TypeVar
 from nonebot.adapters import Bot
 from nonebot.log import logger
 from nonebot.params import Depends
-from nonebot_plugin_alconna import At, Target, UniMessage
-from nonebot_plugin_uninfo import SceneType, Uninfo
+from nonebot_plugin_alconna import Alconna, AlconnaMatcher, Args, At, Target, UniMessage, on_alconna
+from nonebot_plugin_uninfo import SceneType, Uninfo, get_interface
 
 from storage.errors import DomainError
 from storage.services.people import Caller, PersonRef
@@ -21,6 +21,24 @@ from storage.services.people import Caller, PersonRef
 T = TypeVar("T")
 
 ADAPTER_NAMES = {"onebot": "OneBot V11", "telegram": "Telegram", "console": "Console"}
+
+
+def command(name: str, alias: str, args: Args | None = None) -> type[AlconnaMatcher]:
+    """A command with a Chinese name and an English alias, started by a command start such as "/".
+
+    It is handled even when its arguments do not parse, so that the handler can answer with its usage; alconna's
+    own parse errors are never sent to users (they are not plain Chinese, and would echo what was typed).
+    """
+    alconna = Alconna(name, args) if args is not None else Alconna(name)
+    return on_alconna(
+        alconna,
+        aliases={alias},
+        use_cmd_start=True,
+        skip_for_unmatch=False,
+        auto_send_output=False,
+        block=True,
+        _depth=1,
+    )
 
 
 def platform_of(bot: Bot) -> str:
@@ -52,15 +70,34 @@ async def _current_place(bot: Bot, session: Uninfo) -> Place:
 CurrentPlace = Annotated[Place, Depends(_current_place)]
 
 
-def person_from(value: At | int | str | None, place: Place) -> PersonRef | None:
-    """A person named in a command: an @-mention or a member number."""
+async def person_from(bot: Bot, value: At | int | str | None, place: Place) -> PersonRef | None:
+    """A person named in a command: an @-mention (with their name in this group, where the platform tells) or a
+    member number."""
     if value is None:
         return None
     if isinstance(value, At):
-        return PersonRef(platform=place.caller.platform, user_id=str(value.target), display_name=value.display or "")
+        user_id = str(value.target)
+        name = value.display or ""
+        if not name and place.group_id is not None:
+            name = await _group_member_name(bot, place.group_id, user_id)
+        return PersonRef(platform=place.caller.platform, user_id=user_id, display_name=name)
     if isinstance(value, int) or str(value).isdigit():
         return PersonRef(member_number=int(value))
     return None
+
+
+async def _group_member_name(bot: Bot, group_id: str, user_id: str) -> str:
+    interface = get_interface(bot)
+    if interface is None:
+        return ""
+    try:
+        member = await interface.get_member(SceneType.GROUP, group_id, user_id)
+    except Exception as error:  # the name is a courtesy; the platform may refuse to tell
+        logger.debug(f"no name for {user_id} in {group_id}: {error!r}")
+        return ""
+    if member is None:
+        return ""
+    return member.nick or member.user.nick or member.user.name or ""
 
 
 async def reply(text: str) -> None:

@@ -33,7 +33,7 @@ SUPERUSERS = ["onebot:10001", "telegram:9001"]
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[NONEBOT_INIT_KWARGS] = {
         "driver": "~fastapi+~aiohttp",
-        "log_level": "WARNING",
+        "log_level": os.environ.get("YIJING_TEST_LOG_LEVEL", "WARNING"),
         "command_start": {"/", "／"},
         "superusers": set(SUPERUSERS),
         "alconna_use_command_start": True,

@@ -6,14 +6,13 @@ from nonebot.plugin import PluginMetadata
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
 
-from nonebot_plugin_alconna import Alconna, on_alconna
 
-from plugins._common import CurrentPlace, finish
+from plugins._common import CurrentPlace, command, finish
 from storage.services.organisation import get_group_team, get_rights
 
 __plugin_meta__ = PluginMetadata(name="帮助", description="按身份和场合列出能用的命令", usage="/帮助 或 /help")
 
-help_command = on_alconna(Alconna("帮助"), aliases={"help"}, use_cmd_start=True, block=True)
+help_command = command("帮助", "help")
 
 EVERYONE = ["/我的（/me）查看成员号、队伍和身份"]
 JOIN_IN_GROUP = "/加入（/join）姓名 手机号 特长　申请加入本队"

@@ -1,14 +1,15 @@
 """Joining and vetting: /加入, /审核, /通过, /拒绝, and a member's own page /我的."""
 
 from nonebot import require
+from nonebot.adapters import Bot
 from nonebot.plugin import PluginMetadata
 
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
 
-from nonebot_plugin_alconna import Alconna, Args, At, Match, MultiVar, on_alconna
+from nonebot_plugin_alconna import Args, At, Match, MultiVar
 
-from plugins._common import CurrentPlace, Place, finish, notify, person_from, refuse_on_error
+from plugins._common import CurrentPlace, Place, command, finish, notify, person_from, refuse_on_error
 from storage.models import MembershipStatus
 from storage.services import membership
 from storage.services.people import mask_phone
@@ -23,29 +24,11 @@ __plugin_meta__ = PluginMetadata(
     usage="\n\n".join([JOIN_USAGE, "查看待审核的申请：/审核", APPROVE_USAGE, REJECT_USAGE, "查看自己的信息：/我的"]),
 )
 
-join_command = on_alconna(
-    Alconna("加入", Args["name?", str]["phone?", str]["tags", MultiVar(str, "*")]),
-    aliases={"join"},
-    use_cmd_start=True,
-    skip_for_unmatch=False,
-    block=True,
-)
-pending_command = on_alconna(Alconna("审核"), aliases={"pending"}, use_cmd_start=True, block=True)
-approve_command = on_alconna(
-    Alconna("通过", Args["which?", int | At]),
-    aliases={"approve"},
-    use_cmd_start=True,
-    skip_for_unmatch=False,
-    block=True,
-)
-reject_command = on_alconna(
-    Alconna("拒绝", Args["which?", int | At]["reason", MultiVar(str, "*")]),
-    aliases={"reject"},
-    use_cmd_start=True,
-    skip_for_unmatch=False,
-    block=True,
-)
-me_command = on_alconna(Alconna("我的"), aliases={"me"}, use_cmd_start=True, block=True)
+join_command = command("加入", "join", Args["name?", str]["phone?", str]["tags", MultiVar(str, "*")])
+pending_command = command("审核", "pending")
+approve_command = command("通过", "approve", Args["which?", int | At])
+reject_command = command("拒绝", "reject", Args["which?", int | At]["reason", MultiVar(str, "*")])
+me_command = command("我的", "me")
 
 
 @join_command.handle()
@@ -85,10 +68,10 @@ async def list_pending(place: CurrentPlace) -> None:
     await finish("\n".join(lines))
 
 
-async def _decide(place: Place, which: Match[int | At], *, approve: bool, reason: str | None = None) -> None:
+async def _decide(bot: Bot, place: Place, which: Match[int | At], *, approve: bool, reason: str | None = None) -> None:
     value = which.result if which.available else None
     number = value if isinstance(value, int) else None
-    person = None if number is not None else person_from(value, place)
+    person = None if number is not None else await person_from(bot, value, place)
     if number is None and person is None:
         await finish(APPROVE_USAGE if approve else REJECT_USAGE)
     decision = await refuse_on_error(
@@ -123,14 +106,16 @@ async def _tell_applicant(place: Place, decision: membership.Decision, notice: s
 
 
 @approve_command.handle()
-async def approve_application(place: CurrentPlace, which: Match[int | At]) -> None:
-    await _decide(place, which, approve=True)
+async def approve_application(bot: Bot, place: CurrentPlace, which: Match[int | At]) -> None:
+    await _decide(bot, place, which, approve=True)
 
 
 @reject_command.handle()
-async def reject_application(place: CurrentPlace, which: Match[int | At], reason: Match[tuple[str, ...]]) -> None:
+async def reject_application(
+    bot: Bot, place: CurrentPlace, which: Match[int | At], reason: Match[tuple[str, ...]]
+) -> None:
     text = " ".join(reason.result) if reason.available else None
-    await _decide(place, which, approve=False, reason=text)
+    await _decide(bot, place, which, approve=False, reason=text)
 
 
 STATUS_NAMES = {

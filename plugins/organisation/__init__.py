@@ -1,14 +1,15 @@
 """Organisation: officers (/授权民警), group bindings (/绑定队伍) and team leaders (/设队长)."""
 
 from nonebot import require
+from nonebot.adapters import Bot
 from nonebot.plugin import PluginMetadata
 
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
 
-from nonebot_plugin_alconna import Alconna, Args, At, Match, on_alconna
+from nonebot_plugin_alconna import Args, At, Match
 
-from plugins._common import CurrentPlace, finish, person_from, refuse_on_error
+from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error
 from storage.services import organisation
 
 GRANT_USAGE = (
@@ -31,32 +32,14 @@ __plugin_meta__ = PluginMetadata(
     usage="\n\n".join([GRANT_USAGE, BIND_USAGE, LEADER_USAGE]),
 )
 
-grant_command = on_alconna(
-    Alconna("授权民警", Args["who?", At | int]["unit?", str]),
-    aliases={"grant"},
-    use_cmd_start=True,
-    skip_for_unmatch=False,
-    block=True,
-)
-bind_command = on_alconna(
-    Alconna("绑定队伍", Args["team?", str]["unit?", str]),
-    aliases={"bindteam"},
-    use_cmd_start=True,
-    skip_for_unmatch=False,
-    block=True,
-)
-leader_command = on_alconna(
-    Alconna("设队长", Args["who?", At | int]["team?", str]),
-    aliases={"setleader"},
-    use_cmd_start=True,
-    skip_for_unmatch=False,
-    block=True,
-)
+grant_command = command("授权民警", "grant", Args["who?", At | int]["unit?", str])
+bind_command = command("绑定队伍", "bindteam", Args["team?", str]["unit?", str])
+leader_command = command("设队长", "setleader", Args["who?", At | int]["team?", str])
 
 
 @grant_command.handle()
-async def grant_officer(place: CurrentPlace, who: Match[At | int], unit: Match[str]) -> None:
-    person = person_from(who.result, place) if who.available else None
+async def grant_officer(bot: Bot, place: CurrentPlace, who: Match[At | int], unit: Match[str]) -> None:
+    person = await person_from(bot, who.result, place) if who.available else None
     if person is None or not unit.available:
         await finish(GRANT_USAGE)
     grant = await refuse_on_error(organisation.grant_officer(place.caller, person, unit.result))
@@ -83,8 +66,8 @@ async def bind_team(place: CurrentPlace, team: Match[str], unit: Match[str]) -> 
 
 
 @leader_command.handle()
-async def set_leader(place: CurrentPlace, who: Match[At | int], team: Match[str]) -> None:
-    person = person_from(who.result, place) if who.available else None
+async def set_leader(bot: Bot, place: CurrentPlace, who: Match[At | int], team: Match[str]) -> None:
+    person = await person_from(bot, who.result, place) if who.available else None
     if person is None:
         await finish(LEADER_USAGE)
     leadership = await refuse_on_error(

@@ -151,6 +151,8 @@ async def _import_row(db: AsyncSession, row: dict[str, str]) -> tuple[str, bool]
             continue
         if member is None:
             member = await db.get(Member, identity.member_id)
+            if phone and member.phone and member.phone != phone:
+                raise DomainError(f"账号 {platform}:{user_id} 已属于另一名成员（成员号 {identity.member_id}）")
         elif identity.member_id != member.id:
             raise DomainError(f"账号 {platform}:{user_id} 已属于另一名成员（成员号 {identity.member_id}）")
 

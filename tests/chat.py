@@ -1,0 +1,122 @@
+"""Events and expectations for handler tests with nonebug, on OneBot v11 and Telegram."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from nonebot.adapters.onebot.v11 import Message as OneBotMessage
+from nonebot.adapters.onebot.v11 import MessageSegment as OneBotSegment
+from nonebot.adapters.onebot.v11.event import GroupMessageEvent, PrivateMessageEvent, Sender
+from nonebot.adapters.telegram.event import Event as TelegramEvent
+from nonebot.adapters.telegram.message import Entity
+from nonebot.adapters.telegram.message import Message as TelegramMessage
+
+ONEBOT_SELF_ID = "10000"
+TELEGRAM_SELF_ID = "777000"
+TELEGRAM_USERNAME = "yijing_test_bot"
+_ids = itertools.count(1000)
+
+
+def onebot_group_message(
+    group_id: int, user_id: int, message: str | OneBotMessage, nickname: str = "队员"
+) -> GroupMessageEvent:
+    if isinstance(message, str):
+        message = OneBotMessage(OneBotSegment.text(message))
+    return GroupMessageEvent(
+        time=int(time.time()),
+        self_id=int(ONEBOT_SELF_ID),
+        post_type="message",
+        sub_type="normal",
+        user_id=user_id,
+        message_type="group",
+        message_id=next(_ids),
+        message=message,
+        original_message=message,
+        raw_message=str(message),
+        font=0,
+        sender=Sender(user_id=user_id, nickname=nickname, card="", role="member"),
+        to_me=False,
+        group_id=group_id,
+    )
+
+
+def onebot_private_message(user_id: int, message: str, nickname: str = "队员") -> PrivateMessageEvent:
+    body = OneBotMessage(OneBotSegment.text(message))
+    return PrivateMessageEvent(
+        time=int(time.time()),
+        self_id=int(ONEBOT_SELF_ID),
+        post_type="message",
+        sub_type="friend",
+        user_id=user_id,
+        message_type="private",
+        message_id=next(_ids),
+        message=body,
+        original_message=body,
+        raw_message=message,
+        font=0,
+        sender=Sender(user_id=user_id, nickname=nickname),
+        to_me=True,
+    )
+
+
+def onebot_text(text: str) -> OneBotMessage:
+    """What the bot sends for a plain-text reply: one text segment, never parsed for CQ codes."""
+    return OneBotMessage(OneBotSegment.text(text))
+
+
+def expect_onebot_session_lookups(ctx: Any, bot: Any, event: GroupMessageEvent | PrivateMessageEvent) -> None:
+    """uninfo asks the implementation about the group and the member before a group command is handled."""
+    if isinstance(event, GroupMessageEvent):
+        ctx.should_call_api(
+            "get_group_info", {"group_id": event.group_id}, {"group_id": event.group_id, "group_name": "队伍群"}
+        )
+        ctx.should_call_api(
+            "get_group_member_info",
+            {"group_id": event.group_id, "user_id": event.user_id, "no_cache": True},
+            {"group_id": event.group_id, "user_id": event.user_id, "nickname": event.sender.nickname, "card": ""},
+        )
+
+
+def telegram_message(chat_id: int, user_id: int, text: str, first_name: str = "队员") -> TelegramEvent:
+    chat: dict[str, Any]
+    if chat_id < 0:
+        chat = {"id": chat_id, "type": "supergroup", "title": "队伍群"}
+    else:
+        chat = {"id": chat_id, "type": "private", "first_name": first_name}
+    entities = []
+    if text.startswith("/"):
+        entities.append({"type": "bot_command", "offset": 0, "length": len(text.split(" ", 1)[0])})
+    update = {
+        "update_id": next(_ids),
+        "message": {
+            "message_id": next(_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": first_name},
+            "text": text,
+            "entities": entities,
+        },
+    }
+    return TelegramEvent.parse_event(update)
+
+
+def telegram_text(text: str) -> TelegramMessage:
+    return TelegramMessage(Entity.text(text))
+
+
+def expect_telegram_session_lookups(ctx: Any, bot: Any, event: TelegramEvent) -> None:
+    """uninfo asks Telegram for the sender's photos (and, in a group, their membership) before a command."""
+    user = {"id": event.from_.id, "is_bot": False, "first_name": event.from_.first_name}
+    ctx.should_call_api(
+        "get_user_profile_photos",
+        {"user_id": event.from_.id, "limit": 1, "offset": None},
+        {"total_count": 0, "photos": []},
+    )
+    if event.chat.type != "private":
+        ctx.should_call_api(
+            "get_chat_member",
+            {"chat_id": event.chat.id, "user_id": event.from_.id},
+            {"status": "member", "user": user},
+        )

@@ -1,0 +1,105 @@
+"""Configuration: the TOML file, environment overrides, the embedded default, secrets kept out of logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tomllib
+from nonebot.log import logger
+
+from bot.app import install_log_redaction, nonebot_options, superusers_of
+from bot.config import CONSOLE_USER, ConfigError, Settings, config_path_from, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_example_documents_every_key_and_loads() -> None:
+    example = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    for section, model in Settings.model_fields.items():
+        if section == "source":
+            continue
+        assert section in example, f"[{section}] is missing from config.example.toml"
+        assert set(example[section]) == set(model.annotation.model_fields), section
+    settings = load_settings(ROOT / "config.example.toml", environ={})
+    assert settings.bot.superusers == ["onebot:10001", "telegram:123456"]
+    assert settings.server.port == 8080
+    assert settings.telegram.bots[0].api_server == "https://api.telegram.org/"
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[database]\nurl = "sqlite+aiosqlite:///a.db"\n[onebot]\naccess_token = "from-file"\n', "utf-8")
+    settings = load_settings(
+        path,
+        environ={
+            "YIJING_DATABASE__URL": "postgresql+asyncpg://u:p@h/db",
+            "YIJING_BOT__SUPERUSERS": '["telegram:42"]',
+            "YIJING_TELEGRAM__ENABLED": "true",
+            "YIJING_TELEGRAM__BOTS": '[{"token": "1:X", "api_server": "http://127.0.0.1:9/"}]',
+            "YIJING_SERVER__PORT": "9090",
+            "UNRELATED": "x",
+        },
+    )
+    assert settings.database.url == "postgresql+asyncpg://u:p@h/db"
+    assert settings.bot.superusers == ["telegram:42"]
+    assert settings.server.port == 9090
+    assert settings.onebot.access_token.get_secret_value() == "from-file"
+    options = nonebot_options(settings)
+    assert options["telegram_bots"] == [{"token": "1:X", "api_server": "http://127.0.0.1:9/"}]
+    assert options["driver"] == "~fastapi+~aiohttp"
+
+
+def test_no_file_means_the_embedded_default(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "missing.toml", environ={})
+    assert settings.source == "embedded default"
+    assert settings.console.enabled
+    assert not settings.onebot.enabled
+    assert settings.database.url.startswith("sqlite+aiosqlite:///data/")
+    assert CONSOLE_USER in superusers_of(settings)
+    assert nonebot_options(settings)["driver"] == "~none+~aiohttp"
+
+
+def test_config_path_order() -> None:
+    assert config_path_from("a.toml", {"BOT_CONFIG": "b.toml"}) == "a.toml"
+    assert config_path_from(None, {"BOT_CONFIG": "b.toml"}) == "b.toml"
+    assert config_path_from(None, {}) == "config.toml"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[bot]\nsuperusers = ["10001"]\n', "platform:user_id"),
+        ('[bot]\ntimezone = "Mars/Olympus"\n', "time zone"),
+        ("[bot]\nsuperuser = []\n", "superuser"),
+        ("[database\n", "config.toml"),
+    ],
+)
+def test_mistakes_are_reported(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path, environ={})
+
+
+def test_tokens_never_reach_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[onebot]\naccess_token = "s3cret-token"\n[telegram]\nenabled = true\n'
+        'bots = [{ token = "123:TELEGRAM-SECRET" }]\n',
+        "utf-8",
+    )
+    settings = load_settings(path, environ={})
+    assert "s3cret" not in repr(settings)
+    lines: list[str] = []
+    handler = logger.add(lambda message: lines.append(str(message)), format="{message}")
+    try:
+        install_log_redaction(settings)
+        logger.warning("connecting with s3cret-token to https://api.telegram.org/bot123:TELEGRAM-SECRET/getMe")
+    finally:
+        logger.remove(handler)
+        logger.configure(patcher=lambda record: None)
+    assert lines
+    assert "s3cret" not in lines[0]
+    assert "TELEGRAM-SECRET" not in lines[0]
+    assert "***" in lines[0]

@@ -1,0 +1,193 @@
+"""Joining and vetting through the command handlers, with OneBot v11 events (nonebug)."""
+
+from __future__ import annotations
+
+import nonebot
+import pytest
+from nonebot.adapters.onebot.v11 import Adapter, Bot, Message, MessageSegment
+from nonebug import App
+from sqlmodel import func, select
+
+from storage import db
+from storage.models import GroupBinding, Member, Role, TeamMembership
+from tests.chat import (
+    ONEBOT_SELF_ID,
+    expect_onebot_session_lookups,
+    onebot_group_message,
+    onebot_private_message,
+    onebot_text,
+)
+
+GROUP = 555001
+ADMIN = 10001
+OFFICER = 20001
+VOLUNTEER = 30001
+
+
+async def exchange(app: App, event, reply: str, *, extra=None) -> None:
+    """The bot answers `event` with exactly `reply`, as one plain-text segment."""
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        ctx.receive_event(bot, event)
+        if event.message_type == "group":
+            expect_onebot_session_lookups(ctx, bot, event)
+        if extra is not None:
+            extra(ctx)
+        ctx.should_call_send(event, onebot_text(reply), result={"message_id": 1}, bot=bot)
+
+
+async def count(model) -> int:
+    async with db.session() as session:
+        return (await session.exec(select(func.count()).select_from(model))).one()
+
+
+def member_name_lookup(group_id: int, user_id: int, nickname: str):
+    """The bot asks the group for the name of someone @-mentioned."""
+
+    def expect(ctx) -> None:
+        ctx.should_call_api(
+            "get_group_member_info",
+            {"group_id": group_id, "user_id": user_id},
+            {
+                "group_id": group_id,
+                "user_id": user_id,
+                "nickname": nickname,
+                "card": "",
+                "role": "member",
+                "sex": "unknown",
+            },
+        )
+
+    return expect
+
+
+def at(user_id: int, text: str) -> Message:
+    head, _, tail = text.partition("{at}")
+    return Message([MessageSegment.text(head), MessageSegment.at(user_id), MessageSegment.text(tail)])
+
+
+async def test_every_command_without_arguments_explains_itself(app: App, sqlite_db: str) -> None:
+    from plugins.membership import APPROVE_USAGE, JOIN_USAGE, REJECT_USAGE
+    from plugins.organisation import BIND_USAGE, GRANT_USAGE, LEADER_USAGE
+
+    for text, usage in [
+        ("/加入", JOIN_USAGE),
+        ("/join 张三", JOIN_USAGE),
+        ("/通过", APPROVE_USAGE),
+        ("/拒绝", REJECT_USAGE),
+        ("/授权民警", GRANT_USAGE),
+        ("/grant 张三 历下分局", GRANT_USAGE),
+        ("/绑定队伍", BIND_USAGE),
+        ("/设队长", LEADER_USAGE),
+    ]:
+        await exchange(app, onebot_group_message(GROUP, VOLUNTEER, text), usage)
+    assert await count(Member) == 0
+
+
+async def test_a_volunteer_cannot_use_officer_commands(app: App, sqlite_db: str) -> None:
+    await exchange(app, onebot_group_message(GROUP, VOLUNTEER, "/绑定队伍 我的队"), "只有民警可以绑定队伍。")
+    await exchange(
+        app,
+        onebot_group_message(GROUP, VOLUNTEER, at(VOLUNTEER, "/授权民警 {at} 历下分局")),
+        "只有管理员可以授权民警。",
+        extra=member_name_lookup(GROUP, VOLUNTEER, "老张"),
+    )
+    await exchange(
+        app,
+        onebot_group_message(GROUP, VOLUNTEER, "/审核"),
+        "本群还没有绑定队伍。私聊我发送 /审核 可以看你管的所有队伍。",
+    )
+    assert await count(GroupBinding) == 0
+    assert await count(Role) == 0
+
+
+async def test_join_and_vetting_end_to_end_in_handlers(app: App, sqlite_db: str) -> None:
+    await exchange(
+        app,
+        onebot_group_message(GROUP, ADMIN, at(OFFICER, "/授权民警 {at} 济南市公安局/历下分局"), nickname="管理员"),
+        "李警官（成员号 1）已授权“济南市公安局/历下分局”的民警。",
+        extra=member_name_lookup(GROUP, OFFICER, "李警官"),
+    )
+    await exchange(
+        app,
+        onebot_group_message(GROUP, OFFICER, "/绑定队伍 夕阳红巡逻队", nickname="李警官"),
+        "本群已绑定到“夕阳红巡逻队”（济南市公安局/历下分局）。\n这是新建的队伍。\n队员请发送：/加入 姓名 手机号 特长",
+    )
+    await exchange(
+        app,
+        onebot_group_message(GROUP, VOLUNTEER, "/加入 张三 1380013800"),
+        "手机号“1380013800”不对：请填11位大陆手机号，例如 13800138000。",
+    )
+    await exchange(
+        app,
+        onebot_group_message(GROUP, VOLUNTEER, "/加入 张三 13800138000 驾驶 医护"),
+        "已收到张三加入“夕阳红巡逻队”的申请，编号 1。\n队长或民警审核后会通知你。队长请发送 /审核 查看。",
+    )
+    await exchange(
+        app,
+        onebot_group_message(GROUP, VOLUNTEER, "/join 张三 13800138000"),
+        "张三，你的申请（编号 1）已在等待审核，不用重复申请。",
+    )
+    assert await count(TeamMembership) == 1
+    await exchange(app, onebot_group_message(GROUP, VOLUNTEER, "/通过 1"), "只有“夕阳红巡逻队”的队长和民警可以审核。")
+    await exchange(
+        app,
+        onebot_group_message(GROUP, OFFICER, "/审核"),
+        "待审核的申请（共 1 个）：\n编号 1｜张三｜138****8000｜特长：驾驶、医护｜夕阳红巡逻队\n"
+        "通过：/通过 编号　拒绝：/拒绝 编号 理由",
+    )
+
+    def private_notice(ctx) -> None:
+        ctx.should_call_api(
+            "send_msg",
+            {
+                "message_type": "private",
+                "user_id": VOLUNTEER,
+                "message": onebot_text("张三，你加入“夕阳红巡逻队”的申请已通过，成员号 2。发送 /帮助 看看能做什么。"),
+            },
+            {"message_id": 2},
+        )
+
+    await exchange(
+        app,
+        onebot_group_message(GROUP, OFFICER, "/通过 1"),
+        "已通过张三加入“夕阳红巡逻队”，成员号 2。",
+        extra=private_notice,
+    )
+    await exchange(
+        app, onebot_group_message(GROUP, OFFICER, "/approve 1"), "申请 1（张三）之前就已通过了，没有再改动。"
+    )
+    await exchange(
+        app,
+        onebot_private_message(VOLUNTEER, "/我的"),
+        "张三，成员号 2\n手机：138****8000\n特长：驾驶、医护\n状态：正常\n队伍：夕阳红巡逻队（正式队员）",
+    )
+    await exchange(app, onebot_group_message(GROUP, OFFICER, "/设队长 2"), "张三已设为“夕阳红巡逻队”的队长。")
+
+
+async def test_typed_markup_goes_back_as_plain_text(app: App, sqlite_db: str) -> None:
+    await exchange(
+        app,
+        onebot_group_message(GROUP, ADMIN, at(OFFICER, "/授权民警 {at} 历下分局")),
+        "[CQ:at,qq=all]（成员号 1）已授权“历下分局”的民警。",
+        extra=member_name_lookup(GROUP, OFFICER, "[CQ:at,qq=all]"),
+    )
+    await exchange(
+        app,
+        onebot_group_message(GROUP, OFFICER, "/绑定队伍 [CQ:at,qq=all]"),
+        "本群已绑定到“[CQ:at,qq=all]”（历下分局）。\n这是新建的队伍。\n队员请发送：/加入 姓名 手机号 特长",
+    )
+    name = "[CQ:at,qq=all]"
+    await exchange(
+        app,
+        onebot_group_message(GROUP, VOLUNTEER, f"/加入 {name} 13800138000"),
+        f"已收到{name}加入“{name}”的申请，编号 1。\n队长或民警审核后会通知你。队长请发送 /审核 查看。",
+    )
+
+
+@pytest.mark.parametrize("text", ["大家好", "今天巡逻辛苦了 /加入", "报名"])
+async def test_group_chatter_is_dropped_before_any_handler(app: App, sqlite_db: str, text: str) -> None:
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        ctx.receive_event(bot, onebot_group_message(GROUP, VOLUNTEER, text))
+        # no uninfo lookups, no reply: nothing is called at all

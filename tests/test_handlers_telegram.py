@@ -1,0 +1,94 @@
+"""Joining and vetting through the command handlers, with Telegram events (nonebug)."""
+
+from __future__ import annotations
+
+import nonebot
+from nonebot.adapters.telegram import Adapter, Bot
+from nonebot.adapters.telegram.config import BotConfig
+from nonebug import App
+
+from storage.services import organisation
+from storage.services.people import Caller, PersonRef
+from tests.chat import (
+    TELEGRAM_SELF_ID,
+    TELEGRAM_USERNAME,
+    expect_telegram_session_lookups,
+    telegram_message,
+    telegram_text,
+)
+
+GROUP = -1001234567
+OFFICER = 9001
+VOLUNTEER = 9002
+UNSET_SEND_OPTIONS = dict.fromkeys(
+    [
+        "message_thread_id",
+        "entities",
+        "reply_parameters",
+        "reply_markup",
+        "disable_notification",
+        "protect_content",
+        "reply_to_message_id",
+        "allow_sending_without_reply",
+        "business_connection_id",
+        "parse_mode",
+        "link_preview_options",
+        "allow_paid_broadcast",
+        "message_effect_id",
+    ]
+)
+"""sendMessage options the bot leaves unset: notably no parse_mode, so typed text is never read as markup."""
+
+
+async def exchange(app: App, event, reply: str, *, extra=None) -> None:
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(
+            base=Bot,
+            adapter=nonebot.get_adapter(Adapter),
+            self_id=TELEGRAM_SELF_ID,
+            config=BotConfig(token=f"{TELEGRAM_SELF_ID}:TEST"),
+        )
+        bot.username = TELEGRAM_USERNAME
+        ctx.receive_event(bot, event)
+        expect_telegram_session_lookups(ctx, bot, event)
+        if extra is not None:
+            extra(ctx)
+        ctx.should_call_send(event, telegram_text(reply), result=None, bot=bot, reply_markup=None)
+
+
+async def test_join_and_approve_on_telegram(app: App, sqlite_db: str) -> None:
+    # 9001 is a superuser in the tests' configuration: an administrator who grants himself officer rights
+    await organisation.grant_officer(
+        Caller("telegram", str(OFFICER)), PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局"
+    )
+    await exchange(
+        app,
+        telegram_message(GROUP, OFFICER, "/bindteam 青春飞扬护学队", first_name="Officer"),
+        "本群已绑定到“青春飞扬护学队”（历下分局）。\n这是新建的队伍。\n队员请发送：/加入 姓名 手机号 特长",
+    )
+    await exchange(
+        app,
+        telegram_message(GROUP, VOLUNTEER, f"/join@{TELEGRAM_USERNAME} 李四 13900139000 护学"),
+        "已收到李四加入“青春飞扬护学队”的申请，编号 1。\n队长或民警审核后会通知你。队长请发送 /审核 查看。",
+    )
+
+    NOTICE = "李四，你加入“青春飞扬护学队”的申请已通过，成员号 2。发送 /帮助 看看能做什么。"
+
+    def private_notice(ctx) -> None:
+        ctx.should_call_api(
+            "send_message",
+            {**UNSET_SEND_OPTIONS, "chat_id": str(VOLUNTEER), "text": NOTICE},
+            {"message_id": 77, "date": 0, "chat": {"id": VOLUNTEER, "type": "private"}, "text": NOTICE},
+        )
+
+    await exchange(
+        app,
+        telegram_message(GROUP, OFFICER, "/approve 1"),
+        "已通过李四加入“青春飞扬护学队”，成员号 2。",
+        extra=private_notice,
+    )
+    await exchange(
+        app,
+        telegram_message(VOLUNTEER, VOLUNTEER, "/me"),
+        "李四，成员号 2\n手机：139****9000\n特长：护学\n状态：正常\n队伍：青春飞扬护学队（正式队员）",
+    )
