@@ -22,7 +22,15 @@ CONSOLE_GROUP = "general"
 """nonechat's default channel: the demo team's group when trying the bot in the console."""
 
 UNEXPECTED_ERROR_REPLY = "出错了，没有办成，请稍后再试。如果一直这样，请告诉民警。"
-PLUGIN_DEPENDENCIES = ("nonebot_plugin_alconna", "nonebot_plugin_uninfo", "nonebot_plugin_apscheduler")
+LOCATION_SEGMENTS = frozenset({"location", "json"})
+"""Segments that may carry a shared location (OneBot location, NapCat's map card, Telegram location): a check-in
+may be followed by one, so they pass the chatter filter."""
+PLUGIN_DEPENDENCIES = (
+    "nonebot_plugin_alconna",
+    "nonebot_plugin_uninfo",
+    "nonebot_plugin_apscheduler",
+    "nonebot_plugin_waiter",
+)
 
 
 def superusers_of(settings: Settings) -> list[str]:
@@ -97,7 +105,7 @@ def register_adapters(settings: Settings) -> None:
 def load_plugins() -> None:
     """Every module in plugins/ is a plugin, except helpers whose names start with an underscore."""
     for dependency in PLUGIN_DEPENDENCIES:
-        nonebot.load_plugin(dependency)
+        nonebot.require(dependency)
     for module in sorted(pkgutil.iter_modules(plugins.__path__), key=lambda module: module.name):
         if not module.name.startswith("_"):
             nonebot.load_plugin(f"plugins.{module.name}")
@@ -119,6 +127,8 @@ def strip_command_mention(bot: Bot, event: Event) -> None:
 
 def install_hooks(command_start: list[str]) -> None:
     """Hooks every event passes: drop group chatter early, and never let an unexpected error go unanswered."""
+    from plugins._common import open_dialogues  # plugin code can only be imported once NoneBot is initialised
+
     starts = tuple(command_start)
 
     @event_preprocessor
@@ -128,10 +138,13 @@ def install_hooks(command_start: list[str]) -> None:
         if event.get_type() != "message":
             return
         strip_command_mention(bot, event)
-        if event.is_tome():
+        if event.is_tome() or event.get_session_id() in open_dialogues:
             return
-        if not event.get_plaintext().lstrip().startswith(starts):
-            raise IgnoredException("not a command")
+        if event.get_plaintext().lstrip().startswith(starts):
+            return
+        if any(segment.type in LOCATION_SEGMENTS for segment in event.get_message()):
+            return
+        raise IgnoredException("not a command")
 
     @run_postprocessor
     async def answer_unexpected_error(bot: Bot, event: Event, matcher: Matcher, exception: Exception | None) -> None:
@@ -169,9 +182,9 @@ def setup(settings: Settings) -> None:
     install_log_redaction(settings)
     nonebot.init(**nonebot_options(settings))
     register_adapters(settings)
+    load_plugins()
     install_hooks(settings.bot.command_start)
     install_lifecycle(settings)
-    load_plugins()
     logger.info(
         f"义警助手 starting from {settings.source}: platforms {', '.join(settings.enabled_platforms()) or 'none'}, "
         f"database {db.describe_url(settings.database.url)}"

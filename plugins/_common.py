@@ -5,22 +5,39 @@ Nothing here knows a platform: identity comes from nonebot-plugin-uninfo, sendin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import json
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, NoReturn, TypeVar
 
-from nonebot.adapters import Bot
+from nonebot.adapters import Bot, Event
 from nonebot.log import logger
 from nonebot.params import Depends
-from nonebot_plugin_alconna import Alconna, AlconnaMatcher, Args, At, Target, UniMessage, on_alconna
+from nonebot_plugin_alconna import (
+    Alconna,
+    AlconnaMatcher,
+    Args,
+    At,
+    Button,
+    Hyper,
+    Keyboard,
+    Target,
+    UniMessage,
+    on_alconna,
+)
 from nonebot_plugin_uninfo import SceneType, Uninfo, get_interface
+from nonebot_plugin_waiter.unimsg import prompt
 
 from storage.errors import DomainError
 from storage.services.people import Caller, PersonRef
+from storage.services.tasks import GroupAddress, MemberAddress
 
 T = TypeVar("T")
 
 ADAPTER_NAMES = {"onebot": "OneBot V11", "telegram": "Telegram", "console": "Console"}
+DIALOGUE_TIMEOUT = 300
+CANCEL_WORDS = ("取消", "退出", "算了", "cancel")
 
 
 def command(name: str, alias: str, args: Args | None = None) -> type[AlconnaMatcher]:
@@ -129,3 +146,93 @@ async def notify(platform: str, chat_id: str, text: str, *, private: bool) -> bo
         logger.warning(f"notice to {platform} {'user' if private else 'group'} {chat_id} not delivered: {error!r}")
         return False
     return True
+
+
+async def announce(groups: list[GroupAddress], text: str, buttons: list[tuple[str, str]] | None = None) -> int:
+    """Post to group chats; on Telegram with buttons that fill in a command. Returns how many were delivered."""
+    delivered = 0
+    for group in groups:
+        adapter = ADAPTER_NAMES.get(group.platform)
+        if adapter is None:
+            continue
+        message = UniMessage.text(text)
+        if buttons and group.platform == "telegram":
+            message = message + Keyboard([Button("input", label=label, text=command) for label, command in buttons])
+        try:
+            await message.send(target=Target(group.group_id, adapter=adapter))
+        except Exception as error:  # one unreachable group must not stop the others
+            logger.warning(f"post to {group.platform} group {group.group_id} not delivered: {error!r}")
+            continue
+        delivered += 1
+    return delivered
+
+
+async def tell(member: MemberAddress, text: str) -> bool:
+    """A private notice to a member on every platform account they have; True if any arrived."""
+    results = [await notify(platform, user_id, text, private=True) for platform, user_id in member.accounts]
+    return any(results)
+
+
+open_dialogues: set[str] = set()
+"""Sessions (NoneBot session ids) in the middle of a multi-step dialogue: their plain answers are not chatter."""
+
+
+@asynccontextmanager
+async def dialogue(event: Event) -> AsyncIterator[None]:
+    """While a handler asks questions, the asker's plain answers in this chat reach it."""
+    key = event.get_session_id()
+    open_dialogues.add(key)
+    try:
+        yield
+    finally:
+        open_dialogues.discard(key)
+
+
+async def ask(question: str, timeout: float = DIALOGUE_TIMEOUT) -> str | None:
+    """Ask the caller and wait for their next message in this chat; None on timeout or when they cancel."""
+    answer = await prompt(UniMessage.text(question), timeout=timeout)
+    if answer is None:
+        await reply("等太久了，已退出。需要时重新发送命令。")
+        return None
+    text = answer.extract_plain_text().strip()
+    if text.lstrip("/／") in CANCEL_WORDS:
+        await reply("已取消，什么也没有改。")
+        return None
+    return text
+
+
+def location_in(message: UniMessage) -> tuple[float, float] | None:
+    """A shared location in a message: a OneBot location segment, NapCat's map card, or a Telegram location."""
+    for segment in message:
+        origin = getattr(segment, "origin", None)
+        data = getattr(origin, "data", None) if origin is not None else None
+        if isinstance(segment, Hyper) and segment.raw:
+            found = _location_in_card(segment.raw)
+            if found:
+                return found
+        if isinstance(data, dict):
+            latitude = data.get("lat", data.get("latitude"))
+            longitude = data.get("lon", data.get("lng", data.get("longitude")))
+            if latitude is not None and longitude is not None:
+                try:
+                    return float(latitude), float(longitude)
+                except (TypeError, ValueError):
+                    return None
+    return None
+
+
+def _location_in_card(raw: str) -> tuple[float, float] | None:
+    try:
+        card = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    meta = card.get("meta") if isinstance(card, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    for value in meta.values():
+        if isinstance(value, dict) and "lat" in value and ("lng" in value or "lon" in value):
+            try:
+                return float(value["lat"]), float(value.get("lng", value.get("lon")))
+            except (TypeError, ValueError):
+                return None
+    return None

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -14,8 +14,28 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator):
+    """A moment, always aware and in UTC in Python; SQLite (which keeps no offset) stores it as naive UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 def _time_column(**kwargs: Any) -> Any:
-    return Field(default_factory=utcnow, sa_column_kwargs=kwargs, sa_type=DateTime(timezone=True))
+    return Field(default_factory=utcnow, sa_column_kwargs=kwargs, sa_type=UTCDateTime)
 
 
 class MemberStatus(str, Enum):
@@ -103,7 +123,7 @@ class TeamMembership(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     status: str = Field(default=MembershipStatus.applied.value, max_length=16)
     applied_at: datetime = _time_column()
-    decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by: int | None = Field(default=None, foreign_key="member.id")
     reason: str | None = Field(default=None, max_length=200)
     applied_platform: str | None = Field(default=None, max_length=16)
@@ -133,3 +153,99 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str = Field(default="", max_length=200)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TaskStatus(str, Enum):
+    open = "open"
+    cancelled = "cancelled"
+    closed = "closed"
+
+
+class SignupStatus(str, Enum):
+    signed = "signed"
+    waiting = "waiting"
+    cancelled = "cancelled"
+    attended = "attended"
+    no_show = "no_show"
+
+
+class Task(SQLModel, table=True):
+    """A task officers post: a patrol, a school-gate guard, publicity, event security, …"""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    place: str = Field(max_length=100)
+    start_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    end_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    signup_deadline: datetime = Field(sa_type=UTCDateTime)
+    capacity: int
+    points: int = 0
+    required_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_m: int | None = None
+    repeat_weekly: bool = False
+    series_id: int | None = Field(default=None, index=True, description="the first task of a weekly series")
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    status: str = Field(default=TaskStatus.open.value, max_length=16, index=True)
+    cancel_reason: str | None = Field(default=None, max_length=200)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _time_column()
+
+
+class TaskTeam(SQLModel, table=True):
+    """A team a task is for (a whole unit's task is stored as each of its teams)."""
+
+    __table_args__ = (UniqueConstraint("task_id", "team_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+
+
+class Signup(SQLModel, table=True):
+    """A member's place on a task: signed or waiting in arrival order, then attended or no-show."""
+
+    __table_args__ = (UniqueConstraint("task_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    status: str = Field(default=SignupStatus.signed.value, max_length=16)
+    arrived_at: datetime = _time_column()
+    """When the sign-up came; the waiting list moves up in this order."""
+    checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    checked_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    checkout_automatic: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    distance_m: int | None = None
+    outside_radius: bool = False
+    minutes_served: int | None = None
+
+
+class LedgerReason(str, Enum):
+    attendance = "attendance"
+    no_show = "no_show"
+    tip = "tip"
+    award = "award"
+    penalty = "penalty"
+    redemption = "redemption"
+    correction = "correction"
+
+
+class PointEntry(SQLModel, table=True):
+    """The append-only points ledger: one entry per member, reason and reference, enforced here."""
+
+    __table_args__ = (UniqueConstraint("member_id", "reason", "ref_type", "ref_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    amount: int
+    reason: str = Field(max_length=16)
+    ref_type: str = Field(max_length=16)
+    ref_id: int
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    note: str = Field(default="", max_length=200)
+    created_at: datetime = _time_column(index=True)

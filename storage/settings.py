@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -11,14 +12,40 @@ class DomainSettings:
     superusers: frozenset[str] = field(default_factory=frozenset)
     """Administrators as "platform:user_id"."""
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    checkin_opens_before: timedelta = timedelta(minutes=30)
+    """Check-in opens this long before a task starts (and stays open until it ends)."""
+    close_after: timedelta = timedelta(minutes=60)
+    """A task an officer has not closed is closed automatically this long after its end."""
+    location_window: timedelta = timedelta(minutes=1)
+    """A location shared this long after checking in still counts for that check-in."""
+    points_per_hour: int = 0
+    """Attendance points per hour served, on top of the points a task was posted with."""
+    no_show_penalty: int = 0
+    """Points taken for a sign-up without a check-in (a positive number; 0 takes none)."""
 
 
 settings = DomainSettings()
 
 
-def configure(*, superusers: list[str] | None = None, timezone: str | None = None) -> DomainSettings:
+def configure(
+    *,
+    superusers: list[str] | None = None,
+    timezone: str | None = None,
+    checkin_opens_before_minutes: int | None = None,
+    close_after_minutes: int | None = None,
+    points_per_hour: int | None = None,
+    no_show_penalty: int | None = None,
+) -> DomainSettings:
     if superusers is not None:
         settings.superusers = frozenset(superusers)
     if timezone is not None:
         settings.timezone = ZoneInfo(timezone)
+    if checkin_opens_before_minutes is not None:
+        settings.checkin_opens_before = timedelta(minutes=checkin_opens_before_minutes)
+    if close_after_minutes is not None:
+        settings.close_after = timedelta(minutes=close_after_minutes)
+    if points_per_hour is not None:
+        settings.points_per_hour = points_per_hour
+    if no_show_penalty is not None:
+        settings.no_show_penalty = no_show_penalty
     return settings

@@ -55,8 +55,8 @@ async def after_nonebot_init(after_nonebot_init: None) -> None:
     driver.register_adapter(OneBotAdapter)
     driver.register_adapter(TelegramAdapter)
     driver.register_adapter(ConsoleAdapter)
-    install_hooks(["/", "／"])
     load_plugins()
+    install_hooks(["/", "／"])
 
 
 @pytest.fixture(autouse=True)

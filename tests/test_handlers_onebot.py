@@ -160,7 +160,7 @@ async def test_join_and_vetting_end_to_end_in_handlers(app: App, sqlite_db: str)
     await exchange(
         app,
         onebot_private_message(VOLUNTEER, "/我的"),
-        "张三，成员号 2\n手机：138****8000\n特长：驾驶、医护\n状态：正常\n队伍：夕阳红巡逻队（正式队员）",
+        "张三，成员号 2\n手机：138****8000\n特长：驾驶、医护\n状态：正常\n积分：0\n队伍：夕阳红巡逻队（正式队员）",
     )
     await exchange(app, onebot_group_message(GROUP, OFFICER, "/设队长 2"), "张三已设为“夕阳红巡逻队”的队长。")
 

@@ -14,7 +14,12 @@ __plugin_meta__ = PluginMetadata(name="帮助", description="按身份和场合�
 
 help_command = command("帮助", "help")
 
-EVERYONE = ["/我的（/me）查看成员号、队伍和身份"]
+EVERYONE = ["/我的（/me）查看成员号、队伍、积分和身份"]
+VOLUNTEER = [
+    "/任务（/tasks）近期任务；/任务 编号 看名单",
+    "/报名（/signup）编号　/取消报名（/cancel）编号",
+    "/签到（/checkin）　/签退（/checkout）",
+]
 JOIN_IN_GROUP = "/加入（/join）姓名 手机号 特长　申请加入本队"
 LEADER = [
     "/审核（/pending）查看待审核的申请",
@@ -22,7 +27,11 @@ LEADER = [
     "/拒绝（/reject）编号 理由　拒绝申请",
 ]
 OFFICER_GROUP = ["/绑定队伍（/bindteam）队伍名　把本群绑定到队伍"]
-OFFICER = ["/设队长（/setleader）@某人 或 成员号　任命队长"]
+OFFICER = [
+    "/发布任务（/newtask）巡逻 明天19:00 2小时 地点 10人 5分",
+    "/取消任务（/canceltask）编号 原因　/结束任务（/closetask）编号",
+    "/设队长（/setleader）@某人 或 成员号　任命队长",
+]
 ADMIN = ["/授权民警（/grant）@某人 或 成员号 单位名　授权民警"]
 
 
@@ -40,6 +49,7 @@ async def show_help(place: CurrentPlace) -> None:
     else:
         lines.append("加入队伍请到队伍群里发送 /加入 姓名 手机号")
     lines.extend(EVERYONE)
+    lines.extend(VOLUNTEER)
     if rights.is_officer or rights.leader_team_ids:
         lines.append("【队长和民警】")
         lines.extend(LEADER)

@@ -141,6 +141,7 @@ async def show_me(place: CurrentPlace) -> None:
         f"手机：{mask_phone(member.phone)}",
         f"特长：{'、'.join(member.tags) or '无'}",
         f"状态：{MEMBER_STATUS_NAMES.get(member.status, member.status)}",
+        f"积分：{profile.points}",
     ]
     for team in profile.teams:
         leader = "，队长" if team.is_leader else ""

@@ -21,6 +21,7 @@ from storage.models import (
     Unit,
     utcnow,
 )
+from storage.services.ledger import balance_of
 from storage.services.organisation import audit, team_of_group
 from storage.services.people import (
     Caller,
@@ -306,6 +307,7 @@ class Profile:
     teams: list[TeamPlace]
     officer_units: list[str]
     is_admin: bool
+    points: int = 0
 
 
 async def my_profile(caller: Caller) -> Profile:
@@ -335,4 +337,5 @@ async def my_profile(caller: Caller) -> Profile:
             teams=teams,
             officer_units=[unit.path for unit in rights.officer_units],
             is_admin=rights.is_admin,
+            points=await balance_of(db, rights.member.id),
         )

@@ -1,0 +1,278 @@
+"""Tasks for officers: /发布任务 (one line, or step by step), /任务, /取消任务, /结束任务, and closing on time."""
+
+import asyncio
+
+from nonebot import get_driver, require
+from nonebot.adapters import Event
+from nonebot.log import logger
+from nonebot.plugin import PluginMetadata
+
+require("nonebot_plugin_alconna")
+require("nonebot_plugin_uninfo")
+require("nonebot_plugin_apscheduler")
+require("nonebot_plugin_waiter")
+
+from nonebot_plugin_alconna import Args, Match, MultiVar
+from nonebot_plugin_apscheduler import scheduler
+
+from plugins._common import (
+    CurrentPlace,
+    Place,
+    announce,
+    ask,
+    command,
+    dialogue,
+    finish,
+    refuse_on_error,
+    tell,
+)
+from storage.errors import DomainError
+from storage.services import tasks
+from storage.services.organisation import get_rights
+from storage.services.when import describe, parse_duration, parse_span, warm_up
+
+NEWTASK_USAGE = (
+    "发布任务（民警用）：一行写完，例如\n"
+    "/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人 5分\n"
+    "/发布任务 护学岗 2026-12-01 07:10-08:00 胜利大街小学 4人 需要:护学\n"
+    "可加：截止:明天18:00　队伍:甲队,乙队　单位:历下分局　坐标:36.65,117.12 半径:300米　每周\n"
+    "只发 /发布任务 会一步步问你。"
+)
+TASKS_USAGE = "查看任务：/任务　查看某个任务和名单：/任务 编号"
+CANCELTASK_USAGE = "取消任务（民警用）：/取消任务 编号 原因\n例如：/取消任务 12 暴雨停止户外巡逻"
+CLOSETASK_USAGE = "结束任务（民警用）：/结束任务 编号\n未签到的记为缺勤，积分随即发放。"
+
+__plugin_meta__ = PluginMetadata(
+    name="任务",
+    description="民警发布、取消、结束任务；查看任务和名单",
+    usage="\n\n".join([NEWTASK_USAGE, TASKS_USAGE, CANCELTASK_USAGE, CLOSETASK_USAGE]),
+)
+
+newtask_command = command("发布任务", "newtask", Args["words", MultiVar(str, "*")])
+tasks_command = command("任务", "tasks", Args["number?", int])
+canceltask_command = command("取消任务", "canceltask", Args["number?", int]["reason", MultiVar(str, "*")])
+closetask_command = command("结束任务", "closetask", Args["number?", int])
+
+
+def _buttons(task_id: int) -> list[tuple[str, str]]:
+    return [("报名", f"/signup {task_id}"), ("取消报名", f"/cancel {task_id}")]
+
+
+async def _publish(place: Place, spec: tasks.TaskSpec) -> None:
+    posted = await refuse_on_error(tasks.post_task(place.caller, place.group_id, spec))
+    task = posted.view.task
+    card = tasks.task_card(posted.view)
+    elsewhere = [group for group in posted.groups if (group.platform, group.group_id) != _here(place)]
+    delivered = await announce(elsewhere, card, _buttons(task.id))
+    lines = [f"已发布任务 {task.id}：{task.kind}，{describe(task.start_at, task.end_at)}。"]
+    if elsewhere:
+        failed = len(elsewhere) - delivered
+        lines.append(f"已发到 {delivered} 个队伍群" + (f"，{failed} 个没发出去" if failed else "") + "。")
+    if _here(place) in {(group.platform, group.group_id) for group in posted.groups}:
+        lines.append("")
+        lines.append(card)
+    await finish("\n".join(lines))
+
+
+def _here(place: Place) -> tuple[str, str | None]:
+    return place.caller.platform, place.group_id
+
+
+@newtask_command.handle()
+async def post_task(event: Event, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+    given = list(words.result) if words.available else []
+    if given:
+        spec = await refuse_on_error(_parse(given))
+        await _publish(place, spec)
+        return
+    rights = await tasks_rights(place)
+    if not rights:
+        await finish("只有民警可以发布任务。")
+    async with dialogue(event):
+        answers = await _ask_for_task()
+    if answers is None:
+        return
+    spec = await refuse_on_error(_parse(answers))
+    await _publish(place, spec)
+
+
+async def tasks_rights(place: Place) -> bool:
+    return (await get_rights(place.caller)).is_officer
+
+
+async def _parse(words: list[str]) -> tasks.TaskSpec:
+    spec = tasks.parse_task_words(words)
+    tasks.check_spec(spec)
+    return spec
+
+
+async def _ask_for_task() -> list[str] | None:
+    """The step-by-step way: one question at a time, each answer checked at once; 取消 stops."""
+    questions = [
+        ("kind", f"发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 {'、'.join(tasks.KINDS[:4])}"),
+        ("time", "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00"),
+        ("duration", "3/6 多长时间？例如 2小时、90分钟"),
+        ("place", "4/6 在哪里？例如 闫千户片区"),
+        ("capacity", "5/6 要几个人？例如 10"),
+        ("extras", "6/6 积分和要求：例如 5分 需要:护学 截止:明天18:00；没有就回复“无”"),
+    ]
+    answers: dict[str, str] = {}
+    for key, question in questions:
+        if key == "duration" and answers.get("has_end"):
+            continue
+        for attempt in range(3):
+            text = await ask(question)
+            if text is None:
+                return None
+            problem = _check_answer(key, text, answers)
+            if problem is None:
+                break
+            question = f"{problem}\n请重新回复，或回复“取消”退出。"
+            if attempt == 2:
+                await finish("没有发布。需要时重新发送 /发布任务")
+    words = [answers["kind"], *answers["time"].split()]
+    if "duration" in answers:
+        words.append(answers["duration"])
+    words += [answers["place"], f"{answers['capacity']}人"]
+    if answers.get("extras") and answers["extras"] not in ("无", "没有", "不用"):
+        words += answers["extras"].split()
+    return words
+
+
+def _check_answer(key: str, text: str, answers: dict[str, str]) -> str | None:
+    """Store a checked answer; the reason it cannot be used otherwise."""
+    text = text.strip()
+    try:
+        if key == "kind":
+            if not text or len(text) > 20:
+                return "任务类型写1到20个字。"
+        elif key == "time":
+            span = parse_span(text)
+            answers["has_end"] = "yes" if span.end is not None else ""
+        elif key == "duration":
+            if parse_duration(text) is None:
+                return "时长写成 2小时 或 90分钟。"
+        elif key == "place":
+            if not text or len(text) > 100:
+                return "地点写1到100个字。"
+        elif key == "capacity":
+            number = text.removesuffix("人").strip()
+            if not number.isdigit() or not 1 <= int(number) <= tasks.MAX_CAPACITY:
+                return f"人数写1到{tasks.MAX_CAPACITY}之间的数字，例如 10"
+            text = number
+    except DomainError as error:
+        return error.message
+    answers[key] = text
+    return None
+
+
+@tasks_command.handle()
+async def show_tasks(place: CurrentPlace, number: Match[int]) -> None:
+    if number.available:
+        detail = await refuse_on_error(tasks.task_detail(number.result))
+        await finish(_roster_text(detail))
+    views = await refuse_on_error(tasks.list_open_tasks(place.caller, place.group_id))
+    if not views:
+        await finish("现在没有可报名的任务。")
+    lines = ["近期任务："]
+    for view in views:
+        task = view.task
+        when = describe(task.start_at, task.end_at)
+        lines.append(f"{task.id}｜{task.kind}｜{when}｜{task.place}｜还剩{view.places_left}个名额")
+    lines.append("报名：/报名 编号　查看名单：/任务 编号")
+    await finish("\n".join(lines))
+
+
+def _roster_text(detail: tasks.TaskDetail) -> str:
+    lines = [tasks.task_card(detail.view)]
+    if detail.signed:
+        names = []
+        for line in detail.signed:
+            mark = ""
+            if line.checked_in:
+                mark = "✓" if not line.outside_radius else "✓(位置偏远)"
+            names.append(line.name + mark)
+        lines.append(f"已报名（{len(detail.signed)}）：{'、'.join(names)}")
+    else:
+        lines.append("还没有人报名。")
+    if detail.waiting:
+        lines.append(f"候补（{len(detail.waiting)}）：{'、'.join(line.name for line in detail.waiting)}")
+    if detail.absent:
+        lines.append(f"缺勤：{'、'.join(line.name for line in detail.absent)}")
+    if any(line.checked_in for line in detail.signed):
+        lines.append("✓ 表示已签到")
+    return "\n".join(lines)
+
+
+@canceltask_command.handle()
+async def cancel_task(place: CurrentPlace, number: Match[int], reason: Match[tuple[str, ...]]) -> None:
+    if not number.available:
+        await finish(CANCELTASK_USAGE)
+    text = " ".join(reason.result) if reason.available else None
+    cancelled = await refuse_on_error(tasks.cancel_task(place.caller, number.result, text))
+    task = cancelled.view.task
+    if not cancelled.changed:
+        await finish(f"任务 {task.id} 之前已经取消了。")
+    because = f"，原因：{task.cancel_reason}" if task.cancel_reason else ""
+    notice = f"任务 {task.id}（{task.kind}，{describe(task.start_at, task.end_at)}）已取消{because}。"
+    for member in cancelled.affected:
+        await tell(member, f"{member.name}，你报名的{notice}")
+    elsewhere = [group for group in cancelled.groups if (group.platform, group.group_id) != _here(place)]
+    await announce(elsewhere, notice)
+    await finish(f"{notice}\n已通知报名和候补的 {len(cancelled.affected)} 人。")
+
+
+@closetask_command.handle()
+async def close_task(place: CurrentPlace, number: Match[int]) -> None:
+    if not number.available:
+        await finish(CLOSETASK_USAGE)
+    closed = await refuse_on_error(tasks.close_task(place.caller, number.result))
+    summary = closing_summary(closed)
+    if not closed.changed:
+        await finish(f"任务 {closed.view.task.id} 之前已经结束。\n{summary}")
+    await _after_closing(closed, exclude=_here(place))
+    await finish(summary)
+
+
+def closing_summary(closed: tasks.ClosedTask) -> str:
+    task = closed.view.task
+    minutes = sum(minutes for _, minutes in closed.served)
+    lines = [f"任务 {task.id}（{task.kind}，{describe(task.start_at, task.end_at)}）已结束。"]
+    if closed.served:
+        names = "、".join(f"{name}{minutes / 60:.1f}小时" for name, minutes in closed.served)
+        lines.append(f"到岗 {len(closed.served)} 人，共 {minutes / 60:.1f} 小时：{names}")
+    else:
+        lines.append("没有人签到。")
+    if closed.absent:
+        lines.append(f"缺勤 {len(closed.absent)} 人：{'、'.join(closed.absent)}")
+    if task.points:
+        lines.append(f"到岗的每人得 {task.points} 分，发送 /我的 查看。")
+    return "\n".join(lines)
+
+
+async def _after_closing(closed: tasks.ClosedTask, exclude: tuple[str, str | None] | None = None) -> None:
+    """The summary goes to the task's groups; a weekly task's next occurrence is posted there too."""
+    groups = [group for group in closed.groups if (group.platform, group.group_id) != exclude]
+    await announce(groups, closing_summary(closed))
+    if closed.next_task is not None:
+        await announce(closed.groups, tasks.task_card(closed.next_task), _buttons(closed.next_task.task.id))
+
+
+async def close_due_tasks() -> None:
+    """Every minute: close open check-ins of ended tasks, and close tasks left open past the delay."""
+    try:
+        await tasks.close_open_checkins()
+        for task_id in await tasks.tasks_due_for_closing():
+            closed = await tasks.close_task(None, task_id)
+            if closed.changed:
+                await _after_closing(closed)
+    except Exception as error:
+        logger.opt(exception=error).error("closing due tasks failed; will try again in a minute")
+
+
+scheduler.add_job(close_due_tasks, "interval", minutes=1, id="close_due_tasks", replace_existing=True, max_instances=1)
+
+
+@get_driver().on_startup
+async def warm_up_time_parser() -> None:
+    await asyncio.to_thread(warm_up)

@@ -1,0 +1,1024 @@
+"""Tasks: posting, the sign-up list with its waiting list, check-in and check-out, closing and attendance points."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import session
+from storage.errors import DomainError, NotAllowed
+from storage.models import (
+    GroupBinding,
+    LedgerReason,
+    Member,
+    MembershipStatus,
+    MemberStatus,
+    PlatformIdentity,
+    Signup,
+    SignupStatus,
+    Task,
+    TaskStatus,
+    TaskTeam,
+    Team,
+    TeamMembership,
+    Unit,
+    utcnow,
+)
+from storage.services.ledger import record_points
+from storage.services.organisation import audit, find_unit, team_of_group
+from storage.services.people import Caller, Rights, member_of, parse_tags, rights_of
+from storage.services.retry import retry_on_conflict
+from storage.services.when import describe, looks_like_time, parse_duration, parse_span
+from storage.settings import settings
+
+KINDS = ("巡逻", "宣传", "护学岗", "安保", "调解", "隐患排查", "培训", "应急")
+MAX_CAPACITY = 1000
+MAX_POINTS = 1000
+DEFAULT_RADIUS_M = 500
+NEWTASK_EXAMPLE = "/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人 5分"
+
+COUNT = re.compile(r"^(\d+)\s*(人|名)$")
+POINTS = re.compile(r"^(\d+)\s*(分|积分)$")
+RADIUS = re.compile(r"^(?:半径[:：]?)?(\d+)\s*(米|m)$")
+KEYED = re.compile(r"^(需要|特长|截止|报名截止|队伍|单位|坐标|半径)[:：](.+)$")
+COORDINATES = re.compile(r"^(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)$")
+REPEAT_WORDS = ("每周", "每周重复", "每周一次")
+
+
+@dataclass
+class TaskSpec:
+    """A task as an officer wrote it, checked but not yet saved."""
+
+    kind: str = ""
+    place: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    capacity: int | None = None
+    points: int = 0
+    required_tags: list[str] = field(default_factory=list)
+    deadline: datetime | None = None
+    team_names: list[str] = field(default_factory=list)
+    unit_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    radius_m: int | None = None
+    repeat_weekly: bool = False
+
+    def missing(self) -> list[str]:
+        wanted = {"类型": self.kind, "时间": self.start, "地点": self.place, "人数": self.capacity}
+        missing = [name for name, value in wanted.items() if not value]
+        if self.start is not None and self.end is None:
+            missing.append("时长")
+        return missing
+
+
+def parse_task_words(words: list[str], now: datetime | None = None) -> TaskSpec:
+    """Read /发布任务's words in any order: kind first, then time, duration, place, 10人, 5分, 需要:…, 截止:…"""
+    now = now or utcnow()
+    spec = TaskSpec()
+    words = [word for word in (w.strip() for w in words) if word]
+    if not words:
+        raise DomainError(f"请写任务内容，例如 {NEWTASK_EXAMPLE}")
+    spec.kind = words[0][:20]
+    if looks_like_time(spec.kind) or COUNT.match(spec.kind):
+        raise DomainError(f"第一个词写任务类型（{'、'.join(KINDS)}），例如 {NEWTASK_EXAMPLE}")
+    place: list[str] = []
+    time_words: list[str] = []
+    duration: timedelta | None = None
+    rest = words[1:]
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        index += 1
+        if keyed := KEYED.match(word):
+            _apply_keyed(spec, keyed.group(1), keyed.group(2), now)
+        elif match := COUNT.match(word):
+            spec.capacity = _bounded(int(match.group(1)), 1, MAX_CAPACITY, "人数")
+        elif match := POINTS.match(word):
+            spec.points = _bounded(int(match.group(1)), 0, MAX_POINTS, "积分")
+        elif match := RADIUS.match(word):
+            spec.radius_m = _bounded(int(match.group(1)), 10, 100_000, "半径")
+        elif word in REPEAT_WORDS:
+            spec.repeat_weekly = True
+        elif (length := parse_duration(word)) is not None:
+            if not time_words:
+                raise DomainError(f"先写开始时间，再写时长，例如 {NEWTASK_EXAMPLE}")
+            duration = length
+        elif looks_like_time(word) and not place:
+            time_words.append(word)
+        else:
+            place.append(word)
+    if time_words:
+        span = parse_span(" ".join(time_words), now)
+        spec.start = span.start
+        if span.end is not None:
+            spec.end = span.end
+    if spec.start is not None and duration is not None:
+        spec.end = spec.start + duration
+    spec.place = " ".join(place)[:100]
+    if spec.deadline is not None and spec.start is not None and spec.deadline > spec.start:
+        raise DomainError("报名截止时间不能晚于任务开始时间。")
+    if spec.radius_m is not None and spec.latitude is None:
+        raise DomainError("半径要和坐标一起写，例如 坐标:36.6512,117.1201 半径:300米")
+    if spec.latitude is not None and spec.radius_m is None:
+        spec.radius_m = DEFAULT_RADIUS_M
+    return spec
+
+
+def _bounded(value: int, low: int, high: int, name: str) -> int:
+    if not low <= value <= high:
+        raise DomainError(f"{name}要在 {low} 到 {high} 之间。")
+    return value
+
+
+def _apply_keyed(spec: TaskSpec, key: str, value: str, now: datetime) -> None:
+    value = value.strip()
+    if key in ("需要", "特长"):
+        spec.required_tags = parse_tags(value)
+    elif key in ("截止", "报名截止"):
+        spec.deadline = parse_span(value, now).start
+    elif key == "队伍":
+        spec.team_names = [name for name in re.split(r"[,，、]", value) if name.strip()]
+    elif key == "单位":
+        spec.unit_text = value
+    elif key == "坐标":
+        match = COORDINATES.match(value)
+        if not match:
+            raise DomainError("坐标写成 坐标:纬度,经度，例如 坐标:36.6512,117.1201")
+        latitude, longitude = float(match.group(1)), float(match.group(2))
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise DomainError("坐标超出范围：纬度在 -90 到 90，经度在 -180 到 180 之间。")
+        spec.latitude, spec.longitude = latitude, longitude
+    elif key == "半径":
+        match = RADIUS.match(value) or RADIUS.match(value + "米")
+        if not match:
+            raise DomainError("半径写成 半径:300米")
+        spec.radius_m = _bounded(int(match.group(1)), 10, 100_000, "半径")
+
+
+def check_spec(spec: TaskSpec) -> None:
+    missing = spec.missing()
+    if missing:
+        raise DomainError(f"还缺{'、'.join(missing)}：例如 {NEWTASK_EXAMPLE}")
+    assert spec.start is not None
+    assert spec.end is not None
+    if spec.end <= spec.start:
+        raise DomainError("结束时间要晚于开始时间。")
+    if spec.end - spec.start > timedelta(hours=24):
+        raise DomainError("一个任务最长24小时：更长的请分几次发布。")
+
+
+@dataclass(frozen=True)
+class GroupAddress:
+    platform: str
+    group_id: str
+
+
+@dataclass(frozen=True)
+class MemberAddress:
+    member_id: int
+    name: str
+    accounts: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class TaskView:
+    task: Task
+    team_names: list[str]
+    signed: int
+    waiting: int
+
+    @property
+    def places_left(self) -> int:
+        return max(self.task.capacity - self.signed, 0)
+
+
+@dataclass
+class PostedTask:
+    view: TaskView
+    groups: list[GroupAddress]
+
+
+_task_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def task_lock(task_id: int) -> asyncio.Lock:
+    """Sign-ups for one task are taken one at a time, in the order they arrived (asyncio's locks are FIFO).
+
+    The database lock (FOR UPDATE on PostgreSQL, the single writer on SQLite) keeps capacity exact across
+    processes; this one keeps arrival order within a process and spares SQLite retries.
+    """
+    lock = _task_locks.get(task_id)
+    if lock is None:
+        lock = asyncio.Lock()
+        _task_locks[task_id] = lock
+    return lock
+
+
+async def _teams_for_target(db: AsyncSession, caller: Caller, rights: Rights, spec: TaskSpec, group_id: str | None):
+    if spec.unit_text:
+        unit = await find_unit(db, spec.unit_text)
+        if unit is None:
+            raise DomainError(f"没有单位“{spec.unit_text}”：请写单位全名，例如 单位:历下分局")
+        if not rights.covers_unit(unit):
+            raise NotAllowed(f"你不是“{unit.path}”的民警，不能给它发任务。")
+        statement = (
+            select(Team)
+            .join(Unit, col(Unit.id) == col(Team.unit_id))
+            .where(or_(Unit.path == unit.path, col(Unit.path).startswith(unit.path + "/")))
+            .order_by(col(Team.id))
+        )
+        teams = list((await db.exec(statement)).all())
+        if not teams:
+            raise DomainError(f"“{unit.path}”下面还没有队伍。")
+        return unit, teams
+    if spec.team_names:
+        teams = []
+        owner: Unit | None = None
+        for name in spec.team_names:
+            candidates = (
+                await db.exec(select(Team, Unit).join(Unit, col(Unit.id) == col(Team.unit_id)).where(Team.name == name))
+            ).all()
+            mine = [(team, unit) for team, unit in candidates if rights.covers_unit(unit)]
+            if not mine:
+                raise DomainError(f"没有你能发任务的队伍“{name}”：请检查队名。")
+            if len(mine) > 1:
+                raise DomainError(f"有几个队伍叫“{name}”：请改用 单位:单位名。")
+            teams.append(mine[0][0])
+            owner = owner or mine[0][1]
+        assert owner is not None
+        return owner, teams
+    if group_id is None:
+        raise DomainError("私聊发布时请写明对象：队伍:队名 或 单位:单位名。")
+    located = await team_of_group(db, caller.platform, group_id)
+    if located is None:
+        raise DomainError("本群还没有绑定队伍：先 /绑定队伍 队伍名，或写明 队伍:队名。")
+    if not rights.covers_unit(located.unit):
+        raise NotAllowed(f"“{located.team.name}”不归你的单位管，不能发任务。")
+    return located.unit, [located.team]
+
+
+async def _groups_of(db: AsyncSession, team_ids: list[int]) -> list[GroupAddress]:
+    if not team_ids:
+        return []
+    bindings = (
+        await db.exec(
+            select(GroupBinding).where(col(GroupBinding.team_id).in_(team_ids)).order_by(col(GroupBinding.id))
+        )
+    ).all()
+    return [GroupAddress(binding.platform, binding.group_id) for binding in bindings]
+
+
+async def _view(db: AsyncSession, task: Task) -> TaskView:
+    teams = (
+        await db.exec(
+            select(Team.name).join(TaskTeam, col(TaskTeam.team_id) == col(Team.id)).where(TaskTeam.task_id == task.id)
+        )
+    ).all()
+    statuses = (await db.exec(select(Signup.status).where(Signup.task_id == task.id))).all()
+    signed = sum(
+        1 for status in statuses if status in (SignupStatus.signed, SignupStatus.attended, SignupStatus.no_show)
+    )
+    waiting = sum(1 for status in statuses if status == SignupStatus.waiting)
+    return TaskView(task=task, team_names=list(teams), signed=signed, waiting=waiting)
+
+
+async def _save_task(db: AsyncSession, spec: TaskSpec, unit: Unit, teams: list[Team], author: int | None) -> Task:
+    assert spec.start is not None
+    assert spec.end is not None
+    assert spec.capacity is not None
+    task = Task(
+        kind=spec.kind,
+        place=spec.place,
+        start_at=spec.start,
+        end_at=spec.end,
+        signup_deadline=spec.deadline or spec.start,
+        capacity=spec.capacity,
+        points=spec.points,
+        required_tags=spec.required_tags,
+        latitude=spec.latitude,
+        longitude=spec.longitude,
+        radius_m=spec.radius_m,
+        repeat_weekly=spec.repeat_weekly,
+        unit_id=unit.id,
+        created_by=author,
+    )
+    db.add(task)
+    await db.flush()
+    for team in teams:
+        db.add(TaskTeam(task_id=task.id, team_id=team.id))
+    await db.flush()
+    return task
+
+
+@retry_on_conflict
+async def post_task(caller: Caller, group_id: str | None, spec: TaskSpec) -> PostedTask:
+    """/发布任务: an officer posts a task to this group's team, named teams, or a whole unit and its sub-units."""
+    check_spec(spec)
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not rights.is_officer:
+            raise NotAllowed("只有民警可以发布任务。")
+        unit, teams = await _teams_for_target(db, caller, rights, spec, group_id)
+        author = rights.member.id if rights.member else None
+        task = await _save_task(db, spec, unit, teams, author)
+        if task.repeat_weekly:
+            task.series_id = task.id
+            db.add(task)
+        await audit(db, caller, rights.member, "post_task", f"task:{task.id}", kind=task.kind, teams=len(teams))
+        view = await _view(db, task)
+        return PostedTask(view=view, groups=await _groups_of(db, [team.id for team in teams]))
+
+
+def task_card(view: TaskView) -> str:
+    """The card posted to the task's groups."""
+    task = view.task
+    lines = [
+        f"【任务 {task.id}】{task.kind}",
+        f"时间：{describe(task.start_at, task.end_at)}",
+        f"地点：{task.place}",
+        f"名额：{task.capacity}人，已报 {min(view.signed, task.capacity)}，还剩 {view.places_left}"
+        + (f"，候补 {view.waiting}" if view.waiting else ""),
+    ]
+    extras = []
+    if task.points:
+        extras.append(f"积分：{task.points}分")
+    if task.required_tags:
+        extras.append(f"需要：{'、'.join(task.required_tags)}")
+    if extras:
+        lines.append("　".join(extras))
+    if task.signup_deadline < task.start_at:
+        lines.append(f"报名截止：{describe(task.signup_deadline)}")
+    if task.repeat_weekly:
+        lines.append("每周重复")
+    lines.append(f"报名：/报名 {task.id}　取消：/取消报名 {task.id}")
+    return "\n".join(lines)
+
+
+async def _task_or_refuse(db: AsyncSession, task_id: int, *, lock: bool = False) -> Task:
+    statement = select(Task).where(Task.id == task_id)
+    if lock:
+        statement = statement.with_for_update()
+    task = (await db.exec(statement)).first()
+    if task is None:
+        raise DomainError(f"没有任务 {task_id}：发送 /任务 查看现有任务。")
+    return task
+
+
+async def _member_team_ids(db: AsyncSession, member_id: int) -> list[int]:
+    statement = select(TeamMembership.team_id).where(
+        TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.active
+    )
+    return list((await db.exec(statement)).all())
+
+
+async def list_open_tasks(caller: Caller, group_id: str | None, now: datetime | None = None) -> list[TaskView]:
+    """/任务: open tasks of this group's team, or in private of the caller's teams."""
+    now = now or utcnow()
+    async with session() as db:
+        if group_id is not None:
+            located = await team_of_group(db, caller.platform, group_id)
+            if located is None:
+                raise DomainError("本群还没有绑定队伍。")
+            team_ids = [located.team.id]
+        else:
+            member = await member_of(db, caller.platform, caller.user_id)
+            if member is None:
+                raise DomainError("你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+            team_ids = await _member_team_ids(db, member.id)
+        if not team_ids:
+            return []
+        statement = (
+            select(Task)
+            .join(TaskTeam, col(TaskTeam.task_id) == col(Task.id))
+            .where(col(TaskTeam.team_id).in_(team_ids), Task.status == TaskStatus.open, col(Task.end_at) > now)
+            .order_by(col(Task.start_at), col(Task.id))
+            .distinct()
+        )
+        tasks = (await db.exec(statement)).all()
+        return [await _view(db, task) for task in tasks[:20]]
+
+
+@dataclass
+class RosterLine:
+    name: str
+    status: str
+    checked_in: bool
+    checked_out: bool
+    outside_radius: bool
+    minutes: int | None
+
+
+@dataclass
+class TaskDetail:
+    view: TaskView
+    signed: list[RosterLine]
+    waiting: list[RosterLine]
+    absent: list[RosterLine]
+
+
+async def task_detail(task_id: int) -> TaskDetail:
+    """/任务 编号: the task and its roster (names only, never a phone number)."""
+    async with session() as db:
+        task = await _task_or_refuse(db, task_id)
+        rows = (
+            await db.exec(
+                select(Signup, Member)
+                .join(Member, col(Member.id) == col(Signup.member_id))
+                .where(Signup.task_id == task_id, Signup.status != SignupStatus.cancelled)
+                .order_by(col(Signup.arrived_at), col(Signup.id))
+            )
+        ).all()
+        lines = {
+            status: [
+                RosterLine(
+                    name=member.name,
+                    status=signup.status,
+                    checked_in=signup.checked_in_at is not None,
+                    checked_out=signup.checked_out_at is not None,
+                    outside_radius=signup.outside_radius,
+                    minutes=signup.minutes_served,
+                )
+                for signup, member in rows
+                if signup.status == status
+            ]
+            for status in SignupStatus
+        }
+        return TaskDetail(
+            view=await _view(db, task),
+            signed=lines[SignupStatus.signed] + lines[SignupStatus.attended],
+            waiting=lines[SignupStatus.waiting],
+            absent=lines[SignupStatus.no_show],
+        )
+
+
+async def _addresses(db: AsyncSession, member_ids: list[int]) -> list[MemberAddress]:
+    if not member_ids:
+        return []
+    members = {m.id: m for m in (await db.exec(select(Member).where(col(Member.id).in_(member_ids)))).all()}
+    identities = (await db.exec(select(PlatformIdentity).where(col(PlatformIdentity.member_id).in_(member_ids)))).all()
+    accounts: dict[int, list[tuple[str, str]]] = {}
+    for identity in identities:
+        accounts.setdefault(identity.member_id, []).append((identity.platform, identity.user_id))
+    return [
+        MemberAddress(member_id=mid, name=members[mid].name, accounts=tuple(accounts.get(mid, ())))
+        for mid in member_ids
+        if mid in members
+    ]
+
+
+def _officer_check(rights: Rights, unit: Unit, action: str) -> None:
+    if not rights.is_officer:
+        raise NotAllowed(f"只有民警可以{action}。")
+    if not rights.covers_unit(unit):
+        raise NotAllowed(f"这个任务不归你的单位管，不能{action}。")
+
+
+@dataclass
+class CancelledTask:
+    view: TaskView
+    changed: bool
+    affected: list[MemberAddress]
+    groups: list[GroupAddress]
+
+
+@retry_on_conflict
+async def cancel_task(caller: Caller, task_id: int, reason: str | None) -> CancelledTask:
+    """/取消任务: everyone signed up or waiting is told."""
+    reason = (reason or "").strip()[:200] or None
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        task = await _task_or_refuse(db, task_id, lock=True)
+        _officer_check(rights, await db.get(Unit, task.unit_id), "取消任务")
+        if task.status == TaskStatus.closed:
+            raise DomainError(f"任务 {task_id} 已经结束，不能取消。")
+        changed = task.status != TaskStatus.cancelled
+        affected_ids: list[int] = []
+        if changed:
+            task.status = TaskStatus.cancelled
+            task.cancel_reason = reason
+            db.add(task)
+            signups = (
+                await db.exec(
+                    select(Signup).where(
+                        Signup.task_id == task_id,
+                        col(Signup.status).in_([SignupStatus.signed, SignupStatus.waiting]),
+                    )
+                )
+            ).all()
+            affected_ids = [signup.member_id for signup in signups]
+            await audit(db, caller, rights.member, "cancel_task", f"task:{task_id}", reason=reason)
+        team_ids = list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+        return CancelledTask(
+            view=await _view(db, task),
+            changed=changed,
+            affected=await _addresses(db, affected_ids),
+            groups=await _groups_of(db, team_ids),
+        )
+
+
+@dataclass
+class SignupResult:
+    task: Task
+    status: str
+    changed: bool
+    position: int | None = None
+    """Place on the waiting list (1 = next to move up)."""
+    places_left: int = 0
+
+
+async def signup_for_task(caller: Caller, task_id: int, now: datetime | None = None) -> SignupResult:
+    """/报名: an active member of a target team signs up; past capacity they wait, in order of arrival."""
+    async with task_lock(task_id):
+        return await _signup(caller, task_id, now)
+
+
+@retry_on_conflict
+async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupResult:
+    now = now or utcnow()
+    async with session() as db:
+        task = await _task_or_refuse(db, task_id, lock=True)
+        member = await member_of(db, caller.platform, caller.user_id)
+        if member is None:
+            raise DomainError("你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+        if task.status != TaskStatus.open:
+            raise DomainError(
+                f"任务 {task_id} 已{'取消' if task.status == TaskStatus.cancelled else '结束'}，不能报名。"
+            )
+        existing = (
+            await db.exec(select(Signup).where(Signup.task_id == task_id, Signup.member_id == member.id))
+        ).first()
+        if existing is not None and existing.status in (SignupStatus.signed, SignupStatus.waiting):
+            return SignupResult(
+                task=task,
+                status=existing.status,
+                changed=False,
+                position=await _waiting_position(db, existing) if existing.status == SignupStatus.waiting else None,
+            )
+        if now > task.signup_deadline:
+            raise DomainError(f"任务 {task_id} 报名已截止（{describe(task.signup_deadline)}）。")
+        if member.status != MemberStatus.active:
+            raise DomainError("你的队员资格还没有生效，审核通过后才能报名。")
+        task_team_ids = set((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+        if not task_team_ids & set(await _member_team_ids(db, member.id)):
+            raise DomainError(f"任务 {task_id} 不是给你所在队伍的，不能报名。")
+        missing = [tag for tag in task.required_tags if tag not in member.tags]
+        if missing:
+            raise DomainError(f"任务 {task_id} 需要特长：{'、'.join(missing)}。你的特长里没有，不能报名。")
+        clash = await _clashing_task(db, member.id, task)
+        if clash is not None:
+            raise DomainError(
+                f"和你已报名的任务 {clash.id}（{clash.kind}，{describe(clash.start_at, clash.end_at)}）时间冲突。"
+                f"要换的话先 /取消报名 {clash.id}"
+            )
+        signed = len(
+            (
+                await db.exec(
+                    select(Signup.id).where(
+                        Signup.task_id == task_id,
+                        col(Signup.status).in_([SignupStatus.signed, SignupStatus.attended]),
+                    )
+                )
+            ).all()
+        )
+        status = SignupStatus.signed if signed < task.capacity else SignupStatus.waiting
+        signup = existing or Signup(task_id=task_id, member_id=member.id)
+        signup.status = status
+        signup.arrived_at = now
+        db.add(signup)
+        await db.flush()
+        position = await _waiting_position(db, signup) if status == SignupStatus.waiting else None
+        left = task.capacity - signed - (1 if status == SignupStatus.signed else 0)
+        return SignupResult(task=task, status=status, changed=True, position=position, places_left=max(left, 0))
+
+
+async def _waiting_position(db: AsyncSession, signup: Signup) -> int:
+    ahead = (
+        await db.exec(
+            select(Signup.id).where(
+                Signup.task_id == signup.task_id,
+                Signup.status == SignupStatus.waiting,
+                or_(
+                    col(Signup.arrived_at) < signup.arrived_at,
+                    (col(Signup.arrived_at) == signup.arrived_at) & (col(Signup.id) < signup.id),
+                ),
+            )
+        )
+    ).all()
+    return len(ahead) + 1
+
+
+async def _clashing_task(db: AsyncSession, member_id: int, task: Task) -> Task | None:
+    statement = (
+        select(Task)
+        .join(Signup, col(Signup.task_id) == col(Task.id))
+        .where(
+            Signup.member_id == member_id,
+            col(Signup.status).in_([SignupStatus.signed, SignupStatus.waiting]),
+            Task.status == TaskStatus.open,
+            Task.id != task.id,
+            col(Task.start_at) < task.end_at,
+            col(Task.end_at) > task.start_at,
+        )
+        .order_by(col(Task.start_at))
+    )
+    return (await db.exec(statement)).first()
+
+
+@dataclass
+class CancelSignupResult:
+    task: Task
+    changed: bool
+    was_waiting: bool
+    promoted: MemberAddress | None = None
+    groups: list[GroupAddress] = field(default_factory=list)
+
+
+async def cancel_signup(caller: Caller, task_id: int, now: datetime | None = None) -> CancelSignupResult:
+    """/取消报名: the place goes to the first one waiting, who is told."""
+    async with task_lock(task_id):
+        return await _cancel_signup(caller, task_id, now)
+
+
+@retry_on_conflict
+async def _cancel_signup(caller: Caller, task_id: int, now: datetime | None) -> CancelSignupResult:
+    now = now or utcnow()
+    async with session() as db:
+        task = await _task_or_refuse(db, task_id, lock=True)
+        member = await member_of(db, caller.platform, caller.user_id)
+        signup = None
+        if member is not None:
+            signup = (
+                await db.exec(select(Signup).where(Signup.task_id == task_id, Signup.member_id == member.id))
+            ).first()
+        if signup is None or signup.status == SignupStatus.cancelled:
+            return CancelSignupResult(task=task, changed=False, was_waiting=False)
+        if signup.status not in (SignupStatus.signed, SignupStatus.waiting) or task.status != TaskStatus.open:
+            raise DomainError(f"任务 {task_id} 已结束，不能取消报名。")
+        if now >= task.start_at and signup.status == SignupStatus.signed:
+            raise DomainError(f"任务 {task_id} 已经开始，不能取消报名；有事请联系队长。")
+        was_waiting = signup.status == SignupStatus.waiting
+        signup.status = SignupStatus.cancelled
+        db.add(signup)
+        promoted = None
+        if not was_waiting:
+            first = (
+                await db.exec(
+                    select(Signup)
+                    .where(Signup.task_id == task_id, Signup.status == SignupStatus.waiting)
+                    .order_by(col(Signup.arrived_at), col(Signup.id))
+                )
+            ).first()
+            if first is not None:
+                first.status = SignupStatus.signed
+                db.add(first)
+                promoted = (await _addresses(db, [first.member_id]))[0]
+        await db.flush()
+        team_ids = list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+        return CancelSignupResult(
+            task=task,
+            changed=True,
+            was_waiting=was_waiting,
+            promoted=promoted,
+            groups=await _groups_of(db, team_ids),
+        )
+
+
+@dataclass
+class CheckIn:
+    task: Task
+    changed: bool
+    at: datetime
+
+
+def _window_opens(task: Task) -> datetime:
+    return task.start_at - settings.checkin_opens_before
+
+
+@retry_on_conflict
+async def check_in(caller: Caller, task_id: int | None, now: datetime | None = None) -> CheckIn:
+    """/签到: from a while before the start until the end; with no number, the caller's task open now."""
+    now = now or utcnow()
+    async with session() as db:
+        member = await member_of(db, caller.platform, caller.user_id)
+        if member is None:
+            raise DomainError("你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+        signup, task = await _signup_for_attendance(db, member.id, task_id, now, "签到")
+        if now < _window_opens(task):
+            raise DomainError(f"任务 {task.id} 的签到从 {describe(_window_opens(task))} 开始。")
+        if now > task.end_at or task.status != TaskStatus.open:
+            raise DomainError(f"任务 {task.id} 已经结束，不能签到。")
+        if signup.checked_in_at is not None:
+            return CheckIn(task=task, changed=False, at=signup.checked_in_at)
+        signup.checked_in_at = now
+        db.add(signup)
+        return CheckIn(task=task, changed=True, at=now)
+
+
+async def _signup_for_attendance(
+    db: AsyncSession, member_id: int, task_id: int | None, now: datetime, action: str
+) -> tuple[Signup, Task]:
+    if task_id is not None:
+        task = await _task_or_refuse(db, task_id)
+        signup = (await db.exec(select(Signup).where(Signup.task_id == task_id, Signup.member_id == member_id))).first()
+        if signup is None or signup.status not in (SignupStatus.signed, SignupStatus.attended):
+            if signup is not None and signup.status == SignupStatus.waiting:
+                raise DomainError(f"你在任务 {task_id} 的候补名单上，转正后才能{action}。")
+            raise DomainError(f"你没有报名任务 {task_id}，不能{action}。")
+        return signup, task
+    statement = (
+        select(Signup, Task)
+        .join(Task, col(Task.id) == col(Signup.task_id))
+        .where(
+            Signup.member_id == member_id,
+            Signup.status == SignupStatus.signed,
+            Task.status == TaskStatus.open,
+            col(Task.start_at) <= now + settings.checkin_opens_before,
+            col(Task.end_at) >= now,
+        )
+        .order_by(col(Task.start_at))
+    )
+    candidates = [
+        (signup, task) for signup, task in (await db.exec(statement)).all() if _window_opens(task) <= now <= task.end_at
+    ]
+    if action == "签退":
+        candidates = [(s, t) for s, t in candidates if s.checked_in_at is not None and s.checked_out_at is None]
+    if not candidates:
+        raise DomainError(f"你现在没有可以{action}的任务。写上任务编号试试：/{action} 编号")
+    if len(candidates) > 1:
+        numbers = "、".join(str(task.id) for _, task in candidates)
+        raise DomainError(f"你现在有几个任务（{numbers}）：请写编号，例如 /{action} {candidates[0][1].id}")
+    return candidates[0]
+
+
+@dataclass
+class LocationCheck:
+    task: Task
+    distance_m: int | None
+    outside: bool
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
+    """Great-circle distance in metres."""
+    radius = 6_371_000
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi = math.radians(lat2 - lat1)
+    d_lambda = math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return round(2 * radius * math.asin(math.sqrt(a)))
+
+
+@retry_on_conflict
+async def attach_location(
+    caller: Caller, latitude: float, longitude: float, now: datetime | None = None
+) -> LocationCheck | None:
+    """A shared location within a minute of checking in is kept and checked against the task's place and radius.
+
+    None when the caller has no such fresh check-in (the location is then not kept).
+    """
+    now = now or utcnow()
+    async with session() as db:
+        member = await member_of(db, caller.platform, caller.user_id)
+        if member is None:
+            return None
+        statement = (
+            select(Signup, Task)
+            .join(Task, col(Task.id) == col(Signup.task_id))
+            .where(
+                Signup.member_id == member.id,
+                col(Signup.checked_in_at) >= now - settings.location_window,
+                col(Signup.checked_in_at) <= now,
+                col(Signup.latitude).is_(None),
+            )
+            .order_by(col(Signup.checked_in_at).desc())
+        )
+        row = (await db.exec(statement)).first()
+        if row is None:
+            return None
+        signup, task = row
+        signup.latitude, signup.longitude = latitude, longitude
+        distance = None
+        if task.latitude is not None and task.longitude is not None:
+            distance = distance_m(task.latitude, task.longitude, latitude, longitude)
+            signup.distance_m = distance
+            signup.outside_radius = distance > (task.radius_m or DEFAULT_RADIUS_M)
+        db.add(signup)
+        return LocationCheck(task=task, distance_m=distance, outside=signup.outside_radius)
+
+
+def minutes_served(task: Task, checked_in: datetime, checked_out: datetime) -> int:
+    """Between check-in (not earlier than the start) and check-out (not later than the end)."""
+    begin = max(_aware(checked_in), _aware(task.start_at))
+    finish = min(_aware(checked_out), _aware(task.end_at))
+    return max(int((finish - begin).total_seconds() // 60), 0)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class CheckOut:
+    task: Task
+    changed: bool
+    minutes: int
+
+
+@retry_on_conflict
+async def check_out(caller: Caller, task_id: int | None, now: datetime | None = None) -> CheckOut:
+    """/签退: closes the caller's check-in; the time served counts only within the task's hours."""
+    now = now or utcnow()
+    async with session() as db:
+        member = await member_of(db, caller.platform, caller.user_id)
+        if member is None:
+            raise DomainError("你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+        signup, task = await _signup_for_attendance(db, member.id, task_id, now, "签退")
+        if signup.checked_in_at is None:
+            raise DomainError(f"你还没有签到任务 {task.id}：先发送 /签到 {task.id}")
+        if signup.checked_out_at is not None:
+            return CheckOut(task=task, changed=False, minutes=signup.minutes_served or 0)
+        signup.checked_out_at = min(now, _aware(task.end_at))
+        signup.minutes_served = minutes_served(task, signup.checked_in_at, signup.checked_out_at)
+        db.add(signup)
+        return CheckOut(task=task, changed=True, minutes=signup.minutes_served)
+
+
+@dataclass
+class ClosedTask:
+    view: TaskView
+    changed: bool
+    served: list[tuple[str, int]]
+    """Names and minutes of those who served."""
+    absent: list[str]
+    points_awarded: int
+    groups: list[GroupAddress]
+    next_task: TaskView | None = None
+
+
+async def close_task(caller: Caller | None, task_id: int, now: datetime | None = None) -> ClosedTask:
+    """/结束任务 (or automatically after the end): no-shows, final attendance, points once, a summary."""
+    async with task_lock(task_id):
+        return await _close_task(caller, task_id, now)
+
+
+@retry_on_conflict
+async def _close_task(caller: Caller | None, task_id: int, now: datetime | None) -> ClosedTask:
+    now = now or utcnow()
+    async with session() as db:
+        task = await _task_or_refuse(db, task_id, lock=True)
+        rights = await rights_of(db, caller) if caller is not None else None
+        if rights is not None:
+            _officer_check(rights, await db.get(Unit, task.unit_id), "结束任务")
+        if task.status == TaskStatus.cancelled:
+            raise DomainError(f"任务 {task_id} 已取消。")
+        if task.status == TaskStatus.open and now < task.start_at:
+            raise DomainError(f"任务 {task_id} 还没开始，不能结束；不办了请用 /取消任务 {task_id}")
+        changed = task.status == TaskStatus.open
+        awarded = 0
+        if changed:
+            awarded = await _settle_attendance(db, task, now, rights.member.id if rights and rights.member else None)
+            task.status = TaskStatus.closed
+            task.closed_at = now
+            db.add(task)
+            if rights is not None:
+                await audit(db, caller, rights.member, "close_task", f"task:{task_id}")
+        next_view = await _schedule_next_week(db, task) if changed and task.repeat_weekly else None
+        rows = (
+            await db.exec(
+                select(Signup, Member)
+                .join(Member, col(Member.id) == col(Signup.member_id))
+                .where(Signup.task_id == task_id, col(Signup.status).in_([SignupStatus.attended, SignupStatus.no_show]))
+                .order_by(col(Signup.arrived_at), col(Signup.id))
+            )
+        ).all()
+        team_ids = list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+        return ClosedTask(
+            view=await _view(db, task),
+            changed=changed,
+            served=[(m.name, s.minutes_served or 0) for s, m in rows if s.status == SignupStatus.attended],
+            absent=[m.name for s, m in rows if s.status == SignupStatus.no_show],
+            points_awarded=awarded,
+            groups=await _groups_of(db, team_ids),
+            next_task=next_view,
+        )
+
+
+async def _settle_attendance(db: AsyncSession, task: Task, now: datetime, actor: int | None) -> int:
+    """Attended or no-show for every sign-up, open check-ins closed at the end, points recorded once each."""
+    awarded = 0
+    signups = (
+        await db.exec(
+            select(Signup).where(Signup.task_id == task.id, Signup.status == SignupStatus.signed).with_for_update()
+        )
+    ).all()
+    for signup in signups:
+        if signup.checked_in_at is None:
+            signup.status = SignupStatus.no_show
+            if settings.no_show_penalty:
+                await record_points(
+                    db,
+                    signup.member_id,
+                    -settings.no_show_penalty,
+                    LedgerReason.no_show,
+                    "task",
+                    task.id,
+                    actor_member_id=actor,
+                    note=f"任务{task.id} 未到",
+                )
+        else:
+            if signup.checked_out_at is None:
+                signup.checked_out_at = min(_aware(now), _aware(task.end_at))
+                signup.checkout_automatic = True
+            signup.minutes_served = minutes_served(task, signup.checked_in_at, signup.checked_out_at)
+            signup.status = SignupStatus.attended
+            amount = task.points + settings.points_per_hour * signup.minutes_served // 60
+            if amount and await record_points(
+                db,
+                signup.member_id,
+                amount,
+                LedgerReason.attendance,
+                "task",
+                task.id,
+                actor_member_id=actor,
+                note=f"任务{task.id} {task.kind}",
+            ):
+                awarded += amount
+        db.add(signup)
+    await db.flush()
+    return awarded
+
+
+async def _schedule_next_week(db: AsyncSession, task: Task) -> TaskView | None:
+    """A weekly task posts its next occurrence when it closes (once: the series and start are checked)."""
+    week = timedelta(days=7)
+    start = _aware(task.start_at) + week
+    existing = (
+        await db.exec(select(Task).where(Task.series_id == (task.series_id or task.id), Task.start_at == start))
+    ).first()
+    if existing is not None:
+        return None
+    team_ids = list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task.id))).all())
+    following = Task(
+        kind=task.kind,
+        place=task.place,
+        start_at=start,
+        end_at=_aware(task.end_at) + week,
+        signup_deadline=_aware(task.signup_deadline) + week,
+        capacity=task.capacity,
+        points=task.points,
+        required_tags=list(task.required_tags),
+        latitude=task.latitude,
+        longitude=task.longitude,
+        radius_m=task.radius_m,
+        repeat_weekly=True,
+        series_id=task.series_id or task.id,
+        unit_id=task.unit_id,
+        created_by=task.created_by,
+    )
+    db.add(following)
+    await db.flush()
+    for team_id in team_ids:
+        db.add(TaskTeam(task_id=following.id, team_id=team_id))
+    await db.flush()
+    return await _view(db, following)
+
+
+async def tasks_due_for_closing(now: datetime | None = None) -> list[int]:
+    """Open tasks whose end lies further back than the automatic close delay."""
+    now = now or utcnow()
+    async with session() as db:
+        statement = select(Task.id).where(
+            Task.status == TaskStatus.open, col(Task.end_at) <= now - settings.close_after
+        )
+        return list((await db.exec(statement.order_by(col(Task.end_at)))).all())
+
+
+@retry_on_conflict
+async def close_open_checkins(now: datetime | None = None) -> int:
+    """Check-ins still open when their task has ended are closed at the end. Returns how many."""
+    now = now or utcnow()
+    async with session() as db:
+        statement = (
+            select(Signup, Task)
+            .join(Task, col(Task.id) == col(Signup.task_id))
+            .where(
+                col(Task.end_at) <= now,
+                col(Signup.checked_in_at).is_not(None),
+                col(Signup.checked_out_at).is_(None),
+            )
+        )
+        rows = (await db.exec(statement)).all()
+        for signup, task in rows:
+            signup.checked_out_at = _aware(task.end_at)
+            signup.checkout_automatic = True
+            signup.minutes_served = minutes_served(task, signup.checked_in_at, signup.checked_out_at)
+            db.add(signup)
+        return len(rows)

@@ -1,0 +1,123 @@
+"""Dates, times and durations as people write them: 明天19:00, 周六 8:30, 晚上7点, 2026-12-01 07:10-08:00, 2小时.
+
+JioNLP does the parsing; this module adds what it leaves to us: the configured time zone, a bare weekday meaning
+the next one rather than one already past, 明早/明晚, ranges written with "-", and refusing what is ambiguous
+(a day without a time) or already past.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from typing import Any
+
+from storage.errors import DomainError
+from storage.settings import settings
+
+EXAMPLES = "例如 明天19:00、周六 8:30、晚上7点、2026-12-01 19:00、2026-12-01 07:10-08:00"
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(小时|个小时|h|H|分钟|min)$")
+TIME_HINT = re.compile(
+    r"(今天|明天|后天|大后天|明早|明晚|今晚|周|星期|礼拜|上午|下午|早上|晚上|中午|凌晨|傍晚|\d+[:：点时]|\d+月|\d+日|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2})"
+)
+RANGE = re.compile(r"(\d{1,2}[:：]\d{2})\s*[-~—至]\s*(\d{1,2}[:：]\d{2})")
+BARE_WEEKDAY = re.compile(r"^(周|星期|礼拜)[一二三四五六日天1-7]")
+CLOCK = re.compile(r"(\d+[:：]\d{2}|\d+[点时]|上午|下午|早上|晚上|中午|凌晨|傍晚|今晚|明早|明晚)")
+
+
+@cache
+def _jionlp() -> Any:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        import jionlp
+
+    return jionlp
+
+
+def warm_up() -> None:
+    """Import the parser ahead of the first command (it takes most of a second)."""
+    _jionlp()
+
+
+@dataclass(frozen=True)
+class Span:
+    start: datetime
+    end: datetime | None
+    """Set when the text itself gave an end, as in 07:10-08:00 or 晚上7点到9点."""
+
+
+def looks_like_time(text: str) -> bool:
+    return bool(TIME_HINT.search(text))
+
+
+def _normalise(text: str) -> str:
+    text = text.strip().replace("：", ":")
+    text = text.replace("明早", "明天早上").replace("明晚", "明天晚上").replace("今晚", "今天晚上")
+    return RANGE.sub(r"\1到\2", text)
+
+
+def parse_span(text: str, now: datetime | None = None) -> Span:
+    """Start (and the end, if written) in the configured time zone, returned in UTC; refuses the vague and the past."""
+    zone = settings.timezone
+    now = (now or datetime.now(timezone.utc)).astimezone(zone)
+    cleaned = _normalise(text)
+    if not looks_like_time(cleaned):
+        raise DomainError(f"看不懂时间“{text}”：{EXAMPLES}")
+    try:
+        parsed = _jionlp().parse_time(cleaned, time_base=now.replace(tzinfo=None).timestamp())
+    except (ValueError, TypeError, KeyError, IndexError):
+        raise DomainError(f"看不懂时间“{text}”：{EXAMPLES}") from None
+    if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
+        raise DomainError(f"时间“{text}”不够具体：{EXAMPLES}")
+    if not CLOCK.search(cleaned):
+        raise DomainError(f"“{text}”请写上几点，例如 {text} 19:00")
+    start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
+    end = datetime.fromisoformat(parsed["time"][1]).replace(tzinfo=zone) if parsed["type"] == "time_span" else None
+    if BARE_WEEKDAY.match(cleaned) and start < now:
+        start += timedelta(days=7)
+        end = end + timedelta(days=7) if end else None
+    if end is not None:
+        end = end.replace(second=0)
+        if end <= start:
+            raise DomainError(f"“{text}”的结束时间要晚于开始时间。")
+    if start <= now:
+        shown = start.strftime("%m月%d日 %H:%M")
+        raise DomainError(f"时间“{text}”（{shown}）已经过去了：请写以后的时间，{EXAMPLES}")
+    return Span(start=start.astimezone(timezone.utc), end=end.astimezone(timezone.utc) if end else None)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """2小时, 1.5小时, 90分钟, 90min; None when the text is not a duration."""
+    match = DURATION.match(text.strip())
+    if not match:
+        return None
+    amount = float(match.group(1))
+    minutes = amount * 60 if match.group(2) in ("小时", "个小时", "h", "H") else amount
+    if not 0 < minutes <= 24 * 60:
+        raise DomainError(f"时长“{text}”不对：写 2小时 或 90分钟，最长24小时。")
+    return timedelta(minutes=round(minutes))
+
+
+def local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(settings.timezone)
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+def describe(start: datetime, end: datetime | None = None) -> str:
+    """12月01日(周二) 19:00-21:00 in the configured time zone."""
+    begin = local(start)
+    text = f"{begin.month}月{begin.day}日(周{WEEKDAYS[begin.weekday()]}) {begin:%H:%M}"
+    if end is not None:
+        finish = local(end)
+        text += (
+            f"-{finish:%H:%M}"
+            if finish.date() == begin.date()
+            else f" 至 {finish.month}月{finish.day}日 {finish:%H:%M}"
+        )
+    return text

@@ -1,0 +1,210 @@
+"""Tasks, sign-ups, check-in and closing: the core loop's rules, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import func, select
+
+from storage import db
+from storage.errors import DomainError, NotAllowed
+from storage.models import PointEntry, Signup, SignupStatus, Task
+from storage.services import membership, organisation, tasks
+from storage.services.people import Caller, PersonRef
+from storage.settings import settings
+
+ADMIN = Caller("onebot", "10001")
+OFFICER = Caller("onebot", "20001", "李警官")
+GROUP = "555001"
+# Tuesday 2026-11-24 10:00 in Shanghai
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+
+
+def volunteer(number: int) -> Caller:
+    return Caller("onebot", str(30000 + number), f"队员{number}")
+
+
+async def make_team(volunteers: int = 0, tags: list[str] | None = None) -> None:
+    await organisation.grant_officer(ADMIN, PersonRef(platform="onebot", user_id=OFFICER.user_id), "市局/历下分局")
+    await organisation.bind_group(OFFICER, GROUP, "夕阳红巡逻队")
+    for number in range(1, volunteers + 1):
+        caller = volunteer(number)
+        application = await membership.apply_to_team(caller, GROUP, f"队员{number}", f"139{number:08d}", tags or [])
+        await membership.decide_application(OFFICER, approve=True, number=application.number)
+
+
+async def post(words: str, now: datetime = NOW) -> tasks.PostedTask:
+    spec = tasks.parse_task_words(words.split(), now)
+    return await tasks.post_task(OFFICER, GROUP, spec)
+
+
+def shanghai(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=settings.timezone)
+
+
+def test_parsing_one_line_tasks_the_way_officers_write_them() -> None:
+    spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 10人 5分".split(), NOW)
+    assert (spec.kind, spec.place, spec.capacity, spec.points) == ("巡逻", "闫千户片区", 10, 5)
+    assert spec.start == shanghai("2026-11-25T19:00")
+    assert spec.end == shanghai("2026-11-25T21:00")
+    spec = tasks.parse_task_words("护学岗 2026-12-01 07:10-08:00 胜利大街小学 4人 需要:护学".split(), NOW)
+    assert spec.start == shanghai("2026-12-01T07:10")
+    assert spec.end == shanghai("2026-12-01T08:00")
+    assert spec.required_tags == ["护学"]
+    spec = tasks.parse_task_words("宣传 周六 8:30 90分钟 万达广场 6人 截止:周五18:00 每周".split(), NOW)
+    assert spec.start == shanghai("2026-11-28T08:30")
+    assert spec.end == shanghai("2026-11-28T10:00")
+    assert spec.deadline == shanghai("2026-11-27T18:00")
+    assert spec.repeat_weekly
+    spec = tasks.parse_task_words("巡逻 周一 晚上7点 1小时 北区 3人 坐标:36.65,117.12 半径:300米".split(), NOW)
+    assert spec.start == shanghai("2026-11-30T19:00")  # the coming Monday, not the one just past
+    assert (spec.latitude, spec.longitude, spec.radius_m) == (36.65, 117.12, 300)
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        ("巡逻 今天8:00 2小时 北区 3人", "已经过去"),
+        ("巡逻 后天 2小时 北区 3人", "几点"),
+        ("巡逻 明天19:00 北区 3人", "时长"),
+        ("巡逻 明天19:00 2小时 北区", "人数"),
+        ("巡逻 明天19:00 2小时 北区 0人", "人数"),
+        ("巡逻 明天19:00 30小时 北区 3人", "24小时"),
+        ("巡逻 明天19:00 2小时 北区 3人 截止:后天10:00", "截止"),
+    ],
+)
+def test_unclear_or_past_tasks_are_refused_with_an_example(words: str, message: str) -> None:
+    def read_and_check() -> None:
+        tasks.check_spec(tasks.parse_task_words(words.split(), NOW))
+
+    with pytest.raises(DomainError, match=message):
+        read_and_check()
+
+
+async def test_only_officers_post_and_the_card_says_how_to_sign_up(database: str) -> None:
+    await make_team(volunteers=1)
+    spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 10人 5分".split(), NOW)
+    with pytest.raises(NotAllowed):
+        await tasks.post_task(volunteer(1), GROUP, spec)
+    posted = await tasks.post_task(OFFICER, GROUP, spec)
+    assert posted.groups == [tasks.GroupAddress("onebot", GROUP)]
+    card = tasks.task_card(posted.view)
+    assert card.startswith(f"【任务 {posted.view.task.id}】巡逻")
+    assert "11月25日(周三) 19:00-21:00" in card
+    assert "名额：10人，已报 0，还剩 10" in card
+    assert f"/报名 {posted.view.task.id}" in card
+
+
+async def test_fifty_at_once_for_ten_places_wait_in_arrival_order(database: str) -> None:
+    await make_team(volunteers=50)
+    task = (await post("巡逻 明天19:00 2小时 北区 10人")).view.task
+    results = await asyncio.gather(*(tasks.signup_for_task(volunteer(n), task.id, NOW) for n in range(1, 51)))
+    assert [result.status for result in results] == ["signed"] * 10 + ["waiting"] * 40
+    assert [result.position for result in results[10:]] == list(range(1, 41))
+    async with db.session() as session:
+        rows = (await session.exec(select(Signup).where(Signup.task_id == task.id))).all()
+    assert sum(row.status == SignupStatus.signed for row in rows) == 10
+    assert sum(row.status == SignupStatus.waiting for row in rows) == 40
+
+    again = await tasks.signup_for_task(volunteer(3), task.id, NOW)
+    assert not again.changed
+    cancelled = await tasks.cancel_signup(volunteer(3), task.id, NOW)
+    assert cancelled.promoted is not None
+    assert cancelled.promoted.name == "队员11"
+    waiting_cancel = await tasks.cancel_signup(volunteer(20), task.id, NOW)
+    assert waiting_cancel.was_waiting
+    assert waiting_cancel.promoted is None
+    detail = await tasks.task_detail(task.id)
+    assert len(detail.signed) == 10
+    assert [line.name for line in detail.waiting][:2] == ["队员12", "队员13"]
+
+
+async def test_sign_up_rules(database: str) -> None:
+    await make_team(volunteers=2)
+    outsider = Caller("onebot", "39999")
+    first = (await post("巡逻 明天19:00 2小时 北区 5人 截止:明天12:00")).view.task
+    tagged = (await post("护学岗 明天7:00 1小时 小学 5人 需要:护学")).view.task
+    with pytest.raises(DomainError, match="还没有加入队伍"):
+        await tasks.signup_for_task(outsider, first.id, NOW)
+    with pytest.raises(DomainError, match="需要特长：护学"):
+        await tasks.signup_for_task(volunteer(1), tagged.id, NOW)
+    with pytest.raises(DomainError, match="报名已截止"):
+        await tasks.signup_for_task(volunteer(1), first.id, NOW + timedelta(days=1, hours=3))
+    await tasks.signup_for_task(volunteer(1), first.id, NOW)
+    clash = (await post("宣传 明天20:00 2小时 南区 5人")).view.task
+    with pytest.raises(DomainError, match=f"和你已报名的任务 {first.id}"):
+        await tasks.signup_for_task(volunteer(1), clash.id, NOW)
+    cancelled = await tasks.cancel_task(OFFICER, clash.id, "下雨")
+    assert cancelled.changed
+    with pytest.raises(DomainError, match="已取消"):
+        await tasks.signup_for_task(volunteer(2), clash.id, NOW)
+    with pytest.raises(NotAllowed):
+        await tasks.cancel_task(volunteer(1), first.id, None)
+
+
+async def test_check_in_location_check_out_and_close_award_once(database: str) -> None:
+    await make_team(volunteers=3)
+    task = (await post("巡逻 明天19:00 2小时 北区 5人 5分 坐标:36.6500,117.1200 半径:300米")).view.task
+    for number in (1, 2, 3):
+        await tasks.signup_for_task(volunteer(number), task.id, NOW)
+    start = task.start_at
+    with pytest.raises(DomainError, match="签到从"):
+        await tasks.check_in(volunteer(1), task.id, start - timedelta(minutes=31))
+    with pytest.raises(DomainError, match="没有可以签到的任务"):
+        await tasks.check_in(volunteer(1), None, start - timedelta(minutes=31))
+    checked = await tasks.check_in(volunteer(1), None, start - timedelta(minutes=10))
+    assert checked.changed
+    assert checked.task.id == task.id
+    assert not (await tasks.check_in(volunteer(1), task.id, start)).changed
+    near = await tasks.attach_location(volunteer(1), 36.6510, 117.1200, start - timedelta(minutes=9, seconds=30))
+    assert near is not None
+    assert not near.outside
+    assert near.distance_m == 111
+    await tasks.check_in(volunteer(2), task.id, start + timedelta(minutes=30))
+    far = await tasks.attach_location(volunteer(2), 36.70, 117.12, start + timedelta(minutes=30, seconds=20))
+    assert far.outside
+    assert await tasks.attach_location(volunteer(2), 36.70, 117.12, start + timedelta(minutes=35)) is None
+
+    out = await tasks.check_out(volunteer(1), None, start + timedelta(hours=1, minutes=30))
+    assert out.minutes == 90  # counted from the start, not from the early check-in
+    with pytest.raises(DomainError, match="还没开始"):
+        await tasks.close_task(OFFICER, task.id, start - timedelta(hours=1))
+    with pytest.raises(NotAllowed):
+        await tasks.close_task(volunteer(1), task.id, start + timedelta(hours=3))
+
+    results = await asyncio.gather(
+        tasks.close_task(OFFICER, task.id, start + timedelta(hours=3)),
+        tasks.close_task(None, task.id, start + timedelta(hours=3)),
+    )
+    assert sorted(result.changed for result in results) == [False, True]
+    closed = next(result for result in results if result.changed)
+    assert sorted(closed.served) == [("队员1", 90), ("队员2", 90)]  # 队员2's open check-in closed at the end
+    assert closed.absent == ["队员3"]
+    again = await tasks.close_task(OFFICER, task.id, start + timedelta(hours=4))
+    assert not again.changed
+    async with db.session() as session:
+        entries = (await session.exec(select(PointEntry).order_by(PointEntry.member_id))).all()
+    assert [(entry.amount, entry.reason) for entry in entries] == [(5, "attendance"), (5, "attendance")]
+    assert (await membership.my_profile(volunteer(1))).points == 5
+    assert (await membership.my_profile(volunteer(3))).points == 0
+
+
+async def test_automatic_closing_and_weekly_repeat(database: str) -> None:
+    await make_team(volunteers=1)
+    task = (await post("巡逻 明天19:00 2小时 北区 5人 每周")).view.task
+    await tasks.signup_for_task(volunteer(1), task.id, NOW)
+    await tasks.check_in(volunteer(1), task.id, task.start_at)
+    assert await tasks.close_open_checkins(task.end_at - timedelta(minutes=1)) == 0
+    assert await tasks.close_open_checkins(task.end_at + timedelta(minutes=1)) == 1
+    assert await tasks.tasks_due_for_closing(task.end_at + timedelta(minutes=30)) == []
+    due = await tasks.tasks_due_for_closing(task.end_at + settings.close_after)
+    assert due == [task.id]
+    closed = await tasks.close_task(None, task.id, task.end_at + settings.close_after)
+    assert closed.served == [("队员1", 120)]
+    assert closed.next_task is not None
+    assert closed.next_task.task.start_at == task.start_at + timedelta(days=7)
+    await tasks.close_task(None, task.id, task.end_at + settings.close_after)
+    async with db.session() as session:
+        assert (await session.exec(select(func.count()).select_from(Task))).one() == 2
