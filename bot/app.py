@@ -21,6 +21,8 @@ from storage.settings import configure as configure_storage
 CONSOLE_GROUP = "general"
 """nonechat's default channel: the demo team's group when trying the bot in the console."""
 
+DIALOGUE_TIMEOUT_SECONDS = 300
+"""How long a multi-step dialogue (such as /发布任务 step by step) waits for the next answer."""
 UNEXPECTED_ERROR_REPLY = "出错了，没有办成，请稍后再试。如果一直这样，请告诉民警。"
 LOCATION_SEGMENTS = frozenset({"location", "json"})
 """Segments that may carry a shared location (OneBot location, NapCat's map card, Telegram location): a check-in
@@ -29,7 +31,6 @@ PLUGIN_DEPENDENCIES = (
     "nonebot_plugin_alconna",
     "nonebot_plugin_uninfo",
     "nonebot_plugin_apscheduler",
-    "nonebot_plugin_waiter",
 )
 
 
@@ -65,6 +66,7 @@ def nonebot_options(settings: Settings) -> dict[str, Any]:
         "alconna_use_command_start": True,
         "apscheduler_config": {"apscheduler.timezone": settings.bot.timezone},
         "fastapi_reload": False,
+        "session_expire_timeout": DIALOGUE_TIMEOUT_SECONDS,
     }
 
 
@@ -127,7 +129,7 @@ def strip_command_mention(bot: Bot, event: Event) -> None:
 
 def install_hooks(command_start: list[str]) -> None:
     """Hooks every event passes: drop group chatter early, and never let an unexpected error go unanswered."""
-    from plugins._common import open_dialogues  # plugin code can only be imported once NoneBot is initialised
+    from plugins._common import dialogue_is_open  # plugin code can only be imported once NoneBot is initialised
 
     starts = tuple(command_start)
 
@@ -138,7 +140,7 @@ def install_hooks(command_start: list[str]) -> None:
         if event.get_type() != "message":
             return
         strip_command_mention(bot, event)
-        if event.is_tome() or event.get_session_id() in open_dialogues:
+        if event.is_tome() or dialogue_is_open(event.get_session_id()):
             return
         if event.get_plaintext().lstrip().startswith(starts):
             return

@@ -5,12 +5,13 @@ Nothing here knows a platform: identity comes from nonebot-plugin-uninfo, sendin
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Annotated, NoReturn, TypeVar
 
+from nonebot import get_driver
 from nonebot.adapters import Bot, Event
 from nonebot.log import logger
 from nonebot.params import Depends
@@ -27,7 +28,6 @@ from nonebot_plugin_alconna import (
     on_alconna,
 )
 from nonebot_plugin_uninfo import SceneType, Uninfo, get_interface
-from nonebot_plugin_waiter.unimsg import prompt
 
 from storage.errors import DomainError
 from storage.services.people import Caller, PersonRef
@@ -36,8 +36,8 @@ from storage.services.tasks import GroupAddress, MemberAddress
 T = TypeVar("T")
 
 ADAPTER_NAMES = {"onebot": "OneBot V11", "telegram": "Telegram", "console": "Console"}
-DIALOGUE_TIMEOUT = 300
 CANCEL_WORDS = ("取消", "退出", "算了", "cancel")
+DIALOGUE_EXPIRED = "等太久了，已退出，什么也没有改。需要时重新发送命令。"
 
 
 def command(name: str, alias: str, args: Args | None = None) -> type[AlconnaMatcher]:
@@ -173,32 +173,54 @@ async def tell(member: MemberAddress, text: str) -> bool:
     return any(results)
 
 
-open_dialogues: set[str] = set()
-"""Sessions (NoneBot session ids) in the middle of a multi-step dialogue: their plain answers are not chatter."""
+open_dialogues: dict[str, float] = {}
+"""Sessions (NoneBot session ids) in the middle of a multi-step dialogue, with when they expire (loop time): their
+plain answers are not chatter."""
+_expiry_tasks: dict[str, asyncio.Task[None]] = {}
 
 
-@asynccontextmanager
-async def dialogue(event: Event) -> AsyncIterator[None]:
-    """While a handler asks questions, the asker's plain answers in this chat reach it."""
+def dialogue_is_open(session_id: str) -> bool:
+    deadline = open_dialogues.get(session_id)
+    return deadline is not None and deadline > asyncio.get_running_loop().time()
+
+
+def open_dialogue(bot: Bot, event: Event) -> None:
+    """From now on the asker's plain messages in this chat reach the dialogue, until it closes or times out.
+
+    NoneBot drops a waiting dialogue silently after `session_expire_timeout`; the asker is told instead.
+    """
     key = event.get_session_id()
-    open_dialogues.add(key)
+    loop = asyncio.get_running_loop()
+    open_dialogues[key] = loop.time() + dialogue_timeout()
+    if previous := _expiry_tasks.pop(key, None):
+        previous.cancel()
+    _expiry_tasks[key] = loop.create_task(_tell_when_expired(bot, event, key))
+
+
+def close_dialogue(event: Event) -> None:
+    key = event.get_session_id()
+    open_dialogues.pop(key, None)
+    if task := _expiry_tasks.pop(key, None):
+        task.cancel()
+
+
+def dialogue_timeout() -> float:
+    """Seconds a dialogue waits for the next answer: NoneBot's session_expire_timeout, after which it drops it."""
+    return get_driver().config.session_expire_timeout.total_seconds()
+
+
+async def _tell_when_expired(bot: Bot, event: Event, key: str) -> None:
+    await asyncio.sleep(dialogue_timeout())
+    open_dialogues.pop(key, None)
+    _expiry_tasks.pop(key, None)
     try:
-        yield
-    finally:
-        open_dialogues.discard(key)
+        await UniMessage.text(DIALOGUE_EXPIRED).send(target=event, bot=bot)
+    except Exception as error:
+        logger.warning(f"could not say that a dialogue expired: {error!r}")
 
 
-async def ask(question: str, timeout: float = DIALOGUE_TIMEOUT) -> str | None:
-    """Ask the caller and wait for their next message in this chat; None on timeout or when they cancel."""
-    answer = await prompt(UniMessage.text(question), timeout=timeout)
-    if answer is None:
-        await reply("等太久了，已退出。需要时重新发送命令。")
-        return None
-    text = answer.extract_plain_text().strip()
-    if text.lstrip("/／") in CANCEL_WORDS:
-        await reply("已取消，什么也没有改。")
-        return None
-    return text
+def is_cancel(text: str) -> bool:
+    return text.strip().lstrip("/／") in CANCEL_WORDS
 
 
 def location_in(message: UniMessage) -> tuple[float, float] | None:

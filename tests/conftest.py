@@ -38,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "superusers": set(SUPERUSERS),
         "alconna_use_command_start": True,
         "uninfo_cache": False,
+        "session_expire_timeout": 300,
         "telegram_bots": [],
     }
     config.stash[NONEBOT_START_LIFESPAN] = False

@@ -3,26 +3,27 @@
 import asyncio
 
 from nonebot import get_driver, require
-from nonebot.adapters import Event
+from nonebot.adapters import Bot, Event
 from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
+from nonebot.typing import T_State
 
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
 require("nonebot_plugin_apscheduler")
-require("nonebot_plugin_waiter")
 
-from nonebot_plugin_alconna import Args, Match, MultiVar
+from nonebot_plugin_alconna import Args, Match, MultiVar, UniMessage
 from nonebot_plugin_apscheduler import scheduler
 
 from plugins._common import (
     CurrentPlace,
     Place,
     announce,
-    ask,
+    close_dialogue,
     command,
-    dialogue,
     finish,
+    is_cancel,
+    open_dialogue,
     refuse_on_error,
     tell,
 )
@@ -78,26 +79,57 @@ def _here(place: Place) -> tuple[str, str | None]:
     return place.caller.platform, place.group_id
 
 
+WIZARD = [
+    ("kind", f"发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 {'、'.join(tasks.KINDS[:4])}"),
+    ("time", "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00"),
+    ("duration", "3/6 多长时间？例如 2小时、90分钟"),
+    ("place", "4/6 在哪里？例如 闫千户片区"),
+    ("capacity", "5/6 要几个人？例如 10"),
+    ("extras", "6/6 积分和要求：例如 5分 需要:护学 截止:明天18:00；没有就回复“无”"),
+]
+MAX_TRIES = 3
+
+
 @newtask_command.handle()
-async def post_task(event: Event, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+async def post_task(bot: Bot, event: Event, state: T_State, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     given = list(words.result) if words.available else []
     if given:
         spec = await refuse_on_error(_parse(given))
         await _publish(place, spec)
-        return
-    rights = await tasks_rights(place)
-    if not rights:
+    if not (await get_rights(place.caller)).is_officer:
         await finish("只有民警可以发布任务。")
-    async with dialogue(event):
-        answers = await _ask_for_task()
-    if answers is None:
-        return
-    spec = await refuse_on_error(_parse(answers))
+    # Step by step: one question at a time, each answer checked at once; 取消 stops.
+    state["answers"] = {}
+    state["step"] = 0
+    state["tries"] = 0
+    open_dialogue(bot, event)
+    await newtask_command.pause(UniMessage.text(WIZARD[0][1]))
+
+
+@newtask_command.handle()
+async def answer_wizard(event: Event, state: T_State, place: CurrentPlace) -> None:
+    text = event.get_plaintext().strip()
+    if is_cancel(text):
+        close_dialogue(event)
+        await finish("已取消，什么也没有改。")
+    answers: dict[str, str] = state["answers"]
+    key = WIZARD[state["step"]][0]
+    problem = _check_answer(key, text, answers)
+    if problem is not None:
+        state["tries"] += 1
+        if state["tries"] >= MAX_TRIES:
+            close_dialogue(event)
+            await finish(f"{problem}\n没有发布。需要时重新发送 /发布任务")
+        await newtask_command.reject(UniMessage.text(f"{problem}\n请重新回复，或回复“取消”退出。"))
+    state["tries"] = 0
+    state["step"] += 1
+    if state["step"] < len(WIZARD) and WIZARD[state["step"]][0] == "duration" and answers.get("has_end"):
+        state["step"] += 1
+    if state["step"] < len(WIZARD):
+        await newtask_command.reject(UniMessage.text(WIZARD[state["step"]][1]))
+    close_dialogue(event)
+    spec = await refuse_on_error(_parse(_wizard_words(answers)))
     await _publish(place, spec)
-
-
-async def tasks_rights(place: Place) -> bool:
-    return (await get_rights(place.caller)).is_officer
 
 
 async def _parse(words: list[str]) -> tasks.TaskSpec:
@@ -106,30 +138,7 @@ async def _parse(words: list[str]) -> tasks.TaskSpec:
     return spec
 
 
-async def _ask_for_task() -> list[str] | None:
-    """The step-by-step way: one question at a time, each answer checked at once; 取消 stops."""
-    questions = [
-        ("kind", f"发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 {'、'.join(tasks.KINDS[:4])}"),
-        ("time", "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00"),
-        ("duration", "3/6 多长时间？例如 2小时、90分钟"),
-        ("place", "4/6 在哪里？例如 闫千户片区"),
-        ("capacity", "5/6 要几个人？例如 10"),
-        ("extras", "6/6 积分和要求：例如 5分 需要:护学 截止:明天18:00；没有就回复“无”"),
-    ]
-    answers: dict[str, str] = {}
-    for key, question in questions:
-        if key == "duration" and answers.get("has_end"):
-            continue
-        for attempt in range(3):
-            text = await ask(question)
-            if text is None:
-                return None
-            problem = _check_answer(key, text, answers)
-            if problem is None:
-                break
-            question = f"{problem}\n请重新回复，或回复“取消”退出。"
-            if attempt == 2:
-                await finish("没有发布。需要时重新发送 /发布任务")
+def _wizard_words(answers: dict[str, str]) -> list[str]:
     words = [answers["kind"], *answers["time"].split()]
     if "duration" in answers:
         words.append(answers["duration"])

@@ -1,0 +1,163 @@
+"""Tasks through the handlers (nonebug, OneBot v11): posting in one line and step by step, sign-up, check-in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import nonebot
+from nonebot.adapters.onebot.v11 import Adapter, Bot
+from nonebug import App
+from sqlmodel import func, select
+
+from storage import db
+from storage.models import Signup, Task
+from storage.services import membership, organisation, tasks
+from storage.services.people import Caller, PersonRef
+from storage.services.when import describe
+from tests.chat import (
+    ONEBOT_SELF_ID,
+    expect_onebot_session_lookups,
+    onebot_group_message,
+    onebot_private_message,
+    onebot_text,
+)
+
+GROUP = 555001
+OFFICER = 20001
+VOLUNTEER = 30001
+
+
+async def set_up() -> None:
+    await organisation.grant_officer(
+        Caller("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
+    )
+    await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "夕阳红巡逻队")
+    application = await membership.apply_to_team(
+        Caller("onebot", str(VOLUNTEER)), str(GROUP), "张三", "13800138000", []
+    )
+    await membership.decide_application(Caller("onebot", str(OFFICER)), approve=True, number=application.number)
+
+
+def conversation(ctx, bot, *steps) -> None:
+    """Each step: an event, then what the bot sends back (exactly, as plain text)."""
+    for event, reply in steps:
+        ctx.receive_event(bot, event)
+        if event.message_type == "group":
+            expect_onebot_session_lookups(ctx, bot, event)
+        if reply is not None:
+            ctx.should_call_send(event, onebot_text(reply), result={"message_id": 1}, bot=bot)
+
+
+async def count(model) -> int:
+    async with db.session() as session:
+        return (await session.exec(select(func.count()).select_from(model))).one()
+
+
+async def test_post_sign_up_and_check_in_through_commands(app: App, sqlite_db: str) -> None:
+    await set_up()
+    spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 1人 5分".split())
+    when = describe(spec.start, spec.end)
+    card = (
+        f"【任务 1】巡逻\n时间：{when}\n地点：闫千户片区\n名额：1人，已报 0，还剩 1\n积分：5分\n"
+        "报名：/报名 1　取消：/取消报名 1"
+    )
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (
+                onebot_group_message(GROUP, VOLUNTEER, "/发布任务 巡逻 明天19:00 2小时 闫千户片区 1人 5分"),
+                "只有民警可以发布任务。",
+            ),
+            (
+                onebot_group_message(GROUP, OFFICER, "/发布任务 巡逻 明天 2小时 闫千户片区 1人"),
+                "“明天”请写上几点，例如 明天 19:00",
+            ),
+            (
+                onebot_group_message(GROUP, OFFICER, "/发布任务 巡逻 明天19:00 2小时 闫千户片区 1人 5分"),
+                f"已发布任务 1：巡逻，{when}。\n\n{card}",
+            ),
+            (onebot_group_message(GROUP, VOLUNTEER, "/报名"), "报名：/报名 任务编号，例如 /报名 12\n任务编号见 /任务"),
+            (
+                onebot_group_message(GROUP, VOLUNTEER, "/报名 1", nickname="张三"),
+                f"张三：报名成功！任务 1（巡逻，{when}，闫千户片区），还剩 0 个名额。\n开始前半小时起可以 /签到 1",
+            ),
+            (
+                onebot_group_message(GROUP, VOLUNTEER, "/signup 1", nickname="张三"),
+                f"张三：你已经报名了任务 1（巡逻，{when}），不用重复报名。",
+            ),
+            (
+                onebot_group_message(GROUP, VOLUNTEER, "/签到 1"),
+                f"任务 1 的签到从 {describe(spec.start - timedelta(minutes=30))} 开始。",
+            ),
+            (
+                onebot_group_message(GROUP, VOLUNTEER, "/任务"),
+                f"近期任务：\n1｜巡逻｜{when}｜闫千户片区｜还剩0个名额\n报名：/报名 编号　查看名单：/任务 编号",
+            ),
+        )
+    assert await count(Signup) == 1
+
+
+async def test_posting_step_by_step_and_cancelling_midway(app: App, sqlite_db: str) -> None:
+    await set_up()
+    first = "发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 巡逻、宣传、护学岗、安保"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (onebot_group_message(GROUP, OFFICER, "/发布任务"), first),
+            (
+                onebot_group_message(GROUP, OFFICER, "宣传"),
+                "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00",
+            ),
+            (
+                onebot_group_message(GROUP, OFFICER, "昨天"),
+                "看不懂时间“昨天”：例如 明天19:00、周六 8:30、晚上7点、2026-12-01 19:00、2026-12-01 07:10-08:00\n"
+                "请重新回复，或回复“取消”退出。",
+            ),
+            (onebot_group_message(GROUP, OFFICER, "取消"), "已取消，什么也没有改。"),
+        )
+    assert await count(Task) == 0
+
+    last_answer = onebot_group_message(GROUP, OFFICER, "3分")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (onebot_group_message(GROUP, OFFICER, "/newtask"), first),
+            (
+                onebot_group_message(GROUP, OFFICER, "宣传"),
+                "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00",
+            ),
+            (onebot_group_message(GROUP, OFFICER, "周六 8:30"), "3/6 多长时间？例如 2小时、90分钟"),
+            (onebot_group_message(GROUP, OFFICER, "90分钟"), "4/6 在哪里？例如 闫千户片区"),
+            (onebot_group_message(GROUP, OFFICER, "万达广场"), "5/6 要几个人？例如 10"),
+            (
+                onebot_group_message(GROUP, OFFICER, "六个"),
+                "人数写1到1000之间的数字，例如 10\n请重新回复，或回复“取消”退出。",
+            ),
+            (
+                onebot_group_message(GROUP, OFFICER, "6"),
+                "6/6 积分和要求：例如 5分 需要:护学 截止:明天18:00；没有就回复“无”",
+            ),
+            (last_answer, None),
+        )
+        spec = tasks.parse_task_words("宣传 周六 8:30 90分钟 万达广场 6人 3分".split())
+        when = describe(spec.start, spec.end)
+        card = (
+            f"【任务 1】宣传\n时间：{when}\n地点：万达广场\n名额：6人，已报 0，还剩 6\n积分：3分\n"
+            "报名：/报名 1　取消：/取消报名 1"
+        )
+        ctx.should_call_send(last_answer, onebot_text(f"已发布任务 1：宣传，{when}。\n\n{card}"), result=None)
+    assert await count(Task) == 1
+
+
+async def test_private_tasks_list_needs_membership(app: App, sqlite_db: str) -> None:
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx, bot, (onebot_private_message(39999, "/任务"), "你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+        )
