@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta, timezone
 
 import nonebot
-from nonebot.adapters.onebot.v11 import Adapter, Bot
+import pytest
+from nonebot.adapters.onebot.v11 import Adapter, Bot, Message, MessageSegment
 from nonebug import App
 from sqlmodel import func, select
 
@@ -161,3 +163,67 @@ async def test_private_tasks_list_needs_membership(app: App, sqlite_db: str) -> 
         conversation(
             ctx, bot, (onebot_private_message(39999, "/任务"), "你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
         )
+
+
+async def post_soon(minutes: int = 20) -> tasks.PostedTask:
+    start = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    spec = tasks.TaskSpec(
+        kind="巡逻",
+        place="北区",
+        start=start,
+        end=start + timedelta(hours=2),
+        capacity=5,
+        latitude=36.65,
+        longitude=117.12,
+    )
+    spec.radius_m = 300
+    return await tasks.post_task(Caller("onebot", str(OFFICER)), str(GROUP), spec)
+
+
+NAPCAT_MAP_CARD = json.dumps(
+    {"app": "com.tencent.map", "view": "LocationShare", "meta": {"Location.Search": {"lat": "36.651", "lng": "117.12"}}}
+)
+
+
+@pytest.mark.parametrize(
+    ("location", "distance"),
+    [
+        (MessageSegment("location", {"lat": "36.651", "lon": "117.12"}), "约 111 米，在范围内"),
+        (MessageSegment.json(NAPCAT_MAP_CARD), "约 111 米，在范围内"),
+        (MessageSegment("location", {"lat": "36.70", "lon": "117.12"}), "约 5560 米，超出范围，已标记给民警核对"),
+    ],
+    ids=["onebot-location", "napcat-card", "far-away"],
+)
+async def test_location_shared_after_check_in_is_checked(app: App, sqlite_db: str, location, distance: str) -> None:
+    await set_up()
+    task = (await post_soon()).view.task
+    await tasks.signup_for_task(Caller("onebot", str(VOLUNTEER)), task.id)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (
+                onebot_group_message(GROUP, VOLUNTEER, "/签到"),
+                f"签到成功：任务 {task.id}（巡逻，北区）。结束时发送 /签退 {task.id}\n"
+                "可以在一分钟内发送你的位置，用来核对是否在任务地点。",
+            ),
+            (
+                onebot_group_message(GROUP, VOLUNTEER, Message(location)),
+                f"任务 {task.id}：位置已记录：离任务地点{distance}。",
+            ),
+        )
+    detail = await tasks.task_detail(task.id)
+    assert detail.signed[0].checked_in
+    assert detail.signed[0].outside_radius == ("超出" in distance)
+
+
+async def test_a_location_without_a_fresh_check_in_is_ignored(app: App, sqlite_db: str) -> None:
+    await set_up()
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        event = onebot_group_message(
+            GROUP, VOLUNTEER, Message(MessageSegment("location", {"lat": "36.6", "lon": "117"}))
+        )
+        ctx.receive_event(bot, event)
+        expect_onebot_session_lookups(ctx, bot, event)
