@@ -20,7 +20,7 @@ def say(text: str) -> None:
 
 
 async def run(settings: Settings, arguments: argparse.Namespace) -> int:
-    configure(superusers=settings.bot.superusers, timezone=settings.bot.timezone)
+    configure(superusers=settings.bot.superusers, **settings.domain_settings())
     await db.open_database(settings.database.url)
     try:
         if arguments.admin_command == "import-roster":

@@ -167,7 +167,7 @@ def install_lifecycle(settings: Settings) -> None:
 
     @driver.on_startup
     async def open_storage() -> None:
-        configure_storage(superusers=superusers_of(settings), timezone=settings.bot.timezone)
+        configure_storage(superusers=superusers_of(settings), **settings.domain_settings())
         await db.open_database(settings.database.url)
         if settings.console.enabled and settings.console.demo:
             platform, _, user_id = CONSOLE_USER.partition(":")

@@ -87,6 +87,16 @@ class ConsoleSection(Section):
     demo: bool = True
 
 
+class TasksSection(Section):
+    checkin_opens_before_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    close_after_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+
+
+class PointsSection(Section):
+    per_hour: int = Field(default=0, ge=0, le=1000)
+    no_show_penalty: int = Field(default=0, ge=0, le=1000)
+
+
 class Settings(Section):
     bot: BotSection = Field(default_factory=BotSection)
     server: ServerSection = Field(default_factory=ServerSection)
@@ -94,11 +104,23 @@ class Settings(Section):
     onebot: OneBotSection = Field(default_factory=OneBotSection)
     telegram: TelegramSection = Field(default_factory=TelegramSection)
     console: ConsoleSection = Field(default_factory=ConsoleSection)
+    tasks: TasksSection = Field(default_factory=TasksSection)
+    points: PointsSection = Field(default_factory=PointsSection)
     source: str = Field(default="", exclude=True)
     """Where the settings came from (the file, or the embedded default)."""
 
     def enabled_platforms(self) -> list[str]:
         return [name for name in PLATFORMS if getattr(self, name).enabled]
+
+    def domain_settings(self) -> dict[str, Any]:
+        """What storage.settings.configure() takes from this file."""
+        return {
+            "timezone": self.bot.timezone,
+            "checkin_opens_before_minutes": self.tasks.checkin_opens_before_minutes,
+            "close_after_minutes": self.tasks.close_after_minutes,
+            "points_per_hour": self.points.per_hour,
+            "no_show_penalty": self.points.no_show_penalty,
+        }
 
 
 EMBEDDED_DEFAULT: dict[str, Any] = {"console": {"enabled": True, "demo": True}, "onebot": {"enabled": False}}
