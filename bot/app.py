@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pkgutil
-from typing import Any
+import sys
+from typing import Any, TextIO
 
 import nonebot
+import nonebot.log as nonebot_log
 from nonebot.adapters import Bot, Event
 from nonebot.exception import IgnoredException
 from nonebot.log import logger
@@ -64,6 +66,9 @@ def nonebot_options(settings: Settings) -> dict[str, Any]:
         if settings.telegram.enabled
         else [],
         "alconna_use_command_start": True,
+        # alconna caches parsed messages by message id alone, but ids repeat across chats (Telegram numbers them
+        # per chat) and across QQ accounts: a cached parse would answer one person's command with another's.
+        "alconna_cache_message": False,
         "apscheduler_config": {"apscheduler.timezone": settings.bot.timezone},
         "fastapi_reload": False,
         "session_expire_timeout": DIALOGUE_TIMEOUT_SECONDS,
@@ -76,16 +81,39 @@ def secrets_of(settings: Settings) -> list[str]:
     return [value for value in values if value]
 
 
+class RedactingStream:
+    """A text stream that writes *** in place of every secret; NoneBot's log handler writes through it."""
+
+    def __init__(self, stream: TextIO, secrets: list[str]) -> None:
+        self._stream = stream
+        self._secrets = [secret for secret in secrets if secret]
+
+    def write(self, text: str) -> int:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+
 def install_log_redaction(settings: Settings) -> None:
-    """Never log a token: any secret from the configuration is written as *** in every log record."""
+    """Never log a token: NoneBot's own handler (which also logs its whole configuration at DEBUG) is replaced by
+    one that writes through a RedactingStream. The console adapter finds it by nonebot.log.logger_id."""
     secrets = secrets_of(settings)
-
-    def redact(record: dict[str, Any]) -> None:
-        for secret in secrets:
-            if secret in record["message"]:
-                record["message"] = record["message"].replace(secret, "***")
-
-    logger.configure(patcher=redact)
+    if not secrets:
+        return
+    nonebot_log.logger.remove(nonebot_log.logger_id)
+    nonebot_log.logger_id = nonebot_log.logger.add(
+        RedactingStream(sys.stdout, secrets),
+        level=0,
+        diagnose=False,
+        filter=nonebot_log.default_filter,
+        format=nonebot_log.default_format,
+    )
 
 
 def register_adapters(settings: Settings) -> None:

@@ -37,6 +37,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "command_start": {"/", "／"},
         "superusers": set(SUPERUSERS),
         "alconna_use_command_start": True,
+        "alconna_cache_message": False,
         "uninfo_cache": False,
         "session_expire_timeout": 300,
         "telegram_bots": [],

@@ -92,3 +92,16 @@ async def test_join_and_approve_on_telegram(app: App, sqlite_db: str) -> None:
         telegram_message(VOLUNTEER, VOLUNTEER, "/me"),
         "李四，成员号 2\n手机：139****9000\n特长：护学\n状态：正常\n积分：0\n队伍：青春飞扬护学队（正式队员）",
     )
+
+
+async def test_same_message_id_in_two_chats_is_two_commands(app: App, sqlite_db: str) -> None:
+    """Telegram numbers messages per chat: equal ids in different chats must not share a parse."""
+    first = telegram_message(-1001, VOLUNTEER, "/join 王五 13700137000")
+    second = telegram_message(-1002, VOLUNTEER, "/join")
+    second.message_id = first.message_id
+    await exchange(app, first, "本群还没有绑定队伍，暂时不能加入。请联系民警先发送 /绑定队伍 队伍名")
+    await exchange(
+        app,
+        second,
+        "加入队伍：在队伍群里发送 /加入 姓名 手机号 特长\n例如：/加入 张三 13800138000 驾驶 医护\n特长可以不写。",
+    )

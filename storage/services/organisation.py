@@ -208,6 +208,8 @@ async def bind_group(caller: Caller, group_id: str, team_name: str, unit_text: s
 async def _unit_for_binding(db: AsyncSession, rights: Rights, team_name: str, unit_text: str | None) -> Unit:
     if unit_text:
         unit = await find_unit(db, unit_text)
+        if unit is None and rights.is_admin:
+            return await ensure_unit_path(db, unit_text)  # administrators set up the unit tree as they go
         if unit is None:
             raise DomainError(f"没有单位“{unit_text}”：请写你所在单位的名字，例如 /绑定队伍 {team_name} 历下分局")
         return unit

@@ -1,0 +1,270 @@
+"""The real bot, started as `python -m bot --config FILE`, driven over a real OneBot v11 reverse WebSocket and a
+local fake Telegram Bot API: joining and vetting on both platforms, and the task loop end to end."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+from fake_telegram import FakeTelegram
+from onebot_peer import OneBotPeer, OneBotRefused, at_segment, location_segment, text_segment
+from process import PYTHON, ROOT, BotProcess, free_port, phase_failed
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+ONEBOT_TOKEN = "e2e-onebot-token"
+TELEGRAM_TOKEN = "654321:E2E-TELEGRAM-TOKEN"
+ADMIN_QQ = 10001
+ADMIN_TELEGRAM = 9001
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class RunningBot:
+    process: BotProcess
+    port: int
+    database: Path
+
+    @property
+    def onebot_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/onebot/v11/ws"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(token=TELEGRAM_TOKEN, username="yijing_test_bot") as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def running_bot(telegram: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningBot]:
+    directory = tmp_path_factory.mktemp("bot")
+    port = free_port()
+    database = directory / "yijing.db"
+    config = directory / "config.toml"
+    config.write_text(
+        f"""
+[bot]
+superusers = ["onebot:{ADMIN_QQ}", "telegram:{ADMIN_TELEGRAM}"]
+timezone = "Asia/Shanghai"
+
+[server]
+host = "127.0.0.1"
+port = {port}
+
+[database]
+url = "sqlite+aiosqlite:///{database}"
+
+[onebot]
+enabled = true
+access_token = "{ONEBOT_TOKEN}"
+
+[telegram]
+enabled = true
+bots = [{{ token = "{TELEGRAM_TOKEN}", api_server = "{telegram.api_server}" }}]
+""",
+        encoding="utf-8",
+    )
+    environment = {"YIJING_BOT__LOG_LEVEL": "DEBUG"}
+    process = BotProcess(
+        [PYTHON, "-m", "bot", "--config", str(config)], env=environment, cwd=ROOT, log_path=directory / "bot.log"
+    )
+    process.start()  # the fake Telegram is up first: the adapter gives up for good if getMe fails
+    try:
+        await process.wait_for_port(port, timeout=60)
+        await telegram.wait_polling(timeout=60)
+        yield RunningBot(process, port, database)
+    finally:
+        await process.stop_async()
+        log = process.log_text()
+        assert ONEBOT_TOKEN not in log, "the OneBot token was written to the log"
+        assert TELEGRAM_TOKEN not in log, "the Telegram token was written to the log"
+
+
+@pytest.fixture(autouse=True)
+def _bot_log_on_failure(request: pytest.FixtureRequest):
+    yield
+    if "running_bot" in request.fixturenames and phase_failed(request):
+        print(request.getfixturevalue("running_bot").process.log_tail(120))  # noqa: T201
+
+
+_self_ids = iter(range(11000, 11100))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def qq(running_bot: RunningBot) -> AsyncIterator[OneBotPeer]:
+    async with OneBotPeer(running_bot.onebot_url, self_id=str(next(_self_ids)), access_token=ONEBOT_TOKEN) as peer:
+        yield peer
+
+
+def number_after(label: str, text: str) -> int:
+    match = re.search(label + r"\s*(\d+)", text)
+    assert match, f"no {label} number in {text!r}"
+    return int(match.group(1))
+
+
+async def test_a_wrong_token_is_refused(running_bot: RunningBot) -> None:
+    with pytest.raises(OneBotRefused):
+        await OneBotPeer(running_bot.onebot_url, self_id="19999", access_token="wrong").connect(timeout=10)
+
+
+async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
+    group, officer, volunteer, bystander = 700001, 20001, 30001, 30002
+    qq.add_user(officer, "李警官", group_id=group)
+    qq.add_user(volunteer, "老张", group_id=group)
+    qq.add_user(bystander, "路人", group_id=group)
+
+    granted = await qq.ask_group(
+        group, ADMIN_QQ, [text_segment("/授权民警 "), at_segment(officer), text_segment(" 济南市公安局/历下分局")]
+    )
+    assert "李警官" in granted.text
+    assert "已授权“济南市公安局/历下分局”的民警" in granted.text
+    refused = await qq.ask_group(group, bystander, "/绑定队伍 抢来的队")
+    assert refused.text == "只有民警可以绑定队伍。"
+    bound = await qq.ask_group(group, officer, "/绑定队伍 夕阳红巡逻队")
+    assert bound.text.startswith("本群已绑定到“夕阳红巡逻队”（济南市公安局/历下分局）")
+
+    usage = await qq.ask_group(group, volunteer, "/加入")
+    assert "例如：/加入 张三 13800138000" in usage.text
+    name = "[CQ:at,qq=all]"
+    applied = await qq.ask_group(group, volunteer, f"/加入 {name} 13800138000 驾驶、医护")
+    assert applied.text.startswith(f"已收到{name}加入“夕阳红巡逻队”的申请")
+    assert [segment["type"] for segment in applied.message] == ["text"]  # typed markup stays plain text
+    assert all(segment["type"] != "at" for message in qq.sent for segment in message.message)
+    number = number_after("编号", applied.text)
+    again = await qq.ask_group(group, volunteer, f"/join {name} 13800138000")
+    assert "不用重复申请" in again.text
+    assert number_after("编号", again.text) == number
+
+    since = qq.mark()
+    await qq.group_message(group, volunteer, "大家好，今天巡逻辛苦了")
+    await qq.expect_nothing(timeout=1.0, since=since)
+
+    pending = await qq.ask_group(group, officer, "/审核")
+    assert f"编号 {number}｜{name}｜138****8000｜特长：驾驶、医护｜夕阳红巡逻队" in pending.text
+    assert "13800138000" not in pending.text
+    since = qq.mark()
+    approved = await qq.ask_group(group, officer, f"/通过 {number}")
+    assert approved.text.startswith(f"已通过{name}加入“夕阳红巡逻队”")
+    notice = await qq.expect_private(volunteer, "申请已通过", since=since)
+    assert [segment["type"] for segment in notice.message] == ["text"]
+
+    me = await qq.ask_private(volunteer, "/我的")
+    assert "手机：138****8000" in me.text
+    assert "队伍：夕阳红巡逻队（正式队员）" in me.text
+    helped = await qq.ask_group(group, officer, "/帮助")
+    assert "/发布任务" in helped.text
+    assert "/授权民警" not in helped.text
+
+
+async def test_joining_and_vetting_over_telegram(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    group, volunteer = -1001234567, 9002
+    telegram.add_user(ADMIN_TELEGRAM, "Officer", started=True)
+    telegram.add_user(volunteer, "李四", started=True)
+
+    bound = await telegram.ask_group(group, ADMIN_TELEGRAM, "/bindteam 青春飞扬护学队 济南市公安局/历城分局")
+    assert bound.text.startswith("本群已绑定到“青春飞扬护学队”（济南市公安局/历城分局）")
+    applied = await telegram.ask_group(group, volunteer, "/join@yijing_test_bot 李四 13900139000 护学")
+    assert applied.text.startswith("已收到李四加入“青春飞扬护学队”的申请")
+    number = number_after("编号", applied.text)
+    pending = await telegram.ask_group(group, ADMIN_TELEGRAM, "/pending")
+    assert "139****9000" in pending.text
+    since = telegram.mark()
+    approved = await telegram.ask_group(group, ADMIN_TELEGRAM, f"/approve {number}")
+    assert approved.text.startswith("已通过李四加入“青春飞扬护学队”")
+    notice = await telegram.expect_chat(volunteer, "申请已通过", since=since)
+    assert "parse_mode" not in notice.raw  # plain text: nothing typed is read as markup
+    me = await telegram.ask_private(volunteer, "/me")
+    assert "队伍：青春飞扬护学队（正式队员）" in me.text
+
+
+def shanghai_text(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def let_time_pass(database: Path, task_id: int, passed: timedelta) -> None:
+    """The clock, simulated: move a task's times and its check-ins back, as if `passed` had gone by."""
+
+    def earlier(value: str | None) -> str | None:
+        return None if value is None else (datetime.fromisoformat(value) - passed).isoformat(" ")
+
+    with sqlite3.connect(database) as connection:
+        start, end, deadline = connection.execute(
+            "SELECT start_at, end_at, signup_deadline FROM task WHERE id = ?", (task_id,)
+        ).fetchone()
+        connection.execute(
+            "UPDATE task SET start_at = ?, end_at = ?, signup_deadline = ? WHERE id = ?",
+            (earlier(start), earlier(end), earlier(deadline), task_id),
+        )
+        for signup_id, checked_in in connection.execute(
+            "SELECT id, checked_in_at FROM signup WHERE task_id = ?", (task_id,)
+        ).fetchall():
+            connection.execute("UPDATE signup SET checked_in_at = ? WHERE id = ?", (earlier(checked_in), signup_id))
+
+
+async def test_the_task_loop_over_onebot(qq: OneBotPeer, running_bot: RunningBot) -> None:
+    group, second_group, officer = 700101, 700102, 20101
+    volunteers = {30101: "王一", 30102: "王二", 30103: "王三"}
+    await qq.ask_group(
+        group, ADMIN_QQ, [text_segment("/授权民警 "), at_segment(officer), text_segment(" 济南市公安局/天桥分局")]
+    )
+    await qq.ask_group(group, officer, "/绑定队伍 天桥巡逻队")
+    await qq.ask_group(second_group, officer, "/绑定队伍 天桥巡逻队")
+    for user_id, name in volunteers.items():
+        applied = await qq.ask_group(group, user_id, f"/加入 {name} 1370000{user_id - 30000:04d}")
+        await qq.ask_group(group, officer, f"/通过 {number_after('编号', applied.text)}")
+
+    start = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=20)
+    since = qq.mark()
+    posted = await qq.ask_group(
+        group, officer, f"/发布任务 巡逻 {shanghai_text(start)} 1小时 北园大街 2人 5分 坐标:36.6800,117.0000 半径:300米"
+    )
+    task = number_after("已发布任务", posted.text)
+    assert f"【任务 {task}】巡逻" in posted.text
+    card = await qq.expect_group(second_group, f"【任务 {task}】巡逻", since=since)
+    assert "名额：2人，已报 0，还剩 2" in card.text
+
+    first, second, third = volunteers
+    assert "报名成功" in (await qq.ask_group(group, first, f"/报名 {task}")).text
+    assert "报名成功" in (await qq.ask_group(group, second, f"/报名 {task}")).text
+    waiting = await qq.ask_group(group, third, f"/报名 {task}")
+    assert "已排进候补，第 1 位" in waiting.text
+    since = qq.mark()
+    cancelled = await qq.ask_group(group, second, f"/取消报名 {task}")
+    assert "由候补的王三递补" in cancelled.text
+    await qq.expect_private(third, "你已从候补转为正式报名", since=since)
+    roster = await qq.ask_group(group, officer, f"/任务 {task}")
+    assert "已报名（2）：王一、王三" in roster.text
+    assert "1370000" not in roster.text
+
+    with_location = await qq.ask_group(group, first, "/签到")
+    assert with_location.text.startswith(f"签到成功：任务 {task}")
+    located = await qq.ask_group(group, first, [location_segment(36.6809, 117.0000)])
+    assert "在范围内" in located.text
+    plain = await qq.ask_group(group, third, f"/签到 {task}")
+    assert plain.text.startswith(f"签到成功：任务 {task}")
+    assert "已经签到过" in (await qq.ask_group(group, third, "/签到")).text
+
+    let_time_pass(running_bot.database, task, timedelta(minutes=50))  # the task started half an hour ago
+    checked_out = await qq.ask_group(group, first, "/签退")
+    assert "本次服务 0.5 小时" in checked_out.text
+    since = qq.mark()
+    closed = await qq.ask_group(group, officer, f"/结束任务 {task}")
+    assert "到岗 2 人" in closed.text
+    assert "王一0.5小时" in closed.text
+    summary = await qq.expect_group(second_group, f"任务 {task}（巡逻", since=since)
+    assert "到岗 2 人" in summary.text
+    again = await qq.ask_group(group, officer, f"/结束任务 {task}")
+    assert "之前已经结束" in again.text
+
+    me = await qq.ask_private(first, "/我的")
+    assert "积分：5" in me.text
+    absent_one = await qq.ask_private(second, "/我的")
+    assert "积分：0" in absent_one.text
