@@ -29,7 +29,8 @@ DEMO_MEMBERS = [
 
 
 async def seed_demo(platform: str, user_id: str, group_id: str) -> bool:
-    """Seed once: the console user becomes an officer of the demo station and its chat the demo team's group.
+    """Seed once: the console user becomes an officer of the demo station and a member of its first team, and the
+    console chat that team's group.
 
     Returns False when the demo data was already there.
     """
@@ -43,6 +44,8 @@ async def seed_demo(platform: str, user_id: str, group_id: str) -> bool:
         await db.flush()
         db.add(PlatformIdentity(platform=platform, user_id=user_id, member_id=officer.id))
         await add_role(db, officer, RoleKind.officer, unit.id, None)
+        # also a member of the demo team, so that signing up and checking in can be tried too
+        db.add(TeamMembership(team_id=teams[DEMO_TEAM].id, member_id=officer.id, status=MembershipStatus.active))
         db.add(GroupBinding(platform=platform, group_id=group_id, team_id=teams[DEMO_TEAM].id, bound_by=officer.id))
         for name, phone, tags, team_name, status in DEMO_MEMBERS:
             member_status = MemberStatus.active if status == MembershipStatus.active else MemberStatus.applied

@@ -1,0 +1,25 @@
+"""The demo data a newcomer gets in the console: an officer who is also a member of the console chat's team."""
+
+from __future__ import annotations
+
+from storage.demo import DEMO_TEAM, seed_demo
+from storage.services import membership, organisation, tasks
+from storage.services.people import Caller
+
+CONSOLE = Caller("console", "user", "User")
+
+
+async def test_demo_is_seeded_once_and_every_command_can_be_tried(database: str) -> None:
+    assert await seed_demo("console", "user", "general")
+    assert not await seed_demo("console", "user", "general")
+    located = await organisation.get_group_team("console", "general")
+    assert located.team.name == DEMO_TEAM
+    profile = await membership.my_profile(CONSOLE)
+    assert profile.officer_units == ["示范市公安局/示范分局/示范派出所"]
+    pending, total = await membership.list_pending(CONSOLE, "general")
+    assert total == 1
+    assert (pending[0].name, pending[0].number) == ("赵敏", 5)  # README's quick start says /通过 5
+    spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 10人 5分".split())
+    posted = await tasks.post_task(CONSOLE, "general", spec)
+    signed = await tasks.signup_for_task(CONSOLE, posted.view.task.id)
+    assert signed.status == "signed"
