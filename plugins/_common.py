@@ -148,18 +148,29 @@ async def notify(platform: str, chat_id: str, text: str, *, private: bool) -> bo
     return True
 
 
+def with_buttons(text: str, platform: str, buttons: list[tuple[str, str]] | None) -> UniMessage:
+    """Plain text, and on Telegram a row of buttons that each fill in a command (label, command)."""
+    message = UniMessage.text(text)
+    if buttons and platform == "telegram":
+        message = message + Keyboard([Button("input", label=label, text=command) for label, command in buttons])
+    return message
+
+
 async def announce(groups: list[GroupAddress], text: str, buttons: list[tuple[str, str]] | None = None) -> int:
-    """Post to group chats; on Telegram with buttons that fill in a command. Returns how many were delivered."""
+    """Post to group chats (with buttons where the platform has them). Returns how many were delivered."""
     delivered = 0
     for group in groups:
         adapter = ADAPTER_NAMES.get(group.platform)
         if adapter is None:
             continue
-        message = UniMessage.text(text)
-        if buttons and group.platform == "telegram":
-            message = message + Keyboard([Button("input", label=label, text=command) for label, command in buttons])
+        target = Target(group.group_id, adapter=adapter)
         try:
-            await message.send(target=Target(group.group_id, adapter=adapter))
+            try:
+                await with_buttons(text, group.platform, buttons).send(target=target)
+            except Exception:
+                if not buttons or group.platform != "telegram":
+                    raise
+                await UniMessage.text(text).send(target=target)  # buttons refused: the text alone still helps
         except Exception as error:  # one unreachable group must not stop the others
             logger.warning(f"post to {group.platform} group {group.group_id} not delivered: {error!r}")
             continue

@@ -26,6 +26,7 @@ from plugins._common import (
     open_dialogue,
     refuse_on_error,
     tell,
+    with_buttons,
 )
 from storage.errors import DomainError
 from storage.services import tasks
@@ -69,10 +70,11 @@ async def _publish(place: Place, spec: tasks.TaskSpec) -> None:
     if elsewhere:
         failed = len(elsewhere) - delivered
         lines.append(f"已发到 {delivered} 个队伍群" + (f"，{failed} 个没发出去" if failed else "") + "。")
-    if _here(place) in {(group.platform, group.group_id) for group in posted.groups}:
-        lines.append("")
-        lines.append(card)
-    await finish("\n".join(lines))
+    if len(elsewhere) == len(posted.groups):
+        await finish("\n".join(lines))
+    # this group is one of the task's: the card (with its buttons) is the answer here
+    lines += ["", card]
+    await with_buttons("\n".join(lines), place.caller.platform, _buttons(task.id)).finish()
 
 
 def _here(place: Place) -> tuple[str, str | None]:

@@ -184,6 +184,16 @@ async def test_joining_and_vetting_over_telegram(telegram: FakeTelegram, running
     me = await telegram.ask_private(volunteer, "/me")
     assert "队伍：青春飞扬护学队（正式队员）" in me.text
 
+    post = "/newtask 护学岗 明天7:10 50分钟 胜利大街小学 4人 需要:护学"
+    posted = await telegram.ask_group(group, ADMIN_TELEGRAM, post)
+    task = number_after("已发布任务", posted.text)
+    assert f"【任务 {task}】护学岗" in posted.text
+    buttons = {button["text"]: button for row in posted.reply_markup["inline_keyboard"] for button in row}
+    assert buttons["报名"]["switch_inline_query_current_chat"] == f"/signup {task}"
+    # pressing the button fills in "@bot /signup N", which the volunteer sends
+    signed = await telegram.ask_group(group, volunteer, f"@yijing_test_bot /signup {task}")
+    assert "报名成功" in signed.text
+
 
 def shanghai_text(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
