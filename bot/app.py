@@ -116,6 +116,27 @@ def install_log_redaction(settings: Settings) -> None:
     )
 
 
+def fix_telegram_segment_repr() -> None:
+    """nonebot-adapter-telegram 0.1.0b20 fails to describe a segment whose data holds numbers (a shared location:
+    latitude and longitude are floats); NoneBot describes every event it logs, so such a message would be lost
+    before any handler saw it. Describe segments the way the adapter means to, with every value as text."""
+    from nonebot.adapters.telegram.message import MessageSegment
+
+    def describe(segment: MessageSegment) -> str:
+        if segment.is_text():
+            return segment.data.get("text", "")
+        params = ", ".join(
+            f"{key}=<file {value[0]}>"
+            if isinstance(value, tuple)
+            else f"{key}={'<bytes>' if isinstance(value, bytes) else value}"
+            for key, value in segment.data.items()
+            if value is not None
+        )
+        return f"[{segment.type}{':' if params else ''}{params}]"
+
+    MessageSegment.__repr__ = describe  # type: ignore[method-assign]
+
+
 def register_adapters(settings: Settings) -> None:
     driver = nonebot.get_driver()
     if settings.onebot.enabled:
@@ -125,6 +146,7 @@ def register_adapters(settings: Settings) -> None:
     if settings.telegram.enabled:
         from nonebot.adapters.telegram import Adapter as TelegramAdapter
 
+        fix_telegram_segment_repr()
         driver.register_adapter(TelegramAdapter)
     if settings.console.enabled:
         from nonebot.adapters.console import Adapter as ConsoleAdapter

@@ -51,10 +51,11 @@ async def after_nonebot_init(after_nonebot_init: None) -> None:
     from nonebot.adapters.onebot.v11 import Adapter as OneBotAdapter
     from nonebot.adapters.telegram import Adapter as TelegramAdapter
 
-    from bot.app import install_hooks, load_plugins
+    from bot.app import fix_telegram_segment_repr, install_hooks, load_plugins
 
     driver = nonebot.get_driver()
     driver.register_adapter(OneBotAdapter)
+    fix_telegram_segment_repr()
     driver.register_adapter(TelegramAdapter)
     driver.register_adapter(ConsoleAdapter)
     load_plugins()

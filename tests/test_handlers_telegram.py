@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import nonebot
 from nonebot.adapters.telegram import Adapter, Bot
 from nonebot.adapters.telegram.config import BotConfig
+from nonebot.adapters.telegram.event import Event as TelegramEvent
 from nonebug import App
 
-from storage.services import organisation
+from storage.services import membership, organisation, tasks
 from storage.services.people import Caller, PersonRef
 from tests.chat import (
     TELEGRAM_SELF_ID,
@@ -105,3 +108,38 @@ async def test_same_message_id_in_two_chats_is_two_commands(app: App, sqlite_db:
         second,
         "加入队伍：在队伍群里发送 /加入 姓名 手机号 特长\n例如：/加入 张三 13800138000 驾驶 医护\n特长可以不写。",
     )
+
+
+async def test_check_in_then_share_a_telegram_location(app: App, sqlite_db: str) -> None:
+    officer = Caller("telegram", str(OFFICER))
+    await organisation.grant_officer(officer, PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局")
+    await organisation.bind_group(officer, str(GROUP), "青春飞扬护学队")
+    application = await membership.apply_to_team(
+        Caller("telegram", str(VOLUNTEER)), str(GROUP), "李四", "13900139000", []
+    )
+    await membership.decide_application(officer, approve=True, number=application.number)
+    start = datetime.now(timezone.utc) + timedelta(minutes=10)
+    spec = tasks.TaskSpec(kind="护学岗", place="小学", start=start, end=start + timedelta(hours=1), capacity=2)
+    spec.latitude, spec.longitude, spec.radius_m = 36.65, 117.12, 300
+    task = (await tasks.post_task(officer, str(GROUP), spec)).view.task
+    await tasks.signup_for_task(Caller("telegram", str(VOLUNTEER)), task.id)
+
+    await exchange(
+        app,
+        telegram_message(VOLUNTEER, VOLUNTEER, "/checkin"),
+        f"签到成功：任务 {task.id}（护学岗，小学）。结束时发送 /签退 {task.id}\n"
+        "可以在一分钟内发送你的位置，用来核对是否在任务地点。",
+    )
+    location = TelegramEvent.parse_event(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 99,
+                "date": int(start.timestamp()),
+                "chat": {"id": VOLUNTEER, "type": "private", "first_name": "李四"},
+                "from": {"id": VOLUNTEER, "is_bot": False, "first_name": "李四"},
+                "location": {"latitude": 36.651, "longitude": 117.12},
+            },
+        }
+    )
+    await exchange(app, location, f"任务 {task.id}：位置已记录：离任务地点约 111 米，在范围内。")
