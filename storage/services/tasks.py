@@ -43,6 +43,7 @@ KINDS = ("巡逻", "宣传", "护学岗", "安保", "调解", "隐患排查", "�
 MAX_CAPACITY = 1000
 MAX_POINTS = 1000
 DEFAULT_RADIUS_M = 500
+NOT_REGISTERED = "你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号"
 NEWTASK_EXAMPLE = "/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人 5分"
 
 COUNT = re.compile(r"^(\d+)\s*(人|名)$")
@@ -373,6 +374,17 @@ async def _task_or_refuse(db: AsyncSession, task_id: int, *, lock: bool = False)
     return task
 
 
+async def _registered_member(db: AsyncSession, caller: Caller) -> Member:
+    member = await member_of(db, caller.platform, caller.user_id)
+    if member is None:
+        raise DomainError(NOT_REGISTERED)
+    return member
+
+
+async def _task_team_ids(db: AsyncSession, task_id: int) -> list[int]:
+    return list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+
+
 async def _member_team_ids(db: AsyncSession, member_id: int) -> list[int]:
     statement = select(TeamMembership.team_id).where(
         TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.active
@@ -390,9 +402,7 @@ async def list_open_tasks(caller: Caller, group_id: str | None, now: datetime | 
                 raise DomainError("本群还没有绑定队伍。")
             team_ids = [located.team.id]
         else:
-            member = await member_of(db, caller.platform, caller.user_id)
-            if member is None:
-                raise DomainError("你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+            member = await _registered_member(db, caller)
             team_ids = await _member_team_ids(db, member.id)
         if not team_ids:
             return []
@@ -516,7 +526,7 @@ async def cancel_task(caller: Caller, task_id: int, reason: str | None) -> Cance
             ).all()
             affected_ids = [signup.member_id for signup in signups]
             await audit(db, caller, rights.member, "cancel_task", f"task:{task_id}", reason=reason)
-        team_ids = list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+        team_ids = await _task_team_ids(db, task_id)
         return CancelledTask(
             view=await _view(db, task),
             changed=changed,
@@ -546,9 +556,7 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
     now = now or utcnow()
     async with session() as db:
         task = await _task_or_refuse(db, task_id, lock=True)
-        member = await member_of(db, caller.platform, caller.user_id)
-        if member is None:
-            raise DomainError("你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+        member = await _registered_member(db, caller)
         if task.status != TaskStatus.open:
             raise DomainError(
                 f"任务 {task_id} 已{'取消' if task.status == TaskStatus.cancelled else '结束'}，不能报名。"
@@ -567,7 +575,7 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
             raise DomainError(f"任务 {task_id} 报名已截止（{describe(task.signup_deadline)}）。")
         if member.status != MemberStatus.active:
             raise DomainError("你的队员资格还没有生效，审核通过后才能报名。")
-        task_team_ids = set((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+        task_team_ids = set(await _task_team_ids(db, task_id))
         if not task_team_ids & set(await _member_team_ids(db, member.id)):
             raise DomainError(f"任务 {task_id} 不是给你所在队伍的，不能报名。")
         missing = [tag for tag in task.required_tags if tag not in member.tags]
@@ -682,7 +690,7 @@ async def _cancel_signup(caller: Caller, task_id: int, now: datetime | None) -> 
                 db.add(first)
                 promoted = (await _addresses(db, [first.member_id]))[0]
         await db.flush()
-        team_ids = list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+        team_ids = await _task_team_ids(db, task_id)
         return CancelSignupResult(
             task=task,
             changed=True,
@@ -708,9 +716,7 @@ async def check_in(caller: Caller, task_id: int | None, now: datetime | None = N
     """/签到: from a while before the start until the end; with no number, the caller's task open now."""
     now = now or utcnow()
     async with session() as db:
-        member = await member_of(db, caller.platform, caller.user_id)
-        if member is None:
-            raise DomainError("你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+        member = await _registered_member(db, caller)
         signup, task = await _signup_for_attendance(db, member.id, task_id, now, "签到")
         if now < _window_opens(task):
             raise DomainError(f"任务 {task.id} 的签到从 {describe(_window_opens(task))} 开始。")
@@ -837,9 +843,7 @@ async def check_out(caller: Caller, task_id: int | None, now: datetime | None = 
     """/签退: closes the caller's check-in; the time served counts only within the task's hours."""
     now = now or utcnow()
     async with session() as db:
-        member = await member_of(db, caller.platform, caller.user_id)
-        if member is None:
-            raise DomainError("你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
+        member = await _registered_member(db, caller)
         signup, task = await _signup_for_attendance(db, member.id, task_id, now, "签退")
         if signup.checked_in_at is None:
             raise DomainError(f"你还没有签到任务 {task.id}：先发送 /签到 {task.id}")
@@ -899,7 +903,7 @@ async def _close_task(caller: Caller | None, task_id: int, now: datetime | None)
                 .order_by(col(Signup.arrived_at), col(Signup.id))
             )
         ).all()
-        team_ids = list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+        team_ids = await _task_team_ids(db, task_id)
         return ClosedTask(
             view=await _view(db, task),
             changed=changed,
@@ -965,7 +969,7 @@ async def _schedule_next_week(db: AsyncSession, task: Task) -> TaskView | None:
     ).first()
     if existing is not None:
         return None
-    team_ids = list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task.id))).all())
+    team_ids = await _task_team_ids(db, task.id)
     following = Task(
         kind=task.kind,
         place=task.place,
