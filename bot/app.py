@@ -72,6 +72,8 @@ def nonebot_options(settings: Settings) -> dict[str, Any]:
         "apscheduler_config": {"apscheduler.timezone": settings.bot.timezone},
         "fastapi_reload": False,
         "session_expire_timeout": DIALOGUE_TIMEOUT_SECONDS,
+        "yijing_outbox": settings.outbox.model_dump(),
+        "yijing_limits": {platform: limits.model_dump() for platform, limits in settings.limits.items()},
     }
 
 

@@ -97,6 +97,26 @@ class PointsSection(Section):
     no_show_penalty: int = Field(default=0, ge=0, le=1000)
 
 
+class OutboxSection(Section):
+    batch_size: int = Field(default=100, ge=1, le=5000)
+    lookahead_seconds: float = Field(default=10, gt=0, le=600)
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
+
+class PlatformLimits(Section):
+    per_second: float = Field(gt=0)
+    group_per_minute: int = Field(gt=0)
+    private_per_second: float = Field(gt=0)
+    jitter_ms: int = Field(default=0, ge=0, le=10_000)
+
+
+def _default_limits() -> dict[str, PlatformLimits]:
+    return {
+        "onebot": PlatformLimits(per_second=1, group_per_minute=20, private_per_second=1, jitter_ms=500),
+        "telegram": PlatformLimits(per_second=30, group_per_minute=20, private_per_second=1),
+    }
+
+
 class Settings(Section):
     bot: BotSection = Field(default_factory=BotSection)
     server: ServerSection = Field(default_factory=ServerSection)
@@ -106,6 +126,8 @@ class Settings(Section):
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     tasks: TasksSection = Field(default_factory=TasksSection)
     points: PointsSection = Field(default_factory=PointsSection)
+    outbox: OutboxSection = Field(default_factory=OutboxSection)
+    limits: dict[str, PlatformLimits] = Field(default_factory=_default_limits)
     source: str = Field(default="", exclude=True)
     """Where the settings came from (the file, or the embedded default)."""
 

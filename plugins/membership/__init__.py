@@ -9,7 +9,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, At, Match, MultiVar
 
-from plugins._common import CurrentPlace, Place, command, finish, notify, person_from, refuse_on_error
+from plugins._common import CurrentPlace, Place, command, finish, person_from, refuse_on_error
 from storage.models import MembershipStatus
 from storage.services import membership
 from storage.services.people import mask_phone
@@ -85,24 +85,10 @@ async def _decide(bot: Bot, place: Place, which: Match[int | At], *, approve: bo
         await finish(f"申请 {decision.number}（{name}）之前就{state}了，没有再改动。")
     if approve:
         summary = f"已通过{name}加入“{team}”，成员号 {decision.member.id}。"
-        notice = f"{name}，你加入“{team}”的申请已通过，成员号 {decision.member.id}。发送 /帮助 看看能做什么。"
     else:
         because = f"，理由：{decision.reason}" if decision.reason else ""
         summary = f"已拒绝{name}加入“{team}”的申请{because}。"
-        notice = f"{name}，你加入“{team}”的申请没有通过{because}。有疑问请联系队长。"
-    await _tell_applicant(place, decision, notice)
     await finish(summary)
-
-
-async def _tell_applicant(place: Place, decision: membership.Decision, notice: str) -> None:
-    """The applicant hears of the decision privately, and in the group they applied from unless it was decided there."""
-    for platform, user_id in decision.applicant_accounts:
-        await notify(platform, user_id, notice, private=True)
-    applied_here = (
-        decision.applicant_platform == place.caller.platform and decision.applicant_group_id == place.group_id
-    )
-    if decision.applicant_platform and decision.applicant_group_id and not applied_here:
-        await notify(decision.applicant_platform, decision.applicant_group_id, notice, private=False)
 
 
 @approve_command.handle()

@@ -18,14 +18,12 @@ from nonebot_plugin_apscheduler import scheduler
 from plugins._common import (
     CurrentPlace,
     Place,
-    announce,
     close_dialogue,
     command,
     finish,
     is_cancel,
     open_dialogue,
     refuse_on_error,
-    tell,
     with_buttons,
 )
 from storage.errors import DomainError
@@ -56,29 +54,17 @@ canceltask_command = command("取消任务", "canceltask", Args["number?", int][
 closetask_command = command("结束任务", "closetask", Args["number?", int])
 
 
-def _buttons(task_id: int) -> list[tuple[str, str]]:
-    return [("报名", f"/signup {task_id}"), ("取消报名", f"/cancel {task_id}")]
-
-
 async def _publish(place: Place, spec: tasks.TaskSpec) -> None:
     posted = await refuse_on_error(tasks.post_task(place.caller, place.group_id, spec))
     task = posted.view.task
-    card = tasks.task_card(posted.view)
-    elsewhere = [group for group in posted.groups if (group.platform, group.group_id) != _here(place)]
-    delivered = await announce(elsewhere, card, _buttons(task.id))
     lines = [f"已发布任务 {task.id}：{task.kind}，{describe(task.start_at, task.end_at)}。"]
-    if elsewhere:
-        failed = len(elsewhere) - delivered
-        lines.append(f"已发到 {delivered} 个队伍群" + (f"，{failed} 个没发出去" if failed else "") + "。")
-    if len(elsewhere) == len(posted.groups):
+    if posted.announced:
+        lines.append(f"任务卡片将发到 {posted.announced} 个队伍群。")
+    if posted.announced == len(posted.groups):
         await finish("\n".join(lines))
     # this group is one of the task's: the card (with its buttons) is the answer here
-    lines += ["", card]
-    await with_buttons("\n".join(lines), place.caller.platform, _buttons(task.id)).finish()
-
-
-def _here(place: Place) -> tuple[str, str | None]:
-    return place.caller.platform, place.group_id
+    lines += ["", tasks.task_card(posted.view)]
+    await with_buttons("\n".join(lines), place.caller.platform, tasks.signup_buttons(task.id)).finish()
 
 
 WIZARD = [
@@ -220,53 +206,22 @@ async def cancel_task(place: CurrentPlace, number: Match[int], reason: Match[tup
     if not number.available:
         await finish(CANCELTASK_USAGE)
     text = " ".join(reason.result) if reason.available else None
-    cancelled = await refuse_on_error(tasks.cancel_task(place.caller, number.result, text))
+    cancelled = await refuse_on_error(tasks.cancel_task(place.caller, number.result, text, place.group_id))
     task = cancelled.view.task
     if not cancelled.changed:
         await finish(f"任务 {task.id} 之前已经取消了。")
-    because = f"，原因：{task.cancel_reason}" if task.cancel_reason else ""
-    notice = f"任务 {task.id}（{task.kind}，{describe(task.start_at, task.end_at)}）已取消{because}。"
-    for member in cancelled.affected:
-        await tell(member, f"{member.name}，你报名的{notice}")
-    elsewhere = [group for group in cancelled.groups if (group.platform, group.group_id) != _here(place)]
-    await announce(elsewhere, notice)
-    await finish(f"{notice}\n已通知报名和候补的 {len(cancelled.affected)} 人。")
+    await finish(f"{tasks.cancellation_notice(task)}\n已通知报名和候补的 {len(cancelled.affected)} 人。")
 
 
 @closetask_command.handle()
 async def close_task(place: CurrentPlace, number: Match[int]) -> None:
     if not number.available:
         await finish(CLOSETASK_USAGE)
-    closed = await refuse_on_error(tasks.close_task(place.caller, number.result))
-    summary = closing_summary(closed)
+    closed = await refuse_on_error(tasks.close_task(place.caller, number.result, group_id=place.group_id))
+    summary = tasks.closing_summary(closed)
     if not closed.changed:
         await finish(f"任务 {closed.view.task.id} 之前已经结束。\n{summary}")
-    await _after_closing(closed, exclude=_here(place))
     await finish(summary)
-
-
-def closing_summary(closed: tasks.ClosedTask) -> str:
-    task = closed.view.task
-    minutes = sum(minutes for _, minutes in closed.served)
-    lines = [f"任务 {task.id}（{task.kind}，{describe(task.start_at, task.end_at)}）已结束。"]
-    if closed.served:
-        names = "、".join(f"{name}{minutes / 60:.1f}小时" for name, minutes in closed.served)
-        lines.append(f"到岗 {len(closed.served)} 人，共 {minutes / 60:.1f} 小时：{names}")
-    else:
-        lines.append("没有人签到。")
-    if closed.absent:
-        lines.append(f"缺勤 {len(closed.absent)} 人：{'、'.join(closed.absent)}")
-    if task.points:
-        lines.append(f"到岗的每人得 {task.points} 分，发送 /我的 查看。")
-    return "\n".join(lines)
-
-
-async def _after_closing(closed: tasks.ClosedTask, exclude: tuple[str, str | None] | None = None) -> None:
-    """The summary goes to the task's groups; a weekly task's next occurrence is posted there too."""
-    groups = [group for group in closed.groups if (group.platform, group.group_id) != exclude]
-    await announce(groups, closing_summary(closed))
-    if closed.next_task is not None:
-        await announce(closed.groups, tasks.task_card(closed.next_task), _buttons(closed.next_task.task.id))
 
 
 async def close_due_tasks() -> None:
@@ -274,9 +229,7 @@ async def close_due_tasks() -> None:
     try:
         await tasks.close_open_checkins()
         for task_id in await tasks.tasks_due_for_closing():
-            closed = await tasks.close_task(None, task_id)
-            if closed.changed:
-                await _after_closing(closed)
+            await tasks.close_task(None, task_id)
     except Exception as error:
         logger.opt(exception=error).error("closing due tasks failed; will try again in a minute")
 

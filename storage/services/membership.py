@@ -23,6 +23,7 @@ from storage.models import (
 )
 from storage.services.ledger import balance_of
 from storage.services.organisation import audit, team_of_group
+from storage.services.outbox import Destination, enqueue
 from storage.services.people import (
     Caller,
     PersonRef,
@@ -248,6 +249,9 @@ async def decide_application(
                 reason=reason,
             )
         accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == member.id))).all()
+        addresses = [(account.platform, account.user_id) for account in accounts]
+        if changed:
+            await _tell_applicant(db, membership, member, team, approve, addresses, caller, group_id)
         return Decision(
             number=membership.id,
             member=member,
@@ -259,6 +263,32 @@ async def decide_application(
             applicant_group_id=membership.applied_group_id,
             applicant_accounts=[(account.platform, account.user_id) for account in accounts],
         )
+
+
+def decision_notice(member: Member, team: Team, approved: bool, reason: str | None) -> str:
+    if approved:
+        return f"{member.name}，你加入“{team.name}”的申请已通过，成员号 {member.id}。发送 /帮助 看看能做什么。"
+    because = f"，理由：{reason}" if reason else ""
+    return f"{member.name}，你加入“{team.name}”的申请没有通过{because}。有疑问请联系队长。"
+
+
+async def _tell_applicant(
+    db: AsyncSession,
+    membership: TeamMembership,
+    member: Member,
+    team: Team,
+    approved: bool,
+    accounts: list[tuple[str, str]],
+    caller: Caller,
+    group_id: str | None,
+) -> None:
+    """The applicant hears of the decision privately, and in the group they applied from unless it was decided there."""
+    notice = decision_notice(member, team, approved, membership.reason)
+    for platform, user_id in accounts:
+        await enqueue(db, Destination(platform, user_id, private=True), notice)
+    applied_in = (membership.applied_platform, membership.applied_group_id)
+    if all(applied_in) and applied_in != (caller.platform, group_id):
+        await enqueue(db, Destination(membership.applied_platform, membership.applied_group_id), notice)
 
 
 async def _find_application(

@@ -22,6 +22,7 @@ from storage.models import (
     MembershipStatus,
     MemberStatus,
     PlatformIdentity,
+    Priority,
     Signup,
     SignupStatus,
     Task,
@@ -34,6 +35,7 @@ from storage.models import (
 )
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, find_unit, team_of_group
+from storage.services.outbox import Destination, enqueue_many
 from storage.services.people import Caller, Rights, member_of, parse_tags, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.when import describe, looks_like_time, parse_duration, parse_span
@@ -206,6 +208,23 @@ class TaskView:
 class PostedTask:
     view: TaskView
     groups: list[GroupAddress]
+    announced: int = 0
+    """How many other groups the card was queued for."""
+
+
+def _except_here(groups: list[GroupAddress], caller: Caller | None, group_id: str | None) -> list[Destination]:
+    """The groups to post to: all of them but the one the command came from (which gets the reply)."""
+    here = (caller.platform, group_id) if caller is not None and group_id is not None else None
+    return [Destination(g.platform, g.group_id) for g in groups if (g.platform, g.group_id) != here]
+
+
+def signup_buttons(task_id: int) -> list[tuple[str, str]]:
+    """Buttons under a task card (on platforms that have them): they fill in the command."""
+    return [("报名", f"/signup {task_id}"), ("取消报名", f"/cancel {task_id}")]
+
+
+def _private(member: MemberAddress) -> list[Destination]:
+    return [Destination(platform, user_id, private=True) for platform, user_id in member.accounts]
 
 
 _task_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -336,7 +355,10 @@ async def post_task(caller: Caller, group_id: str | None, spec: TaskSpec) -> Pos
             db.add(task)
         await audit(db, caller, rights.member, "post_task", f"task:{task.id}", kind=task.kind, teams=len(teams))
         view = await _view(db, task)
-        return PostedTask(view=view, groups=await _groups_of(db, [team.id for team in teams]))
+        groups = await _groups_of(db, [team.id for team in teams])
+        elsewhere = _except_here(groups, caller, group_id)
+        await enqueue_many(db, elsewhere, task_card(view), priority=Priority.task_card, buttons=signup_buttons(task.id))
+        return PostedTask(view=view, groups=groups, announced=len(elsewhere))
 
 
 def task_card(view: TaskView) -> str:
@@ -501,7 +523,7 @@ class CancelledTask:
 
 
 @retry_on_conflict
-async def cancel_task(caller: Caller, task_id: int, reason: str | None) -> CancelledTask:
+async def cancel_task(caller: Caller, task_id: int, reason: str | None, group_id: str | None = None) -> CancelledTask:
     """/取消任务: everyone signed up or waiting is told."""
     reason = (reason or "").strip()[:200] or None
     async with session() as db:
@@ -527,12 +549,23 @@ async def cancel_task(caller: Caller, task_id: int, reason: str | None) -> Cance
             affected_ids = [signup.member_id for signup in signups]
             await audit(db, caller, rights.member, "cancel_task", f"task:{task_id}", reason=reason)
         team_ids = await _task_team_ids(db, task_id)
-        return CancelledTask(
+        result = CancelledTask(
             view=await _view(db, task),
             changed=changed,
             affected=await _addresses(db, affected_ids),
             groups=await _groups_of(db, team_ids),
         )
+        if changed:
+            notice = cancellation_notice(task)
+            for member in result.affected:
+                await enqueue_many(db, _private(member), f"{member.name}，你报名的{notice}")
+            await enqueue_many(db, _except_here(result.groups, caller, group_id), notice, priority=Priority.task_card)
+        return result
+
+
+def cancellation_notice(task: Task) -> str:
+    because = f"，原因：{task.cancel_reason}" if task.cancel_reason else ""
+    return f"任务 {task.id}（{task.kind}，{describe(task.start_at, task.end_at)}）已取消{because}。"
 
 
 @dataclass
@@ -690,14 +723,14 @@ async def _cancel_signup(caller: Caller, task_id: int, now: datetime | None) -> 
                 db.add(first)
                 promoted = (await _addresses(db, [first.member_id]))[0]
         await db.flush()
-        team_ids = await _task_team_ids(db, task_id)
-        return CancelSignupResult(
-            task=task,
-            changed=True,
-            was_waiting=was_waiting,
-            promoted=promoted,
-            groups=await _groups_of(db, team_ids),
-        )
+        groups = await _groups_of(db, await _task_team_ids(db, task_id))
+        if promoted is not None:
+            when = describe(task.start_at, task.end_at)
+            notice = f"{promoted.name}：有人取消，你已从候补转为正式报名任务 {task.id}（{task.kind}，{when}）。"
+            # a member imported from a roster may have no account yet: then the team's groups hear it
+            destinations = _private(promoted) or [Destination(g.platform, g.group_id) for g in groups]
+            await enqueue_many(db, destinations, notice)
+        return CancelSignupResult(task=task, changed=True, was_waiting=was_waiting, promoted=promoted, groups=groups)
 
 
 @dataclass
@@ -867,14 +900,16 @@ class ClosedTask:
     next_task: TaskView | None = None
 
 
-async def close_task(caller: Caller | None, task_id: int, now: datetime | None = None) -> ClosedTask:
+async def close_task(
+    caller: Caller | None, task_id: int, now: datetime | None = None, group_id: str | None = None
+) -> ClosedTask:
     """/结束任务 (or automatically after the end): no-shows, final attendance, points once, a summary."""
     async with task_lock(task_id):
-        return await _close_task(caller, task_id, now)
+        return await _close_task(caller, task_id, now, group_id)
 
 
 @retry_on_conflict
-async def _close_task(caller: Caller | None, task_id: int, now: datetime | None) -> ClosedTask:
+async def _close_task(caller: Caller | None, task_id: int, now: datetime | None, group_id: str | None) -> ClosedTask:
     now = now or utcnow()
     async with session() as db:
         task = await _task_or_refuse(db, task_id, lock=True)
@@ -904,7 +939,7 @@ async def _close_task(caller: Caller | None, task_id: int, now: datetime | None)
             )
         ).all()
         team_ids = await _task_team_ids(db, task_id)
-        return ClosedTask(
+        closed = ClosedTask(
             view=await _view(db, task),
             changed=changed,
             served=[(m.name, s.minutes_served or 0) for s, m in rows if s.status == SignupStatus.attended],
@@ -913,6 +948,31 @@ async def _close_task(caller: Caller | None, task_id: int, now: datetime | None)
             groups=await _groups_of(db, team_ids),
             next_task=next_view,
         )
+        if changed:
+            summary = closing_summary(closed)
+            await enqueue_many(db, _except_here(closed.groups, caller, group_id), summary, priority=Priority.digest)
+            if next_view is not None:
+                card = task_card(next_view)
+                destinations = _except_here(closed.groups, None, None)
+                buttons = signup_buttons(next_view.task.id)
+                await enqueue_many(db, destinations, card, priority=Priority.task_card, buttons=buttons)
+        return closed
+
+
+def closing_summary(closed: ClosedTask) -> str:
+    task = closed.view.task
+    minutes = sum(minutes for _, minutes in closed.served)
+    lines = [f"任务 {task.id}（{task.kind}，{describe(task.start_at, task.end_at)}）已结束。"]
+    if closed.served:
+        names = "、".join(f"{name}{served / 60:.1f}小时" for name, served in closed.served)
+        lines.append(f"到岗 {len(closed.served)} 人，共 {minutes / 60:.1f} 小时：{names}")
+    else:
+        lines.append("没有人签到。")
+    if closed.absent:
+        lines.append(f"缺勤 {len(closed.absent)} 人：{'、'.join(closed.absent)}")
+    if task.points:
+        lines.append(f"到岗的每人得 {task.points} 分，发送 /我的 查看。")
+    return "\n".join(lines)
 
 
 async def _settle_attendance(db: AsyncSession, task: Task, now: datetime, actor: int | None) -> int:
