@@ -73,6 +73,7 @@ def nonebot_options(settings: Settings) -> dict[str, Any]:
         "fastapi_reload": False,
         "session_expire_timeout": DIALOGUE_TIMEOUT_SECONDS,
         "yijing_outbox": settings.outbox.model_dump(),
+        "yijing_reminder_tick_seconds": settings.reminders.tick_seconds,
         "yijing_limits": {platform: limits.model_dump() for platform, limits in settings.limits.items()},
     }
 

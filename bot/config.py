@@ -97,6 +97,13 @@ class PointsSection(Section):
     no_show_penalty: int = Field(default=0, ge=0, le=1000)
 
 
+class RemindersSection(Section):
+    before_start_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
+    at_checkin_open: bool = True
+    deadline_notice_before_minutes: int = Field(default=120, ge=0)
+    tick_seconds: int = Field(default=30, ge=1, le=3600)
+
+
 class OutboxSection(Section):
     batch_size: int = Field(default=100, ge=1, le=5000)
     lookahead_seconds: float = Field(default=10, gt=0, le=600)
@@ -126,6 +133,7 @@ class Settings(Section):
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     tasks: TasksSection = Field(default_factory=TasksSection)
     points: PointsSection = Field(default_factory=PointsSection)
+    reminders: RemindersSection = Field(default_factory=RemindersSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     limits: dict[str, PlatformLimits] = Field(default_factory=_default_limits)
     source: str = Field(default="", exclude=True)
@@ -142,6 +150,9 @@ class Settings(Section):
             "close_after_minutes": self.tasks.close_after_minutes,
             "points_per_hour": self.points.per_hour,
             "no_show_penalty": self.points.no_show_penalty,
+            "reminders_before_minutes": self.reminders.before_start_minutes,
+            "remind_at_checkin_open": self.reminders.at_checkin_open,
+            "deadline_notice_before_minutes": self.reminders.deadline_notice_before_minutes,
         }
 
 

@@ -33,13 +33,14 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
-            # Let SQLAlchemy, not the driver, open transactions, so that every read in a session sees one
-            # snapshot (the driver would otherwise run SELECTs outside any transaction).
+            # Let SQLAlchemy, not the driver, open transactions (the driver would run SELECTs outside any).
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE: a transaction takes SQLite's single write lock when it starts, so one that reads and then
+            # writes waits its turn (busy timeout) instead of failing when another wrote in between.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -22,6 +22,11 @@ class DomainSettings:
     """Attendance points per hour served, on top of the points a task was posted with."""
     no_show_penalty: int = 0
     """Points taken for a sign-up without a check-in (a positive number; 0 takes none)."""
+    reminders_before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    """Reminders to a task's groups this long before it starts."""
+    remind_at_checkin_open: bool = True
+    deadline_notice_before: timedelta | None = timedelta(hours=2)
+    """A reminder this long before the sign-up deadline, when places are left (None: none)."""
 
 
 settings = DomainSettings()
@@ -35,6 +40,9 @@ def configure(
     close_after_minutes: int | None = None,
     points_per_hour: int | None = None,
     no_show_penalty: int | None = None,
+    reminders_before_minutes: list[int] | None = None,
+    remind_at_checkin_open: bool | None = None,
+    deadline_notice_before_minutes: int | None = None,
 ) -> DomainSettings:
     if superusers is not None:
         settings.superusers = frozenset(superusers)
@@ -48,4 +56,12 @@ def configure(
         settings.points_per_hour = points_per_hour
     if no_show_penalty is not None:
         settings.no_show_penalty = no_show_penalty
+    if reminders_before_minutes is not None:
+        settings.reminders_before = tuple(timedelta(minutes=minutes) for minutes in reminders_before_minutes)
+    if remind_at_checkin_open is not None:
+        settings.remind_at_checkin_open = remind_at_checkin_open
+    if deadline_notice_before_minutes is not None:
+        settings.deadline_notice_before = (
+            timedelta(minutes=deadline_notice_before_minutes) if deadline_notice_before_minutes > 0 else None
+        )
     return settings

@@ -16,8 +16,8 @@ require("nonebot_plugin_uninfo")
 from nonebot_plugin_alconna import Args, Match, MultiVar, Target
 
 from plugins._common import CurrentPlace, command, finish, platform_of, with_buttons
-from plugins.outbox.dispatcher import Dispatcher, Outgoing, SendFailed, retry_after_in
-from plugins.outbox.limits import Limits, RateLimiter
+from plugins._outbox.dispatcher import Dispatcher, Outgoing, SendFailed, retry_after_in
+from plugins._outbox.limits import Limits, RateLimiter
 from storage.services import outbox
 from storage.services.organisation import get_rights
 from storage.services.when import describe

@@ -27,7 +27,7 @@ from plugins._common import (
     with_buttons,
 )
 from storage.errors import DomainError
-from storage.services import tasks
+from storage.services import reminders, tasks
 from storage.services.organisation import get_rights
 from storage.services.when import describe, parse_duration, parse_span, warm_up
 
@@ -234,7 +234,30 @@ async def close_due_tasks() -> None:
         logger.opt(exception=error).error("closing due tasks failed; will try again in a minute")
 
 
-scheduler.add_job(close_due_tasks, "interval", minutes=1, id="close_due_tasks", replace_existing=True, max_instances=1)
+async def send_due_reminders() -> None:
+    """Every tick: due reminders become outbox messages (what is due lives in the database, so a missed tick
+    loses nothing)."""
+    try:
+        run = await reminders.send_due_reminders()
+    except Exception as error:
+        logger.opt(exception=error).error("sending due reminders failed; will try again at the next tick")
+        return
+    if run.dropped:
+        logger.warning(f"{run.dropped} reminder(s) found too late to be useful were dropped")
+
+
+REMINDER_TICK = int(getattr(get_driver().config, "yijing_reminder_tick_seconds", 30))
+scheduler.add_job(
+    close_due_tasks, "interval", minutes=1, id="close_due_tasks", replace_existing=True, misfire_grace_time=None
+)
+scheduler.add_job(
+    send_due_reminders,
+    "interval",
+    seconds=REMINDER_TICK,
+    id="send_due_reminders",
+    replace_existing=True,
+    misfire_grace_time=None,
+)
 
 
 @get_driver().on_startup

@@ -37,6 +37,7 @@ from storage.services.ledger import record_points
 from storage.services.organisation import audit, find_unit, team_of_group
 from storage.services.outbox import Destination, enqueue_many
 from storage.services.people import Caller, Rights, member_of, parse_tags, rights_of
+from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.when import describe, looks_like_time, parse_duration, parse_span
 from storage.settings import settings
@@ -353,6 +354,7 @@ async def post_task(caller: Caller, group_id: str | None, spec: TaskSpec) -> Pos
         if task.repeat_weekly:
             task.series_id = task.id
             db.add(task)
+        await schedule_reminders(db, task)
         await audit(db, caller, rights.member, "post_task", f"task:{task.id}", kind=task.kind, teams=len(teams))
         view = await _view(db, task)
         groups = await _groups_of(db, [team.id for team in teams])
@@ -538,6 +540,7 @@ async def cancel_task(caller: Caller, task_id: int, reason: str | None, group_id
             task.status = TaskStatus.cancelled
             task.cancel_reason = reason
             db.add(task)
+            await cancel_reminders(db, task.id)
             signups = (
                 await db.exec(
                     select(Signup).where(
@@ -927,6 +930,7 @@ async def _close_task(caller: Caller | None, task_id: int, now: datetime | None,
             task.status = TaskStatus.closed
             task.closed_at = now
             db.add(task)
+            await cancel_reminders(db, task.id, now)
             if rights is not None:
                 await audit(db, caller, rights.member, "close_task", f"task:{task_id}")
         next_view = await _schedule_next_week(db, task) if changed and task.repeat_weekly else None
@@ -1052,6 +1056,7 @@ async def _schedule_next_week(db: AsyncSession, task: Task) -> TaskView | None:
     for team_id in team_ids:
         db.add(TaskTeam(task_id=following.id, team_id=team_id))
     await db.flush()
+    await schedule_reminders(db, following)
     return await _view(db, following)
 
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from nonebot.log import logger
 
-from plugins.outbox.limits import RateLimiter
+from plugins._outbox.limits import RateLimiter
 from storage.models import OutboxMessage
 from storage.services import outbox
 
@@ -156,32 +156,41 @@ class Dispatcher:
                 later.setdefault(now + 5, []).extend(message.ids)
                 continue
             when = self.limiter.earliest(account, message.platform, message.chat_key, now)
-            if when - now > self.lookahead:
+            # A chat that must wait (its per-minute limit) goes back to the queue rather than hold a place in
+            # the account's schedule: the account's turns go to messages that may go now.
+            if when - now > self.lookahead or when > self.limiter.account_ready(account, now):
                 later.setdefault(when, []).extend(message.ids)
                 continue
             scheduled.append((self.limiter.reserve(account, message.platform, message.chat_key, now), message, account))
         for when, ids in later.items():
             await outbox.release(ids, self._datetime(when))
-        await asyncio.gather(*(self._send_at(when, message, account) for when, message, account in scheduled))
+        # Go through the batch in time order on the clock; each send runs as its own task so that a slow
+        # platform answer does not hold up the next send's turn.
+        scheduled.sort(key=lambda item: item[0])
+        sending: list[asyncio.Task[list[int]]] = []
+        for when, message, account in scheduled:
+            delay = when - self.clock.now()
+            if delay > 0:
+                await self.clock.sleep(delay)
+            sending.append(asyncio.ensure_future(self._send(message, account, self.clock.now())))
+        sent_ids = [message_id for ids in await asyncio.gather(*sending) for message_id in ids]
+        await outbox.mark_sent(sent_ids, self._datetime(self.clock.now()))
         return len(rows)
 
-    async def _send_at(self, when: float, message: Outgoing, account: str) -> None:
-        delay = when - self.clock.now()
-        if delay > 0:
-            await self.clock.sleep(delay)
-        sent_at = self.clock.now()
+    async def _send(self, message: Outgoing, account: str, sent_at: float) -> list[int]:
+        """Send one message; the ids that went out (to be marked sent with the rest of the batch)."""
         try:
             await self.sender.send(message, account)
         except SendFailed as failure:
             await self._failed(message, account, failure)
-            return
+            return []
         except Exception as error:  # an unexpected failure is still only this message's
             await self._failed(message, account, SendFailed(repr(error)))
-            return
-        await outbox.mark_sent(message.ids, self._datetime(sent_at))
+            return []
         self.sent += 1
         if self.on_sent is not None:
             await self.on_sent(message, sent_at)
+        return message.ids
 
     async def _failed(self, message: Outgoing, account: str, failure: SendFailed) -> None:
         now = self.clock.now()
@@ -191,15 +200,12 @@ class Dispatcher:
         if failure.retry_after is not None:
             self.limiter.hold(account, now + failure.retry_after)
         parked = await outbox.mark_failed(message.ids, failure.reason, self._datetime(now), retry)
+        chat = f"{message.platform} {message.chat_key}"
         if parked:
             self.parked += len(parked)
-            logger.error(
-                f"outbox: {len(parked)} message(s) to {message.platform} {message.chat_key} parked: {failure.reason}"
-            )
+            logger.error(f"outbox: {len(parked)} message(s) to {chat} parked: {failure.reason}")
         else:
-            logger.warning(
-                f"outbox: send to {message.platform} {message.chat_key} failed, will retry: {failure.reason}"
-            )
+            logger.warning(f"outbox: send to {chat} failed, will retry: {failure.reason}")
 
     async def run_until_empty(self, idle_rounds: int = 1) -> None:
         """Dispatch until nothing is due (tests and benchmarks); waits out look-ahead releases on the clock."""

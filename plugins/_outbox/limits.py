@@ -7,6 +7,8 @@ from collections import deque
 from dataclasses import dataclass
 
 MINUTE = 60.0
+MARGIN = 0.0001
+"""Seconds added to every gap, so that rounding never lets one message too many into a second or a minute."""
 
 
 @dataclass(frozen=True)
@@ -48,22 +50,26 @@ class RateLimiter:
     def _limits(self, platform: str) -> Limits:
         return self.limits.get(platform) or DEFAULT_LIMITS["onebot"]
 
+    def account_ready(self, account: str, now: float) -> float:
+        """When the account may send next, whatever the chat."""
+        return max(now, self._account_next.get(account, now))
+
     def earliest(self, account: str, platform: str, chat_key: str, now: float) -> float:
         """The earliest time a message for this chat may go, without reserving it."""
         limits = self._limits(platform)
-        when = max(now, self._account_next.get(account, now))
+        when = self.account_ready(account, now)
         sends = self._chat_sends.get((account, chat_key))
         if sends:
             if chat_key.startswith("user:"):
-                when = max(when, sends[-1] + 1 / limits.private_per_second)
+                when = max(when, sends[-1] + 1 / limits.private_per_second + MARGIN)
             elif len(sends) >= limits.group_per_minute:
-                when = max(when, sends[-limits.group_per_minute] + MINUTE)
+                when = max(when, sends[-limits.group_per_minute] + MINUTE + MARGIN)
         return when
 
     def reserve(self, account: str, platform: str, chat_key: str, now: float) -> float:
         when = self.earliest(account, platform, chat_key, now)
         limits = self._limits(platform)
-        gap = 1 / limits.per_second + (self._rng.uniform(0, limits.jitter) if limits.jitter else 0.0)
+        gap = 1 / limits.per_second + MARGIN + (self._rng.uniform(0, limits.jitter) if limits.jitter else 0.0)
         self._account_next[account] = when + gap
         sends = self._chat_sends.setdefault((account, chat_key), deque())
         sends.append(when)

@@ -1,0 +1,192 @@
+"""Reminders for tasks: derived from each task and the configured times, stored, and sent once through the outbox.
+
+What is due lives in the database, so a restart loses nothing and several bot processes send each reminder once
+(rows are claimed with SKIP LOCKED on PostgreSQL; SQLite has a single writer). A reminder found late, after
+downtime, is still sent while it is useful (before the task starts); otherwise it is dropped on purpose and
+counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import session
+from storage.models import (
+    GroupBinding,
+    Member,
+    PlatformIdentity,
+    Priority,
+    ReminderState,
+    Signup,
+    SignupStatus,
+    Task,
+    TaskReminder,
+    TaskStatus,
+    TaskTeam,
+    utcnow,
+)
+from storage.services.outbox import Destination, enqueue
+from storage.services.when import describe
+from storage.settings import settings
+
+CHECKIN = "checkin"
+DEADLINE = "deadline"
+
+
+def reminder_times(task: Task) -> dict[str, datetime]:
+    """Every reminder this task should get, by kind, from the configured times."""
+    start = task.start_at
+    times = {f"before:{int(offset.total_seconds() // 60)}": start - offset for offset in settings.reminders_before}
+    if settings.remind_at_checkin_open:
+        times[CHECKIN] = start - settings.checkin_opens_before
+    deadline = task.signup_deadline
+    if settings.deadline_notice_before is not None and deadline < start:
+        times[DEADLINE] = deadline - settings.deadline_notice_before
+    return times
+
+
+async def schedule_reminders(db: AsyncSession, task: Task, now: datetime | None = None) -> int:
+    """(Re)derive a task's pending reminders; those whose time has passed already are not created."""
+    now = now or utcnow()
+    await db.exec(
+        update(TaskReminder)
+        .where(TaskReminder.task_id == task.id, TaskReminder.state == ReminderState.pending)
+        .values(state=ReminderState.cancelled, done_at=now)
+    )
+    existing = {
+        reminder.kind: reminder
+        for reminder in (await db.exec(select(TaskReminder).where(TaskReminder.task_id == task.id))).all()
+    }
+    created = 0
+    if task.status != TaskStatus.open:
+        return created
+    for kind, due in reminder_times(task).items():
+        if due <= now:
+            continue
+        reminder = existing.get(kind) or TaskReminder(task_id=task.id, kind=kind, due_at=due)
+        if reminder.state == ReminderState.sent:
+            continue
+        reminder.due_at = due
+        reminder.state = ReminderState.pending
+        reminder.done_at = None
+        db.add(reminder)
+        created += 1
+    await db.flush()
+    return created
+
+
+async def cancel_reminders(db: AsyncSession, task_id: int, now: datetime | None = None) -> None:
+    await db.exec(
+        update(TaskReminder)
+        .where(TaskReminder.task_id == task_id, TaskReminder.state == ReminderState.pending)
+        .values(state=ReminderState.cancelled, done_at=now or utcnow())
+    )
+
+
+@dataclass
+class ReminderRun:
+    sent: int = 0
+    dropped: int = 0
+    cancelled: int = 0
+    messages: int = 0
+
+
+async def send_due_reminders(now: datetime | None = None, limit: int = 500) -> ReminderRun:
+    """Turn due reminders into outbox messages for the task's groups, each reminder once."""
+    now = now or utcnow()
+    run = ReminderRun()
+    async with session() as db:
+        statement = (
+            select(TaskReminder)
+            .where(TaskReminder.state == ReminderState.pending, col(TaskReminder.due_at) <= now)
+            .order_by(col(TaskReminder.due_at), col(TaskReminder.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        reminders = list((await db.exec(statement)).all())
+        for reminder in reminders:
+            task = await db.get(Task, reminder.task_id)
+            reminder.done_at = now
+            db.add(reminder)
+            if task is None or task.status != TaskStatus.open:
+                reminder.state = ReminderState.cancelled
+                run.cancelled += 1
+                continue
+            if now >= task.start_at or (reminder.kind == DEADLINE and now >= task.signup_deadline):
+                reminder.state = ReminderState.dropped  # found too late to help: dropped on purpose, and counted
+                run.dropped += 1
+                continue
+            reminder.state = ReminderState.sent
+            run.sent += 1
+            run.messages += await _enqueue_reminder(db, reminder, task)
+    return run
+
+
+async def _enqueue_reminder(db: AsyncSession, reminder: TaskReminder, task: Task) -> int:
+    signed = (
+        await db.exec(
+            select(Member)
+            .join(Signup, col(Signup.member_id) == col(Member.id))
+            .where(Signup.task_id == task.id, Signup.status == SignupStatus.signed)
+            .order_by(col(Signup.arrived_at), col(Signup.id))
+        )
+    ).all()
+    places_left = max(task.capacity - len(signed), 0)
+    if reminder.kind == DEADLINE and places_left == 0:
+        return 0  # the reminder at the deadline is for places still free
+    bindings = (
+        await db.exec(
+            select(GroupBinding)
+            .join(TaskTeam, col(TaskTeam.team_id) == col(GroupBinding.team_id))
+            .where(TaskTeam.task_id == task.id)
+            .order_by(col(GroupBinding.id))
+        )
+    ).all()
+    accounts: dict[str, list[str]] = {}
+    if signed:
+        identities = (
+            await db.exec(
+                select(PlatformIdentity).where(col(PlatformIdentity.member_id).in_([member.id for member in signed]))
+            )
+        ).all()
+        for identity in identities:
+            accounts.setdefault(identity.platform, []).append(identity.user_id)
+    text = reminder_text(reminder, task, [member.name for member in signed], places_left)
+    count = 0
+    for binding in bindings:
+        count += await enqueue(
+            db,
+            Destination(binding.platform, binding.group_id),
+            text,
+            priority=Priority.reminder,
+            mentions=accounts.get(binding.platform, []) if reminder.kind != DEADLINE else [],
+            buttons=[("报名", f"/signup {task.id}")] if places_left else [],
+            dedupe_key=f"reminder:{reminder.id}:{binding.platform}:{binding.group_id}",
+        )
+    return count
+
+
+def reminder_text(reminder: TaskReminder, task: Task, names: list[str], places_left: int) -> str:
+    when = describe(task.start_at, task.end_at)
+    if reminder.kind == DEADLINE:
+        deadline = describe(task.signup_deadline)
+        return (
+            f"【报名提醒】任务 {task.id}（{task.kind}，{when}，{task.place}）还剩 {places_left} 个名额，"
+            f"{deadline} 截止报名：/报名 {task.id}"
+        )
+    if reminder.kind == CHECKIN:
+        head = f"【签到提醒】任务 {task.id}（{task.kind}，{task.place}）现在可以签到了，{when}。"
+    else:
+        minutes = int(reminder.kind.split(":", 1)[1])
+        ahead = f"{minutes // 60}小时" if minutes % 60 == 0 else f"{minutes}分钟"
+        head = f"【任务提醒】任务 {task.id}（{task.kind}）{ahead}后开始：{when}，{task.place}。"
+    roster = f"已报名：{'、'.join(names)}。" if names else "还没有人报名。"
+    tail = f"到了请发送 /签到 {task.id}" if names else f"报名：/报名 {task.id}"
+    if places_left and names:
+        tail += f"；还剩 {places_left} 个名额：/报名 {task.id}"
+    return f"{head}\n{roster}\n{tail}"
