@@ -108,6 +108,7 @@ class OutboxSection(Section):
     batch_size: int = Field(default=100, ge=1, le=5000)
     lookahead_seconds: float = Field(default=10, gt=0, le=600)
     poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    lease_seconds: float = Field(default=60, ge=1, le=3600)
 
 
 class PlatformLimits(Section):

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+from datetime import timedelta
 import socket
 from typing import Any
 
@@ -89,6 +90,7 @@ dispatcher = Dispatcher(
     limiter=RateLimiter(_limits(config.yijing_limits)),
     batch=int(config.yijing_outbox.get("batch_size", 100)),
     lookahead=float(config.yijing_outbox.get("lookahead_seconds", 10)),
+    lease=timedelta(seconds=float(config.yijing_outbox.get("lease_seconds", 60))),
 )
 IDLE_POLL = float(config.yijing_outbox.get("poll_seconds", 1.0))
 _loop_task: asyncio.Task[None] | None = None
