@@ -2,8 +2,8 @@
 
 import asyncio
 import os
-from datetime import timedelta
 import socket
+from datetime import timedelta
 from typing import Any
 
 from nonebot import get_bots, get_driver, get_plugin_config, require
