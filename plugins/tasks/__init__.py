@@ -237,13 +237,18 @@ async def close_due_tasks() -> None:
 async def send_due_reminders() -> None:
     """Every tick: due reminders become outbox messages (what is due lives in the database, so a missed tick
     loses nothing)."""
+    dropped = 0
     try:
-        run = await reminders.send_due_reminders()
+        while True:  # a batch at a time, letting command replies in between
+            run = await reminders.send_due_reminders()
+            dropped += run.dropped
+            if run.sent + run.dropped + run.cancelled < reminders.BATCH:
+                break
+            await asyncio.sleep(0)
     except Exception as error:
         logger.opt(exception=error).error("sending due reminders failed; will try again at the next tick")
-        return
-    if run.dropped:
-        logger.warning(f"{run.dropped} reminder(s) found too late to be useful were dropped")
+    if dropped:
+        logger.warning(f"{dropped} reminder(s) found too late to be useful were dropped")
 
 
 REMINDER_TICK = int(getattr(get_driver().config, "yijing_reminder_tick_seconds", 30))

@@ -8,10 +8,10 @@ at a crash can go out twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, update
+from sqlalchemy import insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -83,6 +83,45 @@ async def enqueue(
     except IntegrityError:
         return False
     return True
+
+
+@dataclass
+class Message:
+    destination: Destination
+    text: str
+    priority: Priority = Priority.personal
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    not_before: datetime | None = None
+    dedupe_key: str | None = None
+
+
+async def enqueue_all(db: AsyncSession, messages: list[Message]) -> int:
+    """Add many messages in one statement (for fan-outs); the caller's transaction must own what they are about,
+    as a claimed reminder does, so that none of them is enqueued twice."""
+    if not messages:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "platform": message.destination.platform,
+            "chat_key": message.destination.chat_key,
+            "target": message.destination.target(),
+            "text": message.text,
+            "buttons": [list(button) for button in message.buttons],
+            "mentions": list(message.mentions),
+            "priority": int(message.priority),
+            "not_before": message.not_before or now,
+            "state": OutboxState.pending.value,
+            "attempts": 0,
+            "dedupe_key": message.dedupe_key,
+            "created_at": now,
+        }
+        for message in messages
+    ]
+    for start in range(0, len(rows), 1000):
+        await db.exec(insert(OutboxMessage), params=rows[start : start + 1000])
+    return len(rows)
 
 
 async def enqueue_many(db: AsyncSession, destinations: list[Destination], text: str, **options) -> int:

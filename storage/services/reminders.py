@@ -30,10 +30,12 @@ from storage.models import (
     TaskTeam,
     utcnow,
 )
-from storage.services.outbox import Destination, enqueue
+from storage.services.outbox import Destination, Message, enqueue_all
 from storage.services.when import describe
 from storage.settings import settings
 
+BATCH = 200
+"""Reminders turned into messages per transaction: small enough to keep the event loop responsive."""
 CHECKIN = "checkin"
 DEADLINE = "deadline"
 
@@ -96,8 +98,12 @@ class ReminderRun:
     messages: int = 0
 
 
-async def send_due_reminders(now: datetime | None = None, limit: int = 500) -> ReminderRun:
-    """Turn due reminders into outbox messages for the task's groups, each reminder once."""
+async def send_due_reminders(now: datetime | None = None, limit: int = BATCH) -> ReminderRun:
+    """Turn due reminders into outbox messages for the tasks' groups, each reminder once.
+
+    Works a batch at a time with a few set-based queries, so that thousands due at once (a city's tasks at the
+    same hour) go to the outbox in seconds.
+    """
     now = now or utcnow()
     run = ReminderRun()
     async with session() as db:
@@ -108,67 +114,82 @@ async def send_due_reminders(now: datetime | None = None, limit: int = 500) -> R
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        reminders = list((await db.exec(statement)).all())
-        for reminder in reminders:
-            task = await db.get(Task, reminder.task_id)
+        due = list((await db.exec(statement)).all())
+        if not due:
+            return run
+        task_ids = list({reminder.task_id for reminder in due})
+        task_by_id = {task.id: task for task in (await db.exec(select(Task).where(col(Task.id).in_(task_ids)))).all()}
+        sending: list[tuple[TaskReminder, Task]] = []
+        for reminder in due:
+            task = task_by_id.get(reminder.task_id)
             reminder.done_at = now
-            db.add(reminder)
             if task is None or task.status != TaskStatus.open:
                 reminder.state = ReminderState.cancelled
                 run.cancelled += 1
-                continue
-            if now >= task.start_at or (reminder.kind == DEADLINE and now >= task.signup_deadline):
+            elif now >= task.start_at or (reminder.kind == DEADLINE and now >= task.signup_deadline):
                 reminder.state = ReminderState.dropped  # found too late to help: dropped on purpose, and counted
                 run.dropped += 1
-                continue
-            reminder.state = ReminderState.sent
-            run.sent += 1
-            run.messages += await _enqueue_reminder(db, reminder, task)
+            else:
+                reminder.state = ReminderState.sent
+                run.sent += 1
+                sending.append((reminder, task))
+            db.add(reminder)
+        run.messages = await _enqueue_reminders(db, sending)
     return run
 
 
-async def _enqueue_reminder(db: AsyncSession, reminder: TaskReminder, task: Task) -> int:
-    signed = (
-        await db.exec(
-            select(Member)
-            .join(Signup, col(Signup.member_id) == col(Member.id))
-            .where(Signup.task_id == task.id, Signup.status == SignupStatus.signed)
-            .order_by(col(Signup.arrived_at), col(Signup.id))
-        )
-    ).all()
-    places_left = max(task.capacity - len(signed), 0)
-    if reminder.kind == DEADLINE and places_left == 0:
-        return 0  # the reminder at the deadline is for places still free
-    bindings = (
-        await db.exec(
-            select(GroupBinding)
-            .join(TaskTeam, col(TaskTeam.team_id) == col(GroupBinding.team_id))
-            .where(TaskTeam.task_id == task.id)
-            .order_by(col(GroupBinding.id))
-        )
-    ).all()
-    accounts: dict[str, list[str]] = {}
-    if signed:
-        identities = (
-            await db.exec(
-                select(PlatformIdentity).where(col(PlatformIdentity.member_id).in_([member.id for member in signed]))
+async def _enqueue_reminders(db: AsyncSession, due: list[tuple[TaskReminder, Task]]) -> int:
+    if not due:
+        return 0
+    task_ids = list({task.id for _, task in due})
+    signed: dict[int, list[Member]] = {}
+    rows = await db.exec(
+        select(Signup.task_id, Member)
+        .join(Member, col(Member.id) == col(Signup.member_id))
+        .where(col(Signup.task_id).in_(task_ids), Signup.status == SignupStatus.signed)
+        .order_by(col(Signup.arrived_at), col(Signup.id))
+    )
+    for task_id, member in rows.all():
+        signed.setdefault(task_id, []).append(member)
+    groups: dict[int, list[GroupBinding]] = {}
+    rows = await db.exec(
+        select(TaskTeam.task_id, GroupBinding)
+        .join(GroupBinding, col(GroupBinding.team_id) == col(TaskTeam.team_id))
+        .where(col(TaskTeam.task_id).in_(task_ids))
+        .order_by(col(GroupBinding.id))
+    )
+    for task_id, binding in rows.all():
+        groups.setdefault(task_id, []).append(binding)
+    member_ids = list({member.id for members in signed.values() for member in members})
+    accounts: dict[tuple[int, str], list[str]] = {}
+    if member_ids:
+        identities = await db.exec(select(PlatformIdentity).where(col(PlatformIdentity.member_id).in_(member_ids)))
+        for identity in identities.all():
+            accounts.setdefault((identity.member_id, identity.platform), []).append(identity.user_id)
+    messages: list[Message] = []
+    for reminder, task in due:
+        members = signed.get(task.id, [])
+        places_left = max(task.capacity - len(members), 0)
+        if reminder.kind == DEADLINE and places_left == 0:
+            continue  # the reminder at the deadline is for places still free
+        text = reminder_text(reminder, task, [member.name for member in members], places_left)
+        for binding in groups.get(task.id, []):
+            mentions = (
+                []
+                if reminder.kind == DEADLINE
+                else [user_id for member in members for user_id in accounts.get((member.id, binding.platform), [])]
             )
-        ).all()
-        for identity in identities:
-            accounts.setdefault(identity.platform, []).append(identity.user_id)
-    text = reminder_text(reminder, task, [member.name for member in signed], places_left)
-    count = 0
-    for binding in bindings:
-        count += await enqueue(
-            db,
-            Destination(binding.platform, binding.group_id),
-            text,
-            priority=Priority.reminder,
-            mentions=accounts.get(binding.platform, []) if reminder.kind != DEADLINE else [],
-            buttons=[("报名", f"/signup {task.id}")] if places_left else [],
-            dedupe_key=f"reminder:{reminder.id}:{binding.platform}:{binding.group_id}",
-        )
-    return count
+            messages.append(
+                Message(
+                    destination=Destination(binding.platform, binding.group_id),
+                    text=text,
+                    priority=Priority.reminder,
+                    mentions=mentions,
+                    buttons=[("报名", f"/signup {task.id}")] if places_left else [],
+                    dedupe_key=f"reminder:{reminder.id}:{binding.platform}:{binding.group_id}",
+                )
+            )
+    return await enqueue_all(db, messages)
 
 
 def reminder_text(reminder: TaskReminder, task: Task, names: list[str], places_left: int) -> str:
