@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import nonebot
 import pytest
 from nonebot.adapters.onebot.v11 import Adapter, Bot, Message, MessageSegment
@@ -9,7 +11,7 @@ from nonebug import App
 from sqlmodel import func, select
 
 from storage import db
-from storage.models import GroupBinding, Member, OutboxMessage, Role, TeamMembership
+from storage.models import GroupBinding, Member, OutboxMessage, Role, TeamMembership, utcnow
 from tests.chat import (
     ONEBOT_SELF_ID,
     expect_onebot_session_lookups,
@@ -185,3 +187,22 @@ async def test_group_chatter_is_dropped_before_any_handler(app: App, sqlite_db: 
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
         ctx.receive_event(bot, onebot_group_message(GROUP, VOLUNTEER, text))
         # no uninfo lookups, no reply: nothing is called at all
+
+
+async def test_the_outbox_is_visible_to_administrators_only(app: App, sqlite_db: str) -> None:
+    from storage.services import outbox
+
+    async with db.session() as session:
+        await outbox.enqueue(session, outbox.Destination("onebot", "555", private=False), "待发的消息")
+    rows = await outbox.claim("test", ["onebot"], utcnow(), 10, timedelta(minutes=1))
+    for _ in range(outbox.MAX_ATTEMPTS):
+        await outbox.mark_failed([rows[0].id], "ActionFailed: retcode=1200", utcnow())
+        rows = await outbox.claim("test", ["onebot"], utcnow() + timedelta(days=1), 10, timedelta(minutes=1)) or rows
+    await exchange(app, onebot_private_message(VOLUNTEER, "/发件箱"), "只有管理员可以查看发件箱。")
+    await exchange(
+        app,
+        onebot_private_message(ADMIN, "/outbox"),
+        "发件箱：发送失败 1\n失败 1｜onebot group:555｜ActionFailed: retcode=1200\n"
+        "重发：/发件箱 重发 全部 或 /发件箱 重发 编号",
+    )
+    await exchange(app, onebot_private_message(ADMIN, "/发件箱 重发 全部"), "已把 1 条发送失败的消息放回队列。")

@@ -32,7 +32,10 @@ OFFICER = [
     "/取消任务（/canceltask）编号 原因　/结束任务（/closetask）编号",
     "/设队长（/setleader）@某人 或 成员号　任命队长",
 ]
-ADMIN = ["/授权民警（/grant）@某人 或 成员号 单位名　授权民警"]
+ADMIN = [
+    "/授权民警（/grant）@某人 或 成员号 单位名　授权民警",
+    "/发件箱（/outbox）待发和发送失败的消息；/发件箱 重发 全部",
+]
 
 
 @help_command.handle()
