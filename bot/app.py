@@ -25,6 +25,8 @@ CONSOLE_GROUP = "general"
 
 DIALOGUE_TIMEOUT_SECONDS = 300
 """How long a multi-step dialogue (such as /发布任务 step by step) waits for the next answer."""
+TIP_COMMANDS = ("/线索", "／线索", "/tip", "/补充", "／补充", "/tipadd")
+"""Commands whose text may be a tip: never logged."""
 UNEXPECTED_ERROR_REPLY = "出错了，没有办成，请稍后再试。如果一直这样，请告诉民警。"
 LOCATION_SEGMENTS = frozenset({"location", "json"})
 """Segments that may carry a shared location (OneBot location, NapCat's map card, Telegram location): a check-in
@@ -104,18 +106,27 @@ class RedactingStream:
 
 
 def install_log_redaction(settings: Settings) -> None:
-    """Never log a token: NoneBot's own handler (which also logs its whole configuration at DEBUG) is replaced by
-    one that writes through a RedactingStream. The console adapter finds it by nonebot.log.logger_id."""
-    secrets = secrets_of(settings)
-    if not secrets:
-        return
+    """NoneBot's log, minus what must not be written down.
+
+    - Tokens: every secret from the configuration is written as *** (NoneBot logs its whole configuration at
+      DEBUG, the Telegram adapter its API URLs).
+    - Private messages, and tip commands typed in a group by mistake: NoneBot logs every event it receives with
+      its text and sender; a tip's reporter must stay anonymous, so those lines are not written at all.
+    NoneBot's own handler is replaced; the console adapter finds the new one by nonebot.log.logger_id.
+    """
+    stream: TextIO = RedactingStream(sys.stdout, secrets_of(settings))
+
+    def keep(record: dict[str, Any]) -> bool:
+        if not nonebot_log.default_filter(record):
+            return False
+        if record["function"] != "handle_event":
+            return True
+        text = record["message"]
+        return "[message.private" not in text and not any(command in text for command in TIP_COMMANDS)
+
     nonebot_log.logger.remove(nonebot_log.logger_id)
     nonebot_log.logger_id = nonebot_log.logger.add(
-        RedactingStream(sys.stdout, secrets),
-        level=0,
-        diagnose=False,
-        filter=nonebot_log.default_filter,
-        format=nonebot_log.default_format,
+        stream, level=0, diagnose=False, filter=keep, format=nonebot_log.default_format
     )
 
 

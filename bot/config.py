@@ -31,6 +31,7 @@ class BotSection(Section):
     timezone: str = "Asia/Shanghai"
     command_start: list[str] = Field(default_factory=lambda: ["/", "／"])
     log_level: str = "INFO"
+    data_dir: str = "data"
 
     @field_validator("superusers")
     @classmethod
@@ -97,6 +98,11 @@ class PointsSection(Section):
     no_show_penalty: int = Field(default=0, ge=0, le=1000)
 
 
+class TipsSection(Section):
+    default_points: int = Field(default=10, ge=0, le=1000)
+    points: dict[str, int] = Field(default_factory=lambda: {"赌博": 20, "毒品": 30, "诈骗": 20})
+
+
 class RemindersSection(Section):
     before_start_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
     at_checkin_open: bool = True
@@ -135,6 +141,7 @@ class Settings(Section):
     tasks: TasksSection = Field(default_factory=TasksSection)
     points: PointsSection = Field(default_factory=PointsSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
+    tips: TipsSection = Field(default_factory=TipsSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     limits: dict[str, PlatformLimits] = Field(default_factory=_default_limits)
     source: str = Field(default="", exclude=True)
@@ -154,6 +161,9 @@ class Settings(Section):
             "reminders_before_minutes": self.reminders.before_start_minutes,
             "remind_at_checkin_open": self.reminders.at_checkin_open,
             "deadline_notice_before_minutes": self.reminders.deadline_notice_before_minutes,
+            "data_dir": self.bot.data_dir,
+            "tip_points": self.tips.points,
+            "tip_points_default": self.tips.default_points,
         }
 
 

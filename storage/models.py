@@ -311,3 +311,56 @@ class TaskReminder(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     state: str = Field(default=ReminderState.pending.value, max_length=16)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TipStatus(str, Enum):
+    new = "new"
+    reviewing = "reviewing"
+    verified = "verified"
+    rejected = "rejected"
+    duplicate = "duplicate"
+
+
+class Tip(SQLModel, table=True):
+    """A tip (线索) a member reports in private. For an anonymous tip no officer-facing view names the reporter."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(foreign_key="member.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    category: str = Field(max_length=16)
+    anonymous: bool = True
+    latitude: float | None = None
+    longitude: float | None = None
+    location_text: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=TipStatus.new.value, max_length=16, index=True)
+    claimed_by: int | None = Field(default=None, foreign_key="member.id")
+    duplicate_of: int | None = Field(default=None, foreign_key="tip.id")
+    points: int | None = None
+    created_at: datetime = _time_column(index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TipEntry(SQLModel, table=True):
+    """A tip's history: the report, additions, officers' questions, status changes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tip_id: int = Field(foreign_key="tip.id", index=True)
+    kind: str = Field(max_length=16, description="report, addition, question, status")
+    text: str = Field(default="", sa_type=Text)
+    officer_id: int | None = Field(default=None, foreign_key="member.id")
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Files under the data directory (relative paths)."""
+    at: datetime = _time_column()
+
+
+class PoliceGroup(SQLModel, table=True):
+    """A group chat of a unit's officers, where new tips are announced (number, category and unit only)."""
+
+    __table_args__ = (UniqueConstraint("platform", "group_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    platform: str = Field(max_length=16)
+    group_id: str = Field(max_length=64)
+    set_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _time_column()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
@@ -27,6 +28,11 @@ class DomainSettings:
     remind_at_checkin_open: bool = True
     deadline_notice_before: timedelta | None = timedelta(hours=2)
     """A reminder this long before the sign-up deadline, when places are left (None: none)."""
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    """Files the bot keeps (tip photos), outside any web root."""
+    tip_points: dict[str, int] = field(default_factory=dict)
+    """Points for a verified tip by category; others get tip_points_default."""
+    tip_points_default: int = 10
 
 
 settings = DomainSettings()
@@ -43,6 +49,9 @@ def configure(
     reminders_before_minutes: list[int] | None = None,
     remind_at_checkin_open: bool | None = None,
     deadline_notice_before_minutes: int | None = None,
+    data_dir: str | None = None,
+    tip_points: dict[str, int] | None = None,
+    tip_points_default: int | None = None,
 ) -> DomainSettings:
     if superusers is not None:
         settings.superusers = frozenset(superusers)
@@ -64,4 +73,10 @@ def configure(
         settings.deadline_notice_before = (
             timedelta(minutes=deadline_notice_before_minutes) if deadline_notice_before_minutes > 0 else None
         )
+    if data_dir is not None:
+        settings.data_dir = Path(data_dir)
+    if tip_points is not None:
+        settings.tip_points = dict(tip_points)
+    if tip_points_default is not None:
+        settings.tip_points_default = tip_points_default
     return settings

@@ -1,0 +1,339 @@
+"""Tips (线索): reported in private, step by step or in one message; reviewed by officers in private."""
+
+from nonebot import require
+from nonebot.adapters import Bot, Event
+from nonebot.log import logger
+from nonebot.plugin import PluginMetadata
+from nonebot.typing import T_State
+
+require("nonebot_plugin_alconna")
+require("nonebot_plugin_uninfo")
+
+from nonebot_plugin_alconna import Args, Image, Match, MultiVar, UniMessage, UniMsg, image_fetch
+
+from plugins._common import (
+    CurrentPlace,
+    Place,
+    close_dialogue,
+    command,
+    finish,
+    is_cancel,
+    location_in,
+    open_dialogue,
+    refuse_on_error,
+)
+from storage.errors import DomainError
+from storage.services import tips
+from storage.services.when import describe
+
+PRIVATE_ONLY = "线索请私聊我发送 /线索（/tip），不要在群里发线索内容。"
+TIP_USAGE = (
+    "报线索（只在私聊）：发送 /线索 按提示一步步来；\n"
+    "也可以一句话：/线索 赌博 某小区3号楼地下室每晚有人聚赌\n"
+    f"类别：{'、'.join(tips.CATEGORIES)}。默认匿名，写“实名”则民警能看到你的姓名。"
+)
+ADD_USAGE = "补充线索：/补充 线索编号 内容（可以附照片），例如 /补充 12 今晚又来了五六个人"
+VERIFY_USAGE = "核实线索（民警，私聊）：/核实 编号 [积分] [备注]，例如 /核实 12 20 已查处"
+DISMISS_USAGE = "驳回线索（民警，私聊）：/驳回 编号 理由；重复的：/驳回 编号 重复 原编号"
+REPLY_USAGE = "回复举报人（民警，私聊）：/回复线索 编号 内容，不会显示你的名字"
+POLICE_GROUP_USAGE = "设为警务群（民警，在只有民警的群里发）：/设为警务群 [单位]"
+
+__plugin_meta__ = PluginMetadata(
+    name="线索",
+    description="私聊报线索、匿名、民警核查和回复、核实奖励",
+    usage="\n\n".join([TIP_USAGE, ADD_USAGE, VERIFY_USAGE, DISMISS_USAGE, REPLY_USAGE, POLICE_GROUP_USAGE]),
+)
+
+tip_command = command("线索", "tip", Args["words", MultiVar(str, "*")])
+tipview_command = command("查看线索", "tipview", Args["number?", int])
+mytips_command = command("我的线索", "mytips")
+tipadd_command = command("补充", "tipadd", Args["number?", int]["words", MultiVar(str, "*")])
+tips_command = command("线索列表", "tips", Args["status?", str])
+verify_command = command("核实", "verify", Args["number?", int]["points?", int]["note", MultiVar(str, "*")])
+dismiss_command = command("驳回", "dismiss", Args["number?", int]["words", MultiVar(str, "*")])
+tipreply_command = command("回复线索", "tipreply", Args["number?", int]["words", MultiVar(str, "*")])
+police_group_command = command("设为警务群", "setpolicegroup", Args["unit?", str])
+
+STATUS_WORDS = {"新": "new", "新线索": "new", "核查中": "reviewing", "已核实": "verified", "已驳回": "rejected"}
+STATUS_WORDS |= {"重复": "duplicate", **{status: status for status in tips.STATUS_NAMES}}
+
+
+async def _photos(bot: Bot, event: Event, state: T_State, message: UniMessage) -> list[tips.Photo]:
+    """The pictures in a message, fetched now: platform links expire, so the bot keeps the files."""
+    photos = []
+    for image in message[Image]:
+        try:
+            data = await image_fetch(event, bot, state, image)
+        except Exception as error:  # a picture that cannot be fetched is reported, not silently kept as a link
+            logger.warning(f"a tip photo could not be fetched: {type(error).__name__}")
+            data = None
+        if not data:
+            raise DomainError("有照片没有收到，请再发一次。")
+        suffix = "." + (image.mimetype or "image/jpeg").split("/")[-1].replace("jpeg", "jpg")
+        photos.append(tips.Photo(data=data if isinstance(data, bytes) else bytes(data), suffix=suffix))
+    return photos
+
+
+def _without_flags(words: list[str]) -> tuple[list[str], bool]:
+    anonymous = True
+    kept = []
+    for word in words:
+        if word == "实名":
+            anonymous = False
+        elif word == "匿名":
+            anonymous = True
+        else:
+            kept.append(word)
+    return kept, anonymous
+
+
+@tip_command.handle()
+async def tip(
+    bot: Bot, event: Event, state: T_State, place: CurrentPlace, words: Match[tuple[str, ...]], message: UniMsg
+) -> None:
+    if place.in_group:
+        await finish(PRIVATE_ONLY)  # nothing of what was typed is said back in the group
+    given = list(words.result) if words.available else []
+    if len(given) == 1 and given[0].isdigit():
+        await _show(place, int(given[0]))
+    if given:
+        given, anonymous = _without_flags(given)
+        if not given or given[0] not in tips.CATEGORIES:
+            await finish(TIP_USAGE)
+        photos = await refuse_on_error(_photos(bot, event, state, message))
+        receipt = await refuse_on_error(
+            tips.report_tip(
+                place.caller,
+                given[0],
+                " ".join(given[1:]),
+                photos=photos,
+                location=location_in(message),
+                anonymous=anonymous,
+            )
+        )
+        await finish(_receipt_text(receipt))
+    state["tip"] = {"photos": []}
+    open_dialogue(bot, event)
+    await tip_command.pause(UniMessage.text(WIZARD[0][1]))
+
+
+WIZARD = [
+    ("category", f"报线索，随时回复“取消”退出，不会保存。\n1/5 哪一类？{'、'.join(tips.CATEGORIES)}"),
+    ("text", "2/5 发生了什么？请写时间、地点、人和事。"),
+    ("photos", "3/5 有照片就发过来（可以发几张），发完或没有照片回复“好了”。"),
+    ("location", "4/5 地点：可以发送位置，或写下地址；不需要回复“跳过”。"),
+    ("anonymous", "5/5 匿名还是实名？回复“匿名”或“实名”（匿名时民警看不到你是谁）。"),
+    ("confirm", ""),
+]
+
+
+@tip_command.handle()
+async def tip_step(bot: Bot, event: Event, state: T_State, place: CurrentPlace) -> None:
+    message = UniMessage.of(event.get_message(), bot=bot)  # this answer, not the command that began it
+    text = event.get_plaintext().strip()
+    if is_cancel(text):
+        close_dialogue(event)
+        await finish("已取消，线索没有保存。")
+    draft = state["tip"]
+    step = state.setdefault("step", 0)
+    key = WIZARD[step][0]
+    try:
+        if key == "category":
+            draft["category"] = tips.check_category(text)
+        elif key == "text":
+            draft["text"] = tips.check_text(text)
+        elif key == "photos":
+            draft["photos"] += await _photos(bot, event, state, message)
+            if text not in ("好了", "没有", "无", "跳过", "完成"):
+                await tip_command.reject(
+                    UniMessage.text(f"已收到 {len(draft['photos'])} 张照片。还有就继续发，发完回复“好了”。")
+                )
+        elif key == "location":
+            draft["location"] = location_in(message)
+            draft["location_text"] = None if text in ("跳过", "没有", "无") or draft["location"] else text
+        elif key == "anonymous":
+            if text not in ("匿名", "实名"):
+                raise DomainError("请回复“匿名”或“实名”。")
+            draft["anonymous"] = text == "匿名"
+        elif key == "confirm":
+            if text not in ("确认", "确定", "是", "好"):
+                raise DomainError("回复“确认”提交，回复“取消”放弃。")
+            close_dialogue(event)
+            receipt = await refuse_on_error(
+                tips.report_tip(
+                    place.caller,
+                    draft["category"],
+                    draft["text"],
+                    photos=draft["photos"],
+                    location=draft.get("location"),
+                    location_text=draft.get("location_text"),
+                    anonymous=draft["anonymous"],
+                )
+            )
+            await finish(_receipt_text(receipt))
+    except DomainError as error:
+        await tip_command.reject(UniMessage.text(f"{error.message}\n（回复“取消”退出）"))
+    state["step"] = step + 1
+    if WIZARD[step + 1][0] == "confirm":
+        await tip_command.reject(UniMessage.text(_draft_text(draft)))
+    await tip_command.reject(UniMessage.text(WIZARD[step + 1][1]))
+
+
+def _draft_text(draft: dict) -> str:
+    lines = ["请确认：", f"类别：{draft['category']}", f"内容：{draft['text']}"]
+    if draft["photos"]:
+        lines.append(f"照片：{len(draft['photos'])} 张")
+    if draft.get("location"):
+        lines.append("位置：已发送")
+    elif draft.get("location_text"):
+        lines.append(f"地点：{draft['location_text']}")
+    lines.append("匿名" if draft["anonymous"] else "实名")
+    lines.append("回复“确认”提交，回复“取消”放弃。")
+    return "\n".join(lines)
+
+
+def _receipt_text(receipt: tips.Receipt) -> str:
+    who = "匿名" if receipt.tip.anonymous else "实名"
+    return (
+        f"线索已提交，编号 {receipt.tip.id}（{receipt.tip.category}，{who}）。民警核查后会告诉你结果。\n"
+        f"有新情况发送：/补充 {receipt.tip.id} 内容；查看：/我的线索"
+    )
+
+
+async def _show(place: Place, number: int) -> None:
+    view = await refuse_on_error(tips.view_tip(place.caller, number))
+    tip = view.tip
+    lines = [
+        f"线索 {tip.id}｜{tip.category}｜{tips.STATUS_NAMES[tip.status]}｜{view.unit_path}",
+        f"举报人：{view.reporter}",
+        f"时间：{describe(tip.created_at)}",
+    ]
+    if view.handler:
+        lines.append(f"处理民警：{view.handler}")
+    if tip.latitude is not None:
+        lines.append(f"位置：{tip.latitude:.5f},{tip.longitude:.5f}")
+    if tip.location_text:
+        lines.append(f"地点：{tip.location_text}")
+    names = {"report": "举报", "addition": "补充", "question": "民警问", "status": "状态"}
+    for line in view.history:
+        photos = f"（照片 {len(line.photos)} 张）" if line.photos else ""
+        lines.append(f"{describe(line.at)} {names.get(line.kind, line.kind)}：{line.text}{photos}")
+    lines.append(f"核实：/核实 {tip.id} 积分 备注　驳回：/驳回 {tip.id} 理由　问举报人：/回复线索 {tip.id} 内容")
+    message = UniMessage.text("\n".join(lines))
+    for line in view.history:
+        for photo in line.photos:
+            message += Image(path=tips.photo_path(photo))
+    await message.finish()
+
+
+async def _private_only(place: Place) -> None:
+    if place.in_group:
+        await finish("线索只在私聊处理：请私聊我。")
+
+
+@tipview_command.handle()
+async def view(place: CurrentPlace, number: Match[int]) -> None:
+    await _private_only(place)
+    if not number.available:
+        await finish("查看线索：/线索 编号 或 /tipview 编号")
+    await _show(place, number.result)
+
+
+@mytips_command.handle()
+async def my_tips(place: CurrentPlace) -> None:
+    await _private_only(place)
+    mine = await tips.my_tips(place.caller)
+    if not mine:
+        await finish("你还没有报过线索。报线索：/线索")
+    lines = ["你的线索："]
+    lines += [
+        f"{tip.number}｜{tip.category}｜{tips.STATUS_NAMES[tip.status]}｜{describe(tip.created_at)}" for tip in mine
+    ]
+    lines.append("补充：/补充 编号 内容")
+    await finish("\n".join(lines))
+
+
+@tipadd_command.handle()
+async def add(
+    bot: Bot,
+    event: Event,
+    state: T_State,
+    place: CurrentPlace,
+    number: Match[int],
+    words: Match[tuple[str, ...]],
+    message: UniMsg,
+) -> None:
+    if place.in_group:
+        await finish(PRIVATE_ONLY)
+    if not number.available:
+        await finish(ADD_USAGE)
+    photos = await refuse_on_error(_photos(bot, event, state, message))
+    text = " ".join(words.result) if words.available else ""
+    tip = await refuse_on_error(tips.add_to_tip(place.caller, number.result, text, photos))
+    await finish(f"已补充到线索 {tip.id}。")
+
+
+@tips_command.handle()
+async def list_tips(place: CurrentPlace, status: Match[str]) -> None:
+    await _private_only(place)
+    wanted = None
+    if status.available:
+        wanted = STATUS_WORDS.get(status.result)
+        if wanted is None:
+            await finish("状态写：新线索、核查中、已核实、已驳回、重复；不写则列出全部。")
+    listed = await refuse_on_error(tips.list_tips(place.caller, wanted))
+    if not listed:
+        await finish("没有这样的线索。")
+    lines = ["线索列表："]
+    for tip in listed:
+        handler = f"｜{tip.handler}处理中" if tip.handler and tip.status == "reviewing" else ""
+        lines.append(
+            f"{tip.number}｜{tip.category}｜{tips.STATUS_NAMES[tip.status]}｜{tip.unit_path}｜{describe(tip.created_at)}{handler}"
+        )
+    lines.append("查看：/线索 编号")
+    await finish("\n".join(lines))
+
+
+@verify_command.handle()
+async def verify(place: CurrentPlace, number: Match[int], points: Match[int], note: Match[tuple[str, ...]]) -> None:
+    await _private_only(place)
+    if not number.available:
+        await finish(VERIFY_USAGE)
+    remark = " ".join(note.result) if note.available else None
+    amount = points.result if points.available else None
+    decision = await refuse_on_error(tips.verify_tip(place.caller, number.result, amount, remark))
+    if not decision.changed:
+        await finish(f"线索 {decision.tip.id} 之前已经核实，没有再发积分。")
+    await finish(f"线索 {decision.tip.id} 已核实，给举报人 {decision.points} 分，已通知举报人。")
+
+
+@dismiss_command.handle()
+async def dismiss(place: CurrentPlace, number: Match[int], words: Match[tuple[str, ...]]) -> None:
+    await _private_only(place)
+    if not number.available:
+        await finish(DISMISS_USAGE)
+    given = list(words.result) if words.available else []
+    duplicate_of = int(given[1]) if len(given) == 2 and given[0] == "重复" and given[1].isdigit() else None
+    reason = "" if duplicate_of is not None else " ".join(given)
+    decision = await refuse_on_error(tips.dismiss_tip(place.caller, number.result, reason, duplicate_of))
+    state = f"标为线索 {duplicate_of} 的重复" if duplicate_of else "驳回"
+    await finish(f"线索 {decision.tip.id} 已{state}，已通知举报人。")
+
+
+@tipreply_command.handle()
+async def reply(place: CurrentPlace, number: Match[int], words: Match[tuple[str, ...]]) -> None:
+    await _private_only(place)
+    if not number.available or not words.available:
+        await finish(REPLY_USAGE)
+    tip = await refuse_on_error(tips.reply_to_tip(place.caller, number.result, " ".join(words.result)))
+    await finish(f"已转给线索 {tip.id} 的举报人（不显示你的名字）。对方会用 /补充 回答。")
+
+
+@police_group_command.handle()
+async def police_group(place: CurrentPlace, unit: Match[str]) -> None:
+    if not place.in_group:
+        await finish(POLICE_GROUP_USAGE)
+    chosen = await refuse_on_error(
+        tips.set_police_group(place.caller, place.group_id, unit.result if unit.available else None)
+    )
+    await finish(f"本群已设为“{chosen.path}”的警务群：新线索的编号和类别会发到这里，内容只在私聊查看。")
