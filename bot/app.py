@@ -76,6 +76,7 @@ def nonebot_options(settings: Settings) -> dict[str, Any]:
         "session_expire_timeout": DIALOGUE_TIMEOUT_SECONDS,
         "yijing_outbox": settings.outbox.model_dump(),
         "yijing_reminder_tick_seconds": settings.reminders.tick_seconds,
+        "yijing_escalation_tick_seconds": settings.emergency.check_seconds,
         "yijing_limits": {platform: limits.model_dump() for platform, limits in settings.limits.items()},
     }
 

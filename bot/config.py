@@ -103,6 +103,11 @@ class TipsSection(Section):
     points: dict[str, int] = Field(default_factory=lambda: {"赌博": 20, "毒品": 30, "诈骗": 20})
 
 
+class EmergencySection(Section):
+    escalate_after_minutes: float = Field(default=5, gt=0, le=24 * 60)
+    check_seconds: int = Field(default=20, ge=1, le=600)
+
+
 class RemindersSection(Section):
     before_start_minutes: list[int] = Field(default_factory=lambda: [24 * 60, 60])
     at_checkin_open: bool = True
@@ -142,6 +147,7 @@ class Settings(Section):
     points: PointsSection = Field(default_factory=PointsSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     tips: TipsSection = Field(default_factory=TipsSection)
+    emergency: EmergencySection = Field(default_factory=EmergencySection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     limits: dict[str, PlatformLimits] = Field(default_factory=_default_limits)
     source: str = Field(default="", exclude=True)
@@ -164,6 +170,7 @@ class Settings(Section):
             "data_dir": self.bot.data_dir,
             "tip_points": self.tips.points,
             "tip_points_default": self.tips.default_points,
+            "alert_escalate_after_minutes": self.emergency.escalate_after_minutes,
         }
 
 

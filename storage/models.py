@@ -364,3 +364,31 @@ class PoliceGroup(SQLModel, table=True):
     group_id: str = Field(max_length=64)
     set_by: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = _time_column()
+
+
+class Alert(SQLModel, table=True):
+    """An emergency call-out to every group of a unit and its sub-units."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    officer_id: int | None = Field(default=None, foreign_key="member.id")
+    text: str = Field(sa_type=Text)
+    need: int = 1
+    required_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", max_length=16, index=True)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    result: str | None = Field(default=None, max_length=500)
+    points: int = 0
+    created_at: datetime = _time_column(index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AlertResponse(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("alert_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    eta_minutes: int | None = None
+    responded_at: datetime = _time_column()

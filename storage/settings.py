@@ -33,6 +33,8 @@ class DomainSettings:
     tip_points: dict[str, int] = field(default_factory=dict)
     """Points for a verified tip by category; others get tip_points_default."""
     tip_points_default: int = 10
+    alert_escalate_after: timedelta = timedelta(minutes=5)
+    """An emergency call-out short of its need this long after it went out is sent once more, wider."""
 
 
 settings = DomainSettings()
@@ -52,6 +54,7 @@ def configure(
     data_dir: str | None = None,
     tip_points: dict[str, int] | None = None,
     tip_points_default: int | None = None,
+    alert_escalate_after_minutes: float | None = None,
 ) -> DomainSettings:
     if superusers is not None:
         settings.superusers = frozenset(superusers)
@@ -79,4 +82,6 @@ def configure(
         settings.tip_points = dict(tip_points)
     if tip_points_default is not None:
         settings.tip_points_default = tip_points_default
+    if alert_escalate_after_minutes is not None:
+        settings.alert_escalate_after = timedelta(minutes=alert_escalate_after_minutes)
     return settings

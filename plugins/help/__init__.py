@@ -20,6 +20,7 @@ VOLUNTEER = [
     "/报名（/signup）编号　/取消报名（/cancel）编号",
     "/签到（/checkin）　/签退（/checkout）",
     "/线索（/tip）私聊报线索，可匿名　/我的线索（/mytips）　/补充（/tipadd）编号 内容",
+    "/响应（/respond）[编号] 预计N分钟　响应紧急呼叫",
 ]
 JOIN_IN_GROUP = "/加入（/join）姓名 手机号 特长　申请加入本队"
 LEADER = [
@@ -32,6 +33,7 @@ OFFICER = [
     "/发布任务（/newtask）巡逻 明天19:00 2小时 地点 10人 5分",
     "/线索列表（/tips）　/线索 编号　/核实（/verify）　/驳回（/dismiss）　/回复线索（/tipreply）（均在私聊）",
     "/设为警务群（/setpolicegroup）在只有民警的群里发，新线索提醒发到这里",
+    "/紧急（/alert）情况 需要N人 [需要:特长]　/紧急 编号 看响应　/紧急 结束 编号 结果 积分N",
     "/取消任务（/canceltask）编号 原因　/结束任务（/closetask）编号",
     "/设队长（/setleader）@某人 或 成员号　任命队长",
 ]

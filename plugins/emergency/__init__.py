@@ -1,0 +1,126 @@
+"""Emergency call-outs: /紧急 (officers) and /响应 (volunteers), with escalation when too few answer."""
+
+import re
+
+from nonebot import get_driver, require
+from nonebot.log import logger
+from nonebot.plugin import PluginMetadata
+
+require("nonebot_plugin_alconna")
+require("nonebot_plugin_uninfo")
+require("nonebot_plugin_apscheduler")
+
+from nonebot_plugin_alconna import Args, Match, MultiVar
+from nonebot_plugin_apscheduler import scheduler
+
+from plugins._common import CurrentPlace, command, finish, refuse_on_error
+from storage.services import emergency
+from storage.services.people import parse_tags
+
+ALERT_USAGE = (
+    "紧急呼叫（民警）：/紧急 情况 需要N人 [需要:特长] [范围:单位]\n"
+    "例如：/紧急 走失老人，男，75岁，蓝色外套，最后在北园大街 需要10人\n"
+    "查看响应：/紧急 编号　结束：/紧急 结束 编号 结果 [积分N]"
+)
+RESPOND_USAGE = "响应紧急呼叫：/响应 [编号] [预计N分钟]，例如 /响应 5分钟"
+
+__plugin_meta__ = PluginMetadata(
+    name="紧急呼叫",
+    description="民警向单位所有队伍群发紧急呼叫，队员响应，人数不够时升级",
+    usage="\n\n".join([ALERT_USAGE, RESPOND_USAGE]),
+)
+
+alert_command = command("紧急", "alert", Args["words", MultiVar(str, "*")])
+respond_command = command("响应", "respond", Args["number?", int]["eta?", str])
+
+ESCALATION_TICK = int(getattr(get_driver().config, "yijing_escalation_tick_seconds", 20))
+"""Seconds between looks for call-outs to escalate ([emergency] check_seconds)."""
+NEED = re.compile(r"^需要(\d+)(人|名)$")
+POINTS = re.compile(r"^积分(\d+)$")
+MINUTES = re.compile(r"^(\d+)\s*(分钟|分|min)?$")
+
+
+def _parse_alert(words: list[str]) -> tuple[str, int, list[str], str | None]:
+    need, tags, unit, text = 1, [], None, []
+    for word in words:
+        if match := NEED.match(word):
+            need = int(match.group(1))
+        elif word.startswith(("需要:", "需要：")):
+            tags = parse_tags(word[3:])
+        elif word.startswith(("范围:", "范围：")):
+            unit = word[3:].strip() or None
+        else:
+            text.append(word)
+    return " ".join(text), need, tags, unit
+
+
+@alert_command.handle()
+async def alert(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+    given = list(words.result) if words.available else []
+    if not given:
+        await finish(ALERT_USAGE)
+    if given[0] == "结束":
+        if len(given) < 2 or not given[1].isdigit():
+            await finish(ALERT_USAGE)
+        rest = given[2:]
+        points = next((int(m.group(1)) for w in rest if (m := POINTS.match(w))), None)
+        result = " ".join(w for w in rest if not POINTS.match(w)) or None
+        closed = await refuse_on_error(emergency.close_alert(place.caller, int(given[1]), result, points))
+        lines = [emergency.status_text(closed.state)]
+        if not closed.changed:
+            lines.insert(0, "这个紧急呼叫之前已经结束。")
+        if points:
+            lines.append(f"给 {closed.awarded} 位响应者各 {points} 分（已给过的不再给）。")
+        await finish("\n".join(lines))
+    if len(given) == 1 and given[0].isdigit():
+        state = await refuse_on_error(emergency.alert_state(place.caller, int(given[0])))
+        await finish(emergency.status_text(state))
+    text, need, tags, unit = await refuse_on_error(_parse(given))  # a malformed 需要: list is refused
+    raised = await refuse_on_error(emergency.raise_alert(place.caller, text, need, tags, unit))
+    people = f"，并私信 {raised.people} 位有相应特长的队员" if raised.people else ""
+    await finish(
+        f"紧急呼叫 {raised.alert.id} 已发出：{raised.unit_path} 的 {raised.groups} 个队伍群{people}。\n"
+        f"查看响应：/紧急 {raised.alert.id}；人数够了会通知你。"
+    )
+
+
+async def _parse(words: list[str]) -> tuple[str, int, list[str], str | None]:
+    return _parse_alert(words)
+
+
+@respond_command.handle()
+async def respond(place: CurrentPlace, number: Match[int], eta: Match[str]) -> None:
+    minutes = None
+    if eta.available:
+        match = MINUTES.match(eta.result.removeprefix("预计"))
+        if not match:
+            await finish(RESPOND_USAGE)
+        minutes = int(match.group(1))
+    response = await refuse_on_error(
+        emergency.respond(place.caller, number.result if number.available else None, minutes)
+    )
+    alert_id = response.state.alert.id
+    if not response.changed:
+        await finish(f"你已经响应了紧急呼叫 {alert_id}，谢谢！")
+    arrival = f"，预计 {minutes} 分钟到" if minutes is not None else ""
+    await finish(
+        f"已响应紧急呼叫 {alert_id}{arrival}。现在 {response.state.count}/{response.state.alert.need} 人。请注意安全！"
+    )
+
+
+async def escalate_due_alerts() -> None:
+    try:
+        for escalation in await emergency.escalate_due():
+            logger.warning(f"emergency call-out {escalation.alert.id} escalated to {escalation.groups} group(s)")
+    except Exception as error:
+        logger.opt(exception=error).error("escalating emergency call-outs failed; will try again")
+
+
+scheduler.add_job(
+    escalate_due_alerts,
+    "interval",
+    seconds=ESCALATION_TICK,
+    id="escalate_due_alerts",
+    replace_existing=True,
+    misfire_grace_time=None,
+)

@@ -1,0 +1,386 @@
+"""Emergency call-outs: an officer alerts every group of a unit, volunteers answer, the officer sees who and how
+fast (the 1-3-5 minute response circle), and an alert short of its need is escalated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import session
+from storage.errors import DomainError, NotAllowed
+from storage.models import (
+    Alert,
+    AlertResponse,
+    GroupBinding,
+    LedgerReason,
+    Member,
+    MembershipStatus,
+    MemberStatus,
+    PlatformIdentity,
+    Priority,
+    Signup,
+    Task,
+    TaskStatus,
+    Team,
+    TeamMembership,
+    Unit,
+    utcnow,
+)
+from storage.services.ledger import record_points
+from storage.services.organisation import audit, find_unit
+from storage.services.outbox import Destination, Message, enqueue, enqueue_all
+from storage.services.people import Caller, member_of, rights_of
+from storage.services.retry import retry_on_conflict
+from storage.settings import settings
+
+MAX_TEXT = 500
+
+
+def _subtree(unit: Unit):
+    return or_(Unit.path == unit.path, col(Unit.path).startswith(unit.path + "/"))
+
+
+async def _groups_under(db: AsyncSession, unit: Unit) -> list[Destination]:
+    statement = (
+        select(GroupBinding)
+        .join(Team, col(Team.id) == col(GroupBinding.team_id))
+        .join(Unit, col(Unit.id) == col(Team.unit_id))
+        .where(_subtree(unit))
+        .order_by(col(GroupBinding.id))
+    )
+    return [Destination(binding.platform, binding.group_id) for binding in (await db.exec(statement)).all()]
+
+
+async def _members_under(db: AsyncSession, unit: Unit) -> list[Member]:
+    statement = (
+        select(Member)
+        .join(TeamMembership, col(TeamMembership.member_id) == col(Member.id))
+        .join(Team, col(Team.id) == col(TeamMembership.team_id))
+        .join(Unit, col(Unit.id) == col(Team.unit_id))
+        .where(_subtree(unit), TeamMembership.status == MembershipStatus.active, Member.status == MemberStatus.active)
+    )
+    members = {member.id: member for member in (await db.exec(statement)).all()}  # one per person, many teams
+    return list(members.values())
+
+
+async def _busy_member_ids(db: AsyncSession) -> set[int]:
+    """Members checked in on a task right now."""
+    statement = (
+        select(Signup.member_id)
+        .join(Task, col(Task.id) == col(Signup.task_id))
+        .where(
+            Task.status == TaskStatus.open,
+            col(Signup.checked_in_at).is_not(None),
+            col(Signup.checked_out_at).is_(None),
+        )
+    )
+    return set((await db.exec(statement)).all())
+
+
+def alert_text(alert: Alert, unit: Unit, *, escalated: bool = False) -> str:
+    head = "【紧急·升级】" if escalated else "【紧急】"
+    lines = [f"{head}{unit.path}：{alert.text}", f"需要 {alert.need} 人"]
+    if alert.required_tags:
+        lines[-1] += f"，需要特长：{'、'.join(alert.required_tags)}"
+    lines.append(f"能去的请回复：/响应 {alert.id} 预计N分钟（例如 /响应 {alert.id} 5分钟）")
+    return "\n".join(lines)
+
+
+@dataclass
+class Raised:
+    alert: Alert
+    unit_path: str
+    groups: int
+    people: int
+
+
+@retry_on_conflict
+async def raise_alert(caller: Caller, text: str, need: int, tags: list[str], unit_text: str | None) -> Raised:
+    """/紧急: to every group of the unit and its sub-units at the highest priority; with tags, also privately to
+    active members who have them and are not checked in on a task right now."""
+    text = text.strip()
+    if not text:
+        raise DomainError("请写清楚情况，例如 /紧急 走失老人，男，75岁，蓝色外套，最后出现在北园大街 需要10人")
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"内容太长：不超过{MAX_TEXT}个字。")
+    if not 1 <= need <= 1000:
+        raise DomainError("需要的人数在 1 到 1000 之间。")
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not rights.is_officer:
+            raise NotAllowed("只有民警可以发紧急呼叫。")
+        if unit_text:
+            unit = await find_unit(db, unit_text)
+            if unit is None or not rights.covers_unit(unit):
+                raise DomainError(f"没有你能呼叫的单位“{unit_text}”。")
+        elif len(rights.officer_units) == 1:
+            unit = rights.officer_units[0]
+        else:
+            raise DomainError("请写明范围，例如 /紧急 内容 需要5人 范围:闫千户派出所")
+        alert = Alert(unit_id=unit.id, officer_id=rights.member.id if rights.member else None, text=text, need=need)
+        alert.required_tags = tags
+        db.add(alert)
+        await db.flush()
+        message = alert_text(alert, unit)
+        buttons = [("响应", f"/respond {alert.id}")]
+        groups = await _groups_under(db, unit)
+        outgoing = [Message(group, message, priority=Priority.emergency, buttons=buttons) for group in groups]
+        people = 0
+        if tags:
+            busy = await _busy_member_ids(db)
+            chosen = [
+                member
+                for member in await _members_under(db, unit)
+                if member.id not in busy and all(tag in member.tags for tag in tags)
+            ]
+            if chosen:
+                accounts = (
+                    await db.exec(
+                        select(PlatformIdentity).where(col(PlatformIdentity.member_id).in_([m.id for m in chosen]))
+                    )
+                ).all()
+                for account in accounts:
+                    destination = Destination(account.platform, account.user_id, private=True)
+                    outgoing.append(Message(destination, message, priority=Priority.emergency, buttons=buttons))
+                people = len(chosen)
+        await enqueue_all(db, outgoing)
+        await audit(db, caller, rights.member, "raise_alert", f"alert:{alert.id}", unit=unit.path, need=need)
+        return Raised(alert=alert, unit_path=unit.path, groups=len(groups), people=people)
+
+
+@dataclass
+class Responder:
+    name: str
+    minutes_after: float
+    eta_minutes: int | None
+
+
+@dataclass
+class AlertState:
+    alert: Alert
+    unit_path: str
+    responders: list[Responder]
+
+    @property
+    def count(self) -> int:
+        return len(self.responders)
+
+
+async def _state(db: AsyncSession, alert: Alert) -> AlertState:
+    unit = await db.get(Unit, alert.unit_id)
+    rows = (
+        await db.exec(
+            select(AlertResponse, Member)
+            .join(Member, col(Member.id) == col(AlertResponse.member_id))
+            .where(AlertResponse.alert_id == alert.id)
+            .order_by(col(AlertResponse.responded_at), col(AlertResponse.id))
+        )
+    ).all()
+    responders = [
+        Responder(member.name, (response.responded_at - alert.created_at).total_seconds() / 60, response.eta_minutes)
+        for response, member in rows
+    ]
+    return AlertState(alert=alert, unit_path=unit.path if unit else "", responders=responders)
+
+
+def status_text(state: AlertState) -> str:
+    alert = state.alert
+    head = f"紧急呼叫 {alert.id}（{state.unit_path}）：{'已结束' if alert.status == 'closed' else '进行中'}"
+    if alert.escalated_at and alert.status != "closed":
+        head += "，已升级"
+    lines = [head, f"响应 {state.count}/{alert.need} 人"]
+    for responder in state.responders:
+        eta = f"，预计 {responder.eta_minutes} 分钟到" if responder.eta_minutes is not None else ""
+        lines.append(f"{responder.name}：呼叫后 {responder.minutes_after:.1f} 分钟响应{eta}")
+    if alert.result:
+        lines.append(f"结果：{alert.result}")
+    return "\n".join(lines)
+
+
+async def _officer_destinations(db: AsyncSession, alert: Alert) -> list[Destination]:
+    if alert.officer_id is None:
+        return []
+    accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == alert.officer_id))).all()
+    return [Destination(account.platform, account.user_id, private=True) for account in accounts]
+
+
+@dataclass
+class Response:
+    state: AlertState
+    changed: bool
+
+
+@retry_on_conflict
+async def respond(
+    caller: Caller, alert_id: int | None, eta_minutes: int | None, now: datetime | None = None
+) -> Response:
+    """/响应: a volunteer can go; answering twice changes nothing. Reaching the need tells the officer."""
+    now = now or utcnow()
+    if eta_minutes is not None and not 0 <= eta_minutes <= 24 * 60:
+        raise DomainError("预计时间写成 5分钟 这样的分钟数。")
+    async with session() as db:
+        member = await member_of(db, caller.platform, caller.user_id)
+        if member is None or member.status != MemberStatus.active:
+            raise DomainError("你还不是队员：在队伍群里发送 /加入 姓名 手机号")
+        units = (
+            await db.exec(
+                select(Unit)
+                .join(Team, col(Team.unit_id) == col(Unit.id))
+                .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
+                .where(TeamMembership.member_id == member.id, TeamMembership.status == MembershipStatus.active)
+            )
+        ).all()
+        alert = await _alert_for(db, alert_id, units)
+        if alert.status == "closed":
+            raise DomainError(f"紧急呼叫 {alert.id} 已经结束，谢谢你。")
+        existing = (
+            await db.exec(
+                select(AlertResponse).where(AlertResponse.alert_id == alert.id, AlertResponse.member_id == member.id)
+            )
+        ).first()
+        if existing is not None:
+            return Response(state=await _state(db, alert), changed=False)
+        db.add(AlertResponse(alert_id=alert.id, member_id=member.id, eta_minutes=eta_minutes, responded_at=now))
+        await db.flush()
+        state = await _state(db, alert)
+        if state.count >= alert.need and alert.reached_at is None:
+            alert.reached_at = now
+            db.add(alert)
+            for destination in await _officer_destinations(db, alert):
+                await enqueue(db, destination, "人数已够！\n" + status_text(state), priority=Priority.emergency)
+        return Response(state=state, changed=True)
+
+
+async def _alert_for(db: AsyncSession, alert_id: int | None, units: list[Unit]) -> Alert:
+    def covers(alert_unit: Unit, escalated: bool) -> bool:
+        for unit in units:
+            if unit.path == alert_unit.path or unit.path.startswith(alert_unit.path + "/"):
+                return True
+            # an escalated alert also reaches the parent unit's groups
+            if (
+                escalated
+                and "/" in alert_unit.path
+                and (
+                    unit.path == alert_unit.path.rsplit("/", 1)[0]
+                    or unit.path.startswith(alert_unit.path.rsplit("/", 1)[0] + "/")
+                )
+            ):
+                return True
+        return False
+
+    if alert_id is not None:
+        alert = await db.get(Alert, alert_id)
+        unit = await db.get(Unit, alert.unit_id) if alert else None
+        if alert is None or unit is None or not covers(unit, alert.escalated_at is not None):
+            raise DomainError(f"没有发给你的紧急呼叫 {alert_id}。")
+        return alert
+    open_alerts = (
+        await db.exec(
+            select(Alert, Unit)
+            .join(Unit, col(Unit.id) == col(Alert.unit_id))
+            .where(Alert.status == "open")
+            .order_by(col(Alert.id).desc())
+        )
+    ).all()
+    for alert, unit in open_alerts:
+        if covers(unit, alert.escalated_at is not None):
+            return alert
+    raise DomainError("现在没有发给你的紧急呼叫。")
+
+
+async def alert_state(caller: Caller, alert_id: int) -> AlertState:
+    """/紧急 编号: the count against the need, who answered, how many minutes after the alert, and their ETA."""
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        alert = await db.get(Alert, alert_id)
+        unit = await db.get(Unit, alert.unit_id) if alert else None
+        if alert is None or unit is None or not (rights.is_officer and rights.covers_unit(unit)):
+            raise NotAllowed(f"没有编号为 {alert_id} 的紧急呼叫，或你无权查看。")
+        return await _state(db, alert)
+
+
+@dataclass
+class Escalation:
+    alert: Alert
+    groups: int
+
+
+async def escalate_due(now: datetime | None = None) -> list[Escalation]:
+    """Alerts short of their need after the configured time are sent once more, to the unit's groups and its
+    parent unit's groups, marked as escalated."""
+    now = now or utcnow()
+    escalated: list[Escalation] = []
+    async with session() as db:
+        statement = (
+            select(Alert)
+            .where(
+                Alert.status == "open",
+                col(Alert.escalated_at).is_(None),
+                col(Alert.reached_at).is_(None),
+                col(Alert.created_at) <= now - settings.alert_escalate_after,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        for alert in (await db.exec(statement)).all():
+            unit = await db.get(Unit, alert.unit_id)
+            alert.escalated_at = now
+            db.add(alert)
+            parent = await db.get(Unit, unit.parent_id) if unit.parent_id else None
+            groups = await _groups_under(db, parent or unit)
+            text = alert_text(alert, unit, escalated=True)
+            buttons = [("响应", f"/respond {alert.id}")]
+            await enqueue_all(
+                db,
+                [Message(group, text, priority=Priority.emergency, buttons=buttons) for group in groups],
+            )
+            escalated.append(Escalation(alert=alert, groups=len(groups)))
+    return escalated
+
+
+@dataclass
+class Closed:
+    state: AlertState
+    changed: bool
+    awarded: int
+
+
+@retry_on_conflict
+async def close_alert(caller: Caller, alert_id: int, result: str | None, points: int | None) -> Closed:
+    """/紧急 结束: closes; responders may be awarded points through the ledger, once each."""
+    if points is not None and not 0 <= points <= 1000:
+        raise DomainError("积分在 0 到 1000 之间。")
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        alert = (await db.exec(select(Alert).where(Alert.id == alert_id).with_for_update())).first()
+        unit = await db.get(Unit, alert.unit_id) if alert else None
+        if alert is None or unit is None or not (rights.is_officer and rights.covers_unit(unit)):
+            raise NotAllowed(f"没有编号为 {alert_id} 的紧急呼叫，或你无权结束。")
+        changed = alert.status != "closed"
+        if changed:
+            alert.status = "closed"
+            alert.closed_at = utcnow()
+            alert.result = (result or "").strip()[:500] or None
+            alert.points = points or 0
+            db.add(alert)
+            await audit(db, caller, rights.member, "close_alert", f"alert:{alert.id}", points=points)
+        awarded = 0
+        if points:
+            responses = (await db.exec(select(AlertResponse).where(AlertResponse.alert_id == alert.id))).all()
+            for response in responses:
+                note = f"紧急呼叫{alert.id}"
+                if await record_points(
+                    db,
+                    response.member_id,
+                    points,
+                    LedgerReason.award,
+                    "alert",
+                    alert.id,
+                    actor_member_id=rights.member.id if rights.member else None,
+                    note=note,
+                ):
+                    awarded += 1
+        return Closed(state=await _state(db, alert), changed=changed, awarded=awarded)
