@@ -31,7 +31,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, find_unit
+from storage.services.organisation import audit, officer_unit
 from storage.services.outbox import Destination, Message, enqueue, enqueue_all
 from storage.services.people import Caller, member_of, rights_of
 from storage.services.retry import retry_on_conflict
@@ -113,14 +113,7 @@ async def raise_alert(caller: Caller, text: str, need: int, tags: list[str], uni
         rights = await rights_of(db, caller)
         if not rights.is_officer:
             raise NotAllowed("只有民警可以发紧急呼叫。")
-        if unit_text:
-            unit = await find_unit(db, unit_text)
-            if unit is None or not rights.covers_unit(unit):
-                raise DomainError(f"没有你能呼叫的单位“{unit_text}”。")
-        elif len(rights.officer_units) == 1:
-            unit = rights.officer_units[0]
-        else:
-            raise DomainError("请写明范围，例如 /紧急 内容 需要5人 范围:闫千户派出所")
+        unit = await officer_unit(db, rights, unit_text, "/紧急 内容 需要5人 范围:闫千户派出所")
         alert = Alert(unit_id=unit.id, officer_id=rights.member.id if rights.member else None, text=text, need=need)
         alert.required_tags = tags
         db.add(alert)

@@ -110,6 +110,18 @@ async def team_of_group(db: AsyncSession, platform: str, group_id: str) -> Group
     return GroupTeam(team=row[0], unit=row[1]) if row else None
 
 
+async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, example: str) -> Unit:
+    """The unit an officer acts for in a command: the one named (theirs or below), or their only unit."""
+    if unit_text:
+        unit = await find_unit(db, unit_text)
+        if unit is None or not rights.covers_unit(unit):
+            raise DomainError(f"没有你能管的单位“{unit_text}”：请写你的单位或下级单位，例如 {example}")
+        return unit
+    if len(rights.officer_units) == 1:
+        return rights.officer_units[0]
+    raise DomainError(f"请写明单位，例如 {example}")
+
+
 async def get_group_team(platform: str, group_id: str) -> GroupTeam | None:
     async with session() as db:
         return await team_of_group(db, platform, group_id)

@@ -35,7 +35,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, find_unit, team_of_group
+from storage.services.organisation import audit, officer_unit, team_of_group
 from storage.services.outbox import Destination, enqueue
 from storage.services.people import Caller, Rights, mask_phone, member_of, rights_of
 from storage.services.retry import retry_on_conflict
@@ -413,14 +413,7 @@ async def set_police_group(caller: Caller, group_id: str, unit_text: str | None)
         rights = await rights_of(db, caller)
         if not rights.is_officer or rights.member is None:
             raise NotAllowed("只有民警可以设置警务群。")
-        if unit_text:
-            unit = await find_unit(db, unit_text)
-            if unit is None or not rights.covers_unit(unit):
-                raise DomainError(f"没有你能设置的单位“{unit_text}”。")
-        elif len(rights.officer_units) == 1:
-            unit = rights.officer_units[0]
-        else:
-            raise DomainError("请写明单位，例如 /设为警务群 历下分局")
+        unit = await officer_unit(db, rights, unit_text, "/设为警务群 历下分局")
         if await team_of_group(db, caller.platform, group_id) is not None:
             raise DomainError("这是队员的队伍群，不能设为警务群：线索的消息只能发到只有民警的群。")
         existing = (

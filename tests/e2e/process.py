@@ -223,3 +223,36 @@ class BotProcess:
         state = "running" if self.running else f"exited with {self.returncode}"
         header = f"---- last {len(tail)} lines of {self.log_path} (pid {self.pid}, {state}) ----"
         return "\n".join([header, *tail, "-" * len(header)])
+
+
+def write_bot_config(directory: Path, port: int, database_url: str, token: str, extra: str = "") -> Path:
+    """A configuration file for `python -m bot`: the reverse WebSocket on `port` with `token`, the database, and
+    any further TOML sections given in `extra`."""
+    config = directory / f"config-{port}.toml"
+    config.write_text(
+        f"""
+[server]
+host = "127.0.0.1"
+port = {port}
+
+[database]
+url = "{database_url}"
+
+[onebot]
+enabled = true
+access_token = "{token}"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+FAST_QQ_LIMITS = """
+[limits.onebot]
+per_second = 50
+group_per_minute = 100
+private_per_second = 20
+jitter_ms = 0
+"""
+"""Sending limits lifted enough for tests that wait on many messages."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from onebot_peer import OneBotPeer, at_segment, text_segment
-from process import PYTHON, ROOT, BotProcess, free_port
+from process import FAST_QQ_LIMITS, PYTHON, ROOT, BotProcess, free_port, write_bot_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -36,35 +36,8 @@ def let_time_pass(database: Path, alert_id: int, passed: timedelta) -> None:
 async def test_an_emergency_call_out_end_to_end(tmp_path: Path) -> None:
     port = free_port()
     database = tmp_path / "alert.db"
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[bot]
-superusers = ["onebot:{ADMIN}"]
-
-[server]
-host = "127.0.0.1"
-port = {port}
-
-[database]
-url = "sqlite+aiosqlite:///{database}"
-
-[onebot]
-enabled = true
-access_token = "{TOKEN}"
-
-[emergency]
-escalate_after_minutes = 5
-check_seconds = 1
-
-[limits.onebot]
-per_second = 50
-group_per_minute = 100
-private_per_second = 20
-jitter_ms = 0
-""",
-        encoding="utf-8",
-    )
+    extra = f'[bot]\nsuperusers = ["onebot:{ADMIN}"]\n[emergency]\nescalate_after_minutes = 5\ncheck_seconds = 1\n'
+    config = write_bot_config(tmp_path, port, f"sqlite+aiosqlite:///{database}", TOKEN, extra + FAST_QQ_LIMITS)
     process = BotProcess([PYTHON, "-m", "bot", "--config", str(config)], cwd=ROOT, log_path=tmp_path / "bot.log")
     process.start()
     try:

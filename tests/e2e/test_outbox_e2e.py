@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from onebot_peer import OneBotPeer
-from process import PYTHON, ROOT, BotProcess, free_port
+from process import PYTHON, ROOT, BotProcess, free_port, write_bot_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -24,20 +24,7 @@ BATCH = 20
 
 
 def write_config(directory: Path, port: int, database: Path) -> Path:
-    config = directory / "config.toml"
-    config.write_text(
-        f"""
-[server]
-host = "127.0.0.1"
-port = {port}
-
-[database]
-url = "sqlite+aiosqlite:///{database}"
-
-[onebot]
-enabled = true
-access_token = "{TOKEN}"
-
+    outbox = f"""
 [outbox]
 batch_size = {BATCH}
 lookahead_seconds = 2
@@ -49,10 +36,8 @@ per_second = 150
 group_per_minute = 1000
 private_per_second = 10
 jitter_ms = 0
-""",
-        encoding="utf-8",
-    )
-    return config
+"""
+    return write_bot_config(directory, port, f"sqlite+aiosqlite:///{database}", TOKEN, outbox)
 
 
 def fill_backlog(config: Path, database: Path) -> None:

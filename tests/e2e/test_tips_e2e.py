@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from onebot_peer import OneBotPeer, at_segment, text_segment
-from process import PYTHON, ROOT, BotProcess, free_port, phase_failed
+from process import FAST_QQ_LIMITS, PYTHON, ROOT, BotProcess, free_port, phase_failed, write_bot_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -26,32 +26,9 @@ ANSWER = "大概十几个人，门口有人望风"
 @pytest_asyncio.fixture(loop_scope="session")
 async def bot(tmp_path: Path) -> AsyncIterator[tuple[BotProcess, int]]:
     port = free_port()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[bot]
-superusers = ["onebot:{ADMIN}"]
-data_dir = "{tmp_path / "data"}"
-
-[server]
-host = "127.0.0.1"
-port = {port}
-
-[database]
-url = "sqlite+aiosqlite:///{tmp_path / "tips.db"}"
-
-[onebot]
-enabled = true
-access_token = "{TOKEN}"
-
-[limits.onebot]
-per_second = 50
-group_per_minute = 100
-private_per_second = 20
-jitter_ms = 0
-""",
-        encoding="utf-8",
-    )
+    bot_section = f'[bot]\nsuperusers = ["onebot:{ADMIN}"]\ndata_dir = "{tmp_path / "data"}"\n'
+    database = f"sqlite+aiosqlite:///{tmp_path / 'tips.db'}"
+    config = write_bot_config(tmp_path, port, database, TOKEN, bot_section + FAST_QQ_LIMITS)
     process = BotProcess([PYTHON, "-m", "bot", "--config", str(config)], cwd=ROOT, log_path=tmp_path / "bot.log")
     process.start()
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from onebot_peer import OneBotPeer
-from process import PYTHON, ROOT, BotProcess, free_port
+from process import PYTHON, ROOT, BotProcess, free_port, write_bot_config
 from sqlalchemy import text, update
 from sqlmodel import SQLModel
 
@@ -54,23 +54,7 @@ async def five_hundred_tasks_with_reminders_due(url: str) -> None:
 
 
 def config_for(directory: Path, port: int, url: str) -> Path:
-    config = directory / f"config-{port}.toml"
-    config.write_text(
-        f"""
-[bot]
-superusers = ["onebot:10001"]
-
-[server]
-host = "127.0.0.1"
-port = {port}
-
-[database]
-url = "{url}"
-
-[onebot]
-enabled = true
-access_token = "{TOKEN}"
-
+    extra = """
 [reminders]
 before_start_minutes = [60]
 at_checkin_open = false
@@ -87,10 +71,8 @@ per_second = 200
 group_per_minute = 100000
 private_per_second = 10
 jitter_ms = 0
-""",
-        encoding="utf-8",
-    )
-    return config
+"""
+    return write_bot_config(directory, port, url, TOKEN, extra)
 
 
 async def test_two_processes_send_every_reminder_once(postgres_url: str, tmp_path: Path) -> None:
