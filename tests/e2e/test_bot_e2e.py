@@ -229,7 +229,9 @@ async def test_the_task_loop_over_onebot(qq: OneBotPeer, running_bot: RunningBot
     await qq.ask_group(second_group, officer, "/绑定队伍 天桥巡逻队")
     for user_id, name in volunteers.items():
         applied = await qq.ask_group(group, user_id, f"/加入 {name} 1370000{user_id - 30000:04d}")
+        since = qq.mark()
         await qq.ask_group(group, officer, f"/通过 {number_after('编号', applied.text)}")
+        await qq.expect_private(user_id, "申请已通过", since=since)  # delivered before the next private exchange
 
     start = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=20)
     since = qq.mark()

@@ -66,7 +66,9 @@ async def run_scenario(qq: OneBotPeer, database: Path) -> None:
     for index, (user_id, name) in enumerate(VOLUNTEERS.items()):
         group = (G1, G2)[index % 2]
         applied = await qq.ask_group(group, user_id, f"/加入 {name} 1350000{index:04d}")
+        since = qq.mark()
         await qq.ask_group(group, OFFICER, f"/通过 {number('编号', applied.text)}")
+        await qq.expect_private(user_id, "申请已通过", since=since)
 
     since = qq.mark()
     raised = await qq.ask_group(G1, OFFICER, "/紧急 走失老人，男，75岁，蓝色外套，最后在北园大街 需要3人")
@@ -93,7 +95,10 @@ async def run_scenario(qq: OneBotPeer, database: Path) -> None:
     assert "预计 3 分钟到" in status.text
 
     # a second call-out that too few answer: after five minutes (simulated) it goes wider, once
+    since = qq.mark()
     other = number("紧急呼叫", (await qq.ask_group(G1, OFFICER, "/紧急 山中失联驴友 需要5人")).text)
+    for group in (G1, G2):
+        await qq.expect_group(group, "【紧急】市局/历下分局/闫千户派出所：山中失联驴友", since=since)
     await qq.ask_group(G2, second, f"/响应 {other} 8分钟")
     since = qq.mark()
     let_time_pass(database, other, timedelta(minutes=6))

@@ -64,7 +64,9 @@ async def test_an_anonymous_tip_from_report_to_points_leaks_nothing(bot: tuple[B
         set_police = await qq.ask_group(POLICE_GROUP, OFFICER, "/设为警务群")
         assert "警务群" in set_police.text
         applied = await qq.ask_group(TEAM_GROUP, REPORTER, f"/加入 {REPORTER_NAME} {REPORTER_PHONE}")
+        since = qq.mark()
         await qq.ask_group(TEAM_GROUP, OFFICER, f"/通过 {number('编号', applied.text)}")
+        await qq.expect_private(REPORTER, "申请已通过", since=since)  # before the private dialogue begins
 
         # typed in the group by mistake: the group is only pointed to private chat
         pointer = await qq.ask_group(TEAM_GROUP, REPORTER, f"/线索 赌博 {TIP_TEXT}")
@@ -94,9 +96,11 @@ async def test_an_anonymous_tip_from_report_to_points_leaks_nothing(bot: tuple[B
         assert "无权查看" in refused.text
         refused = await qq.ask_private(OTHER_OFFICER, f"/核实 {tip}")
         assert "无权查看" in refused.text
+        since = qq.mark()
         seen = await qq.ask_private(OFFICER, f"/线索 {tip}")
         assert TIP_TEXT in seen.text
         assert "举报人：匿名" in seen.text
+        await qq.expect_private(REPORTER, "已有民警在核查", since=since)  # opening it took it on
 
         since = qq.mark()
         await qq.ask_private(OFFICER, f"/回复线索 {tip} 请问大概有多少人？")
