@@ -5,12 +5,12 @@ reverse WebSocket, from many groups and users, in the same run. Figures:
 
 - chatter: CPU time the bot process spends per non-command group message (read from /proc, so other load on
   the machine does not skew it), and the throughput that implies, as a fraction of the bare bot's;
-- commands: a closed loop of commands (the bare bot's /ping; our /帮助, which reads the caller's rights and the
-  group's team from the database and asks the peer about the group and member as uninfo does): median and p99
-  reply latency and replies per second, as a fraction of the bare bot's;
+- commands: a closed loop of commands (the bare bot's /ping; ours /签到 by default, which looks the caller up in
+  the database, after uninfo has asked the peer about the group and the member): median and p99 reply latency
+  and replies per second, as a fraction of the bare bot's;
 - memory: resident size of each process at the end.
 
-    .venv/bin/python bench/event_cost.py [--messages 5000] [--commands 300] [--database URL]
+    .venv/bin/python bench/event_cost.py [--messages 5000] [--commands 300] [--database URL] [--command /帮助]
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ async def main(arguments: argparse.Namespace) -> None:
         baseline = await measure(
             "bare NoneBot, /ping", bare, bare_port, "/ping", arguments.messages, arguments.commands
         )
-        ours_figures = await measure("义警助手, /帮助", ours, our_port, "/帮助", arguments.messages, arguments.commands)
+        name = f"义警助手, {arguments.command}"
+        ours_figures = await measure(name, ours, our_port, arguments.command, arguments.messages, arguments.commands)
     for figures in (baseline, ours_figures):
         print(
             f"{figures['name']}: chatter {figures['chatter_cpu_ms']:.3f} ms CPU/message "
@@ -128,4 +129,9 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--commands", type=int, default=300)
     parser.add_argument("--database", help="database URL for 义警助手 (default: SQLite in a temporary folder)")
+    parser.add_argument(
+        "--command",
+        default="/签到",
+        help="our command in the loop (default /签到: finds the caller's member record and tasks open now)",
+    )
     asyncio.run(main(parser.parse_args()))

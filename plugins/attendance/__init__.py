@@ -9,7 +9,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, Match, UniMsg
 
-from plugins._common import CurrentPlace, command, finish, location_in, refuse_on_error
+from plugins._common import LATER, CurrentPlace, command, finish, location_in, refuse_on_error
 from storage.services import tasks
 from storage.services.when import describe
 
@@ -94,7 +94,7 @@ async def _has_location(message: UniMsg) -> bool:
     return location_in(message) is not None
 
 
-shared_location = on_message(rule=Rule(_has_location), priority=5, block=False)
+shared_location = on_message(rule=Rule(_has_location), priority=LATER, block=False)
 
 
 @shared_location.handle()
