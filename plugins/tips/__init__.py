@@ -1,5 +1,7 @@
 """Tips (线索): reported in private, step by step or in one message; reviewed by officers in private."""
 
+import asyncio
+
 from nonebot import require
 from nonebot.adapters import Bot, Event
 from nonebot.log import logger
@@ -222,7 +224,8 @@ async def _show(place: Place, number: int) -> None:
     message = UniMessage.text("\n".join(lines))
     for line in view.history:
         for photo in line.photos:
-            message += Image(path=tips.photo_path(photo))
+            # the bytes themselves: a QQ client on another machine could not open a path on this one
+            message += Image(raw=await asyncio.to_thread(tips.photo_path(photo).read_bytes))
     await message.finish()
 
 

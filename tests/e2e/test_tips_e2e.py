@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from onebot_peer import OneBotPeer, at_segment, text_segment
+from aiohttp import web
+from onebot_peer import OneBotPeer, at_segment, image_segment, text_segment
 from process import FAST_QQ_LIMITS, PYTHON, ROOT, BotProcess, free_port, phase_failed, write_bot_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -45,6 +47,32 @@ def _log_on_failure(request: pytest.FixtureRequest, bot: tuple[BotProcess, int])
         print(bot[0].log_tail(80))  # noqa: T201
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"evidence" * 16
+
+
+class PhotoServer:
+    """Where the QQ client says a picture is (NapCat gives a URL on the QQ CDN; the link expires)."""
+
+    def __init__(self, runner: web.AppRunner, url: str) -> None:
+        self.runner, self.url = runner, url
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def serve_photo() -> PhotoServer:
+    async def picture(request: web.Request) -> web.Response:
+        return web.Response(body=PNG, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/evidence.png", picture)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return PhotoServer(runner, f"http://127.0.0.1:{port}/evidence.png")
+
+
 def number(label: str, text: str) -> int:
     match = re.search(label + r"\s*(\d+)", text)
     assert match, text
@@ -73,10 +101,12 @@ async def test_an_anonymous_tip_from_report_to_points_leaks_nothing(bot: tuple[B
         assert pointer.text == "线索请私聊我发送 /线索（/tip），不要在群里发线索内容。"
 
         # the step-by-step report in private
+        photo = await serve_photo()
         steps = [
             ("/线索", "1/5"),
             ("赌博", "2/5"),
             (TIP_TEXT, "3/5"),
+            ([image_segment("evidence.png", photo.url)], "已收到 1 张照片"),
             ("好了", "4/5"),
             ("跳过", "5/5"),
             ("匿名", "请确认"),
@@ -100,6 +130,11 @@ async def test_an_anonymous_tip_from_report_to_points_leaks_nothing(bot: tuple[B
         seen = await qq.ask_private(OFFICER, f"/线索 {tip}")
         assert TIP_TEXT in seen.text
         assert "举报人：匿名" in seen.text
+        assert "照片 1 张" in seen.text
+        images = [segment for segment in seen.message if segment["type"] == "image"]
+        assert len(images) == 1
+        assert base64.b64decode(images[0]["data"]["file"].removeprefix("base64://")) == PNG  # kept by the bot
+        await photo.close()
         await qq.expect_private(REPORTER, "已有民警在核查", since=since)  # opening it took it on
 
         since = qq.mark()
