@@ -297,9 +297,3 @@ async def _locate_team(
             return located
         raise DomainError("本群还没有绑定队伍：民警请先发送 /绑定队伍 队伍名")
     raise DomainError("请在队伍群里发送，或在最后写上队伍名。")
-
-
-async def teams_by_id(db: AsyncSession, team_ids: list[int]) -> dict[int, Team]:
-    if not team_ids:
-        return {}
-    return {team.id: team for team in (await db.exec(select(Team).where(col(Team.id).in_(team_ids)))).all()}

@@ -11,13 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.errors import DomainError
 from storage.models import (
     Member,
-    MembershipStatus,
     MemberStatus,
     PlatformIdentity,
     Role,
     RoleKind,
     Team,
-    TeamMembership,
     Unit,
 )
 from storage.settings import settings
@@ -182,10 +180,3 @@ async def find_person(db: AsyncSession, ref: PersonRef, *, create: bool = False)
             raise DomainError("此人还没有登记：请对方先在队伍群里发送 /加入 姓名 手机号。")
         return member
     raise DomainError("请 @ 此人，或写他的成员号（对方发送 /我的 可以看到）。")
-
-
-async def active_team_ids(db: AsyncSession, member_id: int) -> list[int]:
-    statement = select(TeamMembership.team_id).where(
-        TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.active
-    )
-    return list((await db.exec(statement)).all())
