@@ -120,6 +120,8 @@ async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, ca
             )
         )
     ).first()
+    if on_platform is not None and on_platform.user_id == caller.user_id:
+        return holder  # this account's own record, committed by a simultaneous /加入 after we looked
     if on_platform is not None:
         raise DomainError("这个手机号已绑定了另一个账号：请用原账号操作，或联系队长。")
     await link_identity(db, holder, caller.platform, caller.user_id)
