@@ -18,6 +18,7 @@ import plugins
 from bot.config import CONSOLE_USER, Settings
 from storage import db
 from storage.demo import seed_demo
+from storage.services.shop import offer_configured_rewards
 from storage.settings import configure as configure_storage
 
 CONSOLE_GROUP = "general"
@@ -234,6 +235,7 @@ def install_lifecycle(settings: Settings) -> None:
     async def open_storage() -> None:
         configure_storage(superusers=superusers_of(settings), **settings.domain_settings())
         await db.open_database(settings.database.url)
+        await offer_configured_rewards()
         if settings.console.enabled and settings.console.demo:
             platform, _, user_id = CONSOLE_USER.partition(":")
             if await seed_demo(platform, user_id, CONSOLE_GROUP):

@@ -93,9 +93,56 @@ class TasksSection(Section):
     close_after_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
 
 
+WEEKDAY_NAMES = "一二三四五六日"
+
+
 class PointsSection(Section):
     per_hour: int = Field(default=0, ge=0, le=1000)
     no_show_penalty: int = Field(default=0, ge=0, le=1000)
+    daily_cap: int = Field(default=0, ge=0, le=1_000_000)
+    monthly_cap: int = Field(default=0, ge=0, le=1_000_000)
+    weekly_board: str = "周一 09:00"
+    honours_time: str = "09:00"
+
+    @field_validator("weekly_board")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        if value.strip():
+            parse_weekly(value)
+        return value
+
+    @field_validator("honours_time")
+    @classmethod
+    def _honours(cls, value: str) -> str:
+        if value.strip():
+            parse_clock(value)
+        return value
+
+
+def parse_clock(text: str) -> tuple[int, int]:
+    hour, _, minute = text.strip().partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"write a time of day such as 09:00, not {text!r}")
+    return int(hour), int(minute)
+
+
+def parse_weekly(text: str) -> tuple[int, int, int]:
+    day, _, clock = text.strip().partition(" ")
+    day = day.removeprefix("周").removeprefix("星期")
+    if len(day) != 1 or day not in WEEKDAY_NAMES + "天":
+        raise ValueError(f"write a weekday and a time such as 周一 09:00, not {text!r}")
+    return ("一二三四五六日".index(day) if day != "天" else 6), *parse_clock(clock.strip())
+
+
+class Reward(Section):
+    name: str = Field(min_length=1, max_length=40)
+    cost: int = Field(ge=1, le=100_000)
+    stock: int | None = Field(default=None, ge=0)
+    per_member: int | None = Field(default=None, ge=1)
+
+
+class ShopSection(Section):
+    rewards: list[Reward] = Field(default_factory=list)
 
 
 class TipsSection(Section):
@@ -145,6 +192,7 @@ class Settings(Section):
     console: ConsoleSection = Field(default_factory=ConsoleSection)
     tasks: TasksSection = Field(default_factory=TasksSection)
     points: PointsSection = Field(default_factory=PointsSection)
+    shop: ShopSection = Field(default_factory=ShopSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     tips: TipsSection = Field(default_factory=TipsSection)
     emergency: EmergencySection = Field(default_factory=EmergencySection)
@@ -171,6 +219,11 @@ class Settings(Section):
             "tip_points": self.tips.points,
             "tip_points_default": self.tips.default_points,
             "alert_escalate_after_minutes": self.emergency.escalate_after_minutes,
+            "daily_cap": self.points.daily_cap,
+            "monthly_cap": self.points.monthly_cap,
+            "weekly_board_at": parse_weekly(self.points.weekly_board) if self.points.weekly_board.strip() else None,
+            "honours_at": parse_clock(self.points.honours_time) if self.points.honours_time.strip() else None,
+            "rewards": [reward.model_dump() for reward in self.shop.rewards],
         }
 
 

@@ -232,6 +232,7 @@ class LedgerReason(str, Enum):
     award = "award"
     penalty = "penalty"
     redemption = "redemption"
+    refund = "refund"
     correction = "correction"
 
 
@@ -288,6 +289,11 @@ class OutboxMessage(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
     dedupe_key: str | None = Field(default=None, max_length=160, unique=True)
+    image: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON(none_as_null=True), nullable=True),
+        description="a picture to draw when sending",
+    )
     created_at: datetime = _time_column()
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -392,3 +398,71 @@ class AlertResponse(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     eta_minutes: int | None = None
     responded_at: datetime = _time_column()
+
+
+class MemberTotal(SQLModel, table=True):
+    """A member's points, service minutes and verified named tips in one period ("all", "y2026", "m2026-11",
+    "w2026-48"), changed in the same transaction as the ledger entry, check-out or tip that it counts: balances
+    and leaderboards read these rows, never the whole ledger."""
+
+    __table_args__ = (
+        UniqueConstraint("period", "member_id"),
+        Index("ix_membertotal_period_points", "period", "points"),
+        Index("ix_membertotal_period_minutes", "period", "minutes"),
+        Index("ix_membertotal_period_tips", "period", "tips"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    period: str = Field(max_length=12)
+    points: int = 0
+    minutes: int = 0
+    tips: int = 0
+    points_at: datetime = _time_column()
+    """When the points last changed: of two members with the same points, the one who got there first ranks first."""
+
+
+class Reward(SQLModel, table=True):
+    """Something in the rewards shop. Without a unit it is offered everywhere (rewards from the configuration)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    name: str = Field(max_length=40)
+    cost: int
+    stock: int | None = Field(default=None, description="None: no limit")
+    per_member_limit: int | None = None
+    active: bool = True
+    from_config: bool = False
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _time_column()
+
+
+class RedemptionStatus(str, Enum):
+    pending = "pending"
+    fulfilled = "fulfilled"
+    cancelled = "cancelled"
+
+
+class Redemption(SQLModel, table=True):
+    """Points spent on a reward: pending until an officer hands it over; cancelling refunds the points."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    reward_id: int = Field(foreign_key="reward.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    cost: int
+    status: str = Field(default=RedemptionStatus.pending.value, max_length=16, index=True)
+    created_at: datetime = _time_column()
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="member.id")
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class Broadcast(SQLModel, table=True):
+    """A periodic post (the weekly leaderboard, the monthly honours) made once per period, however many
+    processes run: the unique key is the guard."""
+
+    __table_args__ = (UniqueConstraint("kind", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    period: str = Field(max_length=12)
+    messages: int = 0
+    created_at: datetime = _time_column()

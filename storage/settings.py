@@ -35,6 +35,15 @@ class DomainSettings:
     tip_points_default: int = 10
     alert_escalate_after: timedelta = timedelta(minutes=5)
     """An emergency call-out short of its need this long after it went out is sent once more, wider."""
+    daily_cap: int = 0
+    """Most points a member can earn in a day (0: no cap); spending and refunds do not count."""
+    monthly_cap: int = 0
+    weekly_board_at: tuple[int, int, int] | None = (0, 9, 0)
+    """(weekday with Monday 0, hour, minute) when last week's leaderboard goes to every team's groups; None: never."""
+    honours_at: tuple[int, int] | None = (9, 0)
+    """(hour, minute) on the first of a month when last month's 义警之星 are announced; None: never."""
+    rewards: list[dict] = field(default_factory=list)
+    """Rewards from the configuration, offered in every unit's shop: name, cost, stock, per_member."""
 
 
 settings = DomainSettings()
@@ -55,7 +64,13 @@ def configure(
     tip_points: dict[str, int] | None = None,
     tip_points_default: int | None = None,
     alert_escalate_after_minutes: float | None = None,
+    daily_cap: int | None = None,
+    monthly_cap: int | None = None,
+    weekly_board_at: tuple[int, int, int] | bool | None = False,
+    honours_at: tuple[int, int] | bool | None = False,
+    rewards: list[dict] | None = None,
 ) -> DomainSettings:
+    """Set what is given; False for the two schedules means "leave as is" (None turns them off)."""
     if superusers is not None:
         settings.superusers = frozenset(superusers)
     if timezone is not None:
@@ -84,4 +99,14 @@ def configure(
         settings.tip_points_default = tip_points_default
     if alert_escalate_after_minutes is not None:
         settings.alert_escalate_after = timedelta(minutes=alert_escalate_after_minutes)
+    if daily_cap is not None:
+        settings.daily_cap = daily_cap
+    if monthly_cap is not None:
+        settings.monthly_cap = monthly_cap
+    if weekly_board_at is not False:
+        settings.weekly_board_at = weekly_board_at  # type: ignore[assignment]
+    if honours_at is not False:
+        settings.honours_at = honours_at  # type: ignore[assignment]
+    if rewards is not None:
+        settings.rewards = [dict(reward) for reward in rewards]
     return settings

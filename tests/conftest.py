@@ -64,7 +64,15 @@ async def after_nonebot_init(after_nonebot_init: None) -> None:
 
 @pytest.fixture(autouse=True)
 def domain_settings() -> None:
-    configure(superusers=SUPERUSERS, timezone="Asia/Shanghai")
+    configure(
+        superusers=SUPERUSERS,
+        timezone="Asia/Shanghai",
+        daily_cap=0,
+        monthly_cap=0,
+        weekly_board_at=(0, 9, 0),
+        honours_at=(9, 0),
+        rewards=[],
+    )
 
 
 @pytest.fixture

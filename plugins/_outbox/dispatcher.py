@@ -51,6 +51,8 @@ class Outgoing:
     priority: int
     buttons: list[tuple[str, str]] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
+    image: dict | None = None
+    """A picture to draw and send with the text (see plugins/_images.py)."""
 
 
 class SendFailed(Exception):
@@ -75,14 +77,15 @@ class Sender(Protocol):
 
 
 def merge(rows: list[OutboxMessage]) -> list[Outgoing]:
-    """Rows in claim order; text-only rows for the same chat are merged while the text stays short."""
+    """Rows in claim order; text-only rows for the same chat are merged while the text stays short (rows with
+    buttons or a picture go alone)."""
     merged: list[Outgoing] = []
     open_by_chat: dict[tuple[str, str], Outgoing] = {}
     for row in rows:
         chat = (row.platform, row.chat_key)
         current = open_by_chat.get(chat)
-        mergeable = not row.buttons
-        if current is not None and mergeable and not current.buttons:
+        mergeable = not row.buttons and not row.image
+        if current is not None and mergeable and not current.buttons and not current.image:
             if len(current.text) + len(SEPARATOR) + len(row.text) <= MERGE_LIMIT:
                 current.ids.append(row.id)
                 current.text += SEPARATOR + row.text
@@ -98,6 +101,7 @@ def merge(rows: list[OutboxMessage]) -> list[Outgoing]:
             priority=row.priority,
             buttons=[(label, command) for label, command in row.buttons],
             mentions=list(row.mentions),
+            image=dict(row.image) if row.image else None,
         )
         merged.append(outgoing)
         open_by_chat[chat] = outgoing

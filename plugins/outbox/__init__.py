@@ -1,9 +1,11 @@
 """The outbox's sending side: a dispatcher in every bot process, and /发件箱 for administrators."""
 
 import asyncio
+import json
 import os
 import socket
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from nonebot import get_bots, get_driver, get_plugin_config, require
@@ -14,9 +16,10 @@ from pydantic import BaseModel, Field
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
 
-from nonebot_plugin_alconna import Args, Match, MultiVar, Target
+from nonebot_plugin_alconna import Args, Image, Match, MultiVar, Target
 
 from plugins._common import CurrentPlace, command, finish, platform_of, with_buttons
+from plugins._images import image_for
 from plugins._outbox.dispatcher import Dispatcher, Outgoing, SendFailed, retry_after_in
 from plugins._outbox.limits import Limits, RateLimiter
 from storage.services import outbox
@@ -60,6 +63,11 @@ class BotSender:
             raise SendFailed(f"bot {account} is not connected", retry_after=5)
         target = Target.load(dict(message.target))
         content = with_buttons(message.text, message.platform, message.buttons, message.mentions)
+        if message.image:
+            try:
+                content += Image(raw=await _draw(message.image), mimetype="image/png")
+            except Exception as error:  # the words still go out; a picture that cannot be drawn is logged
+                logger.opt(exception=error).error(f"could not draw {message.image.get('kind')}; sending the text")
         try:
             await content.send(target=target, bot=bot)
         except Exception as error:
@@ -69,6 +77,16 @@ class BotSender:
             if "429" in text or "Too Many Requests" in text:
                 raise SendFailed(text, retry_after=retry_after_in(text) or 5.0) from error
             raise SendFailed(text) from error
+
+
+@lru_cache(maxsize=64)
+def _drawn(spec: str) -> bytes:
+    return image_for(json.loads(spec))
+
+
+async def _draw(spec: dict) -> bytes:
+    """Drawn off the event loop, once per picture: a team's certificate goes to each of its groups."""
+    return await asyncio.to_thread(_drawn, json.dumps(spec, sort_keys=True, ensure_ascii=False))
 
 
 def _limits(config: dict[str, dict[str, float]]) -> dict[str, Limits]:

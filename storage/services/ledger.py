@@ -1,12 +1,25 @@
-"""The points ledger: append-only, every entry with a reason and a reference, never applied twice."""
+"""The points ledger: append-only, every entry with a reason and a reference, never applied twice.
+
+Every entry also moves the member's running totals (storage.services.totals) in the same transaction, and
+earnings are held to the configured daily and monthly caps (redemptions and their refunds are not earnings).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import PointEntry
+from storage.models import LedgerReason, PointEntry, utcnow
+from storage.services.totals import add_to_totals, balance_of, lock_balance, period_of
+from storage.settings import settings
+
+__all__ = ["balance_of", "capped_amount", "record_points"]
+
+NOT_EARNINGS = (LedgerReason.redemption.value, LedgerReason.refund.value)
+"""Reasons the caps do not apply to: spending points and getting them back."""
 
 
 async def record_points(
@@ -19,10 +32,11 @@ async def record_points(
     *,
     actor_member_id: int | None = None,
     note: str = "",
-) -> bool:
-    """Add an entry; False when this member already has one for this reason and reference (nothing changes).
+) -> PointEntry | None:
+    """Add an entry; None when this member already has one for this reason and reference (nothing changes).
 
-    The database's unique key is the guard: two officers closing the same task at once award once.
+    The database's unique key is the guard: two officers closing the same task at once award once. A gain over
+    the caps is recorded as far as the caps allow (the entry says so), so that it is still never applied twice.
     """
     existing = await db.exec(
         select(PointEntry.id).where(
@@ -33,26 +47,48 @@ async def record_points(
         )
     )
     if existing.first() is not None:
-        return False
+        return None
+    now = utcnow()
+    granted = amount
+    if amount > 0 and str(reason) not in NOT_EARNINGS and (settings.daily_cap or settings.monthly_cap):
+        await lock_balance(db, member_id)
+        granted = await capped_amount(db, member_id, amount, now)
+        if granted < amount:
+            note = f"{note} (达到积分上限，应得{amount}分)".strip()
     entry = PointEntry(
         member_id=member_id,
-        amount=amount,
+        amount=granted,
         reason=reason,
         ref_type=ref_type,
         ref_id=ref_id,
         actor_member_id=actor_member_id,
         note=note[:200],
+        created_at=now,
     )
     try:
         async with db.begin_nested():
             db.add(entry)
     except IntegrityError:
-        return False
-    return True
+        return None
+    if granted:
+        await add_to_totals(db, member_id, points=granted, at=now)
+    return entry
 
 
-async def balance_of(db: AsyncSession, member_id: int) -> int:
-    total = await db.exec(
-        select(func.coalesce(func.sum(PointEntry.amount), 0)).where(PointEntry.member_id == member_id)
-    )
-    return int(total.one())
+async def capped_amount(db: AsyncSession, member_id: int, amount: int, now: datetime) -> int:
+    """How much of a gain fits under the daily and monthly caps, given what the member earned already."""
+    room = amount
+    local = now.astimezone(settings.timezone)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    for cap, since in ((settings.daily_cap, day_start), (settings.monthly_cap, period_of("month", now).start)):
+        if cap:
+            earned = await db.exec(
+                select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
+                    PointEntry.member_id == member_id,
+                    col(PointEntry.amount) > 0,
+                    col(PointEntry.reason).not_in(NOT_EARNINGS),
+                    col(PointEntry.created_at) >= since,
+                )
+            )
+            room = min(room, max(cap - int(earned.one()), 0))
+    return room

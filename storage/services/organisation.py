@@ -44,16 +44,16 @@ def check_team_name(text: str) -> str:
 
 async def audit(
     db: AsyncSession, caller: Caller | None, member: Member | None, action: str, target: str = "", **detail
-) -> None:
-    db.add(
-        AuditLog(
-            actor=caller.key if caller else "cli",
-            actor_member_id=member.id if member else None,
-            action=action,
-            target=target,
-            detail=detail,
-        )
+) -> AuditLog:
+    entry = AuditLog(
+        actor=caller.key if caller else "cli",
+        actor_member_id=member.id if member else None,
+        action=action,
+        target=target,
+        detail=detail,
     )
+    db.add(entry)
+    return entry
 
 
 async def find_unit(db: AsyncSession, text: str) -> Unit | None:

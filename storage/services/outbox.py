@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import insert, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
-from storage.models import OutboxMessage, OutboxState, Priority, utcnow
+from storage.models import OutboxMessage, OutboxState, PlatformIdentity, Priority, utcnow
 
 ADAPTERS = {"onebot": "OneBot V11", "telegram": "Telegram", "console": "Console"}
 MAX_ATTEMPTS = 8
@@ -60,6 +61,7 @@ async def enqueue(
     mentions: list[str] | None = None,
     not_before: datetime | None = None,
     dedupe_key: str | None = None,
+    image: dict[str, Any] | None = None,
 ) -> bool:
     """Add a message to the outbox within the caller's transaction; False when `dedupe_key` was already there."""
     if dedupe_key is not None:
@@ -76,6 +78,7 @@ async def enqueue(
         priority=int(priority),
         not_before=not_before or utcnow(),
         dedupe_key=dedupe_key,
+        image=image,
     )
     try:
         async with db.begin_nested():
@@ -94,6 +97,8 @@ class Message:
     mentions: list[str] = field(default_factory=list)
     not_before: datetime | None = None
     dedupe_key: str | None = None
+    image: dict[str, Any] | None = None
+    """A picture drawn when the message is sent (see plugins/_images.py), from this description."""
 
 
 async def enqueue_all(db: AsyncSession, messages: list[Message]) -> int:
@@ -115,6 +120,7 @@ async def enqueue_all(db: AsyncSession, messages: list[Message]) -> int:
             "state": OutboxState.pending.value,
             "attempts": 0,
             "dedupe_key": message.dedupe_key,
+            "image": message.image,
             "created_at": now,
         }
         for message in messages
@@ -122,6 +128,14 @@ async def enqueue_all(db: AsyncSession, messages: list[Message]) -> int:
     for start in range(0, len(rows), 1000):
         await db.exec(insert(OutboxMessage), params=rows[start : start + 1000])
     return len(rows)
+
+
+async def tell_member(db: AsyncSession, member_id: int, text: str, **options) -> int:
+    """Privately to every platform account the member has, in the caller's transaction."""
+    accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == member_id))).all()
+    for account in accounts:
+        await enqueue(db, Destination(account.platform, account.user_id, private=True), text, **options)
+    return len(accounts)
 
 
 async def enqueue_many(db: AsyncSession, destinations: list[Destination], text: str, **options) -> int:

@@ -39,6 +39,7 @@ from storage.services.outbox import Destination, enqueue_many
 from storage.services.people import Caller, Rights, member_of, parse_tags, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
+from storage.services.totals import add_to_totals
 from storage.services.when import describe, looks_like_time, parse_duration, parse_span
 from storage.settings import settings
 
@@ -863,6 +864,16 @@ def minutes_served(task: Task, checked_in: datetime, checked_out: datetime) -> i
     return max(int((finish - begin).total_seconds() // 60), 0)
 
 
+async def _record_minutes_served(db: AsyncSession, task: Task, signup: Signup) -> None:
+    """Set the time served from check-in and check-out, and move the member's hours totals by the change only:
+    closing a task recomputes what a check-out already counted."""
+    minutes = minutes_served(task, signup.checked_in_at, signup.checked_out_at)
+    change = minutes - (signup.minutes_served or 0)
+    signup.minutes_served = minutes
+    if change:
+        await add_to_totals(db, signup.member_id, minutes=change, at=_aware(signup.checked_out_at))
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
@@ -886,7 +897,7 @@ async def check_out(caller: Caller, task_id: int | None, now: datetime | None = 
         if signup.checked_out_at is not None:
             return CheckOut(task=task, changed=False, minutes=signup.minutes_served or 0)
         signup.checked_out_at = min(now, _aware(task.end_at))
-        signup.minutes_served = minutes_served(task, signup.checked_in_at, signup.checked_out_at)
+        await _record_minutes_served(db, task, signup)
         db.add(signup)
         return CheckOut(task=task, changed=True, minutes=signup.minutes_served)
 
@@ -1005,7 +1016,7 @@ async def _settle_attendance(db: AsyncSession, task: Task, now: datetime, actor:
             if signup.checked_out_at is None:
                 signup.checked_out_at = min(_aware(now), _aware(task.end_at))
                 signup.checkout_automatic = True
-            signup.minutes_served = minutes_served(task, signup.checked_in_at, signup.checked_out_at)
+            await _record_minutes_served(db, task, signup)
             signup.status = SignupStatus.attended
             amount = task.points + settings.points_per_hour * signup.minutes_served // 60
             if amount and await record_points(
@@ -1088,6 +1099,6 @@ async def close_open_checkins(now: datetime | None = None) -> int:
         for signup, task in rows:
             signup.checked_out_at = _aware(task.end_at)
             signup.checkout_automatic = True
-            signup.minutes_served = minutes_served(task, signup.checked_in_at, signup.checked_out_at)
+            await _record_minutes_served(db, task, signup)
             db.add(signup)
         return len(rows)

@@ -39,6 +39,7 @@ from storage.services.organisation import audit, officer_unit, team_of_group
 from storage.services.outbox import Destination, enqueue
 from storage.services.people import Caller, Rights, mask_phone, member_of, rights_of
 from storage.services.retry import retry_on_conflict
+from storage.services.totals import add_to_totals
 from storage.settings import settings
 
 CATEGORIES = ("治安", "盗窃", "赌博", "毒品", "诈骗", "安全隐患", "矛盾纠纷", "其他")
@@ -350,6 +351,8 @@ async def verify_tip(caller: Caller, tip_id: int, points: int | None, note: str 
         if amount:
             # the note names no tip: an officer reading the ledger must not tie an anonymous reporter to it
             await record_points(db, tip.reporter_id, amount, LedgerReason.tip, "tip", tip.id, note="线索奖励")
+        if not tip.anonymous:  # the tips leaderboard names reporters, so it counts only those who gave their name
+            await add_to_totals(db, tip.reporter_id, tips=1, at=tip.closed_at)
         await audit(db, caller, rights.member, "verify_tip", f"tip:{tip.id}", points=amount)
         reward = f"，奖励 {amount} 分" if amount else ""
         await _tell_reporter(db, tip, f"你的线索 {tip.id} 已核实{reward}。谢谢你！")

@@ -121,3 +121,49 @@ def describe(start: datetime, end: datetime | None = None) -> str:
             else f" 至 {finish.month}月{finish.day}日 {finish:%H:%M}"
         )
     return text
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: datetime
+    """The first moment, in UTC."""
+    end: datetime
+    """The moment after the last, in UTC."""
+    label: str
+
+
+PERIOD_WORDS = {"本周": ("week", 0), "上周": ("week", 1), "本月": ("month", 0), "上月": ("month", 1),
+                "今年": ("year", 0), "去年": ("year", 1)}  # fmt: skip
+DATE_RANGE_SPLIT = re.compile(r"\s*(?:至|到|~|～|—|(?<=\d)-(?=\d{1,2}月))\s*")
+DATE_EXAMPLES = "例如 本月、上月、今年、2026年10月、11月1日至11月20日、2026-11-01到2026-11-20"
+
+
+def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
+    """A reporting period: 本周 上周 本月 上月 今年 去年, a month (2026年10月), or days (11月1日至11月20日)."""
+    from storage.services.totals import period_of  # the periods the running totals use
+
+    now = now or datetime.now(timezone.utc)
+    cleaned = text.strip()
+    if cleaned in PERIOD_WORDS:
+        kind, back = PERIOD_WORDS[cleaned]
+        period = period_of(kind, now, back=back)
+        return DateRange(period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc), period.label)
+    zone = settings.timezone
+    base = now.astimezone(zone).replace(tzinfo=None).timestamp()
+    try:
+        parsed = _jionlp().parse_time(DATE_RANGE_SPLIT.sub("到", cleaned), time_base=base)
+    except (ValueError, TypeError, KeyError, IndexError):
+        raise DomainError(f"看不懂时间段“{text}”：{DATE_EXAMPLES}") from None
+    if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
+        raise DomainError(f"时间段“{text}”不够具体：{DATE_EXAMPLES}")
+    start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
+    last = datetime.fromisoformat(parsed["time"][1]).replace(tzinfo=zone)
+    start = start.replace(hour=0, minute=0, second=0)
+    end = last.replace(hour=0, minute=0, second=0) + timedelta(days=1)
+    if end <= start:
+        raise DomainError(f"时间段“{text}”的结束要晚于开始。")
+    if end - start > timedelta(days=367):
+        raise DomainError("时间段最长一年。")
+    final = end - timedelta(days=1)
+    label = f"{start.year}年{start.month}月{start.day}日至{final.month}月{final.day}日"
+    return DateRange(start.astimezone(timezone.utc), end.astimezone(timezone.utc), label)

@@ -1,0 +1,171 @@
+"""Pictures the bot sends: the leaderboard card, the 义警之星 certificate and the statistics chart.
+
+Chinese is drawn with Noto Sans CJK SC from the mplfonts package (installed with the bot, so every machine has
+the same glyphs); Pillow draws the cards and matplotlib the chart. Each function returns PNG bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from storage.services.standings import Board, show_value
+from storage.services.stats import Report
+
+FONT_FILE = "NotoSansCJKsc-Regular.otf"
+INK = (33, 37, 41)
+MUTED = (108, 117, 125)
+POLICE_BLUE = (16, 59, 125)
+GOLD = (212, 160, 23)
+MEDALS = {1: (212, 160, 23), 2: (150, 160, 170), 3: (176, 112, 64)}
+PAPER = (250, 248, 242)
+
+
+@cache
+def font_path() -> Path:
+    """The CJK font shipped in the mplfonts package."""
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("mplfonts is not installed: pip install mplfonts")
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / FONT_FILE
+    if not path.is_file():
+        raise RuntimeError(f"the CJK font {path} is missing")
+    return path
+
+
+@lru_cache(maxsize=16)
+def font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(font_path()), size)
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
+    """The text, shortened with … to fit the width at this size."""
+    if draw.textlength(text, font=font(size)) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font(size)) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def board_image(board: Board) -> bytes:
+    """A ranked card: title, the top ten (or teams by points per member), and the caller's own place."""
+    if board.by_team is not None:
+        lines = [
+            (row.rank, f"{row.name}（{row.members}人）", f"人均 {show_value(board.metric, round(row.per_member))}")
+            for row in board.by_team
+        ]
+        own = board.own_team
+        own_line = f"本队第 {own.rank} 名" if own else ""
+    else:
+        lines = [(row.rank, row.name, show_value(board.metric, row.value)) for row in board.rows]
+        own_line = f"你：第 {board.own.rank} 名，{show_value(board.metric, board.own.value)}" if board.own else ""
+    width, top, row_height = 720, 150, 64
+    height = top + row_height * max(len(lines), 1) + (90 if own_line else 40)
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width, 120), fill=POLICE_BLUE)
+    draw.text((36, 22), _fit(draw, board.title, 36, width - 72), font=font(36), fill=(255, 255, 255))
+    draw.text((36, 74), "义警助手", font=font(22), fill=(200, 215, 240))
+    if not lines:
+        draw.text((36, top), "还没有人上榜", font=font(28), fill=MUTED)
+    for index, (rank, name, value) in enumerate(lines):
+        y = top + index * row_height
+        if index % 2 == 0:
+            draw.rectangle((0, y - 8, width, y + row_height - 8), fill=(244, 246, 250))
+        medal = MEDALS.get(rank)
+        if medal:
+            draw.ellipse((30, y, 76, y + 46), fill=medal)
+            draw.text((53, y + 23), str(rank), font=font(26), fill=(255, 255, 255), anchor="mm")
+        else:
+            draw.text((53, y + 23), str(rank), font=font(26), fill=MUTED, anchor="mm")
+        draw.text((100, y + 4), _fit(draw, name, 30, 400), font=font(30), fill=INK)
+        draw.text((width - 36, y + 23), value, font=font(30), fill=POLICE_BLUE, anchor="rm")
+    if own_line:
+        draw.line((36, height - 76, width - 36, height - 76), fill=(222, 226, 230), width=2)
+        draw.text((36, height - 60), own_line, font=font(28), fill=INK)
+    return _png(image)
+
+
+def certificate_image(team: str, member: str, month: str, points: int, hours: str) -> bytes:
+    """The 义警之星 certificate for a team's member of the month."""
+    width, height = 1000, 700
+    image = Image.new("RGB", (width, height), PAPER)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((20, 20, width - 20, height - 20), outline=GOLD, width=8)
+    draw.rectangle((40, 40, width - 40, height - 40), outline=POLICE_BLUE, width=2)
+    centre = width // 2
+    draw.text((centre, 120), "荣 誉 证 书", font=font(64), fill=POLICE_BLUE, anchor="mm")
+    draw.text((centre, 230), _fit(draw, member, 72, 760), font=font(72), fill=INK, anchor="mm")
+    lines = [f"荣获 {team} {month}", "「义警之星」称号", f"当月获得 {points} 分，服务 {hours}"]
+    for index, line in enumerate(lines):
+        size = 40 if index == 1 else 30
+        draw.text((centre, 340 + index * 70), _fit(draw, line, size, 860), font=font(size), fill=INK, anchor="mm")
+    draw.text((centre, 600), "特发此证，以资鼓励 · 义警助手", font=font(26), fill=MUTED, anchor="mm")
+    return _png(image)
+
+
+def image_for(spec: dict[str, Any]) -> bytes:
+    """A picture an outbox message describes (drawn when it is sent, so the outbox holds no pictures)."""
+    if spec.get("kind") == "honour":
+        return certificate_image(
+            str(spec.get("team", "")),
+            str(spec.get("member", "")),
+            str(spec.get("month", "")),
+            int(spec.get("points", 0)),
+            str(spec.get("hours", "")),
+        )
+    raise ValueError(f"no picture of kind {spec.get('kind')!r}")
+
+
+@cache
+def _pyplot():
+    """matplotlib, loaded on first use (it is large) and told to draw Chinese with the bundled font."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, pyplot
+
+    font_manager.fontManager.addfont(str(font_path()))
+    name = font_manager.FontProperties(fname=str(font_path())).get_name()
+    matplotlib.rcParams["font.family"] = [name]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return pyplot
+
+
+def stats_chart(report: Report) -> bytes:
+    """Bars: for a unit, patrol person-times and hours served by each part; for a team, check-ins by day."""
+    pyplot = _pyplot()
+    figure, axis = pyplot.subplots(figsize=(8, 4.5), dpi=100)
+    try:
+        if report.parts:
+            names = [part.name for part in report.parts]
+            positions = range(len(names))
+            axis.barh([p + 0.2 for p in positions], [p.patrols for p in report.parts], 0.4, label="巡逻人次")
+            axis.barh([p - 0.2 for p in positions], [p.hours for p in report.parts], 0.4, label="服务小时")
+            axis.set_yticks(list(positions), names)
+            axis.invert_yaxis()
+            axis.legend()
+        else:
+            labels = [day for day, _, _ in report.days]
+            axis.bar(labels, [count for _, count, _ in report.days], color="#103b7d", label="签到人次")
+            axis.set_ylabel("签到人次")
+            step = max(len(labels) // 10, 1)
+            axis.set_xticks(range(0, len(labels), step), labels[::step])
+        axis.set_title(f"{report.total.name} {report.period.label}")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        pyplot.close(figure)

@@ -1,0 +1,145 @@
+"""Points: /积分, /排行榜 (text and a picture), /奖励 for officers, and the weekly board and monthly honours."""
+
+import asyncio
+
+from nonebot import require
+from nonebot.adapters import Bot
+from nonebot.log import logger
+from nonebot.plugin import PluginMetadata
+
+require("nonebot_plugin_alconna")
+require("nonebot_plugin_uninfo")
+require("nonebot_plugin_apscheduler")
+
+from nonebot_plugin_alconna import Args, At, Image, Match, MultiVar, UniMessage
+from nonebot_plugin_apscheduler import scheduler
+
+from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error
+from plugins._images import board_image
+from storage.services import standings
+from storage.services.standings import METRIC_NAMES, Board, show_value
+from storage.services.when import local
+
+POINTS_USAGE = "/积分（/points）查看积分余额、本月积分和排名、最近的积分记录"
+BOARD_USAGE = (
+    "排行榜：/排行榜 [本周|本月|今年|总] [队伍|单位|全市] [积分|时长|线索]，默认本月、本队、积分\n"
+    "例如 /排行榜 本周 全市 时长；队长和民警可以看分队人均：/排行榜 单位 分队"
+)
+AWARD_USAGE = "奖励或扣分（民警）：/奖励 @某人 或 成员号 分数 理由，例如 /奖励 12 5 协助寻找走失老人；扣分写负数"
+
+__plugin_meta__ = PluginMetadata(
+    name="积分",
+    description="积分余额与排名、排行榜（文字和图片）、民警奖励，每周积分榜和每月义警之星",
+    usage="\n\n".join([POINTS_USAGE, BOARD_USAGE, AWARD_USAGE]),
+)
+
+points_command = command("积分", "points")
+board_command = command("排行榜", "leaderboard", Args["words", MultiVar(str, "*")])
+award_command = command("奖励", "award", Args["who?", At | int]["amount?", int]["reason", MultiVar(str, "*")])
+
+PERIOD_WORDS = {"本周": "week", "week": "week", "本月": "month", "month": "month", "今年": "year", "year": "year",
+                "总": "all", "总榜": "all", "全部": "all", "all": "all"}  # fmt: skip
+SCOPE_WORDS = {"队伍": "team", "本队": "team", "team": "team", "单位": "unit", "unit": "unit", "全市": "city",
+               "city": "city"}  # fmt: skip
+METRIC_WORDS = {"积分": "points", "points": "points", "时长": "minutes", "hours": "minutes", "线索": "tips",
+                "tips": "tips"}  # fmt: skip
+BY_TEAM_WORDS = ("分队", "按队", "teams")
+
+
+@points_command.handle()
+async def show_points(place: CurrentPlace) -> None:
+    summary = await refuse_on_error(standings.my_points(place.caller, place.group_id))
+    lines = [f"{summary.member.name}（成员号 {summary.member.id}）积分余额 {summary.balance} 分"]
+    lines.append(f"{summary.month_label}获得 {summary.month_points} 分")
+    for label, name, standing in (
+        ("队内", summary.team_name, summary.team_rank),
+        ("单位", summary.unit_name, summary.unit_rank),
+    ):
+        if name:
+            lines.append(f"本月{label}（{name}）" + (f"第 {standing.rank} 名" if standing else "暂未上榜"))
+    if summary.recent:
+        lines.append("最近记录：")
+        for entry in summary.recent:
+            note = f" {entry.note}" if entry.note and entry.note != entry.reason else ""
+            lines.append(f"· {local(entry.at):%m-%d} {entry.amount:+d} {entry.reason}{note}")
+    lines.append("排行榜：/排行榜　兑换奖品：/商城")
+    await finish("\n".join(lines))
+
+
+def board_text(board: Board) -> str:
+    lines = [board.title]
+    if board.by_team is not None:
+        lines += [
+            f"{row.rank}. {row.name}（{row.members}人）人均 {show_value(board.metric, round(row.per_member))}"
+            for row in board.by_team
+        ]
+        if board.own_team is not None:
+            lines.append(f"本队第 {board.own_team.rank} 名")
+    else:
+        lines += [f"{row.rank}. {row.name}  {show_value(board.metric, row.value)}" for row in board.rows]
+        if board.own is not None:
+            lines.append(f"你：第 {board.own.rank} 名，{show_value(board.metric, board.own.value)}")
+    if len(lines) == 1:
+        lines.append(f"还没有人有{METRIC_NAMES[board.metric]}记录。")
+    return "\n".join(lines)
+
+
+@board_command.handle()
+async def show_board(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+    period, scope, metric, by_team = "month", "team", "points", False
+    for word in words.result if words.available else ():
+        if word in PERIOD_WORDS:
+            period = PERIOD_WORDS[word]
+        elif word in SCOPE_WORDS:
+            scope = SCOPE_WORDS[word]
+        elif word in METRIC_WORDS:
+            metric = METRIC_WORDS[word]
+        elif word in BY_TEAM_WORDS:
+            by_team = True
+        else:
+            await finish(BOARD_USAGE)
+    board = await refuse_on_error(
+        standings.leaderboard(place.caller, place.group_id, period, scope, metric, by_team=by_team)
+    )
+    message = UniMessage.text(board_text(board))
+    try:
+        picture = await asyncio.to_thread(board_image, board)
+    except Exception as error:  # the text alone still answers
+        logger.opt(exception=error).error("could not draw the leaderboard")
+    else:
+        message += Image(raw=picture, mimetype="image/png")
+    await message.finish()
+
+
+@award_command.handle()
+async def award(
+    bot: Bot, place: CurrentPlace, who: Match[At | int], amount: Match[int], reason: Match[tuple[str, ...]]
+) -> None:
+    target = await person_from(bot, who.result if who.available else None, place)
+    words = " ".join(reason.result) if reason.available else ""
+    if target is None or not amount.available or not words:
+        await finish(AWARD_USAGE)
+    done = await refuse_on_error(standings.award_points(place.caller, target, amount.result, words))
+    name = f"{done.member.name}（成员号 {done.member.id}）"
+    if not done.changed:
+        await finish(f"刚才已经给{name}记过这笔（{done.asked:+d}，{done.reason}），没有重复记。")
+    if done.asked < 0:
+        await finish(f"已扣{name} {-done.asked} 分，理由：{done.reason}。现在共 {done.balance} 分，已私信告知。")
+    capped = f"（已到积分上限，实际记 {done.granted} 分）" if done.granted < done.asked else ""
+    await finish(
+        f"已给{name}奖励 {done.granted} 分{capped}，理由：{done.reason}。现在共 {done.balance} 分，已私信告知。"
+    )
+
+
+async def post_boards_and_honours() -> None:
+    """Each minute: last week's board on its day and time, last month's 义警之星 on the first (once each)."""
+    try:
+        if sent := await standings.post_weekly_boards():
+            logger.info(f"weekly leaderboard queued for {sent} group(s)")
+        if sent := await standings.post_monthly_honours():
+            logger.info(f"monthly honours queued for {sent} group(s)")
+    except Exception as error:
+        logger.opt(exception=error).error("posting the weekly board or the honours failed; will try again")
+
+
+scheduler.add_job(post_boards_and_honours, "interval", minutes=1, id="yijing_boards_and_honours", replace_existing=True)

@@ -1,0 +1,560 @@
+"""Points and standings: /积分, leaderboards by team, unit or city, officers' awards, and the weekly board and
+monthly honours posted to every team's groups. Everything here reads the running totals (storage.services.totals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import session
+from storage.errors import DomainError, NotAllowed
+from storage.models import (
+    AuditLog,
+    Broadcast,
+    GroupBinding,
+    LedgerReason,
+    Member,
+    MembershipStatus,
+    MemberTotal,
+    PointEntry,
+    Priority,
+    Team,
+    TeamMembership,
+    Unit,
+    utcnow,
+)
+from storage.services.ledger import record_points
+from storage.services.organisation import audit, team_of_group
+from storage.services.outbox import Destination, Message, enqueue_all, tell_member
+from storage.services.people import Caller, PersonRef, Rights, find_person, rights_of
+from storage.services.retry import retry_on_conflict
+from storage.services.totals import ALL_TIME, Period, period_of
+from storage.settings import settings
+
+REASON_NAMES = {
+    LedgerReason.attendance: "出勤",
+    LedgerReason.no_show: "未到扣分",
+    LedgerReason.tip: "线索奖励",
+    LedgerReason.award: "奖励",
+    LedgerReason.penalty: "扣分",
+    LedgerReason.redemption: "兑换",
+    LedgerReason.refund: "兑换退回",
+    LedgerReason.correction: "更正",
+}
+PERIOD_NAMES = {"week": "本周", "month": "本月", "year": "今年", "all": "总榜"}
+SCOPE_NAMES = {"team": "队伍", "unit": "单位", "city": "全市"}
+METRIC_NAMES = {"points": "积分", "minutes": "服务时长", "tips": "线索"}
+BOARD_SIZE = 10
+MAX_AWARD = 1000
+REPEAT_WINDOW = timedelta(minutes=1)
+"""The same award by the same officer again within this is taken for a double send and not applied twice."""
+
+
+def show_value(metric: str, value: int) -> str:
+    if metric == "minutes":
+        hours = value / 60
+        return f"{hours:.1f}小时" if hours % 1 else f"{int(hours)}小时"
+    if metric == "tips":
+        return f"{value}条"
+    return f"{value}分"
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    member_id: int
+    name: str
+    value: int
+
+
+@dataclass(frozen=True)
+class TeamStanding:
+    rank: int
+    team_id: int
+    name: str
+    members: int
+    total: int
+
+    @property
+    def per_member(self) -> float:
+        return self.total / self.members if self.members else 0.0
+
+
+@dataclass
+class Board:
+    period: Period
+    scope: str
+    scope_name: str
+    metric: str
+    rows: list[Standing] = field(default_factory=list)
+    own: Standing | None = None
+    by_team: list[TeamStanding] | None = None
+    own_team: TeamStanding | None = None
+
+    @property
+    def title(self) -> str:
+        what = "分队人均" if self.by_team is not None else ""
+        return f"{self.scope_name} {self.period.label} {what}{METRIC_NAMES[self.metric]}榜"
+
+
+@dataclass(frozen=True)
+class _Scope:
+    kind: str
+    name: str
+    team: Team | None = None
+    unit: Unit | None = None
+
+
+def _in_unit(unit: Unit):
+    return or_(col(Unit.path) == unit.path, col(Unit.path).startswith(unit.path + "/"))
+
+
+def _members_of(scope: _Scope):
+    """The members a board ranks, as a subquery; None for the whole city."""
+    statement = select(TeamMembership.member_id).where(TeamMembership.status == MembershipStatus.active)
+    if scope.kind == "team":
+        return statement.where(TeamMembership.team_id == scope.team.id)
+    if scope.kind == "unit":
+        return (
+            statement.join(Team, col(Team.id) == col(TeamMembership.team_id))
+            .join(Unit, col(Unit.id) == col(Team.unit_id))
+            .where(_in_unit(scope.unit))
+        )
+    return None
+
+
+async def _home_team(
+    db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None
+) -> tuple[Team, Unit] | None:
+    """The team a board is about: the group's, or in private the caller's first team."""
+    if group_id is not None:
+        found = await team_of_group(db, caller.platform, group_id)
+        if found is not None:
+            return found.team, found.unit
+    if rights.member is None:
+        return None
+    row = (
+        await db.exec(
+            select(Team, Unit)
+            .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
+            .join(Unit, col(Unit.id) == col(Team.unit_id))
+            .where(TeamMembership.member_id == rights.member.id, TeamMembership.status == MembershipStatus.active)
+            .order_by(col(TeamMembership.id))
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def _scope(db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, kind: str) -> _Scope:
+    if kind == "city":
+        return _Scope(kind="city", name="全市")
+    home = await _home_team(db, caller, rights, group_id)
+    if kind == "team":
+        if home is None:
+            raise DomainError("这里没有绑定队伍，你也还没有加入队伍：可以发送 /排行榜 全市")
+        return _Scope(kind="team", name=home[0].name, team=home[0], unit=home[1])
+    if home is not None:
+        return _Scope(kind="unit", name=home[1].name, unit=home[1])
+    if rights.officer_units:
+        return _Scope(kind="unit", name=rights.officer_units[0].name, unit=rights.officer_units[0])
+    raise DomainError("这里没有绑定队伍，你也还没有加入队伍：可以发送 /排行榜 全市")
+
+
+async def _rank_rows(db: AsyncSession, key: str, metric: str, members, limit: int) -> list[Standing]:
+    value = getattr(MemberTotal, metric)
+    statement = (
+        select(MemberTotal.member_id, Member.name, value)
+        .join(Member, col(Member.id) == col(MemberTotal.member_id))
+        .where(MemberTotal.period == key, value > 0)
+        .order_by(value.desc(), col(MemberTotal.points).desc(), col(MemberTotal.points_at), col(MemberTotal.member_id))
+        .limit(limit)
+    )
+    if members is not None:
+        statement = statement.where(col(MemberTotal.member_id).in_(members))
+    rows = (await db.exec(statement)).all()
+    standings: list[Standing] = []
+    for index, (member_id, name, amount) in enumerate(rows):
+        rank = standings[-1].rank if standings and standings[-1].value == amount else index + 1
+        standings.append(Standing(rank=rank, member_id=member_id, name=name, value=amount))
+    return standings
+
+
+async def _own_standing(db: AsyncSession, key: str, metric: str, members, member: Member) -> Standing | None:
+    """The member's place: one more than the number ahead of them (equal values share a place)."""
+    value = getattr(MemberTotal, metric)
+    mine = (await db.exec(select(value).where(MemberTotal.period == key, MemberTotal.member_id == member.id))).first()
+    if not mine or mine <= 0:
+        return None
+    statement = select(func.count()).select_from(MemberTotal).where(MemberTotal.period == key, value > mine)
+    if members is not None:
+        statement = statement.where(col(MemberTotal.member_id).in_(members))
+    ahead = (await db.exec(statement)).one()
+    return Standing(rank=int(ahead) + 1, member_id=member.id, name=member.name, value=int(mine))
+
+
+async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> list[TeamStanding]:
+    """Every team of the unit and its sub-units, by the total of its members per member."""
+    value = getattr(MemberTotal, metric)
+    statement = (
+        select(Team.id, Team.name, func.count(TeamMembership.member_id), func.coalesce(func.sum(value), 0))
+        .join(Unit, col(Unit.id) == col(Team.unit_id))
+        .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
+        .outerjoin(
+            MemberTotal,
+            (col(MemberTotal.member_id) == col(TeamMembership.member_id)) & (col(MemberTotal.period) == key),
+        )
+        .where(_in_unit(unit), TeamMembership.status == MembershipStatus.active)
+        .group_by(col(Team.id), col(Team.name))
+    )
+    teams = [
+        (team_id, name, int(members), int(total)) for team_id, name, members, total in (await db.exec(statement)).all()
+    ]
+    teams.sort(key=lambda team: (-(team[3] / team[2] if team[2] else 0), team[0]))
+    return [
+        TeamStanding(rank=index + 1, team_id=team_id, name=name, members=members, total=total)
+        for index, (team_id, name, members, total) in enumerate(teams)
+    ]
+
+
+async def leaderboard(
+    caller: Caller,
+    group_id: str | None,
+    period: str = "month",
+    scope: str = "team",
+    metric: str = "points",
+    *,
+    by_team: bool = False,
+    now: datetime | None = None,
+) -> Board:
+    """/排行榜: the top ten of a team, a unit (with its sub-units) or the city, with the caller's own place."""
+    now = now or utcnow()
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if by_team:
+            if not (rights.is_officer or rights.leader_team_ids):
+                raise NotAllowed("分队排名只有队长和民警可以查看。可以发送 /排行榜 单位")
+            if scope == "team":
+                scope = "unit"
+        where = await _scope(db, caller, rights, group_id, scope)
+        span = period_of(period, now)
+        board = Board(period=span, scope=where.kind, scope_name=where.name, metric=metric)
+        if by_team:
+            unit = where.unit
+            if unit is None:  # the city: every team under the root units
+                unit = (await db.exec(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(col(Unit.id)))).first()
+                if unit is None:
+                    return board
+            board.by_team = await _team_rows(db, span.key, metric, unit)
+            home = await _home_team(db, caller, rights, group_id)
+            if home is not None:
+                board.own_team = next((row for row in board.by_team if row.team_id == home[0].id), None)
+            board.by_team = board.by_team[:BOARD_SIZE]
+            return board
+        members = _members_of(where)
+        board.rows = await _rank_rows(db, span.key, metric, members, BOARD_SIZE)
+        if rights.member is not None:
+            board.own = await _own_standing(db, span.key, metric, members, rights.member)
+        return board
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    at: datetime
+    amount: int
+    reason: str
+    note: str
+
+
+@dataclass
+class PointsSummary:
+    member: Member
+    balance: int
+    month_points: int
+    month_label: str
+    team_name: str | None
+    team_rank: Standing | None
+    unit_name: str | None
+    unit_rank: Standing | None
+    recent: list[LedgerLine]
+
+
+async def my_points(caller: Caller, group_id: str | None, now: datetime | None = None) -> PointsSummary:
+    """/积分: balance, this month's points with the places in team and unit, and the latest entries."""
+    now = now or utcnow()
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if rights.member is None:
+            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名 手机号")
+        member = rights.member
+        month = period_of("month", now)
+        totals = {
+            row.period: row.points
+            for row in (
+                await db.exec(
+                    select(MemberTotal).where(
+                        MemberTotal.member_id == member.id, col(MemberTotal.period).in_([ALL_TIME, month.key])
+                    )
+                )
+            ).all()
+        }
+        home = await _home_team(db, caller, rights, group_id)
+        team_rank = unit_rank = None
+        if home is not None:
+            team_rank = await _own_standing(
+                db, month.key, "points", _members_of(_Scope("team", home[0].name, team=home[0])), member
+            )
+            unit_rank = await _own_standing(
+                db, month.key, "points", _members_of(_Scope("unit", home[1].name, unit=home[1])), member
+            )
+        entries = (
+            await db.exec(
+                select(PointEntry)
+                .where(PointEntry.member_id == member.id)
+                .order_by(col(PointEntry.created_at).desc(), col(PointEntry.id).desc())
+                .limit(5)
+            )
+        ).all()
+        return PointsSummary(
+            member=member,
+            balance=totals.get(ALL_TIME, 0),
+            month_points=totals.get(month.key, 0),
+            month_label=month.label,
+            team_name=home[0].name if home else None,
+            team_rank=team_rank,
+            unit_name=home[1].name if home else None,
+            unit_rank=unit_rank,
+            recent=[
+                LedgerLine(at=e.created_at, amount=e.amount, reason=REASON_NAMES.get(e.reason, e.reason), note=e.note)
+                for e in entries
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class Award:
+    member: Member
+    asked: int
+    granted: int
+    reason: str
+    balance: int
+    changed: bool
+
+
+async def covers_member(db: AsyncSession, rights: Rights, member: Member) -> bool:
+    """Officers award members of teams in their units (and below); administrators anyone."""
+    if rights.is_admin:
+        return True
+    if not rights.officer_units:
+        return False
+    units = (
+        await db.exec(
+            select(Unit)
+            .join(Team, col(Team.unit_id) == col(Unit.id))
+            .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
+            .where(TeamMembership.member_id == member.id, TeamMembership.status == MembershipStatus.active)
+        )
+    ).all()
+    return any(rights.covers_unit(unit) for unit in units)
+
+
+@retry_on_conflict
+async def award_points(caller: Caller, target: PersonRef, amount: int, reason: str) -> Award:
+    """/奖励: an officer adds (or with a negative number takes) points, with a reason; audited, and the member is
+    told privately. The same award sent twice within a minute is applied once."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError("请写明理由，例如 /奖励 12 5 协助寻找走失老人")
+    if len(reason) > 50:
+        raise DomainError("理由请写50个字以内。")
+    if amount == 0 or abs(amount) > MAX_AWARD:
+        raise DomainError(f"分数写 1 到 {MAX_AWARD}，扣分写负数，例如 /奖励 12 -5 无故缺勤")
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not rights.is_officer:
+            raise NotAllowed("只有民警可以奖励或扣分。")
+        member = await find_person(db, target)
+        if not await covers_member(db, rights, member):
+            raise NotAllowed(f"{member.name}（成员号 {member.id}）不在你管的单位的队伍里。")
+        repeated = (
+            await db.exec(
+                select(AuditLog.id).where(
+                    AuditLog.action == "award",
+                    AuditLog.actor == caller.key,
+                    AuditLog.target == f"member:{member.id}",
+                    col(AuditLog.at) >= utcnow() - REPEAT_WINDOW,
+                )
+            )
+        ).all()
+        for log_id in repeated:
+            log = await db.get(AuditLog, log_id)
+            if log and log.detail.get("amount") == amount and log.detail.get("reason") == reason:
+                balance = await _balance(db, member.id)
+                return Award(member, amount, log.detail.get("granted", amount), reason, balance, changed=False)
+        log = await audit(db, caller, rights.member, "award", f"member:{member.id}", amount=amount, reason=reason)
+        await db.flush()
+        kind = LedgerReason.award if amount > 0 else LedgerReason.penalty
+        actor = rights.member.id if rights.member else None
+        entry = await record_points(db, member.id, amount, kind, "award", log.id, actor_member_id=actor, note=reason)
+        granted = entry.amount if entry else 0
+        log.detail = {**log.detail, "granted": granted}
+        db.add(log)
+        balance = await _balance(db, member.id)
+        if amount > 0:
+            capped = f"（已到积分上限，实际 {granted} 分）" if granted < amount else ""
+            text = f"你获得 {granted} 分奖励{capped}，理由：{reason}。现在共 {balance} 分。"
+        else:
+            text = f"你被扣 {-amount} 分，理由：{reason}。现在共 {balance} 分。有疑问请联系民警。"
+        await tell_member(db, member.id, text)
+        return Award(member, amount, granted, reason, balance, changed=True)
+
+
+async def _balance(db: AsyncSession, member_id: int) -> int:
+    row = await db.exec(
+        select(MemberTotal.points).where(MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME)
+    )
+    return int(row.first() or 0)
+
+
+# --- the weekly leaderboard and the monthly honours, posted to every team's groups -------------------------------
+
+
+def _ranked_per_team(key: str, places: int):
+    """Each team's members ranked within the team for one period, in one statement for every team at once."""
+    ranked = (
+        select(
+            TeamMembership.team_id.label("team_id"),  # type: ignore[attr-defined]
+            MemberTotal.member_id.label("member_id"),  # type: ignore[attr-defined]
+            Member.name.label("name"),  # type: ignore[attr-defined]
+            MemberTotal.points.label("points"),  # type: ignore[attr-defined]
+            MemberTotal.minutes.label("minutes"),  # type: ignore[attr-defined]
+            func.row_number()
+            .over(
+                partition_by=TeamMembership.team_id,
+                order_by=(
+                    col(MemberTotal.points).desc(),
+                    col(MemberTotal.minutes).desc(),
+                    col(MemberTotal.points_at),
+                    col(MemberTotal.member_id),
+                ),
+            )
+            .label("place"),
+        )
+        .join(MemberTotal, col(MemberTotal.member_id) == col(TeamMembership.member_id))
+        .join(Member, col(Member.id) == col(TeamMembership.member_id))
+        .where(TeamMembership.status == MembershipStatus.active, MemberTotal.period == key, col(MemberTotal.points) > 0)
+        .subquery()
+    )
+    columns = ranked.c
+    return (
+        select(columns.team_id, columns.member_id, columns.name, columns.points, columns.minutes, columns.place)
+        .where(columns.place <= places)
+        .order_by(columns.team_id, columns.place)
+    )
+
+
+async def _team_groups(db: AsyncSession) -> dict[int, list[tuple[str, str, str]]]:
+    rows = await db.exec(
+        select(GroupBinding.team_id, GroupBinding.platform, GroupBinding.group_id, Team.name).join(
+            Team, col(Team.id) == col(GroupBinding.team_id)
+        )
+    )
+    groups: dict[int, list[tuple[str, str, str]]] = {}
+    for team_id, platform, group_id, name in rows.all():
+        groups.setdefault(team_id, []).append((platform, group_id, name))
+    return groups
+
+
+async def _claim_broadcast(db: AsyncSession, kind: str, period: str) -> Broadcast | None:
+    """The right to make this period's post, once across all processes; None when it was made already."""
+    if (await db.exec(select(Broadcast.id).where(Broadcast.kind == kind, Broadcast.period == period))).first():
+        return None
+    post = Broadcast(kind=kind, period=period)
+    try:
+        async with db.begin_nested():
+            db.add(post)
+    except IntegrityError:
+        return None
+    return post
+
+
+def weekly_board_due(now: datetime) -> bool:
+    if settings.weekly_board_at is None:
+        return False
+    weekday, hour, minute = settings.weekly_board_at
+    local = now.astimezone(settings.timezone)
+    start_of_week = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    due = start_of_week + timedelta(days=weekday, hours=hour, minutes=minute)
+    return local >= due
+
+
+def honours_due(now: datetime) -> bool:
+    if settings.honours_at is None:
+        return False
+    hour, minute = settings.honours_at
+    local = now.astimezone(settings.timezone)
+    return local >= local.replace(day=1, hour=hour, minute=minute, second=0, microsecond=0)
+
+
+@retry_on_conflict
+async def post_weekly_boards(now: datetime | None = None) -> int:
+    """Once a week: last week's top ten of every team, to the team's groups (teams with no points are skipped)."""
+    now = now or utcnow()
+    if not weekly_board_due(now):
+        return 0
+    last_week = period_of("week", now, back=1)
+    async with session() as db:
+        post = await _claim_broadcast(db, "weekly_board", last_week.key)
+        if post is None:
+            return 0
+        groups = await _team_groups(db)
+        boards: dict[int, list[str]] = {}
+        for row in (await db.exec(_ranked_per_team(last_week.key, BOARD_SIZE))).all():
+            boards.setdefault(row.team_id, []).append(f"{row.place}. {row.name}  {row.points}分")
+        messages = []
+        for team_id, lines in boards.items():
+            for platform, group_id, name in groups.get(team_id, []):
+                text = f"{name} 上周（{last_week.label}）积分榜\n" + "\n".join(lines) + "\n查看更多：/排行榜 本周"
+                messages.append(Message(Destination(platform, group_id), text, priority=Priority.digest))
+        post.messages = await enqueue_all(db, messages)
+        db.add(post)
+        return post.messages
+
+
+@retry_on_conflict
+async def post_monthly_honours(now: datetime | None = None) -> int:
+    """On the first of a month: each team's 义警之星 of last month (most points; then more hours; then who got
+    there first), announced in the team's groups with a certificate picture."""
+    now = now or utcnow()
+    if not honours_due(now):
+        return 0
+    last_month = period_of("month", now, back=1)
+    async with session() as db:
+        post = await _claim_broadcast(db, "honours", last_month.key)
+        if post is None:
+            return 0
+        groups = await _team_groups(db)
+        messages = []
+        for row in (await db.exec(_ranked_per_team(last_month.key, 1))).all():
+            for platform, group_id, team_name in groups.get(row.team_id, []):
+                hours = show_value("minutes", row.minutes)
+                text = (
+                    f"🏅 {team_name} {last_month.label}「义警之星」：{row.name}！\n"
+                    f"上月获得 {row.points} 分，服务 {hours}。感谢付出，向榜样学习！"
+                )
+                image = {
+                    "kind": "honour",
+                    "team": team_name,
+                    "member": row.name,
+                    "month": last_month.label,
+                    "points": row.points,
+                    "hours": hours,
+                }
+                messages.append(Message(Destination(platform, group_id), text, priority=Priority.digest, image=image))
+        post.messages = await enqueue_all(db, messages)
+        db.add(post)
+        return post.messages

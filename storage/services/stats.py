@@ -1,0 +1,295 @@
+"""/统计: the figures the programmes report, for a team or a unit (with its sub-units), over a period."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from statistics import median
+
+from sqlalchemy import or_
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import session
+from storage.errors import DomainError, NotAllowed
+from storage.models import (
+    Alert,
+    AlertResponse,
+    MembershipStatus,
+    Signup,
+    SignupStatus,
+    Task,
+    TaskStatus,
+    TaskTeam,
+    Team,
+    TeamMembership,
+    Tip,
+    TipStatus,
+    Unit,
+)
+from storage.services.organisation import find_unit, team_of_group
+from storage.services.people import Caller, Rights, rights_of
+from storage.services.when import DateRange, local
+
+PATROL = "巡逻"
+
+
+@dataclass(frozen=True)
+class Where:
+    """What the figures are about: one team, or a unit with everything below it."""
+
+    name: str
+    team: Team | None = None
+    unit: Unit | None = None
+
+
+@dataclass
+class Figures:
+    name: str
+    patrols: int = 0
+    """Check-ins on patrol tasks (person-times)."""
+    checkins: int = 0
+    minutes: int = 0
+    tasks: int = 0
+    attended: int = 0
+    no_shows: int = 0
+    tips: int = 0
+    tips_verified: int = 0
+    new_members: int = 0
+    alerts: int = 0
+    alert_median_seconds: float | None = None
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+    @property
+    def attendance_rate(self) -> float | None:
+        expected = self.attended + self.no_shows
+        return self.attended / expected if expected else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        expected = self.attended + self.no_shows
+        return self.no_shows / expected if expected else None
+
+
+@dataclass
+class Report:
+    period: DateRange
+    total: Figures
+    parts: list[Figures] = field(default_factory=list)
+    """For a unit: each sub-unit (with everything below it) and each team directly in the unit."""
+    days: list[tuple[str, int, float]] = field(default_factory=list)
+    """For a team: check-ins and hours served per day (or per week for long periods)."""
+
+
+def _in_unit(unit: Unit):
+    return or_(col(Unit.path) == unit.path, col(Unit.path).startswith(unit.path + "/"))
+
+
+def _units_below(unit: Unit):
+    return select(Unit.id).where(_in_unit(unit))
+
+
+def _team_members(team: Team):
+    return select(TeamMembership.member_id).where(
+        TeamMembership.team_id == team.id, TeamMembership.status == MembershipStatus.active
+    )
+
+
+def _tasks_in(where: Where, period: DateRange):
+    """Tasks run in the period (not cancelled): a unit's own and its sub-units'; or those a team was sent."""
+    statement = select(Task.id).where(
+        col(Task.start_at) >= period.start, col(Task.start_at) < period.end, Task.status != TaskStatus.cancelled
+    )
+    if where.team is not None:
+        return statement.where(col(Task.id).in_(select(TaskTeam.task_id).where(TaskTeam.team_id == where.team.id)))
+    return statement.where(col(Task.unit_id).in_(_units_below(where.unit)))
+
+
+def _signups_in(where: Where, period: DateRange, *conditions):
+    tasks = _tasks_in(where, period)
+    statement = select(Signup).where(col(Signup.task_id).in_(tasks), *conditions)
+    if where.team is not None:
+        statement = statement.where(col(Signup.member_id).in_(_team_members(where.team)))
+    return statement
+
+
+async def _count(db: AsyncSession, statement) -> int:
+    return int((await db.exec(select(func.count()).select_from(statement.subquery()))).one())
+
+
+async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figures:
+    found = Figures(name=where.name)
+    found.tasks = await _count(db, _tasks_in(where, period))
+    checked_in = col(Signup.checked_in_at).is_not(None)
+    found.checkins = await _count(db, _signups_in(where, period, checked_in))
+    patrol_tasks = select(Task.id).where(Task.kind == PATROL)
+    found.patrols = await _count(db, _signups_in(where, period, checked_in, col(Signup.task_id).in_(patrol_tasks)))
+    signups = _signups_in(where, period).subquery()
+    found.minutes = int((await db.exec(select(func.coalesce(func.sum(signups.c.minutes_served), 0)))).one())
+    found.attended = await _count(db, _signups_in(where, period, Signup.status == SignupStatus.attended))
+    found.no_shows = await _count(db, _signups_in(where, period, Signup.status == SignupStatus.no_show))
+    tips = select(Tip.id, Tip.status).where(col(Tip.created_at) >= period.start, col(Tip.created_at) < period.end)
+    if where.team is not None:
+        tips = tips.where(col(Tip.reporter_id).in_(_team_members(where.team)))
+    else:
+        tips = tips.where(col(Tip.unit_id).in_(_units_below(where.unit)))
+    found.tips = await _count(db, tips)
+    found.tips_verified = await _count(db, tips.where(Tip.status == TipStatus.verified))
+    joined = select(TeamMembership.id).where(
+        TeamMembership.status == MembershipStatus.active,
+        col(TeamMembership.decided_at) >= period.start,
+        col(TeamMembership.decided_at) < period.end,
+    )
+    if where.team is not None:
+        joined = joined.where(TeamMembership.team_id == where.team.id)
+    else:
+        joined = joined.where(
+            col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(_units_below(where.unit))))
+        )
+    found.new_members = await _count(db, joined)
+    if where.unit is not None and where.team is None:
+        first_answers = (
+            await db.exec(
+                select(Alert.id, Alert.created_at, func.min(AlertResponse.responded_at))
+                .outerjoin(AlertResponse, col(AlertResponse.alert_id) == col(Alert.id))
+                .where(
+                    col(Alert.unit_id).in_(_units_below(where.unit)),
+                    col(Alert.created_at) >= period.start,
+                    col(Alert.created_at) < period.end,
+                )
+                .group_by(col(Alert.id), col(Alert.created_at))
+            )
+        ).all()
+        found.alerts = len(first_answers)
+        waits = [
+            (_aware(answered) - _aware(raised)).total_seconds() for _, raised, answered in first_answers if answered
+        ]
+        found.alert_median_seconds = median(waits) if waits else None
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+async def _days(db: AsyncSession, where: Where, period: DateRange) -> list[tuple[str, int, float]]:
+    """A team's check-ins and hours per day (per week when the period is longer than two months)."""
+    rows = (
+        await db.exec(
+            select(Signup.checked_in_at, Signup.minutes_served).where(
+                col(Signup.id).in_(
+                    select(Signup.id).where(
+                        col(Signup.task_id).in_(_tasks_in(where, period)),
+                        col(Signup.member_id).in_(_team_members(where.team)),
+                        col(Signup.checked_in_at).is_not(None),
+                    )
+                )
+            )
+        )
+    ).all()
+    weekly = period.end - period.start > timedelta(days=62)
+    buckets: dict[str, list[float]] = {}
+    day = local(period.start)
+    while day < local(period.end):
+        key = _bucket(day, weekly)
+        buckets.setdefault(key, [0, 0.0])
+        day += timedelta(days=1)
+    for checked_in_at, minutes in rows:
+        key = _bucket(local(checked_in_at), weekly)
+        if key in buckets:
+            buckets[key][0] += 1
+            buckets[key][1] += (minutes or 0) / 60
+    return [(key, int(value[0]), round(value[1], 1)) for key, value in buckets.items()]
+
+
+def _bucket(moment: datetime, weekly: bool) -> str:
+    if weekly:
+        monday = moment - timedelta(days=moment.weekday())
+        return f"{monday.month}/{monday.day}起"
+    return f"{moment.month}/{moment.day}"
+
+
+async def _where(
+    db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, scope: str, unit_text: str | None
+) -> Where:
+    """Officers see their units (or one named); leaders their team. In a team's group, 队伍 means that team."""
+    found = await team_of_group(db, caller.platform, group_id) if group_id is not None else None
+    if unit_text:
+        unit = await find_unit(db, unit_text)
+        if unit is None or not rights.covers_unit(unit):
+            raise NotAllowed(f"没有你能查看的单位“{unit_text}”。")
+        return Where(name=unit.name, unit=unit)
+    if scope == "team" or (scope == "" and found is not None and not rights.is_officer):
+        team = found.team if found is not None else None
+        if team is None and len(rights.leader_team_ids) == 1:
+            team = await db.get(Team, next(iter(rights.leader_team_ids)))
+        if team is None:
+            raise DomainError("请在队伍群里发送 /统计 队伍，或写单位：/统计 本月 单位:历下分局")
+        unit = await db.get(Unit, team.unit_id)
+        if not (team.id in rights.leader_team_ids or rights.covers_unit(unit)):
+            raise NotAllowed("统计只有本队队长和民警可以查看。")
+        return Where(name=team.name, team=team)
+    if found is not None and rights.covers_unit(found.unit):
+        return Where(name=found.unit.name, unit=found.unit)
+    if rights.officer_units:
+        return Where(name=rights.officer_units[0].name, unit=rights.officer_units[0])
+    if rights.is_admin:
+        root = (await db.exec(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(col(Unit.id)))).first()
+        if root is not None:
+            return Where(name=root.name, unit=root)
+    if rights.leader_team_ids:
+        return await _where(db, caller, rights, group_id, "team", None)
+    raise NotAllowed("统计只有队长和民警可以查看。")
+
+
+async def report(
+    caller: Caller, group_id: str | None, period: DateRange, scope: str = "", unit_text: str | None = None
+) -> Report:
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not (rights.is_officer or rights.leader_team_ids):
+            raise NotAllowed("统计只有队长和民警可以查看。")
+        where = await _where(db, caller, rights, group_id, scope, unit_text)
+        result = Report(period=period, total=await figures_for(db, where, period))
+        if where.team is not None:
+            result.days = await _days(db, where, period)
+            return result
+        children = (
+            await db.exec(select(Unit).where(Unit.parent_id == where.unit.id).order_by(col(Unit.id)).limit(30))
+        ).all()
+        for child in children:
+            result.parts.append(await figures_for(db, Where(name=child.name, unit=child), period))
+        teams = (
+            await db.exec(select(Team).where(Team.unit_id == where.unit.id).order_by(col(Team.id)).limit(30))
+        ).all()
+        for team in teams:
+            result.parts.append(await figures_for(db, Where(name=team.name, team=team), period))
+        return result
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def report_text(result: Report) -> str:
+    total = result.total
+    lines = [
+        f"{total.name} {result.period.label} 统计",
+        f"巡逻 {total.patrols} 人次，签到 {total.checkins} 人次，服务 {total.hours} 小时",
+        f"任务 {total.tasks} 个，出勤率 {_percent(total.attendance_rate)}，缺勤率 {_percent(total.no_show_rate)}",
+        f"线索 收到 {total.tips} 条，核实 {total.tips_verified} 条",
+        f"新队员 {total.new_members} 人",
+    ]
+    if result.total.alerts or result.parts:
+        wait = total.alert_median_seconds
+        shown = "—" if wait is None else (f"{wait / 60:.1f} 分钟" if wait >= 60 else f"{wait:.0f} 秒")
+        lines.append(f"紧急呼叫 {total.alerts} 次，首个响应中位数 {shown}")
+    if result.parts:
+        lines.append("分项（巡逻人次 / 服务小时 / 出勤率）：")
+        lines += [
+            f"· {part.name}：{part.patrols} / {part.hours} / {_percent(part.attendance_rate)}" for part in result.parts
+        ]
+    return "\n".join(lines)
