@@ -1,0 +1,222 @@
+"""Points, leaderboard, shop, statistics and export through the handlers (nonebug, OneBot v11)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nonebot
+from nonebot.adapters.onebot.v11 import Adapter, Bot, Message, MessageSegment
+from nonebug import App
+from sqlmodel import select
+
+from storage import db
+from storage.models import PointEntry
+from storage.services import membership, organisation
+from storage.services.people import Caller, PersonRef
+from storage.settings import settings
+from tests.chat import (
+    ONEBOT_SELF_ID,
+    expect_onebot_session_lookups,
+    onebot_group_message,
+    onebot_private_message,
+    onebot_text,
+)
+
+GROUP = 556001
+OFFICER = 20001
+VOLUNTEER = 30001
+FAKE_PNG = b"\x89PNG fake picture"
+
+
+async def set_up() -> None:
+    await organisation.grant_officer(
+        Caller("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
+    )
+    await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "夕阳红巡逻队")
+    for number, name in ((VOLUNTEER, "张三"), (VOLUNTEER + 1, "[CQ:at,qq=all]")):
+        application = await membership.apply_to_team(
+            Caller("onebot", str(number)), str(GROUP), name, f"1380013800{number % 10}", []
+        )
+        await membership.decide_application(Caller("onebot", str(OFFICER)), approve=True, number=application.number)
+
+
+def ask(ctx, bot, event, reply) -> None:
+    ctx.receive_event(bot, event)
+    if event.message_type == "group":
+        expect_onebot_session_lookups(ctx, bot, event)
+    if reply is not None:
+        ctx.should_call_send(event, reply, result={"message_id": 1}, bot=bot)
+
+
+async def test_award_points_and_the_leaderboard_with_its_picture(app: App, sqlite_db: str, monkeypatch) -> None:
+    await set_up()
+    monkeypatch.setattr("plugins.points.board_image", lambda board: FAKE_PNG)
+    async with app.test_matcher() as ctx:
+        adapter = nonebot.get_adapter(Adapter)
+        bot = ctx.create_bot(base=Bot, adapter=adapter, self_id=ONEBOT_SELF_ID)
+        ask(ctx, bot, onebot_group_message(GROUP, VOLUNTEER, "/奖励 2 5 帮忙"), onebot_text("只有民警可以奖励或扣分。"))
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励"),
+            onebot_text(
+                "奖励或扣分（民警）：/奖励 @某人 或 成员号 分数 理由，例如 /奖励 12 5 协助寻找走失老人；扣分写负数"
+            ),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 2 15 协助寻找走失老人"),
+            onebot_text("已给张三（成员号 2）奖励 15 分，理由：协助寻找走失老人。现在共 15 分，已私信告知。"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/award 3 9 夜间巡逻"),
+            onebot_text("已给[CQ:at,qq=all]（成员号 3）奖励 9 分，理由：夜间巡逻。现在共 9 分，已私信告知。"),
+        )
+        board = settings_month_label()
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, VOLUNTEER + 1, "/排行榜"),
+            Message(
+                [
+                    MessageSegment.text(
+                        f"夕阳红巡逻队 {board} 积分榜\n1. 张三  15分\n2. [CQ:at,qq=all]  9分\n你：第 2 名，9分"
+                    ),
+                    MessageSegment.image(FAKE_PNG),
+                ]
+            ),
+        )
+        ask(ctx, bot, onebot_group_message(GROUP, VOLUNTEER, "/排行榜 昨天"), onebot_text(board_usage()))
+    async with db.session() as session:
+        assert len((await session.exec(select(PointEntry))).all()) == 2
+
+
+def settings_month_label() -> str:
+    from storage.models import utcnow
+
+    local = utcnow().astimezone(settings.timezone)
+    return f"{local.year}年{local.month}月"
+
+
+def board_usage() -> str:
+    from plugins.points import BOARD_USAGE
+
+    return BOARD_USAGE
+
+
+async def test_points_shop_and_redeeming_in_chat(app: App, sqlite_db: str) -> None:
+    await set_up()
+    async with app.test_matcher() as ctx:
+        adapter = nonebot.get_adapter(Adapter)
+        bot = ctx.create_bot(base=Bot, adapter=adapter, self_id=ONEBOT_SELF_ID)
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 2 250 年度表彰"),
+            onebot_text("已给张三（成员号 2）奖励 250 分，理由：年度表彰。现在共 250 分，已私信告知。"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_private_message(OFFICER, "/商城 上架 保温杯 积分200 库存1 每人1"),
+            onebot_text("已上架 1. 保温杯：200 分，库存 1，历下分局及下级队伍可兑换。"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_private_message(VOLUNTEER, "/商城"),
+            onebot_text("积分商城\n1. 保温杯　200 分　库存 1，每人限 1（历下分局）\n你有 250 分。兑换：/兑换 编号"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_private_message(VOLUNTEER, "/兑换 1"),
+            onebot_text(
+                "已兑换“保温杯”，兑换单号 1，用去 200 分，还剩 50 分。\n"
+                "请凭兑换单号找民警领取；不想要了可以发 /兑换 取消 1"
+            ),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_private_message(VOLUNTEER + 1, "/兑换 1"),
+            onebot_text("积分不够：“保温杯”要 200 分，你现在有 0 分。"),
+        )
+        ask(ctx, bot, onebot_private_message(VOLUNTEER, "/兑换 一个杯子"), onebot_text(redeem_usage()))
+        ask(
+            ctx,
+            bot,
+            onebot_private_message(OFFICER, "/发放 1"),
+            onebot_text("兑换单 1（张三：保温杯）已标记为已发放。"),
+        )
+        ask(ctx, bot, onebot_private_message(VOLUNTEER, "/积分"), onebot_text(points_text()))
+
+
+def redeem_usage() -> str:
+    from plugins.shop import REDEEM_USAGE
+
+    return REDEEM_USAGE
+
+
+def points_text() -> str:
+    from storage.models import utcnow
+    from storage.services.when import local
+
+    today = f"{local(utcnow()):%m-%d}"
+    month = settings_month_label()
+    return (
+        f"张三（成员号 2）积分余额 50 分\n{month}获得 50 分\n本月队内（夕阳红巡逻队）第 1 名\n"
+        f"本月单位（历下分局）第 1 名\n最近记录：\n· {today} -200 兑换 保温杯\n· {today} +250 奖励 年度表彰\n"
+        "排行榜：/排行榜　兑换奖品：/商城"
+    )
+
+
+async def test_export_is_refused_in_a_group_and_sent_privately_as_a_file(
+    app: App, sqlite_db: str, tmp_path: Path, monkeypatch
+) -> None:
+    await set_up()
+    monkeypatch.setattr(settings, "data_dir", tmp_path)
+    async with app.test_matcher() as ctx:
+        adapter = nonebot.get_adapter(Adapter)
+        bot = ctx.create_bot(base=Bot, adapter=adapter, self_id=ONEBOT_SELF_ID)
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/导出"),
+            onebot_text("导出的表格里有队员的个人信息，只能私聊发给你：请私聊我发送 /导出"),
+        )
+        ask(ctx, bot, onebot_private_message(VOLUNTEER, "/导出"), onebot_text("导出只有队长和民警可以使用。"))
+        private = onebot_private_message(OFFICER, "/导出 本月")
+        ask(ctx, bot, private, None)
+        ctx.should_call_send(
+            private,
+            onebot_text(
+                f"已导出 历下分局 {settings_month_label()}：成员 2 行，任务 0 行，出勤明细 0 行，积分流水 0 行，"
+                "线索 0 行。文件随后发来，请妥善保管。"
+            ),
+            result={"message_id": 1},
+            bot=bot,
+        )
+        stamp = settings_month_label().replace("年", "").replace("月", "").rjust(6, "0")
+        name = f"义警数据_历下分局_{stamp[:4]}{int(stamp[4:]):02d}01.xlsx"
+        ctx.should_call_api(
+            "upload_private_file",
+            {"user_id": OFFICER, "file": _AnyPathNamed(name), "name": name},
+            None,
+        )
+    assert not list((tmp_path / "exports").iterdir())  # nothing personal is kept once sent
+
+
+class _AnyPathNamed(str):
+    """Matches the file path the bot hands to the QQ client, wherever the temporary folder is."""
+
+    def __new__(cls, name: str):
+        return super().__new__(cls, name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and other.endswith("/" + str.__str__(self)) and Path(other).is_absolute()
+
+    __hash__ = str.__hash__

@@ -1,0 +1,151 @@
+"""Statistics, the XLSX export and the pictures: figures a programme reports, privacy in the export, Chinese glyphs."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image, ImageDraw
+
+from plugins._images import board_image, certificate_image, font, image_for, stats_chart
+from storage.errors import NotAllowed
+from storage.models import utcnow
+from storage.services import emergency, export, organisation, stats, tasks, tips
+from storage.services.people import PersonRef
+from storage.services.standings import Board, Standing
+from storage.services.totals import period_of
+from storage.services.when import DateRange
+from tests.test_points import GROUPS, NOW, OFFICER, set_up, volunteer
+
+
+def around_now() -> DateRange:
+    """From before the test's fixed clock to after today's real clock: the tasks and the joins both fall in it."""
+    start = min(NOW, utcnow()) - timedelta(days=2)
+    return DateRange(start, max(NOW, utcnow()) + timedelta(days=40), "测试期间")
+
+
+async def run_a_patrol() -> int:
+    """A patrol for 一队: 队员1 and 队员2 serve, 队员3 does not come."""
+    spec = tasks.parse_task_words("巡逻 明天19:00 2小时 北区 5人 3分".split(), NOW)
+    task = (await tasks.post_task(OFFICER, GROUPS["一队"], spec)).view.task
+    for number in (1, 2, 3):
+        await tasks.signup_for_task(volunteer(number), task.id, NOW)
+    for number in (1, 2):
+        await tasks.check_in(volunteer(number), task.id, task.start_at)
+    await tasks.close_task(OFFICER, task.id, task.end_at)
+    return task.id
+
+
+async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str) -> None:
+    await set_up()
+    await run_a_patrol()
+    tip = (await tips.report_tip(volunteer(1), "治安", "路灯坏了", anonymous=False)).tip
+    await tips.verify_tip(OFFICER, tip.id, 5, None)
+    await tips.report_tip(volunteer(2), "盗窃", "车棚丢车")
+    alert = (await emergency.raise_alert(OFFICER, "走失老人", 2, [], None)).alert
+    await emergency.respond(volunteer(4), alert.id, None, alert.created_at + timedelta(seconds=90))
+    await emergency.respond(volunteer(5), alert.id, None, alert.created_at + timedelta(seconds=200))
+
+    with pytest.raises(NotAllowed):
+        await stats.report(volunteer(1), GROUPS["一队"], around_now(), "team")
+    team = await stats.report(OFFICER, GROUPS["一队"], around_now(), "team")
+    figures = team.total
+    assert (figures.name, figures.tasks, figures.patrols, figures.checkins) == ("一队", 1, 2, 2)
+    assert (figures.hours, figures.attended, figures.no_shows) == (4.0, 2, 1)
+    assert (round(figures.attendance_rate, 2), round(figures.no_show_rate, 2)) == (0.67, 0.33)
+    assert (figures.tips, figures.tips_verified, figures.new_members) == (2, 1, 3)
+    assert sum(count for _, count, _ in team.days) == 2
+
+    unit = await stats.report(OFFICER, None, around_now(), "unit")
+    assert unit.total.name == "闫千户派出所"
+    assert (unit.total.patrols, unit.total.new_members, unit.total.alerts) == (2, 6, 1)
+    assert unit.total.alert_median_seconds == pytest.approx(90, abs=1)
+    assert [(part.name, part.patrols) for part in unit.parts] == [("一队", 2), ("二队", 0)]
+    text = stats.report_text(unit)
+    assert "巡逻 2 人次" in text
+    assert "首个响应中位数 1.5 分钟" in text
+    assert "· 一队：2 / 4.0 / 67%" in text
+
+    chart = Image.open(io.BytesIO(stats_chart(unit)))
+    assert chart.format == "PNG"
+    assert chart.size == (800, 450)
+    Image.open(io.BytesIO(stats_chart(team)))
+
+
+async def test_the_export_names_no_anonymous_reporter_and_keeps_text_as_text(database: str) -> None:
+    members = await set_up()
+    await organisation.set_leader(OFFICER, PersonRef(member_number=members["一队"][1]), GROUPS["一队"], None)
+    await run_a_patrol()
+    hidden = (await tips.report_tip(volunteer(3), "赌博", '=HYPERLINK("http://x") 楼下有人赌博')).tip
+    await tips.verify_tip(OFFICER, hidden.id, 20, None)
+    named = (await tips.report_tip(volunteer(1), "治安", "路灯坏了", anonymous=False)).tip
+    await tips.verify_tip(OFFICER, named.id, 5, None)
+
+    with pytest.raises(NotAllowed):
+        await export.export_workbook(volunteer(1), None, around_now(), None)
+    made = await export.export_workbook(OFFICER, None, around_now(), None)
+    book = load_workbook(io.BytesIO(made.content))
+    assert book.sheetnames == ["成员", "任务", "出勤明细", "积分流水", "线索"]
+    people = list(book["成员"].iter_rows(min_row=2, values_only=True))
+    assert len(people) == 6
+    assert all("****" in row[2] for row in people)  # phones masked
+    assert [row[8:10] for row in book["任务"].iter_rows(min_row=2, values_only=True)] == [(2, 1)]  # in, no-show
+    tips_sheet = {row[0]: row for row in book["线索"].iter_rows(min_row=2, values_only=True)}
+    assert tips_sheet[hidden.id][7] == "匿名"
+    assert tips_sheet[hidden.id][6].startswith("'=HYPERLINK")  # shown as text, never run as a formula
+    assert tips_sheet[named.id][7] == "队员1"
+    tip_rewards = [row for row in book["积分流水"].iter_rows(min_row=2, values_only=True) if row[4] == "线索奖励"]
+    assert len(tip_rewards) == 2
+    assert all(row[6] == "" or row[6] is None for row in tip_rewards)  # no tip number
+    assert all(len(row[0]) == 10 for row in tip_rewards)  # the day only, not the minute it was verified
+    everything = " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v)
+    assert "13700000003" not in everything
+
+    leader = await export.export_workbook(volunteer(2), None, around_now(), None)
+    led = load_workbook(io.BytesIO(leader.content))
+    assert led.sheetnames == ["成员", "任务", "出勤明细", "积分流水"]  # tips only reach officers
+    assert leader.scope_name == "一队"
+    assert export.cell("+1") == "'+1"
+    assert export.cell(-5) == -5
+
+
+def glyph(character: str) -> Image.Image:
+    picture = Image.new("L", (48, 48))
+    ImageDraw.Draw(picture).text((4, 0), character, font=font(32), fill=255)
+    return picture
+
+
+def test_the_font_draws_chinese_rather_than_empty_boxes() -> None:
+    missing = glyph("\U000f0000").tobytes()  # a private-use code point: the font's empty box
+    for character in "义警之星积分排行榜荣誉证书队员":
+        drawn = glyph(character)
+        assert drawn.getbbox() is not None, character
+        assert drawn.tobytes() != missing, character
+
+
+def test_the_board_and_certificate_pictures() -> None:
+    board = Board(
+        period=period_of("month", datetime(2026, 11, 24, tzinfo=timezone.utc)),
+        scope="team",
+        scope_name="夕阳红巡逻队",
+        metric="points",
+        rows=[Standing(rank, rank, f"队员{rank}", 100 - rank) for rank in range(1, 11)],
+        own=Standing(12, 99, "张三", 40),
+    )
+    picture = Image.open(io.BytesIO(board_image(board)))
+    assert picture.format == "PNG"
+    assert picture.size[1] > 700  # ten rows and the caller's own place
+    header = picture.crop((30, 20, 600, 70)).convert("L")
+    darkest, lightest = header.getextrema()
+    assert darkest < 100  # the blue band
+    assert lightest == 255  # and the white title on it
+    empty = Board(period=board.period, scope="team", scope_name="一队", metric="minutes")
+    Image.open(io.BytesIO(board_image(empty)))
+    certificate = Image.open(io.BytesIO(certificate_image("一队", "张三", "2026年10月", 120, "6小时")))
+    assert certificate.size == (1000, 700)
+    spec = {"kind": "honour", "team": "一队", "member": "张三", "month": "10月", "points": 1, "hours": "1小时"}
+    assert image_for(spec).startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="no picture"):
+        image_for({"kind": "nothing"})
