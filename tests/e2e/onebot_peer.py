@@ -16,6 +16,7 @@ message/string.md for CQ codes and their escaping).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import copy
 import itertools
@@ -24,6 +25,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from typing_extensions import Self
@@ -877,7 +879,17 @@ class OneBotPeer:
         return self._record_file("upload_private_file", params)
 
     def _record_file(self, action: str, params: dict[str, Any]) -> Any:
-        self.files.append(ApiCall(action, params, None, {"status": "ok"}))
+        """Like NapCat, read the file when asked to upload it (a path on this machine, file:// or base64://); its
+        bytes are kept under ``"content"`` in the recorded call's params."""
+        source = str(params["file"])
+        try:
+            if source.startswith("base64://"):
+                content = base64.b64decode(source.removeprefix("base64://"))
+            else:
+                content = Path(source.removeprefix("file://")).read_bytes()
+        except (OSError, ValueError) as error:
+            raise _Failure(1200, f"读取文件失败：{error}") from None
+        self.files.append(ApiCall(action, {**params, "content": content}, None, {"status": "ok"}))
         self._notify()
         return {"file_id": f"/{self._next_id():08x}"}
 

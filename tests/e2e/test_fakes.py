@@ -261,7 +261,7 @@ async def test_onebot_api_answers(peer: OneBotPeer) -> None:
         "can_send_record": {},
         "send_group_msg": {"group_id": 20003, "message": "hello [CQ:at,qq=10003] &#91;x&#93;"},
         "send_private_msg": {"user_id": 10003, "message": [text_segment("hi")]},
-        "upload_group_file": {"group_id": 20003, "file": "/tmp/x.xlsx", "name": "x.xlsx"},
+        "upload_group_file": {"group_id": 20003, "file": "base64://eGxzeA==", "name": "x.xlsx"},
     }
     answers = {
         action: peer._answer({"action": action, "params": params, "echo": "1"}) for action, params in calls.items()
@@ -275,6 +275,7 @@ async def test_onebot_api_answers(peer: OneBotPeer) -> None:
     assert peer.sent[-1].message_type == "private"
     assert peer.sent[-1].text == "hi"
     assert peer.files[-1].params["name"] == "x.xlsx"
+    assert peer.files[-1].params["content"] == b"xlsx"  # read when asked, as NapCat does
 
     unknown = peer._answer({"action": "set_group_kick", "params": {}, "echo": 2})
     assert unknown["status"] == "failed"
