@@ -76,6 +76,11 @@ def platform_of(bot: Bot) -> str:
     return bot.adapter.get_name().split(maxsplit=1)[0].lower()
 
 
+def shows_pictures(bot: Bot) -> bool:
+    """Whether the chat can show a picture: QQ and Telegram can, the console (a terminal) cannot."""
+    return platform_of(bot) != "console"
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a command was sent: a group chat (with its id) or a private chat."""

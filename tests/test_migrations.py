@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -26,3 +28,65 @@ async def test_start_up_migration_is_idempotent_and_at_head(database: str) -> No
     async with db.get_engine().connect() as connection:
         versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
     assert versions == [head]
+
+
+async def test_the_points_migration_counts_the_ledger_that_was_already_there(database: str) -> None:
+    """A database at 0005 with ledger entries, a check-out and verified tips: after 0006 the running totals equal
+    the ledger and the records, period by period."""
+    from alembic import command
+
+    from storage.services import totals
+
+    def to(revision: str):
+        def run(connection) -> None:
+            config = db.alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision) if revision == "0005" else command.upgrade(config, revision)
+
+        return run
+
+    def stamp(moment: str):
+        """A moment as each database's driver takes it for a plain INSERT (SQLite keeps naive UTC text)."""
+        if db.get_engine().dialect.name == "postgresql":
+            return datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
+        return moment + ".000000"
+
+    async with db.get_engine().begin() as connection:
+        await connection.run_sync(to("0005"))
+        await connection.execute(
+            text("INSERT INTO member (id, name, tags, status, created_at) VALUES (1, '张三', '[]', 'active', :t)"),
+            {"t": stamp("2026-01-01 00:00:00")},
+        )
+        for ref, (amount, moment) in enumerate(
+            [
+                (5, "2025-12-31 17:00:00"),
+                (7, "2026-01-04 15:59:00"),
+                (-2, "2026-01-04 16:01:00"),
+                (3, "2026-11-24 02:00:00"),
+            ]
+        ):
+            await connection.execute(
+                text(
+                    "INSERT INTO pointentry (member_id, amount, reason, ref_type, ref_id, note, created_at) "
+                    "VALUES (1, :amount, 'award', 'test', :ref, '', :at)"
+                ),
+                {
+                    "amount": amount,
+                    "ref": ref,
+                    "at": stamp(moment),
+                },
+            )
+        await connection.run_sync(to("head"))
+    async with db.session() as session:
+        assert await totals.mismatches(session) == []
+        assert await totals.balance_of(session, 1) == 13
+        rows = {
+            row[0]: row[1]
+            for row in (await session.exec(text("SELECT period, points FROM membertotal WHERE member_id = 1"))).all()
+        }
+    # 2025-12-31 17:00 UTC is 2026-01-01 01:00 in Shanghai; 2026-01-04 16:01 UTC is Monday 2026-01-05 00:01
+    assert rows["y2026"] == 13
+    assert "y2025" not in rows
+    assert rows["m2026-01"] == 10
+    assert rows["w2026-01"] == 12
+    assert rows["w2026-02"] == -2

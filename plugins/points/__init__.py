@@ -14,7 +14,7 @@ require("nonebot_plugin_apscheduler")
 from nonebot_plugin_alconna import Args, At, Image, Match, MultiVar, UniMessage
 from nonebot_plugin_apscheduler import scheduler
 
-from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error
+from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error, shows_pictures
 from plugins._images import board_image
 from storage.services import standings
 from storage.services.standings import METRIC_NAMES, Board, show_value
@@ -85,7 +85,7 @@ def board_text(board: Board) -> str:
 
 
 @board_command.handle()
-async def show_board(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+async def show_board(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     period, scope, metric, by_team = "month", "team", "points", False
     for word in words.result if words.available else ():
         if word in PERIOD_WORDS:
@@ -102,6 +102,8 @@ async def show_board(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None
         standings.leaderboard(place.caller, place.group_id, period, scope, metric, by_team=by_team)
     )
     message = UniMessage.text(board_text(board))
+    if not shows_pictures(bot):
+        await message.finish()
     try:
         picture = await asyncio.to_thread(board_image, board)
     except Exception as error:  # the text alone still answers

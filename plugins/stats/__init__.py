@@ -14,7 +14,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, File, Image, Match, MultiVar, UniMessage
 
-from plugins._common import CurrentPlace, command, finish, platform_of, refuse_on_error
+from plugins._common import CurrentPlace, command, finish, platform_of, refuse_on_error, shows_pictures
 from plugins._images import stats_chart
 from storage.services import export, stats
 from storage.services.when import parse_date_range
@@ -59,11 +59,13 @@ async def _period(text: str, usage: str):
 
 
 @stats_command.handle()
-async def show_stats(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+async def show_stats(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     period_text, scope, unit = _parse(words)
     period = await _period(period_text, STATS_USAGE)
     result = await refuse_on_error(stats.report(place.caller, place.group_id, period, scope, unit))
     message = UniMessage.text(stats.report_text(result))
+    if not shows_pictures(bot):
+        await message.finish()
     try:
         chart = await asyncio.to_thread(stats_chart, result)
     except Exception as error:  # the figures still answer

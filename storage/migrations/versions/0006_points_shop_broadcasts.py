@@ -116,7 +116,7 @@ def upgrade() -> None:
 def _count_existing_totals() -> None:
     """Fill the new running totals from what the ledger, check-outs and tips already hold (periods in the
     configured time zone), so that balances and boards start equal to the ledger."""
-    from datetime import timezone
+    from datetime import datetime, timezone
 
     from storage.settings import settings
 
@@ -124,6 +124,8 @@ def _count_existing_totals() -> None:
     counted: dict[tuple[int, str], list] = {}
 
     def keys(moment):
+        if isinstance(moment, str):  # SQLite hands back its text for a plain SELECT
+            moment = datetime.fromisoformat(moment)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
         local = moment.astimezone(settings.timezone)
