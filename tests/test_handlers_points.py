@@ -220,3 +220,43 @@ class _AnyPathNamed(str):
         return isinstance(other, str) and other.endswith("/" + str.__str__(self)) and Path(other).is_absolute()
 
     __hash__ = str.__hash__
+
+
+async def test_an_honour_from_the_outbox_goes_out_with_its_certificate(app: App, monkeypatch) -> None:
+    from plugins._outbox.dispatcher import Outgoing
+    from plugins.outbox import BotSender, _drawn
+    from storage.services.outbox import Destination
+
+    drawn: list[dict] = []
+
+    def draw(spec: dict) -> bytes:
+        drawn.append(spec)
+        return FAKE_PNG
+
+    monkeypatch.setattr("plugins.outbox.image_for", draw)
+    _drawn.cache_clear()  # pictures are drawn once per description; this test must see the drawing
+    spec = {"kind": "honour", "team": "一队", "member": "张三", "month": "2026年10月", "points": 40, "hours": "2小时"}
+    destination = Destination("onebot", str(GROUP))
+    message = Outgoing(
+        ids=[1],
+        platform="onebot",
+        chat_key=destination.chat_key,
+        target=destination.target(),
+        text="一队 2026年10月「义警之星」：张三！",
+        priority=4,
+        image=spec,
+    )
+    async with app.test_api() as ctx:
+        adapter = nonebot.get_adapter(Adapter)
+        bot = ctx.create_bot(base=Bot, adapter=adapter, self_id=ONEBOT_SELF_ID)
+        ctx.should_call_api(
+            "send_msg",
+            {
+                "message_type": "group",
+                "group_id": GROUP,
+                "message": Message([MessageSegment.text(message.text), MessageSegment.image(FAKE_PNG)]),
+            },
+            {"message_id": 7},
+        )
+        await BotSender().send(message, bot.self_id)
+    assert drawn == [spec]

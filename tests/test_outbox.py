@@ -121,7 +121,7 @@ async def test_being_told_to_wait_is_not_a_failure(database: str) -> None:
 
 
 def test_messages_for_one_chat_are_merged_but_buttons_stay_apart() -> None:
-    def row(number: int, chat: str, text: str, buttons=()) -> OutboxMessage:
+    def row(number: int, chat: str, text: str, buttons=(), image=None) -> OutboxMessage:
         return OutboxMessage(
             id=number,
             platform="onebot",
@@ -130,6 +130,7 @@ def test_messages_for_one_chat_are_merged_but_buttons_stay_apart() -> None:
             text=text,
             buttons=list(buttons),
             mentions=[str(number)],
+            image=image,
         )
 
     merged = merge(
@@ -138,13 +139,18 @@ def test_messages_for_one_chat_are_merged_but_buttons_stay_apart() -> None:
             row(2, "group:2", "乙"),
             row(3, "group:1", "丙"),
             row(4, "group:1", "卡", [["报名", "/signup 1"]]),
+            row(5, "group:2", "义警之星", image={"kind": "honour"}),
+            row(6, "group:2", "丁"),
         ]
     )
     assert [(m.ids, m.text, m.mentions) for m in merged] == [
         ([1, 3], "甲\n\n丙", ["1", "3"]),
         ([2], "乙", ["2"]),
         ([4], "卡", ["4"]),
+        ([5], "义警之星", ["5"]),  # a picture goes alone
+        ([6], "丁", ["6"]),
     ]
+    assert merged[3].image == {"kind": "honour"}
 
 
 async def test_fifteen_thousand_groups_within_the_limits_on_a_simulated_clock(database: str) -> None:
