@@ -44,6 +44,8 @@ async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str
     tip = (await tips.report_tip(volunteer(1), "治安", "路灯坏了", anonymous=False)).tip
     await tips.verify_tip(OFFICER, tip.id, 5, None)
     await tips.report_tip(volunteer(2), "盗窃", "车棚丢车")
+    await tips.report_tip(volunteer(2), "安全隐患", "楼道堆放杂物")
+    await tips.report_tip(volunteer(1), "矛盾纠纷", "邻里因停车争吵")
     alert = (await emergency.raise_alert(OFFICER, "走失老人", 2, [], None)).alert
     await emergency.respond(volunteer(4), alert.id, None, alert.created_at + timedelta(seconds=90))
     await emergency.respond(volunteer(5), alert.id, None, alert.created_at + timedelta(seconds=200))
@@ -55,7 +57,8 @@ async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str
     assert (figures.name, figures.tasks, figures.patrols, figures.checkins) == ("一队", 1, 2, 2)
     assert (figures.hours, figures.attended, figures.no_shows) == (4.0, 2, 1)
     assert (round(figures.attendance_rate, 2), round(figures.no_show_rate, 2)) == (0.67, 0.33)
-    assert (figures.tips, figures.tips_verified, figures.new_members) == (2, 1, 3)
+    assert (figures.tips, figures.tips_verified, figures.new_members) == (4, 1, 3)
+    assert (figures.hazards, figures.disputes) == (1, 1)
     assert sum(count for _, count, _ in team.days) == 2
 
     unit = await stats.report(OFFICER, None, around_now(), "unit")
@@ -65,6 +68,7 @@ async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str
     assert [(part.name, part.patrols) for part in unit.parts] == [("一队", 2), ("二队", 0)]
     text = stats.report_text(unit)
     assert "巡逻 2 人次" in text
+    assert "隐患 1 起，矛盾纠纷 1 起" in text
     assert "首个响应中位数 1.5 分钟" in text
     assert "· 一队：2 / 4.0 / 67%" in text
 

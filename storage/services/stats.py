@@ -32,6 +32,8 @@ from storage.services.people import Caller, Rights, rights_of
 from storage.services.when import DateRange, local
 
 PATROL = "巡逻"
+HAZARD_CHECK, MEDIATION = "隐患排查", "调解"
+HAZARD, DISPUTE = "安全隐患", "矛盾纠纷"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class Figures:
     no_shows: int = 0
     tips: int = 0
     tips_verified: int = 0
+    hazards: int = 0
+    """Hazards logged: tips of the 安全隐患 category, and check-ins on 隐患排查 tasks."""
+    disputes: int = 0
+    """Disputes logged: tips of the 矛盾纠纷 category, and 调解 tasks run."""
     new_members: int = 0
     alerts: int = 0
     alert_median_seconds: float | None = None
@@ -138,6 +144,13 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
         tips = tips.where(col(Tip.unit_id).in_(_units_below(where.unit)))
     found.tips = await _count(db, tips)
     found.tips_verified = await _count(db, tips.where(Tip.status == TipStatus.verified))
+    hazard_tasks = select(Task.id).where(Task.kind == HAZARD_CHECK)
+    found.hazards = await _count(db, tips.where(Tip.category == HAZARD)) + await _count(
+        db, _signups_in(where, period, checked_in, col(Signup.task_id).in_(hazard_tasks))
+    )
+    found.disputes = await _count(db, tips.where(Tip.category == DISPUTE)) + await _count(
+        db, _tasks_in(where, period).where(Task.kind == MEDIATION)
+    )
     joined = select(TeamMembership.id).where(
         TeamMembership.status == MembershipStatus.active,
         col(TeamMembership.decided_at) >= period.start,
@@ -281,6 +294,7 @@ def report_text(result: Report) -> str:
         f"巡逻 {total.patrols} 人次，签到 {total.checkins} 人次，服务 {total.hours} 小时",
         f"任务 {total.tasks} 个，出勤率 {_percent(total.attendance_rate)}，缺勤率 {_percent(total.no_show_rate)}",
         f"线索 收到 {total.tips} 条，核实 {total.tips_verified} 条",
+        f"隐患 {total.hazards} 起，矛盾纠纷 {total.disputes} 起",
         f"新队员 {total.new_members} 人",
     ]
     if result.total.alerts or result.parts:
