@@ -45,9 +45,9 @@ async def test_redeeming_spends_points_within_stock_and_limits_and_cancelling_re
         await shop.redeem(volunteer(7), cup.id)
 
     done = await shop.redeem(volunteer(1), cup.id)
-    assert (done.balance, done.reward.stock) == (150, 1)
-    with pytest.raises(DomainError, match="每人限兑 1 件"):
-        await shop.redeem(volunteer(1), cup.id)
+    assert (done.balance, done.reward.stock, done.changed) == (150, 1, True)
+    double_click = await shop.redeem(volunteer(1), cup.id)
+    assert (double_click.changed, double_click.redemption.id, double_click.balance) == (False, done.redemption.id, 150)
     with pytest.raises(DomainError, match="积分不够"):
         await shop.redeem(volunteer(2), cup.id)  # 0 points: never below zero
     assert await balance(one[1]) == 0
@@ -66,6 +66,7 @@ async def test_redeeming_spends_points_within_stock_and_limits_and_cancelling_re
     assert sorted(reasons) == ["award", "redemption", "refund"]
 
     again = await shop.redeem(volunteer(1), cup.id)  # the limit counts redemptions not cancelled
+    assert again.changed
     with pytest.raises(NotAllowed):
         await shop.fulfil(OTHER_OFFICER, again.redemption.id)
     assert [line.member_name for line in await shop.pending_redemptions(OFFICER)] == ["队员1"]
@@ -74,6 +75,8 @@ async def test_redeeming_spends_points_within_stock_and_limits_and_cancelling_re
     assert not (await shop.fulfil(OFFICER, again.redemption.id)).changed
     with pytest.raises(DomainError, match="已发放"):
         await shop.cancel_redemption(volunteer(1), again.redemption.id)
+    with pytest.raises(DomainError, match="每人限兑 1 件"):
+        await shop.redeem(volunteer(1), cup.id)
     async with db.session() as session:
         told = (await session.exec(select(OutboxMessage.text).where(OutboxMessage.chat_key == "user:30001"))).all()
     assert any("已发放" in text for text in told)
@@ -94,12 +97,14 @@ async def test_simultaneous_redemptions_never_oversell_or_overspend(database: st
 
     results = await asyncio.gather(*(attempt(number, badge.id) for number in range(1, 6)))
     assert sum(results) == 3
-    # one member, five clicks at once on a reward without stock or limit: never below zero
+    # one member, five clicks at once on a reward without stock or limit: one redemption, charged once
     pen, _ = await shop.add_reward(OFFICER, "钢笔", 40, None, None)
     first = members["一队"][0]
     start = await balance(first)
-    results = await asyncio.gather(*(attempt(1, pen.id) for _ in range(5)))
-    assert sum(results) == start // 40
+    clicks = await asyncio.gather(*(shop.redeem(volunteer(1), pen.id) for _ in range(5)))
+    assert sum(click.changed for click in clicks) == 1
+    assert len({click.redemption.id for click in clicks}) == 1
+    assert await balance(first) == start - 40
     async with db.session() as session:
         assert (await session.get(Reward, badge.id)).stock == 0
         spent = (await session.exec(select(PointEntry.amount).where(PointEntry.member_id == first))).all()

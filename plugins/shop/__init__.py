@@ -117,6 +117,11 @@ async def redeem(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
         )
     if len(given) == 1 and NUMBER.match(given[0]):
         done = await refuse_on_error(shop.redeem(place.caller, int(given[0])))
+        if not done.changed:
+            await finish(
+                f"你刚才已经兑换了“{done.reward.name}”（兑换单号 {done.redemption.id}），没有重复扣分。"
+                f"现在有 {done.balance} 分。"
+            )
         await finish(
             f"已兑换“{done.reward.name}”，兑换单号 {done.redemption.id}，用去 {done.redemption.cost} 分，"
             f"还剩 {done.balance} 分。\n请凭兑换单号找民警领取；不想要了可以发 /兑换 取消 {done.redemption.id}"

@@ -4,6 +4,7 @@ gives the points and the stock back. Balances never go below zero and the last i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import col, func, select
@@ -167,6 +168,11 @@ class Redeemed:
     redemption: Redemption
     reward: Reward
     balance: int
+    changed: bool = True
+
+
+REPEAT_WINDOW = timedelta(minutes=1)
+"""The same reward redeemed again by the same member within this is taken for a double click: applied once."""
 
 
 @retry_on_conflict
@@ -183,6 +189,18 @@ async def redeem(caller: Caller, reward_id: int) -> Redeemed:
         if reward is None or not reward.active or not await _reward_visible(db, reward, paths):
             raise DomainError(f"没有你能兑换的编号 {reward_id} 的奖品：发送 /商城 查看。")
         balance = await lock_balance(db, member.id)
+        just_now = (
+            await db.exec(
+                select(Redemption).where(
+                    Redemption.reward_id == reward.id,
+                    Redemption.member_id == member.id,
+                    Redemption.status == RedemptionStatus.pending,
+                    col(Redemption.created_at) >= utcnow() - REPEAT_WINDOW,
+                )
+            )
+        ).first()
+        if just_now is not None:
+            return Redeemed(redemption=just_now, reward=reward, balance=balance, changed=False)
         if reward.per_member_limit is not None:
             taken = (
                 await db.exec(
