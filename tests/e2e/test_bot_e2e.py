@@ -3,6 +3,8 @@ local fake Telegram Bot API: joining and vetting on both platforms, and the task
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -15,6 +17,7 @@ import pytest
 import pytest_asyncio
 from fake_telegram import FakeTelegram
 from onebot_peer import OneBotPeer, OneBotRefused, at_segment, location_segment, text_segment
+from openpyxl import load_workbook
 from process import PYTHON, ROOT, BotProcess, free_port, phase_failed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -280,3 +283,37 @@ async def test_the_task_loop_over_onebot(qq: OneBotPeer, running_bot: RunningBot
     assert "积分：5" in me.text
     absent_one = await qq.ask_private(second, "/我的")
     assert "积分：0" in absent_one.text
+
+
+async def test_points_board_picture_and_export_over_telegram(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    group, volunteer = -1001234999, 9102
+    telegram.add_user(ADMIN_TELEGRAM, "Officer", started=True)
+    telegram.add_user(volunteer, "周八", started=True)
+    await telegram.ask_group(group, ADMIN_TELEGRAM, "/bindteam 泉城夜巡队 济南市公安局/市中分局")
+    applied = await telegram.ask_group(group, volunteer, "/join 周八 13900139888")
+    since = telegram.mark()
+    await telegram.ask_group(group, ADMIN_TELEGRAM, f"/approve {number_after('编号', applied.text)}")
+    await telegram.expect_chat(volunteer, "申请已通过", since=since)
+    member = number_after("成员号", (await telegram.ask_private(volunteer, "/me")).text)
+
+    awarded = await telegram.ask_group(group, ADMIN_TELEGRAM, f"/award {member} 8 夜巡")
+    assert "奖励 8 分" in awarded.text, awarded.text
+    board = await telegram.ask_group(group, volunteer, "/leaderboard")
+    assert board.method.lower() == "sendphoto", board.describe()
+    assert "1. 周八  8分" in board.text  # the board's text is the photo's caption
+    assert board.files[0].data.startswith(b"\x89PNG")
+
+    refused = await telegram.ask_group(group, ADMIN_TELEGRAM, "/export")
+    assert "只能私聊" in refused.text
+    told = await telegram.ask_private(ADMIN_TELEGRAM, "/export")
+    assert "已导出" in told.text
+    documents = []
+    for _ in range(200):  # the file follows the text
+        documents = [m for m in telegram.sent if m.method.lower() == "senddocument"]
+        if documents:
+            break
+        await asyncio.sleep(0.05)
+    assert documents, [m.describe() for m in telegram.sent[-3:]]
+    assert documents[-1].chat_id in (ADMIN_TELEGRAM, str(ADMIN_TELEGRAM))
+    book = load_workbook(io.BytesIO(documents[-1].files[0].data))
+    assert "周八" in [row[1] for row in book["成员"].iter_rows(min_row=2, values_only=True)]
