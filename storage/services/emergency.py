@@ -31,7 +31,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, officer_unit
+from storage.services.organisation import audit, officer_unit, units_of_member
 from storage.services.outbox import Destination, Message, enqueue, enqueue_all
 from storage.services.people import Caller, member_of, rights_of
 from storage.services.retry import retry_on_conflict
@@ -219,14 +219,7 @@ async def respond(
         member = await member_of(db, caller.platform, caller.user_id)
         if member is None or member.status != MemberStatus.active:
             raise DomainError("你还不是队员：在队伍群里发送 /加入 姓名 手机号")
-        units = (
-            await db.exec(
-                select(Unit)
-                .join(Team, col(Team.unit_id) == col(Unit.id))
-                .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
-                .where(TeamMembership.member_id == member.id, TeamMembership.status == MembershipStatus.active)
-            )
-        ).all()
+        units = await units_of_member(db, member.id)
         alert = await _alert_for(db, alert_id, units)
         if alert.status == "closed":
             raise DomainError(f"紧急呼叫 {alert.id} 已经结束，谢谢你。")

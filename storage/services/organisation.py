@@ -110,6 +110,17 @@ async def team_of_group(db: AsyncSession, platform: str, group_id: str) -> Group
     return GroupTeam(team=row[0], unit=row[1]) if row else None
 
 
+async def units_of_member(db: AsyncSession, member_id: int) -> list[Unit]:
+    """The units of the teams the member is an active member of."""
+    statement = (
+        select(Unit)
+        .join(Team, col(Team.unit_id) == col(Unit.id))
+        .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
+        .where(TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.active)
+    )
+    return list((await db.exec(statement)).all())
+
+
 async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, example: str) -> Unit:
     """The unit an officer acts for in a command: the one named (theirs or below), or their only unit."""
     if unit_text:

@@ -15,17 +15,14 @@ from storage.errors import DomainError, NotAllowed
 from storage.models import (
     LedgerReason,
     Member,
-    MembershipStatus,
     Redemption,
     RedemptionStatus,
     Reward,
-    Team,
-    TeamMembership,
     Unit,
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, officer_unit
+from storage.services.organisation import audit, officer_unit, units_of_member
 from storage.services.outbox import tell_member
 from storage.services.people import Caller, Rights, rights_of
 from storage.services.retry import retry_on_conflict
@@ -39,17 +36,9 @@ STATUS_NAMES = {"pending": "待发放", "fulfilled": "已发放", "cancelled": "
 
 async def _member_unit_paths(db: AsyncSession, member_id: int) -> set[str]:
     """The units of the member's teams and every unit above them: whose rewards the member can see."""
-    paths = (
-        await db.exec(
-            select(Unit.path)
-            .join(Team, col(Team.unit_id) == col(Unit.id))
-            .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
-            .where(TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.active)
-        )
-    ).all()
     found: set[str] = set()
-    for path in paths:
-        parts = path.split("/")
+    for unit in await units_of_member(db, member_id):
+        parts = unit.path.split("/")
         found.update("/".join(parts[: index + 1]) for index in range(len(parts)))
     return found
 
@@ -303,6 +292,13 @@ async def _redemption(db: AsyncSession, redemption_id: int) -> tuple[Redemption,
     return redemption, reward, member
 
 
+def _decide(db: AsyncSession, redemption: Redemption, status: RedemptionStatus, rights: Rights) -> None:
+    redemption.status = status
+    redemption.decided_at = utcnow()
+    redemption.decided_by = rights.member.id if rights.member else None
+    db.add(redemption)
+
+
 @retry_on_conflict
 async def fulfil(caller: Caller, redemption_id: int) -> Handled:
     """/发放 N: an officer marks a redemption handed over; the member is told."""
@@ -318,10 +314,7 @@ async def fulfil(caller: Caller, redemption_id: int) -> Handled:
             return Handled(line, changed=False)
         if redemption.status == RedemptionStatus.cancelled:
             raise DomainError(f"兑换单 {redemption_id} 已取消，不能发放。")
-        redemption.status = RedemptionStatus.fulfilled
-        redemption.decided_at = utcnow()
-        redemption.decided_by = rights.member.id if rights.member else None
-        db.add(redemption)
+        _decide(db, redemption, RedemptionStatus.fulfilled, rights)
         await audit(db, caller, rights.member, "fulfil", f"redemption:{redemption.id}")
         await tell_member(db, member.id, f"你兑换的“{reward.name}”（兑换单 {redemption.id}）已发放。谢谢你的付出！")
         return Handled(line, changed=True)
@@ -341,11 +334,8 @@ async def cancel_redemption(caller: Caller, redemption_id: int, reason: str | No
             return Handled(line, changed=False)
         if redemption.status == RedemptionStatus.fulfilled:
             raise DomainError(f"兑换单 {redemption_id} 已发放，不能取消。")
-        redemption.status = RedemptionStatus.cancelled
-        redemption.decided_at = utcnow()
-        redemption.decided_by = rights.member.id if rights.member else None
         redemption.reason = (reason or "")[:200] or None
-        db.add(redemption)
+        _decide(db, redemption, RedemptionStatus.cancelled, rights)
         await db.exec(
             update(Reward)
             .where(col(Reward.id) == reward.id, col(Reward.stock).is_not(None))

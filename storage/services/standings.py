@@ -29,7 +29,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, team_of_group
+from storage.services.organisation import audit, team_of_group, units_of_member
 from storage.services.outbox import Destination, Message, enqueue_all, tell_member
 from storage.services.people import Caller, PersonRef, Rights, find_person, rights_of
 from storage.services.retry import retry_on_conflict
@@ -351,15 +351,7 @@ async def covers_member(db: AsyncSession, rights: Rights, member: Member) -> boo
         return True
     if not rights.officer_units:
         return False
-    units = (
-        await db.exec(
-            select(Unit)
-            .join(Team, col(Team.unit_id) == col(Unit.id))
-            .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
-            .where(TeamMembership.member_id == member.id, TeamMembership.status == MembershipStatus.active)
-        )
-    ).all()
-    return any(rights.covers_unit(unit) for unit in units)
+    return any(rights.covers_unit(unit) for unit in await units_of_member(db, member.id))
 
 
 @retry_on_conflict
@@ -500,6 +492,19 @@ def honours_due(now: datetime) -> bool:
     return local >= local.replace(day=1, hour=hour, minute=minute, second=0, microsecond=0)
 
 
+async def _post_once(kind: str, period: Period, messages_for) -> int:
+    """Make a periodic post once across all processes: claim the period, build the messages, queue them, all in
+    one transaction."""
+    async with session() as db:
+        post = await _claim_broadcast(db, kind, period.key)
+        if post is None:
+            return 0
+        groups = await _team_groups(db)
+        post.messages = await enqueue_all(db, await messages_for(db, groups))
+        db.add(post)
+        return post.messages
+
+
 @retry_on_conflict
 async def post_weekly_boards(now: datetime | None = None) -> int:
     """Once a week: last week's top ten of every team, to the team's groups (teams with no points are skipped)."""
@@ -507,22 +512,22 @@ async def post_weekly_boards(now: datetime | None = None) -> int:
     if not weekly_board_due(now):
         return 0
     last_week = period_of("week", now, back=1)
-    async with session() as db:
-        post = await _claim_broadcast(db, "weekly_board", last_week.key)
-        if post is None:
-            return 0
-        groups = await _team_groups(db)
-        boards: dict[int, list[str]] = {}
+
+    async def boards(db: AsyncSession, groups) -> list[Message]:
+        lines: dict[int, list[str]] = {}
         for row in (await db.exec(_ranked_per_team(last_week.key, BOARD_SIZE))).all():
-            boards.setdefault(row.team_id, []).append(f"{row.place}. {row.name}  {row.points}分")
-        messages = []
-        for team_id, lines in boards.items():
-            for platform, group_id, name in groups.get(team_id, []):
-                text = f"{name} 上周（{last_week.label}）积分榜\n" + "\n".join(lines) + "\n查看更多：/排行榜 本周"
-                messages.append(Message(Destination(platform, group_id), text, priority=Priority.digest))
-        post.messages = await enqueue_all(db, messages)
-        db.add(post)
-        return post.messages
+            lines.setdefault(row.team_id, []).append(f"{row.place}. {row.name}  {row.points}分")
+        return [
+            Message(
+                Destination(platform, group_id),
+                f"{name} 上周（{last_week.label}）积分榜\n" + "\n".join(team_lines) + "\n查看更多：/排行榜 本周",
+                priority=Priority.digest,
+            )
+            for team_id, team_lines in lines.items()
+            for platform, group_id, name in groups.get(team_id, [])
+        ]
+
+    return await _post_once("weekly_board", last_week, boards)
 
 
 @retry_on_conflict
@@ -533,15 +538,12 @@ async def post_monthly_honours(now: datetime | None = None) -> int:
     if not honours_due(now):
         return 0
     last_month = period_of("month", now, back=1)
-    async with session() as db:
-        post = await _claim_broadcast(db, "honours", last_month.key)
-        if post is None:
-            return 0
-        groups = await _team_groups(db)
+
+    async def stars(db: AsyncSession, groups) -> list[Message]:
         messages = []
         for row in (await db.exec(_ranked_per_team(last_month.key, 1))).all():
+            hours = show_value("minutes", row.minutes)
             for platform, group_id, team_name in groups.get(row.team_id, []):
-                hours = show_value("minutes", row.minutes)
                 text = (
                     f"🏅 {team_name} {last_month.label}「义警之星」：{row.name}！\n"
                     f"上月获得 {row.points} 分，服务 {hours}。感谢付出，向榜样学习！"
@@ -555,6 +557,6 @@ async def post_monthly_honours(now: datetime | None = None) -> int:
                     "hours": hours,
                 }
                 messages.append(Message(Destination(platform, group_id), text, priority=Priority.digest, image=image))
-        post.messages = await enqueue_all(db, messages)
-        db.add(post)
-        return post.messages
+        return messages
+
+    return await _post_once("honours", last_month, stars)
