@@ -1,4 +1,5 @@
-"""Demo data for trying the bot in the console: a station, two teams, a few members and one applicant."""
+"""Demo data for trying the bot in the console: a station, two teams, a few members with points, one applicant,
+and a small shop."""
 
 from __future__ import annotations
 
@@ -7,25 +8,31 @@ from sqlmodel import select
 from storage.db import session
 from storage.models import (
     GroupBinding,
+    LedgerReason,
     Member,
     MembershipStatus,
     MemberStatus,
     PlatformIdentity,
+    Reward,
     RoleKind,
     TeamMembership,
     Unit,
 )
+from storage.services.ledger import record_points
 from storage.services.organisation import add_role, ensure_team, ensure_unit_path
 
 DEMO_UNIT = "示范市公安局/示范分局/示范派出所"
 DEMO_TEAM = "夕阳红巡逻队"
 OTHER_TEAM = "青春飞扬护学队"
 DEMO_MEMBERS = [
-    ("王建国", "13800000001", ["巡逻", "驾驶"], DEMO_TEAM, MembershipStatus.active),
-    ("李秀英", "13800000002", ["调解"], DEMO_TEAM, MembershipStatus.active),
-    ("张伟", "13800000003", ["医护", "救援"], OTHER_TEAM, MembershipStatus.active),
-    ("赵敏", "13800000004", ["护学"], DEMO_TEAM, MembershipStatus.applied),
+    ("王建国", "13800000001", ["巡逻", "驾驶"], DEMO_TEAM, MembershipStatus.active, 30),
+    ("李秀英", "13800000002", ["调解"], DEMO_TEAM, MembershipStatus.active, 20),
+    ("张伟", "13800000003", ["医护", "救援"], OTHER_TEAM, MembershipStatus.active, 25),
+    ("赵敏", "13800000004", ["护学"], DEMO_TEAM, MembershipStatus.applied, 0),
 ]
+"""Name, phone, specialties, team, status, and demo points (so that /排行榜 has someone on it)."""
+DEMO_REWARDS = [("义警纪念徽章", 20, 10, 1), ("保温杯", 50, 5, None)]
+"""Name, cost, stock, per-member limit: the demo station's shop."""
 
 
 async def seed_demo(platform: str, user_id: str, group_id: str) -> bool:
@@ -47,10 +54,15 @@ async def seed_demo(platform: str, user_id: str, group_id: str) -> bool:
         # also a member of the demo team, so that signing up and checking in can be tried too
         db.add(TeamMembership(team_id=teams[DEMO_TEAM].id, member_id=officer.id, status=MembershipStatus.active))
         db.add(GroupBinding(platform=platform, group_id=group_id, team_id=teams[DEMO_TEAM].id, bound_by=officer.id))
-        for name, phone, tags, team_name, status in DEMO_MEMBERS:
+        for name, phone, tags, team_name, status, points in DEMO_MEMBERS:
             member_status = MemberStatus.active if status == MembershipStatus.active else MemberStatus.applied
             member = Member(name=name, phone=phone, tags=tags, status=member_status)
             db.add(member)
             await db.flush()
             db.add(TeamMembership(team_id=teams[team_name].id, member_id=member.id, status=status))
+            if points:
+                await record_points(db, member.id, points, LedgerReason.award, "demo", member.id, note="示范数据")
+        await record_points(db, officer.id, 40, LedgerReason.award, "demo", officer.id, note="示范数据")
+        for name, cost, stock, per_member in DEMO_REWARDS:
+            db.add(Reward(unit_id=unit.id, name=name, cost=cost, stock=stock, per_member_limit=per_member))
         return True

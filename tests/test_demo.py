@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage.demo import DEMO_TEAM, seed_demo
-from storage.services import membership, organisation, tasks
+from storage.services import membership, organisation, shop, standings, tasks
 from storage.services.people import Caller
 
 CONSOLE = Caller("console", "user", "User")
@@ -23,3 +23,8 @@ async def test_demo_is_seeded_once_and_every_command_can_be_tried(database: str)
     posted = await tasks.post_task(CONSOLE, "general", spec)
     signed = await tasks.signup_for_task(CONSOLE, posted.view.task.id)
     assert signed.status == "signed"
+    board = await standings.leaderboard(CONSOLE, "general", "month", "team", "points")
+    assert [(row.name, row.value) for row in board.rows] == [("体验民警", 40), ("王建国", 30), ("李秀英", 20)]
+    shelf = await shop.list_rewards(CONSOLE)
+    assert [reward.name for reward, _ in shelf.rewards] == ["义警纪念徽章", "保温杯"]
+    assert (await shop.redeem(CONSOLE, shelf.rewards[0][0].id)).balance == 20
