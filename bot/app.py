@@ -15,6 +15,7 @@ from nonebot.matcher import Matcher
 from nonebot.message import event_preprocessor, run_postprocessor
 
 import plugins
+from bot import waiting
 from bot.config import CONSOLE_USER, Settings
 from storage import db
 from storage.demo import seed_demo
@@ -253,6 +254,7 @@ def setup(settings: Settings) -> None:
     register_adapters(settings)
     load_plugins()
     install_hooks(settings.bot.command_start)
+    waiting.install()
     install_lifecycle(settings)
     logger.info(
         f"义警助手 starting from {settings.source}: platforms {', '.join(settings.enabled_platforms()) or 'none'}, "
