@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pkgutil
 import sys
 from typing import Any, TextIO
@@ -129,8 +130,22 @@ def install_log_redaction(settings: Settings) -> None:
 
     nonebot_log.logger.remove(nonebot_log.logger_id)
     nonebot_log.logger_id = nonebot_log.logger.add(
-        stream, level=0, diagnose=False, filter=keep, format=nonebot_log.default_format
+        stream,
+        level=lowest_level(settings.bot.log_level),
+        diagnose=False,
+        filter=keep,
+        format=nonebot_log.default_format,
     )
+
+
+def lowest_level(name: str) -> int:
+    """The number of the configured log level. Given to the handler (not only checked by NoneBot's filter), it lets
+    loguru drop a record below it before building it: NoneBot logs every event it handles, and at DEBUG every
+    step, which cost a command about 7 % of its CPU time when the lines were built only to be filtered out."""
+    try:
+        return nonebot_log.logger.level(name.upper()).no
+    except ValueError:
+        return int(name) if name.isdigit() else 0
 
 
 def fix_telegram_segment_repr() -> None:
@@ -241,10 +256,25 @@ def install_lifecycle(settings: Settings) -> None:
             platform, _, user_id = CONSOLE_USER.partition(":")
             if await seed_demo(platform, user_id, CONSOLE_GROUP):
                 logger.info("demo data seeded: you are an administrator and officer; this chat is 夕阳红巡逻队's group")
+        settle_memory()
 
     @driver.on_shutdown
     async def close_storage() -> None:
         await db.close_database()
+
+
+GC_THRESHOLDS = (5_000, 20, 50)
+"""Collect the young generation after 5,000 new objects instead of 700, and the whole heap a fifth as often: an
+event's short-lived cycles (exceptions NoneBot raises to end handlers, task groups) are still collected young."""
+
+
+def settle_memory() -> None:
+    """Once started: what start-up built (some 200,000 objects: modules, models, matchers) lives as long as the
+    process, so the garbage collector stops looking at it. Each full collection had walked all of it again,
+    about 200 ms with the event loop stopped, several times a minute under load."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def setup(settings: Settings) -> None:
