@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn, TypeVar
 from nonebot import get_driver
 from nonebot.adapters import Bot, Event
 from nonebot.log import logger
+from nonebot.matcher import current_bot, current_event
 from nonebot.params import Depends
 from nonebot_plugin_alconna import (
     Alconna,
@@ -27,7 +28,7 @@ from nonebot_plugin_alconna import (
     UniMessage,
     on_alconna,
 )
-from nonebot_plugin_uninfo import SceneType, Uninfo, get_interface
+from nonebot_plugin_uninfo import SceneType, get_interface, get_session
 
 from storage.errors import DomainError
 from storage.services.people import Caller, PersonRef
@@ -93,7 +94,11 @@ class Place:
         return self.group_id is not None
 
 
-async def _current_place(bot: Bot, session: Uninfo) -> Place:
+async def _current_place() -> Place:
+    # The handler's bot and event come from NoneBot's context rather than as parameters: a dependency with
+    # parameters costs NoneBot two task groups and a task per parameter to check and solve them, for every command.
+    bot, event = current_bot.get(), current_event.get()
+    session = await get_session(bot, event)
     name = (session.member.nick if session.member and session.member.nick else None) or session.user.nick
     name = name or session.user.name or ""
     caller = Caller(platform=platform_of(bot), user_id=str(session.user.id), name=name)
