@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from alembic import command
@@ -16,6 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 _engine: AsyncEngine | None = None
+_sqlite_turn: asyncio.Lock | None = None
+"""On SQLite: whose turn it is to run a transaction in this process (see session())."""
+_holds_sqlite_turn: ContextVar[bool] = ContextVar("holds_sqlite_turn", default=False)
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -87,19 +92,21 @@ async def generate_revision(url: str, message: str) -> None:
 
 async def open_database(url: str) -> AsyncEngine:
     """Create the process's engine and migrate the schema; called once at start-up."""
-    global _engine
+    global _engine, _sqlite_turn
     if _engine is not None:
         await _engine.dispose()
     _engine = create_engine(url)
+    _sqlite_turn = asyncio.Lock() if _engine.dialect.name == "sqlite" else None
     await migrate(_engine)
     return _engine
 
 
 async def close_database() -> None:
-    global _engine
+    global _engine, _sqlite_turn
     if _engine is not None:
         await _engine.dispose()
         _engine = None
+    _sqlite_turn = None
 
 
 def get_engine() -> AsyncEngine:
@@ -110,8 +117,31 @@ def get_engine() -> AsyncEngine:
 
 @asynccontextmanager
 async def session() -> AsyncIterator[AsyncSession]:
-    """A session whose work is one transaction: committed on success, rolled back on any error."""
-    async with AsyncSession(get_engine(), expire_on_commit=False) as db:
+    """A session whose work is one transaction: committed on success, rolled back on any error.
+
+    On SQLite the transactions of this process take turns, in the order they asked (an asyncio lock): SQLite has
+    one writer at a time and every transaction here takes the write lock up front, so they would wait their turn
+    anyway, but in SQLite's busy handler, which polls with sleeps of up to 100 ms; under a burst of commands those
+    sleeps were most of the slowest replies. Other processes on the same file still wait in the busy handler.
+    A session opened inside another one (in the same task) does not wait for the turn its own caller holds.
+    """
+    engine = get_engine()
+    if _sqlite_turn is None or _holds_sqlite_turn.get():
+        async with _transaction(engine) as db:
+            yield db
+        return
+    async with _sqlite_turn:
+        token = _holds_sqlite_turn.set(True)
+        try:
+            async with _transaction(engine) as db:
+                yield db
+        finally:
+            _holds_sqlite_turn.reset(token)
+
+
+@asynccontextmanager
+async def _transaction(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with AsyncSession(engine, expire_on_commit=False) as db:
         try:
             yield db
             await db.commit()
