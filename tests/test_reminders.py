@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
@@ -17,6 +18,13 @@ OFFICER = Caller("onebot", "20001", "李警官")
 GROUP = "555001"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Shanghai
 TASKS = 120
+
+
+@pytest.fixture(autouse=True)
+def clock_at_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reminders are scheduled from the clock: these tests post their tasks as of NOW, so the clock reads NOW too
+    (otherwise a reminder already past on the real clock, such as 24 hours before tomorrow evening, is dropped)."""
+    monkeypatch.setattr(reminders, "utcnow", lambda: NOW)
 
 
 async def set_up(volunteers: int = 2) -> None:
