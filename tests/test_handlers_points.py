@@ -10,9 +10,10 @@ from nonebug import App
 from sqlmodel import select
 
 from storage import db
-from storage.models import PointEntry
+from storage.models import PointEntry, utcnow
 from storage.services import membership, organisation
 from storage.services.people import Caller, PersonRef
+from storage.services.totals import period_of
 from storage.settings import settings
 from tests.chat import (
     ONEBOT_SELF_ID,
@@ -200,8 +201,8 @@ async def test_export_is_refused_in_a_group_and_sent_privately_as_a_file(
             result={"message_id": 1},
             bot=bot,
         )
-        stamp = settings_month_label().replace("年", "").replace("月", "").rjust(6, "0")
-        name = f"义警数据_历下分局_{stamp[:4]}{int(stamp[4:]):02d}01.xlsx"
+        month_start = period_of("month", utcnow()).start
+        name = f"义警数据_历下分局_{month_start:%Y%m%d}.xlsx"
         ctx.should_call_api(
             "upload_private_file",
             {"user_id": OFFICER, "file": _AnyPathNamed(name), "name": name},

@@ -100,7 +100,7 @@ async def test_failures_back_off_then_park_and_can_be_retried(database: str) -> 
     summary = await outbox.summary()
     assert summary.counts == {"parked": 1}
     assert summary.parked[0].last_error == "timeout"
-    assert await outbox.retry_parked() == 1
+    assert await outbox.retry_parked(now=now) == 1
     assert len(await outbox.claim("a", ["onebot"], now, 10, timedelta(minutes=2))) == 1
 
 

@@ -256,13 +256,14 @@ async def summary(limit: int = 10) -> OutboxSummary:
         return OutboxSummary(counts=counts, parked=list(parked), oldest_pending=oldest)
 
 
-async def retry_parked(ids: list[int] | None = None) -> int:
-    """Put parked messages back in the queue (all of them, or the ones named)."""
+async def retry_parked(ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Put parked messages back in the queue (all of them, or the ones named), due at once."""
     async with session() as db:
         statement = update(OutboxMessage).where(OutboxMessage.state == OutboxState.parked)
         if ids:
             statement = statement.where(col(OutboxMessage.id).in_(ids))
-        result = await db.exec(statement.values(state=OutboxState.pending, attempts=0, not_before=utcnow()))
+        due = now or utcnow()
+        result = await db.exec(statement.values(state=OutboxState.pending, attempts=0, not_before=due))
         return result.rowcount or 0
 
 
