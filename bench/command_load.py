@@ -1,0 +1,708 @@
+"""Commands under load at city scale: 义警助手 beside a bare NoneBot with one /ping, in the same run.
+
+The database is seeded first with bulk SQL at the size of Jinan: 15,000 teams, each bound to a QQ group, and
+215,000 members, approved in their team and with a QQ account. Every team has a task in its check-in window
+(every member signed up for it) and a task open for sign-up tomorrow. Then each bot runs as its own process and
+this process plays NapCat to it over the OneBot v11 reverse WebSocket. Commands come from a different member in a
+different group each time (spread over all 15,000 groups), so each is a first command in its session, as at an
+evening peak; uninfo asks the peer about the group and the member for each.
+
+Phases, each for the bare bot (/ping) and for ours (/报名 N, /签到):
+- chatter: non-command group messages; CPU time the bot spends per message (from /proc);
+- closed loop: a fixed number of commands, `--window` in flight at a time: replies per second, CPU per command;
+- open loop: a steady `--rate` commands per second for `--seconds`: p50/p99 latency, measured from the moment
+  each command was due to be sent until its reply arrived;
+- open dialogues (ours): `--dialogues` wizards are opened and left waiting for their next answer (half /发布任务
+  step by step by officers in their groups, half /线索 in private), then chatter and both commands again;
+- memory: resident size of each bot at the end (and its peak).
+
+    .venv/bin/python bench/command_load.py                       # SQLite in a temporary folder
+    .venv/bin/python bench/command_load.py --database postgresql+asyncpg://postgres@127.0.0.1:5432/yijing_load
+    (the PostgreSQL database is dropped and created again: use a name of its own)
+
+Prints one line per bot and phase, the ratios, and a JSON line with every figure (for medians over runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from onebot_peer import OneBotPeer
+from process import PYTHON, BotProcess, free_port, write_bot_config
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+
+from storage import db
+from storage.models import (
+    GroupBinding,
+    Member,
+    PlatformIdentity,
+    Role,
+    Signup,
+    Task,
+    TaskTeam,
+    Team,
+    TeamMembership,
+    Unit,
+    utcnow,
+)
+
+TOKEN = "bench-token"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+GROUP_BASE = 900_000_000
+USER_BASE = 1_000_000_000
+BRANCHES = 10
+STATIONS_PER_BRANCH = 15
+
+
+# ------------------------------------------------------------------------------------------------ the process
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(resident now, peak resident) in MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(value.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+# ------------------------------------------------------------------------------------------------ the data
+
+
+class City:
+    """Who is who in the seeded data: member m (1-based) is in team (m - 1) % teams + 1, at slot (m - 1) // teams.
+    Slot 0 of the first teams is kept for officers and tip reporters; commands come from slot 1 on."""
+
+    def __init__(self, teams: int, members: int) -> None:
+        self.teams = teams
+        self.members = members
+
+    def member(self, team: int, slot: int) -> int:
+        return slot * self.teams + team
+
+    def team_of(self, member: int) -> int:
+        return (member - 1) % self.teams + 1
+
+    def group(self, team: int) -> int:
+        return GROUP_BASE + team
+
+    def qq(self, member: int) -> int:
+        return USER_BASE + member
+
+    def checkin_task(self, team: int) -> int:
+        return team
+
+    def signup_task(self, team: int) -> int:
+        return self.teams + team
+
+    def caller(self, k: int) -> tuple[int, int]:
+        """The k-th command's (team, member): a different group each time, 7919 apart, until all were used."""
+        team = (k * 7919) % self.teams + 1
+        slot = 1 + k // self.teams
+        member = self.member(team, slot)
+        if member > self.members:
+            raise RuntimeError("more commands than seeded members: raise --members or lower the counts")
+        return team, member
+
+    def officer(self, n: int) -> tuple[int, int]:
+        team = n + 1
+        return team, self.member(team, 0)
+
+    def reporter(self, n: int, officers: int) -> int:
+        return self.member(officers + n + 1, 0)
+
+
+def _chunks(rows: list[dict], size: int = 20_000):
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+async def seed(url: str, city: City, officers: int) -> float:
+    """Create the schema (migrations) and fill it with bulk inserts; returns the seconds it took."""
+    started = time.perf_counter()
+    engine = await db.open_database(url)
+    now = utcnow()
+    today_start = now + timedelta(minutes=10)  # inside the check-in window (30 minutes before the start)
+    tomorrow = now + timedelta(days=1)
+    units = [{"id": 1, "name": "压测市公安局", "path": "压测市公安局", "parent_id": None, "created_at": now}]
+    stations = []
+    for branch in range(BRANCHES):
+        branch_id = 2 + branch
+        branch_path = f"压测市公安局/分局{branch}"
+        units.append({"id": branch_id, "name": f"分局{branch}", "path": branch_path, "parent_id": 1, "created_at": now})
+        for station in range(STATIONS_PER_BRANCH):
+            station_id = 100 + branch * STATIONS_PER_BRANCH + station
+            units.append(
+                {
+                    "id": station_id,
+                    "name": f"派出所{station}",
+                    "path": f"{branch_path}/派出所{station}",
+                    "parent_id": branch_id,
+                    "created_at": now,
+                }
+            )
+            stations.append(station_id)
+    team_unit = {t: stations[(t - 1) % len(stations)] for t in range(1, city.teams + 1)}
+    tables: list[tuple[Any, list[dict]]] = [
+        (Unit, units),
+        (Team, [{"id": t, "name": f"第{t}队", "unit_id": team_unit[t], "created_at": now} for t in team_unit]),
+        (
+            GroupBinding,
+            [
+                {
+                    "id": t,
+                    "platform": "onebot",
+                    "group_id": str(city.group(t)),
+                    "team_id": t,
+                    "bound_by": None,
+                    "created_at": now,
+                }
+                for t in team_unit
+            ],
+        ),
+        (
+            Member,
+            [
+                {
+                    "id": m,
+                    "name": f"队员{m}",
+                    "phone": f"1{m:010d}",
+                    "tags": ["巡逻"],
+                    "status": "active",
+                    "created_at": now,
+                }
+                for m in range(1, city.members + 1)
+            ],
+        ),
+        (
+            PlatformIdentity,
+            [
+                {"id": m, "platform": "onebot", "user_id": str(city.qq(m)), "member_id": m, "created_at": now}
+                for m in range(1, city.members + 1)
+            ],
+        ),
+        (
+            TeamMembership,
+            [
+                {
+                    "id": m,
+                    "team_id": city.team_of(m),
+                    "member_id": m,
+                    "status": "active",
+                    "applied_at": now,
+                    "decided_at": now,
+                    "decided_by": None,
+                    "reason": None,
+                    "applied_platform": "onebot",
+                    "applied_group_id": str(city.group(city.team_of(m))),
+                }
+                for m in range(1, city.members + 1)
+            ],
+        ),
+        (
+            Role,
+            [
+                {
+                    "id": n + 1,
+                    "member_id": city.officer(n)[1],
+                    "kind": "officer",
+                    "scope_id": team_unit[city.officer(n)[0]],
+                    "granted_by": None,
+                    "created_at": now,
+                }
+                for n in range(officers)
+            ],
+        ),
+    ]
+    task_rows = []
+    for t in team_unit:
+        for task_id, start, hours, capacity in (
+            (city.checkin_task(t), today_start, 3, 50),
+            (city.signup_task(t), tomorrow, 2, 10),
+        ):
+            task_rows.append(
+                {
+                    "id": task_id,
+                    "kind": "巡逻",
+                    "place": f"第{t}队片区",
+                    "start_at": start,
+                    "end_at": start + timedelta(hours=hours),
+                    "signup_deadline": start - timedelta(hours=1),
+                    "capacity": capacity,
+                    "points": 5,
+                    "required_tags": [],
+                    "latitude": None,
+                    "longitude": None,
+                    "radius_m": None,
+                    "repeat_weekly": False,
+                    "series_id": None,
+                    "unit_id": team_unit[t],
+                    "created_by": None,
+                    "status": "open",
+                    "cancel_reason": None,
+                    "closed_at": None,
+                    "created_at": now,
+                }
+            )
+    tables.append((Task, task_rows))
+    tables.append(
+        (
+            TaskTeam,
+            [{"id": row["id"], "task_id": row["id"], "team_id": (row["id"] - 1) % city.teams + 1} for row in task_rows],
+        )
+    )
+    tables.append(
+        (
+            Signup,
+            [
+                {
+                    "id": m,
+                    "task_id": city.checkin_task(city.team_of(m)),
+                    "member_id": m,
+                    "status": "signed",
+                    "arrived_at": now,
+                    "checked_in_at": None,
+                    "checked_out_at": None,
+                    "checkout_automatic": False,
+                    "latitude": None,
+                    "longitude": None,
+                    "distance_m": None,
+                    "outside_radius": False,
+                    "minutes_served": None,
+                }
+                for m in range(1, city.members + 1)
+            ],
+        )
+    )
+    postgres = make_url(url).get_backend_name() == "postgresql"
+    async with engine.begin() as connection:
+        for model, rows in tables:
+            table = model.__table__
+            if postgres:
+                raw = (await connection.get_raw_connection()).driver_connection
+                columns = [column.name for column in table.columns]
+                records = [
+                    tuple(
+                        json.dumps(row[c], ensure_ascii=False) if c in ("tags", "required_tags") else row[c]
+                        for c in columns
+                    )
+                    for row in rows
+                ]
+                await raw.copy_records_to_table(table.name, records=records, columns=columns)
+            else:
+                for chunk in _chunks(rows):
+                    await connection.execute(insert(table), chunk)
+        if postgres:
+            for model in (
+                Unit,
+                Team,
+                GroupBinding,
+                Member,
+                PlatformIdentity,
+                TeamMembership,
+                Role,
+                Task,
+                TaskTeam,
+                Signup,
+            ):
+                name = model.__table__.name
+                await connection.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+                )
+    async with engine.connect() as connection:
+        if postgres:
+            await connection.execute(text("COMMIT"))
+            await connection.execute(text("ANALYZE"))
+        else:
+            await connection.execute(text("ANALYZE"))
+    await db.close_database()
+    return time.perf_counter() - started
+
+
+async def recreate_postgres(url: str) -> None:
+    import asyncpg
+
+    parsed = make_url(url)
+    name = parsed.database
+    admin = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
+    )
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+# ------------------------------------------------------------------------------------------------ the peer
+
+
+class LoadPeer(OneBotPeer):
+    """The OneBot peer, with replies routed to whoever waits for that chat, and nothing kept for later."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting: dict[tuple[str, int], asyncio.Future[float]] = {}
+        self.last_reply = ""
+
+    def _store(self, *args: Any, **kwargs: Any) -> None:  # get_msg is never needed here
+        pass
+
+    def _record_send(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        result = super()._record_send(action, params)
+        sent = self.sent.pop()
+        key = ("group", sent.group_id) if sent.message_type == "group" else ("private", sent.user_id)
+        future = self.waiting.pop(key, None)  # type: ignore[arg-type]
+        if future is not None and not future.done():
+            future.set_result(time.perf_counter())
+            self.last_reply = sent.text
+        return result
+
+    def forget(self) -> None:
+        self.calls.clear()
+        self.events.clear()
+
+    async def command(self, group: int | None, user: int, message: str, timeout: float = 30) -> float:
+        """Send one command (in a group, or in private with group None); the time its reply arrived."""
+        key = ("group", group) if group is not None else ("private", user)
+        if key in self.waiting:
+            raise RuntimeError(f"two commands in flight in {key}")
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[key] = future
+        if group is not None:
+            await self.group_message(group, user, message)
+        else:
+            await self.private_message(user, message)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self.waiting.pop(key, None)
+
+
+# ------------------------------------------------------------------------------------------------ phases
+
+
+class Driver:
+    def __init__(self, name: str, peer: LoadPeer, pid: int, city: City, arguments: argparse.Namespace) -> None:
+        self.name = name
+        self.peer = peer
+        self.pid = pid
+        self.city = city
+        self.arguments = arguments
+        self.counters: dict[str, int] = {}
+        self.replies: list[str] = []
+
+    def next_caller(self, kind: str) -> tuple[int, int]:
+        k = self.counters.get(kind, self.arguments.offset)
+        self.counters[kind] = k + 1
+        return self.city.caller(k)
+
+    def text_for(self, kind: str, team: int) -> str:
+        if kind == "signup":
+            return f"/报名 {self.city.signup_task(team)}"
+        if kind == "checkin":
+            return "/签到"
+        return "/ping"
+
+    async def one(self, kind: str) -> float:
+        team, member = self.next_caller(kind)
+        sent = time.perf_counter()
+        replied = await self.peer.command(self.city.group(team), self.city.qq(member), self.text_for(kind, team))
+        return replied - sent
+
+    async def start_profile(self, label: str) -> subprocess.Popen | None:
+        """With --profile: py-spy samples our bot until stop_profile, into PROFILE-LABEL.txt (raw stacks)."""
+        if not self.arguments.profile or self.arguments.bare:
+            return None
+        profiler = subprocess.Popen(  # noqa: ASYNC220 (returns at once)
+            [str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(self.pid), "-r", "200", "-f", "raw",
+             "-o", f"{self.arguments.profile}-{self.name}-{label}.txt", "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        await asyncio.sleep(1)
+        return profiler
+
+    async def stop_profile(self, profiler: subprocess.Popen | None) -> None:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            await asyncio.to_thread(profiler.wait, 30)
+
+    async def idle(self, seconds: float) -> float:
+        """CPU milliseconds per second the bot spends with nothing sent to it (its clocks: outbox, reminders, …)."""
+        before = cpu_seconds(self.pid)
+        await asyncio.sleep(seconds)
+        return 1000 * (cpu_seconds(self.pid) - before) / seconds
+
+    async def chatter(self, messages: int, label: str = "chatter") -> dict:
+        profiler = await self.start_profile(label)
+        before = cpu_seconds(self.pid)
+        started = time.perf_counter()
+        for index in range(messages):
+            team = (index * 104729) % self.city.teams + 1
+            member = self.city.member(team, 1 + index % 13)
+            await self.peer.group_message(self.city.group(team), self.city.qq(member), f"今天巡逻辛苦了 {index}")
+        await self.one("ping" if self.arguments.bare else "checkin")  # everything before it was read
+        wall = time.perf_counter() - started
+        await asyncio.sleep(0.5)
+        cpu = cpu_seconds(self.pid) - before
+        await self.stop_profile(profiler)
+        self.peer.forget()
+        return {"chatter_cpu_ms": 1000 * cpu / messages, "chatter_per_s": messages / wall}
+
+    async def closed_loop(self, kind: str, count: int) -> dict:
+        latencies: list[float] = []
+        queue = iter(range(count))
+
+        async def worker() -> None:
+            for _ in queue:
+                latencies.append(await self.one(kind))
+
+        profiler = await self.start_profile(kind)
+        before = cpu_seconds(self.pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(self.arguments.window)))
+        wall = time.perf_counter() - started
+        cpu = cpu_seconds(self.pid) - before
+        await self.stop_profile(profiler)
+        self.peer.forget()
+        return {"per_s": count / wall, "cpu_ms": 1000 * cpu / count}
+
+    async def open_loop(self, kind: str, rate: float, seconds: float) -> dict:
+        count = int(rate * seconds)
+        latencies: list[float] = []
+        loop = asyncio.get_running_loop()
+
+        async def fire(due: float) -> None:
+            team, member = self.next_caller(kind)
+            replied = await self.peer.command(self.city.group(team), self.city.qq(member), self.text_for(kind, team))
+            latencies.append(replied - due)
+
+        before = cpu_seconds(self.pid)
+        start = time.perf_counter() + 0.05
+        tasks = []
+        for index in range(count):
+            due = start + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(loop.create_task(fire(due)))
+        await asyncio.gather(*tasks)
+        cpu = cpu_seconds(self.pid) - before
+        self.peer.forget()
+        latencies.sort()
+        return {
+            "p50_ms": 1000 * statistics.median(latencies),
+            "p99_ms": 1000 * latencies[max(0, int(len(latencies) * 0.99) - 1)],
+            "max_ms": 1000 * latencies[-1],
+            "open_cpu_ms": 1000 * cpu / count,
+        }
+
+    async def commands(self, kind: str) -> dict:
+        figures = await self.closed_loop(kind, self.arguments.commands)
+        figures.update(await self.open_loop(kind, self.arguments.rate, self.arguments.seconds))
+        return figures
+
+    async def open_dialogues(self, count: int) -> float:
+        """Officers start /发布任务 step by step in their groups, members /线索 in private; all left waiting."""
+        officers = count // 2
+        jobs = [
+            (self.city.group(team), self.city.qq(member), "/发布任务")
+            for team, member in (self.city.officer(n) for n in range(officers))
+        ]
+        jobs += [(None, self.city.qq(self.city.reporter(n, officers)), "/线索") for n in range(count - officers)]
+        queue = iter(jobs)
+        replies: list[str] = []
+        self.replies = replies
+
+        async def worker() -> None:
+            for group, user, message in queue:
+                await self.peer.command(group, user, message)
+                replies.append(self.peer.last_reply)
+
+        started = time.perf_counter()
+        try:
+            await asyncio.gather(*(worker() for _ in range(self.arguments.window)))
+        except asyncio.TimeoutError:
+            raise RuntimeError(
+                f"opening dialogues: {len(replies)} of {count} opened in {time.perf_counter() - started:.0f} s, "
+                "then a reply took longer than 30 s"
+            ) from None
+        asked = sum(1 for reply in replies if "1/6" in reply or "1/5" in reply)
+        if asked != count:
+            raise RuntimeError(f"only {asked} of {count} dialogues opened; e.g. {replies[:3]!r}")
+        self.peer.forget()
+        return time.perf_counter() - started
+
+
+async def measure_bot(name: str, process: BotProcess, port: int, city: City, arguments: argparse.Namespace) -> dict:
+    process.start()
+    try:
+        return await _measure_bot(name, process, port, city, arguments)
+    finally:
+        await process.stop_async()
+
+
+async def _measure_bot(name: str, process: BotProcess, port: int, city: City, arguments: argparse.Namespace) -> dict:
+    await process.wait_for_port(port, timeout=120)
+    figures: dict[str, Any] = {"name": name}
+    async with LoadPeer(f"ws://127.0.0.1:{port}/onebot/v11/ws", self_id="10000", access_token=TOKEN) as peer:
+        driver = Driver(name, peer, process.pid, city, arguments)
+        for _ in range(50):  # warm up (imports, first queries, connection pool)
+            await driver.one("ping" if arguments.bare else "checkin")
+            if not arguments.bare:
+                await driver.one("signup")
+        kinds = ["ping"] if arguments.bare else ["signup", "checkin"]
+        figures["idle_cpu_ms_per_s"] = await driver.idle(3.0)
+        figures["chatter"] = await driver.chatter(arguments.messages)
+        for kind in kinds:
+            figures[kind] = await driver.commands(kind)
+            figures[kind]["reply"] = peer.last_reply.splitlines()[0][:40]
+        if arguments.dialogues and not arguments.bare:
+            try:
+                figures["dialogues_open_s"] = await asyncio.wait_for(driver.open_dialogues(arguments.dialogues), 90)
+                figures["dialogue_chatter"] = await asyncio.wait_for(
+                    driver.chatter(arguments.messages, "dialogue_chatter"), 60
+                )
+                for kind in kinds:
+                    figures[f"dialogue_{kind}"] = await asyncio.wait_for(driver.commands(kind), 90)
+            except (RuntimeError, asyncio.TimeoutError) as error:
+                done = [key for key in figures if key.startswith("dialogue")]
+                figures["dialogues_failed"] = (
+                    f"{error or 'timed out'} ({len(driver.replies)} dialogues opened; "
+                    f"measured with them: {', '.join(done) or 'nothing'})"
+                )
+        figures["rss_mb"], figures["peak_rss_mb"] = memory_mb(process.pid)
+    return figures
+
+
+def describe(figures: dict) -> list[str]:
+    lines = []
+    name = figures["name"]
+    for key in ("chatter", "dialogue_chatter"):
+        if key in figures:
+            c = figures[key]
+            lines.append(f"{name} {key}: {c['chatter_cpu_ms']:.3f} ms CPU/message, {c['chatter_per_s']:.0f} msg/s")
+    for key, value in figures.items():
+        if isinstance(value, dict) and "per_s" in value:
+            lines.append(
+                f"{name} {key}: closed loop {value['per_s']:.0f}/s, {value['cpu_ms']:.2f} ms CPU each; "
+                f"open loop p50 {value['p50_ms']:.1f} ms, p99 {value['p99_ms']:.1f} ms, max {value['max_ms']:.0f} ms, "
+                f"{value['open_cpu_ms']:.2f} ms CPU each; reply: {value.get('reply', '')!r}"
+            )
+    if "dialogues_open_s" in figures:
+        lines.append(f"{name}: dialogues opened in {figures['dialogues_open_s']:.1f} s")
+    if "dialogues_failed" in figures:
+        lines.append(f"{name}: FAILED {figures['dialogues_failed']}")
+    lines.append(f"{name}: idle {figures['idle_cpu_ms_per_s']:.1f} ms CPU per second")
+    lines.append(f"{name}: RSS {figures['rss_mb']:.0f} MB (peak {figures['peak_rss_mb']:.0f} MB)")
+    return lines
+
+
+def ratios(bare: dict, ours: dict) -> dict:
+    result = {"chatter_cpu": bare["chatter"]["chatter_cpu_ms"] / ours["chatter"]["chatter_cpu_ms"]}
+    for prefix in ("", "dialogue_"):
+        if f"{prefix}chatter" in ours and prefix:
+            result[f"{prefix}chatter_cpu"] = (
+                bare["chatter"]["chatter_cpu_ms"] / ours[f"{prefix}chatter"]["chatter_cpu_ms"]
+            )
+        for kind in ("signup", "checkin"):
+            key = f"{prefix}{kind}"
+            if key in ours:
+                result[f"{key}_per_s"] = ours[key]["per_s"] / bare["ping"]["per_s"]
+                result[f"{key}_cpu"] = bare["ping"]["cpu_ms"] / ours[key]["cpu_ms"]
+    return result
+
+
+async def main(arguments: argparse.Namespace) -> None:
+    city = City(arguments.teams, arguments.members)
+    with tempfile.TemporaryDirectory() as folder:
+        directory = Path(folder)
+        url = arguments.database or f"sqlite+aiosqlite:///{directory / 'load.db'}"
+        if make_url(url).get_backend_name() == "postgresql":
+            await recreate_postgres(url)
+        seconds = await seed(url, city, arguments.dialogues // 2)
+        print(f"seeded {city.teams:,} teams and groups, {city.members:,} members in {seconds:.1f} s", flush=True)
+        bare_port = free_port()
+        bare = BotProcess(
+            [PYTHON, str(ROOT / "bench" / "bare_bot.py"), str(bare_port), TOKEN],
+            cwd=ROOT,
+            log_path=directory / "bare.log",
+        )
+        ours = [("ours", ROOT)] + ([("before", Path(arguments.compare))] if arguments.compare else [])
+        results: dict[str, dict] = {}
+        offset = 0
+        for name, root in ([("bare", None)] if not arguments.only_ours else []) + ours:
+            offset += 20_000  # every bot gets members of its own: each command is a first sign-up or check-in
+            options = argparse.Namespace(**{**vars(arguments), "bare": root is None, "offset": offset})
+            if root is None:
+                process, port = bare, bare_port
+            else:
+                port = free_port()
+                config = write_bot_config(directory, port, url, TOKEN, '[bot]\nlog_level = "WARNING"\n')
+                process = BotProcess(
+                    [PYTHON, "-m", "bot", "--config", str(config)], cwd=root, log_path=directory / f"{name}.log"
+                )
+            try:
+                results[name] = await measure_bot(name, process, port, city, options)
+            except BaseException:
+                print(process.log_tail(40))
+                raise
+            print("\n".join(describe(results[name])), flush=True)
+    summary: dict[str, Any] = {"results": results}
+    if "bare" in results:
+        for name, _ in ours:
+            summary[f"ratios_{name}"] = ratios(results["bare"], results[name])
+            print(
+                f"ratios ({name} / bare): "
+                + ", ".join(f"{key} {value:.2f}" for key, value in summary[f"ratios_{name}"].items())
+            )
+    print("JSON " + json.dumps(summary, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", help="database URL for 义警助手 (default: SQLite in a temporary folder)")
+    parser.add_argument("--teams", type=int, default=15_000, help="teams, each bound to one group")
+    parser.add_argument("--members", type=int, default=215_000)
+    parser.add_argument("--messages", type=int, default=3000, help="chatter messages per chatter phase")
+    parser.add_argument("--commands", type=int, default=600, help="commands per closed-loop phase")
+    parser.add_argument("--window", type=int, default=8, help="commands in flight in the closed loop")
+    parser.add_argument("--rate", type=float, default=100, help="commands per second in the open loop")
+    parser.add_argument("--seconds", type=float, default=10, help="length of each open-loop phase")
+    parser.add_argument("--dialogues", type=int, default=1000, help="wizards left open (0: skip that phase)")
+    parser.add_argument(
+        "--compare", metavar="DIR", help="also run the bot from another checkout (e.g. the commit before a change)"
+    )
+    parser.add_argument("--only-ours", action="store_true", help="skip the bare bot (for profiling)")
+    parser.add_argument("--profile", help="py-spy our bot in each closed loop, to PROFILE-KIND.txt (raw stacks)")
+    options = parser.parse_args()
+    if options.compare:
+        options.compare = str(Path(options.compare).resolve())
+    asyncio.run(main(options))
