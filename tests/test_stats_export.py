@@ -153,3 +153,13 @@ def test_the_board_and_certificate_pictures() -> None:
     assert image_for(spec).startswith(b"\x89PNG")
     with pytest.raises(ValueError, match="no picture"):
         image_for({"kind": "nothing"})
+
+
+async def test_a_sheet_too_long_is_cut_and_the_officer_told(database: str, monkeypatch) -> None:
+    await set_up()
+    monkeypatch.setattr(export, "MAX_ROWS", 4)
+    made = await export.export_workbook(OFFICER, None, around_now(), None)
+    assert made.cut == ["成员"]
+    assert made.counts["成员"] == 4
+    book = load_workbook(io.BytesIO(made.content))
+    assert book["成员"].max_row == 5  # the heading and four people

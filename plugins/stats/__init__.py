@@ -83,6 +83,10 @@ async def export_workbook(bot: Bot, place: CurrentPlace, words: Match[tuple[str,
     period = await _period(period_text, EXPORT_USAGE)
     made = await refuse_on_error(export.export_workbook(place.caller, None, period, unit))
     counts = "，".join(f"{name} {count} 行" for name, count in made.counts.items())
+    if made.cut:
+        counts += (
+            f"（{'、'.join(made.cut)}超过 {export.MAX_ROWS} 行，只导出了前 {export.MAX_ROWS} 行：请缩短时间段或写单位）"
+        )
     folder = settings.data_dir / "exports" / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / made.file_name

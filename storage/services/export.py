@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -35,6 +35,9 @@ from storage.services.tips import STATUS_NAMES
 from storage.services.totals import ALL_TIME
 from storage.services.when import DateRange, local
 
+MAX_ROWS = 100_000
+"""Rows per sheet at most: a city's month of ledger is hundreds of thousands of entries, too many to build while
+the bot answers everyone else; the officer is told to export a shorter period or a smaller unit."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SIGNUP_NAMES = {"signed": "已报名", "waiting": "候补", "cancelled": "已取消", "attended": "已出勤", "no_show": "未到"}
 TASK_STATUS_NAMES = {"open": "进行中", "cancelled": "已取消", "closed": "已结束"}
@@ -61,6 +64,8 @@ class Export:
     content: bytes
     scope_name: str
     counts: dict[str, int]
+    cut: list[str] = field(default_factory=list)
+    """Sheets that had more than MAX_ROWS rows: only the first MAX_ROWS are in the file."""
 
 
 async def export_workbook(caller: Caller, group_id: str | None, period: DateRange, unit_text: str | None) -> Export:
@@ -88,6 +93,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                 )
                 .where(col(Member.id).in_(members_query), col(TeamMembership.team_id).in_(_teams(where)))
                 .order_by(col(Member.id))
+                .limit(MAX_ROWS + 1)
             )
         ).all()
         sheets["成员"] = [["成员号", "姓名", "手机", "队伍", "状态", "特长", "入队时间", "积分余额"]] + [
@@ -105,7 +111,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
         ]
 
         in_period = select(Task).where(col(Task.id).in_(_tasks_in(where, period)))
-        tasks = (await db.exec(in_period.order_by(col(Task.start_at)))).all()
+        tasks = (await db.exec(in_period.order_by(col(Task.start_at)).limit(MAX_ROWS + 1))).all()
         task_ids = [task.id for task in tasks]
         signups = await _signups(db, task_ids, where)
         by_task: dict[int, list] = {}
@@ -157,6 +163,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                     col(PointEntry.created_at) < period.end,
                 )
                 .order_by(col(PointEntry.created_at), col(PointEntry.id))
+                .limit(MAX_ROWS + 1)
             )
         ).all()
         sheets["积分流水"] = [["时间", "成员号", "姓名", "分数", "原因", "说明", "关联"]]
@@ -187,6 +194,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                         col(Tip.created_at) < period.end,
                     )
                     .order_by(col(Tip.id))
+                    .limit(MAX_ROWS + 1)
                 )
             ).all()
             first_text = await _first_texts(db, [tip.id for tip, _, _ in tips])
@@ -213,7 +221,8 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
         file_name=f"义警数据_{where.name}_{stamp}.xlsx",
         content=content,
         scope_name=where.name,
-        counts={name: len(rows) - 1 for name, rows in sheets.items()},
+        counts={name: min(len(rows) - 1, MAX_ROWS) for name, rows in sheets.items()},
+        cut=[name for name, rows in sheets.items() if len(rows) - 1 > MAX_ROWS],
     )
 
 
@@ -231,6 +240,7 @@ async def _signups(db, task_ids: list[int], where: Where):
         .join(Member, col(Member.id) == col(Signup.member_id))
         .where(col(Signup.task_id).in_(task_ids))
         .order_by(col(Signup.task_id), col(Signup.id))
+        .limit(MAX_ROWS + 1)
     )
     if where.team is not None:
         statement = statement.where(col(Signup.member_id).in_(_team_members(where.team)))
@@ -254,7 +264,7 @@ def _workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
     book = Workbook(write_only=True)
     for title, rows in sheets.items():
         sheet = book.create_sheet(title)
-        for row in rows:
+        for row in rows[: MAX_ROWS + 1]:
             sheet.append([cell(value) for value in row])
     buffer = io.BytesIO()
     book.save(buffer)
