@@ -131,7 +131,7 @@ def parse_weekly(text: str) -> tuple[int, int, int]:
     day = day.removeprefix("周").removeprefix("星期")
     if len(day) != 1 or day not in WEEKDAY_NAMES + "天":
         raise ValueError(f"write a weekday and a time such as 周一 09:00, not {text!r}")
-    return ("一二三四五六日".index(day) if day != "天" else 6), *parse_clock(clock.strip())
+    return (WEEKDAY_NAMES.index(day) if day != "天" else 6), *parse_clock(clock.strip())
 
 
 class Reward(Section):

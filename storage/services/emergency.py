@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,7 +30,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, officer_unit, units_of_member
+from storage.services.organisation import audit, in_unit_or_below, officer_unit, units_of_member
 from storage.services.outbox import Destination, Message, enqueue, enqueue_all
 from storage.services.people import Caller, member_of, rights_of
 from storage.services.retry import retry_on_conflict
@@ -40,16 +39,12 @@ from storage.settings import settings
 MAX_TEXT = 500
 
 
-def _subtree(unit: Unit):
-    return or_(Unit.path == unit.path, col(Unit.path).startswith(unit.path + "/"))
-
-
 async def _groups_under(db: AsyncSession, unit: Unit) -> list[Destination]:
     statement = (
         select(GroupBinding)
         .join(Team, col(Team.id) == col(GroupBinding.team_id))
         .join(Unit, col(Unit.id) == col(Team.unit_id))
-        .where(_subtree(unit))
+        .where(in_unit_or_below(unit))
         .order_by(col(GroupBinding.id))
     )
     return [Destination(binding.platform, binding.group_id) for binding in (await db.exec(statement)).all()]
@@ -61,7 +56,11 @@ async def _members_under(db: AsyncSession, unit: Unit) -> list[Member]:
         .join(TeamMembership, col(TeamMembership.member_id) == col(Member.id))
         .join(Team, col(Team.id) == col(TeamMembership.team_id))
         .join(Unit, col(Unit.id) == col(Team.unit_id))
-        .where(_subtree(unit), TeamMembership.status == MembershipStatus.active, Member.status == MemberStatus.active)
+        .where(
+            in_unit_or_below(unit),
+            TeamMembership.status == MembershipStatus.active,
+            Member.status == MemberStatus.active,
+        )
     )
     members = {member.id: member for member in (await db.exec(statement)).all()}  # one per person, many teams
     return list(members.values())

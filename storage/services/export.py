@@ -30,7 +30,7 @@ from storage.models import (
 from storage.services.organisation import audit
 from storage.services.people import Caller, mask_phone, rights_of
 from storage.services.standings import REASON_NAMES
-from storage.services.stats import Where, _tasks_in, _team_members, _units_below, _where
+from storage.services.stats import Where, tasks_in, team_members, units_below, where_for
 from storage.services.tips import STATUS_NAMES
 from storage.services.totals import ALL_TIME
 from storage.services.when import DateRange, local
@@ -73,12 +73,12 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
         rights = await rights_of(db, caller)
         if not (rights.is_officer or rights.leader_team_ids):
             raise NotAllowed("导出只有队长和民警可以使用。")
-        where = await _where(db, caller, rights, group_id, "", unit_text)
+        where = await where_for(db, caller, rights, group_id, "", unit_text)
         if where.team is not None:
-            members_query = _team_members(where.team)
+            members_query = team_members(where.team)
         else:
             members_query = select(TeamMembership.member_id).where(
-                col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(_units_below(where.unit))))
+                col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit))))
             )
         sheets: dict[str, list[list]] = {}
 
@@ -110,7 +110,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
             for member, team_name, status, decided_at, points in rows
         ]
 
-        in_period = select(Task).where(col(Task.id).in_(_tasks_in(where, period)))
+        in_period = select(Task).where(col(Task.id).in_(tasks_in(where, period)))
         tasks = (await db.exec(in_period.order_by(col(Task.start_at)).limit(MAX_ROWS + 1))).all()
         task_ids = [task.id for task in tasks]
         signups = await _signups(db, task_ids, where)
@@ -189,7 +189,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                     .join(Member, col(Member.id) == col(Tip.reporter_id))
                     .join(Unit, col(Unit.id) == col(Tip.unit_id))
                     .where(
-                        col(Tip.unit_id).in_(_units_below(where.unit)),
+                        col(Tip.unit_id).in_(units_below(where.unit)),
                         col(Tip.created_at) >= period.start,
                         col(Tip.created_at) < period.end,
                     )
@@ -229,7 +229,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
 def _teams(where: Where):
     if where.team is not None:
         return select(Team.id).where(Team.id == where.team.id)
-    return select(Team.id).where(col(Team.unit_id).in_(_units_below(where.unit)))
+    return select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit)))
 
 
 async def _signups(db, task_ids: list[int], where: Where):
@@ -243,7 +243,7 @@ async def _signups(db, task_ids: list[int], where: Where):
         .limit(MAX_ROWS + 1)
     )
     if where.team is not None:
-        statement = statement.where(col(Signup.member_id).in_(_team_members(where.team)))
+        statement = statement.where(col(Signup.member_id).in_(team_members(where.team)))
     return (await db.exec(statement)).all()
 
 

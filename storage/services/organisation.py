@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -110,6 +111,11 @@ async def team_of_group(db: AsyncSession, platform: str, group_id: str) -> Group
     return GroupTeam(team=row[0], unit=row[1]) if row else None
 
 
+def in_unit_or_below(unit: Unit):
+    """A condition on Unit: this unit or any unit below it (units form a tree by path)."""
+    return or_(col(Unit.path) == unit.path, col(Unit.path).startswith(unit.path + "/"))
+
+
 async def units_of_member(db: AsyncSession, member_id: int) -> list[Unit]:
     """The units of the teams the member is an active member of."""
     statement = (
@@ -119,6 +125,15 @@ async def units_of_member(db: AsyncSession, member_id: int) -> list[Unit]:
         .where(TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.active)
     )
     return list((await db.exec(statement)).all())
+
+
+async def covers_member(db: AsyncSession, rights: Rights, member: Member) -> bool:
+    """Officers act for members of teams in their units (and below); administrators for anyone."""
+    if rights.is_admin:
+        return True
+    if not rights.officer_units:
+        return False
+    return any(rights.covers_unit(unit) for unit in await units_of_member(db, member.id))
 
 
 async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, example: str) -> Unit:

@@ -22,11 +22,10 @@ from storage.models import (
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, officer_unit, units_of_member
+from storage.services.organisation import audit, covers_member, in_unit_or_below, officer_unit, units_of_member
 from storage.services.outbox import tell_member
 from storage.services.people import Caller, Rights, rights_of
 from storage.services.retry import retry_on_conflict
-from storage.services.standings import covers_member
 from storage.services.totals import balance_of, lock_balance
 from storage.settings import settings
 
@@ -70,10 +69,7 @@ async def list_rewards(caller: Caller) -> Shelf:
         if rights.member is not None:
             conditions.append(_visible(await _member_unit_paths(db, rights.member.id)))
         if rights.officer_units and not rights.is_admin:
-            conditions += [
-                col(Unit.path).startswith(unit.path + "/") | (col(Unit.path) == unit.path)
-                for unit in rights.officer_units
-            ]
+            conditions += [in_unit_or_below(unit) for unit in rights.officer_units]
         if not rights.is_admin:
             if not conditions:
                 raise DomainError("你还没有加入队伍：请先在队伍群里发送 /加入 姓名 手机号")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,11 +29,11 @@ from storage.models import (
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, team_of_group, units_of_member
+from storage.services.organisation import audit, covers_member, in_unit_or_below, team_of_group
 from storage.services.outbox import Destination, Message, enqueue_all, tell_member
 from storage.services.people import Caller, PersonRef, Rights, find_person, rights_of
 from storage.services.retry import retry_on_conflict
-from storage.services.totals import ALL_TIME, Period, period_of
+from storage.services.totals import ALL_TIME, Period, balance_of, period_of
 from storage.settings import settings
 
 REASON_NAMES = {
@@ -110,10 +110,6 @@ class _Scope:
     unit: Unit | None = None
 
 
-def _in_unit(unit: Unit):
-    return or_(col(Unit.path) == unit.path, col(Unit.path).startswith(unit.path + "/"))
-
-
 def _members_of(scope: _Scope):
     """The members a board ranks, as a subquery; None for the whole city."""
     statement = select(TeamMembership.member_id).where(TeamMembership.status == MembershipStatus.active)
@@ -123,7 +119,7 @@ def _members_of(scope: _Scope):
         return (
             statement.join(Team, col(Team.id) == col(TeamMembership.team_id))
             .join(Unit, col(Unit.id) == col(Team.unit_id))
-            .where(_in_unit(scope.unit))
+            .where(in_unit_or_below(scope.unit))
         )
     return None
 
@@ -208,7 +204,7 @@ async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> lis
             MemberTotal,
             (col(MemberTotal.member_id) == col(TeamMembership.member_id)) & (col(MemberTotal.period) == key),
         )
-        .where(_in_unit(unit), TeamMembership.status == MembershipStatus.active)
+        .where(in_unit_or_below(unit), TeamMembership.status == MembershipStatus.active)
         .group_by(col(Team.id), col(Team.name))
     )
     teams = [
@@ -345,15 +341,6 @@ class Award:
     changed: bool
 
 
-async def covers_member(db: AsyncSession, rights: Rights, member: Member) -> bool:
-    """Officers award members of teams in their units (and below); administrators anyone."""
-    if rights.is_admin:
-        return True
-    if not rights.officer_units:
-        return False
-    return any(rights.covers_unit(unit) for unit in await units_of_member(db, member.id))
-
-
 @retry_on_conflict
 async def award_points(caller: Caller, target: PersonRef, amount: int, reason: str) -> Award:
     """/奖励: an officer adds (or with a negative number takes) points, with a reason; audited, and the member is
@@ -385,7 +372,7 @@ async def award_points(caller: Caller, target: PersonRef, amount: int, reason: s
         for log_id in repeated:
             log = await db.get(AuditLog, log_id)
             if log and log.detail.get("amount") == amount and log.detail.get("reason") == reason:
-                balance = await _balance(db, member.id)
+                balance = await balance_of(db, member.id)
                 return Award(member, amount, log.detail.get("granted", amount), reason, balance, changed=False)
         log = await audit(db, caller, rights.member, "award", f"member:{member.id}", amount=amount, reason=reason)
         await db.flush()
@@ -395,7 +382,7 @@ async def award_points(caller: Caller, target: PersonRef, amount: int, reason: s
         granted = entry.amount if entry else 0
         log.detail = {**log.detail, "granted": granted}
         db.add(log)
-        balance = await _balance(db, member.id)
+        balance = await balance_of(db, member.id)
         if amount > 0:
             capped = f"（已到积分上限，实际 {granted} 分）" if granted < amount else ""
             text = f"你获得 {granted} 分奖励{capped}，理由：{reason}。现在共 {balance} 分。"
@@ -403,13 +390,6 @@ async def award_points(caller: Caller, target: PersonRef, amount: int, reason: s
             text = f"你被扣 {-amount} 分，理由：{reason}。现在共 {balance} 分。有疑问请联系民警。"
         await tell_member(db, member.id, text)
         return Award(member, amount, granted, reason, balance, changed=True)
-
-
-async def _balance(db: AsyncSession, member_id: int) -> int:
-    row = await db.exec(
-        select(MemberTotal.points).where(MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME)
-    )
-    return int(row.first() or 0)
 
 
 # --- the weekly leaderboard and the monthly honours, posted to every team's groups -------------------------------

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +26,7 @@ from storage.models import (
     TipStatus,
     Unit,
 )
-from storage.services.organisation import find_unit, team_of_group
+from storage.services.organisation import find_unit, in_unit_or_below, team_of_group
 from storage.services.people import Caller, Rights, rights_of
 from storage.services.when import DateRange, local
 
@@ -90,35 +89,31 @@ class Report:
     """For a team: check-ins and hours served per day (or per week for long periods)."""
 
 
-def _in_unit(unit: Unit):
-    return or_(col(Unit.path) == unit.path, col(Unit.path).startswith(unit.path + "/"))
+def units_below(unit: Unit):
+    return select(Unit.id).where(in_unit_or_below(unit))
 
 
-def _units_below(unit: Unit):
-    return select(Unit.id).where(_in_unit(unit))
-
-
-def _team_members(team: Team):
+def team_members(team: Team):
     return select(TeamMembership.member_id).where(
         TeamMembership.team_id == team.id, TeamMembership.status == MembershipStatus.active
     )
 
 
-def _tasks_in(where: Where, period: DateRange):
+def tasks_in(where: Where, period: DateRange):
     """Tasks run in the period (not cancelled): a unit's own and its sub-units'; or those a team was sent."""
     statement = select(Task.id).where(
         col(Task.start_at) >= period.start, col(Task.start_at) < period.end, Task.status != TaskStatus.cancelled
     )
     if where.team is not None:
         return statement.where(col(Task.id).in_(select(TaskTeam.task_id).where(TaskTeam.team_id == where.team.id)))
-    return statement.where(col(Task.unit_id).in_(_units_below(where.unit)))
+    return statement.where(col(Task.unit_id).in_(units_below(where.unit)))
 
 
 def _signups_in(where: Where, period: DateRange, *conditions):
-    tasks = _tasks_in(where, period)
+    tasks = tasks_in(where, period)
     statement = select(Signup).where(col(Signup.task_id).in_(tasks), *conditions)
     if where.team is not None:
-        statement = statement.where(col(Signup.member_id).in_(_team_members(where.team)))
+        statement = statement.where(col(Signup.member_id).in_(team_members(where.team)))
     return statement
 
 
@@ -128,7 +123,7 @@ async def _count(db: AsyncSession, statement) -> int:
 
 async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figures:
     found = Figures(name=where.name)
-    found.tasks = await _count(db, _tasks_in(where, period))
+    found.tasks = await _count(db, tasks_in(where, period))
     checked_in = col(Signup.checked_in_at).is_not(None)
     found.checkins = await _count(db, _signups_in(where, period, checked_in))
     patrol_tasks = select(Task.id).where(Task.kind == PATROL)
@@ -139,9 +134,9 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
     found.no_shows = await _count(db, _signups_in(where, period, Signup.status == SignupStatus.no_show))
     tips = select(Tip.id, Tip.status).where(col(Tip.created_at) >= period.start, col(Tip.created_at) < period.end)
     if where.team is not None:
-        tips = tips.where(col(Tip.reporter_id).in_(_team_members(where.team)))
+        tips = tips.where(col(Tip.reporter_id).in_(team_members(where.team)))
     else:
-        tips = tips.where(col(Tip.unit_id).in_(_units_below(where.unit)))
+        tips = tips.where(col(Tip.unit_id).in_(units_below(where.unit)))
     found.tips = await _count(db, tips)
     found.tips_verified = await _count(db, tips.where(Tip.status == TipStatus.verified))
     hazard_tasks = select(Task.id).where(Task.kind == HAZARD_CHECK)
@@ -149,7 +144,7 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
         db, _signups_in(where, period, checked_in, col(Signup.task_id).in_(hazard_tasks))
     )
     found.disputes = await _count(db, tips.where(Tip.category == DISPUTE)) + await _count(
-        db, _tasks_in(where, period).where(Task.kind == MEDIATION)
+        db, tasks_in(where, period).where(Task.kind == MEDIATION)
     )
     joined = select(TeamMembership.id).where(
         TeamMembership.status == MembershipStatus.active,
@@ -160,7 +155,7 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
         joined = joined.where(TeamMembership.team_id == where.team.id)
     else:
         joined = joined.where(
-            col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(_units_below(where.unit))))
+            col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit))))
         )
     found.new_members = await _count(db, joined)
     if where.unit is not None and where.team is None:
@@ -169,7 +164,7 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
                 select(Alert.id, Alert.created_at, func.min(AlertResponse.responded_at))
                 .outerjoin(AlertResponse, col(AlertResponse.alert_id) == col(Alert.id))
                 .where(
-                    col(Alert.unit_id).in_(_units_below(where.unit)),
+                    col(Alert.unit_id).in_(units_below(where.unit)),
                     col(Alert.created_at) >= period.start,
                     col(Alert.created_at) < period.end,
                 )
@@ -177,15 +172,9 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
             )
         ).all()
         found.alerts = len(first_answers)
-        waits = [
-            (_aware(answered) - _aware(raised)).total_seconds() for _, raised, answered in first_answers if answered
-        ]
+        waits = [(local(answered) - local(raised)).total_seconds() for _, raised, answered in first_answers if answered]
         found.alert_median_seconds = median(waits) if waits else None
     return found
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 async def _days(db: AsyncSession, where: Where, period: DateRange) -> list[tuple[str, int, float]]:
@@ -195,8 +184,8 @@ async def _days(db: AsyncSession, where: Where, period: DateRange) -> list[tuple
             select(Signup.checked_in_at, Signup.minutes_served).where(
                 col(Signup.id).in_(
                     select(Signup.id).where(
-                        col(Signup.task_id).in_(_tasks_in(where, period)),
-                        col(Signup.member_id).in_(_team_members(where.team)),
+                        col(Signup.task_id).in_(tasks_in(where, period)),
+                        col(Signup.member_id).in_(team_members(where.team)),
                         col(Signup.checked_in_at).is_not(None),
                     )
                 )
@@ -225,7 +214,7 @@ def _bucket(moment: datetime, weekly: bool) -> str:
     return f"{moment.month}/{moment.day}"
 
 
-async def _where(
+async def where_for(
     db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, scope: str, unit_text: str | None
 ) -> Where:
     """Officers see their units (or one named); leaders their team. In a team's group, 队伍 means that team."""
@@ -254,7 +243,7 @@ async def _where(
         if root is not None:
             return Where(name=root.name, unit=root)
     if rights.leader_team_ids:
-        return await _where(db, caller, rights, group_id, "team", None)
+        return await where_for(db, caller, rights, group_id, "team", None)
     raise NotAllowed("统计只有队长和民警可以查看。")
 
 
@@ -265,7 +254,7 @@ async def report(
         rights = await rights_of(db, caller)
         if not (rights.is_officer or rights.leader_team_ids):
             raise NotAllowed("统计只有队长和民警可以查看。")
-        where = await _where(db, caller, rights, group_id, scope, unit_text)
+        where = await where_for(db, caller, rights, group_id, scope, unit_text)
         result = Report(period=period, total=await figures_for(db, where, period))
         if where.team is not None:
             result.days = await _days(db, where, period)

@@ -34,7 +34,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, find_unit, team_of_group
+from storage.services.organisation import audit, find_unit, in_unit_or_below, team_of_group
 from storage.services.outbox import Destination, enqueue_many
 from storage.services.people import Caller, Rights, member_of, parse_tags, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
@@ -255,7 +255,7 @@ async def _teams_for_target(db: AsyncSession, caller: Caller, rights: Rights, sp
         statement = (
             select(Team)
             .join(Unit, col(Unit.id) == col(Team.unit_id))
-            .where(or_(Unit.path == unit.path, col(Unit.path).startswith(unit.path + "/")))
+            .where(in_unit_or_below(unit))
             .order_by(col(Team.id))
         )
         teams = list((await db.exec(statement)).all())
