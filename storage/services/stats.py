@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 
+from sqlalchemy import and_, case
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -109,12 +110,30 @@ def tasks_in(where: Where, period: DateRange):
     return statement.where(col(Task.unit_id).in_(units_below(where.unit)))
 
 
-def _signups_in(where: Where, period: DateRange, *conditions):
-    tasks = tasks_in(where, period)
-    statement = select(Signup).where(col(Signup.task_id).in_(tasks), *conditions)
+async def _attendance(db: AsyncSession, where: Where, period: DateRange) -> tuple[int, int, int, int, int, int]:
+    """Over the sign-ups of the period's tasks, in one pass: check-ins, check-ins on patrols and on hazard checks,
+    minutes served, attended, no-shows."""
+    checked_in = col(Signup.checked_in_at).is_not(None)
+
+    def how_many(*conditions):
+        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+    statement = (
+        select(
+            how_many(checked_in),
+            how_many(checked_in, Task.kind == PATROL),
+            how_many(checked_in, Task.kind == HAZARD_CHECK),
+            func.coalesce(func.sum(Signup.minutes_served), 0),
+            how_many(Signup.status == SignupStatus.attended),
+            how_many(Signup.status == SignupStatus.no_show),
+        )
+        .join(Task, col(Task.id) == col(Signup.task_id))
+        .where(col(Signup.task_id).in_(tasks_in(where, period)))
+    )
     if where.team is not None:
         statement = statement.where(col(Signup.member_id).in_(team_members(where.team)))
-    return statement
+    row = (await db.exec(statement)).one()
+    return tuple(int(value) for value in row)  # type: ignore[return-value]
 
 
 async def _count(db: AsyncSession, statement) -> int:
@@ -124,14 +143,14 @@ async def _count(db: AsyncSession, statement) -> int:
 async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figures:
     found = Figures(name=where.name)
     found.tasks = await _count(db, tasks_in(where, period))
-    checked_in = col(Signup.checked_in_at).is_not(None)
-    found.checkins = await _count(db, _signups_in(where, period, checked_in))
-    patrol_tasks = select(Task.id).where(Task.kind == PATROL)
-    found.patrols = await _count(db, _signups_in(where, period, checked_in, col(Signup.task_id).in_(patrol_tasks)))
-    signups = _signups_in(where, period).subquery()
-    found.minutes = int((await db.exec(select(func.coalesce(func.sum(signups.c.minutes_served), 0)))).one())
-    found.attended = await _count(db, _signups_in(where, period, Signup.status == SignupStatus.attended))
-    found.no_shows = await _count(db, _signups_in(where, period, Signup.status == SignupStatus.no_show))
+    (
+        found.checkins,
+        found.patrols,
+        hazard_checks,
+        found.minutes,
+        found.attended,
+        found.no_shows,
+    ) = await _attendance(db, where, period)
     tips = select(Tip.id, Tip.status).where(col(Tip.created_at) >= period.start, col(Tip.created_at) < period.end)
     if where.team is not None:
         tips = tips.where(col(Tip.reporter_id).in_(team_members(where.team)))
@@ -139,10 +158,7 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
         tips = tips.where(col(Tip.unit_id).in_(units_below(where.unit)))
     found.tips = await _count(db, tips)
     found.tips_verified = await _count(db, tips.where(Tip.status == TipStatus.verified))
-    hazard_tasks = select(Task.id).where(Task.kind == HAZARD_CHECK)
-    found.hazards = await _count(db, tips.where(Tip.category == HAZARD)) + await _count(
-        db, _signups_in(where, period, checked_in, col(Signup.task_id).in_(hazard_tasks))
-    )
+    found.hazards = await _count(db, tips.where(Tip.category == HAZARD)) + hazard_checks
     found.disputes = await _count(db, tips.where(Tip.category == DISPUTE)) + await _count(
         db, tasks_in(where, period).where(Task.kind == MEDIATION)
     )
@@ -182,13 +198,9 @@ async def _days(db: AsyncSession, where: Where, period: DateRange) -> list[tuple
     rows = (
         await db.exec(
             select(Signup.checked_in_at, Signup.minutes_served).where(
-                col(Signup.id).in_(
-                    select(Signup.id).where(
-                        col(Signup.task_id).in_(tasks_in(where, period)),
-                        col(Signup.member_id).in_(team_members(where.team)),
-                        col(Signup.checked_in_at).is_not(None),
-                    )
-                )
+                col(Signup.task_id).in_(tasks_in(where, period)),
+                col(Signup.member_id).in_(team_members(where.team)),
+                col(Signup.checked_in_at).is_not(None),
             )
         )
     ).all()
