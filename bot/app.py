@@ -16,7 +16,7 @@ from nonebot.matcher import Matcher
 from nonebot.message import event_preprocessor, run_postprocessor
 
 import plugins
-from bot import waiting
+from bot import sequential_checks, waiting
 from bot.config import CONSOLE_USER, Settings
 from storage import db
 from storage.demo import seed_demo
@@ -285,6 +285,8 @@ def setup(settings: Settings) -> None:
     load_plugins()
     install_hooks(settings.bot.command_start)
     waiting.install()
+    if not sequential_checks.install():
+        logger.warning("NoneBot's parameter solving is not the one bot/sequential_checks.py knows: left as it is")
     install_lifecycle(settings)
     logger.info(
         f"义警助手 starting from {settings.source}: platforms {', '.join(settings.enabled_platforms()) or 'none'}, "
