@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -118,13 +119,17 @@ def parse_tags(words: list[str] | str) -> list[str]:
     return tags
 
 
-async def member_of(db: AsyncSession, platform: str, user_id: str) -> Member | None:
-    statement = (
-        select(Member)
+def member_by_account(platform: str, user_id: str, *columns: Any):
+    """The SELECT of the member behind an account; with `columns`, rows of the member and those columns."""
+    return (
+        select(Member, *columns)
         .join(PlatformIdentity, col(PlatformIdentity.member_id) == col(Member.id))
         .where(PlatformIdentity.platform == platform, PlatformIdentity.user_id == user_id)
     )
-    return (await db.exec(statement)).first()
+
+
+async def member_of(db: AsyncSession, platform: str, user_id: str) -> Member | None:
+    return (await db.exec(member_by_account(platform, user_id))).first()
 
 
 async def identity_of(db: AsyncSession, platform: str, user_id: str) -> PlatformIdentity | None:

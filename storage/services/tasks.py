@@ -36,7 +36,7 @@ from storage.models import (
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, find_unit, in_unit_or_below, team_of_group
 from storage.services.outbox import Destination, enqueue_many
-from storage.services.people import Caller, Rights, member_of, parse_tags, rights_of
+from storage.services.people import Caller, Rights, member_by_account, member_of, parse_tags, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import add_to_totals
@@ -592,8 +592,31 @@ async def signup_for_task(caller: Caller, task_id: int, now: datetime | None = N
 async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupResult:
     now = now or utcnow()
     async with session() as db:
+        # the task first, locked: the count of its sign-ups below is read after any other sign-up committed
         task = await _task_or_refuse(db, task_id, lock=True)
-        member = await _registered_member(db, caller)
+        # the member, whether they are in one of the task's teams, and how many have signed up, in one query
+        in_a_task_team = (
+            select(TaskTeam.team_id)
+            .join(TeamMembership, col(TeamMembership.team_id) == col(TaskTeam.team_id))
+            .where(
+                TaskTeam.task_id == task_id,
+                col(TeamMembership.member_id) == col(Member.id),
+                TeamMembership.status == MembershipStatus.active,
+            )
+            .exists()
+        )
+        signed_count = (
+            select(func.count())
+            .select_from(Signup)
+            .where(Signup.task_id == task_id, col(Signup.status).in_([SignupStatus.signed, SignupStatus.attended]))
+            .scalar_subquery()
+        )
+        found = (
+            await db.exec(member_by_account(caller.platform, caller.user_id, in_a_task_team, signed_count))
+        ).first()
+        if found is None:
+            raise DomainError(NOT_REGISTERED)
+        member, in_a_team, signed = found
         if task.status != TaskStatus.open:
             raise DomainError(
                 f"任务 {task_id} 已{'取消' if task.status == TaskStatus.cancelled else '结束'}，不能报名。"
@@ -628,7 +651,7 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
             raise DomainError(f"任务 {task_id} 报名已截止（{describe(task.signup_deadline)}）。")
         if member.status != MemberStatus.active:
             raise DomainError("你的队员资格还没有生效，审核通过后才能报名。")
-        if not await _in_a_team_of(db, member.id, task_id):
+        if not in_a_team:
             raise DomainError(f"任务 {task_id} 不是给你所在队伍的，不能报名。")
         missing = [tag for tag in task.required_tags if tag not in member.tags]
         if missing:
@@ -639,16 +662,6 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
                 f"和你已报名的任务 {clash.id}（{clash.kind}，{describe(clash.start_at, clash.end_at)}）时间冲突。"
                 f"要换的话先 /取消报名 {clash.id}"
             )
-        signed = (
-            await db.exec(
-                select(func.count())
-                .select_from(Signup)
-                .where(
-                    Signup.task_id == task_id,
-                    col(Signup.status).in_([SignupStatus.signed, SignupStatus.attended]),
-                )
-            )
-        ).one()
         status = SignupStatus.signed if signed < task.capacity else SignupStatus.waiting
         signup = existing or Signup(task_id=task_id, member_id=member.id)
         signup.status = status
@@ -658,21 +671,6 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
         position = await _waiting_position(db, signup) if status == SignupStatus.waiting else None
         left = task.capacity - signed - (1 if status == SignupStatus.signed else 0)
         return SignupResult(task=task, status=status, changed=True, position=position, places_left=max(left, 0))
-
-
-async def _in_a_team_of(db: AsyncSession, member_id: int, task_id: int) -> bool:
-    """Is the member active in one of the task's teams?"""
-    statement = (
-        select(TaskTeam.team_id)
-        .join(TeamMembership, col(TeamMembership.team_id) == col(TaskTeam.team_id))
-        .where(
-            TaskTeam.task_id == task_id,
-            TeamMembership.member_id == member_id,
-            TeamMembership.status == MembershipStatus.active,
-        )
-        .limit(1)
-    )
-    return (await db.exec(statement)).first() is not None
 
 
 async def _waiting_position(db: AsyncSession, signup: Signup) -> int:
