@@ -9,7 +9,7 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -395,8 +395,12 @@ async def _task_or_refuse(db: AsyncSession, task_id: int, *, lock: bool = False)
         statement = statement.with_for_update()
     task = (await db.exec(statement)).first()
     if task is None:
-        raise DomainError(f"没有任务 {task_id}：发送 /任务 查看现有任务。")
+        raise _no_such_task(task_id)
     return task
+
+
+def _no_such_task(task_id: int) -> DomainError:
+    return DomainError(f"没有任务 {task_id}：发送 /任务 查看现有任务。")
 
 
 async def _registered_member(db: AsyncSession, caller: Caller) -> Member:
@@ -588,31 +592,62 @@ async def signup_for_task(caller: Caller, task_id: int, now: datetime | None = N
         return await _signup(caller, task_id, now)
 
 
+# The statements of /报名, the busiest write at the evening peak, are built once: building a statement costs more
+# CPU than the database takes to run it (bench/command_load.py).
+_TASK_TO_SIGN_UP_FOR = select(Task).where(col(Task.id) == bindparam("task_id")).with_for_update()
+"""The task, locked until the sign-up commits."""
+_MEMBER_SIGNING_UP = member_by_account(
+    bindparam("platform"),
+    bindparam("user_id"),
+    select(TaskTeam.team_id)
+    .join(TeamMembership, col(TeamMembership.team_id) == col(TaskTeam.team_id))
+    .where(
+        col(TaskTeam.task_id) == bindparam("task_id"),
+        col(TeamMembership.member_id) == col(Member.id),
+        TeamMembership.status == MembershipStatus.active,
+    )
+    .exists(),
+    select(func.count())
+    .select_from(Signup)
+    .where(
+        col(Signup.task_id) == bindparam("task_id"),
+        col(Signup.status).in_([SignupStatus.signed, SignupStatus.attended]),
+    )
+    .scalar_subquery(),
+)
+"""The member behind the account, whether they are active in one of the task's teams, and how many have signed
+up for the task (read after the task is locked)."""
+_SIGNUPS_OF_MEMBER_AROUND = (
+    select(Signup, Task)
+    .join(Task, col(Task.id) == col(Signup.task_id))
+    .where(
+        col(Signup.member_id) == bindparam("member_id"),
+        or_(
+            col(Signup.task_id) == bindparam("task_id"),
+            col(Signup.status).in_([SignupStatus.signed, SignupStatus.waiting])
+            & (col(Task.status) == TaskStatus.open)
+            & (col(Task.start_at) < bindparam("end_at"))
+            & (col(Task.end_at) > bindparam("start_at")),
+        ),
+    )
+    .order_by(col(Task.start_at))
+)
+"""The member's sign-up for this task, and their open sign-ups that overlap it."""
+
+
 @retry_on_conflict
 async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupResult:
     now = now or utcnow()
     async with session() as db:
         # the task first, locked: the count of its sign-ups below is read after any other sign-up committed
-        task = await _task_or_refuse(db, task_id, lock=True)
-        # the member, whether they are in one of the task's teams, and how many have signed up, in one query
-        in_a_task_team = (
-            select(TaskTeam.team_id)
-            .join(TeamMembership, col(TeamMembership.team_id) == col(TaskTeam.team_id))
-            .where(
-                TaskTeam.task_id == task_id,
-                col(TeamMembership.member_id) == col(Member.id),
-                TeamMembership.status == MembershipStatus.active,
-            )
-            .exists()
-        )
-        signed_count = (
-            select(func.count())
-            .select_from(Signup)
-            .where(Signup.task_id == task_id, col(Signup.status).in_([SignupStatus.signed, SignupStatus.attended]))
-            .scalar_subquery()
-        )
+        task = (await db.exec(_TASK_TO_SIGN_UP_FOR, params={"task_id": task_id})).first()
+        if task is None:
+            raise _no_such_task(task_id)
         found = (
-            await db.exec(member_by_account(caller.platform, caller.user_id, in_a_task_team, signed_count))
+            await db.exec(
+                _MEMBER_SIGNING_UP,
+                params={"platform": caller.platform, "user_id": caller.user_id, "task_id": task_id},
+            )
         ).first()
         if found is None:
             raise DomainError(NOT_REGISTERED)
@@ -621,22 +656,10 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
             raise DomainError(
                 f"任务 {task_id} 已{'取消' if task.status == TaskStatus.cancelled else '结束'}，不能报名。"
             )
-        # this task's sign-up of the member and their open sign-ups that overlap it, in one query
         mine = (
             await db.exec(
-                select(Signup, Task)
-                .join(Task, col(Task.id) == col(Signup.task_id))
-                .where(
-                    Signup.member_id == member.id,
-                    or_(
-                        col(Signup.task_id) == task_id,
-                        col(Signup.status).in_([SignupStatus.signed, SignupStatus.waiting])
-                        & (col(Task.status) == TaskStatus.open)
-                        & (col(Task.start_at) < task.end_at)
-                        & (col(Task.end_at) > task.start_at),
-                    ),
-                )
-                .order_by(col(Task.start_at))
+                _SIGNUPS_OF_MEMBER_AROUND,
+                params={"member_id": member.id, "task_id": task_id, "start_at": task.start_at, "end_at": task.end_at},
             )
         ).all()
         existing = next((signup for signup, _ in mine if signup.task_id == task_id), None)
@@ -776,6 +799,24 @@ async def check_in(caller: Caller, task_id: int | None, now: datetime | None = N
         return CheckIn(task=task, changed=True, at=now)
 
 
+_SIGNUPS_OPEN_NOW = (
+    select(Signup, Task)
+    .join(Task, col(Task.id) == col(Signup.task_id))
+    .join(PlatformIdentity, col(PlatformIdentity.member_id) == col(Signup.member_id))
+    .where(
+        col(PlatformIdentity.platform) == bindparam("platform"),
+        col(PlatformIdentity.user_id) == bindparam("user_id"),
+        Signup.status == SignupStatus.signed,
+        Task.status == TaskStatus.open,
+        col(Task.start_at) <= bindparam("opens_by"),
+        col(Task.end_at) >= bindparam("now"),
+    )
+    .order_by(col(Task.start_at))
+)
+"""The sign-ups of an account whose task is open and has started or starts soon: /签到 and /签退 without a number,
+the evening peak's commands (built once, like /报名's statements)."""
+
+
 async def _signup_for_attendance(
     db: AsyncSession, caller: Caller, task_id: int | None, now: datetime, action: str
 ) -> tuple[Signup, Task]:
@@ -789,21 +830,13 @@ async def _signup_for_attendance(
             raise DomainError(f"你没有报名任务 {task_id}，不能{action}。")
         return signup, task
     # the caller's sign-ups open now, found through their account in one query (the evening peak's check-ins)
-    statement = (
-        select(Signup, Task)
-        .join(Task, col(Task.id) == col(Signup.task_id))
-        .join(PlatformIdentity, col(PlatformIdentity.member_id) == col(Signup.member_id))
-        .where(
-            PlatformIdentity.platform == caller.platform,
-            PlatformIdentity.user_id == caller.user_id,
-            Signup.status == SignupStatus.signed,
-            Task.status == TaskStatus.open,
-            col(Task.start_at) <= now + settings.checkin_opens_before,
-            col(Task.end_at) >= now,
-        )
-        .order_by(col(Task.start_at))
-    )
-    rows = (await db.exec(statement)).all()
+    params = {
+        "platform": caller.platform,
+        "user_id": caller.user_id,
+        "opens_by": now + settings.checkin_opens_before,
+        "now": now,
+    }
+    rows = (await db.exec(_SIGNUPS_OPEN_NOW, params=params)).all()
     if not rows:
         await _registered_member(db, caller)  # someone not registered is told that first
     candidates = [(signup, task) for signup, task in rows if _window_opens(task) <= now <= task.end_at]
