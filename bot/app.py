@@ -283,6 +283,10 @@ def setup(settings: Settings) -> None:
     nonebot.init(**nonebot_options(settings))
     register_adapters(settings)
     load_plugins()
+    if settings.onebot.enabled:
+        from bot import onebot_sender
+
+        onebot_sender.install()
     install_hooks(settings.bot.command_start)
     waiting.install()
     if not sequential_checks.install():

@@ -20,8 +20,9 @@ _ids = itertools.count(1000)
 
 
 def onebot_group_message(
-    group_id: int, user_id: int, message: str | OneBotMessage, nickname: str = "队员"
+    group_id: int, user_id: int, message: str | OneBotMessage, nickname: str = "队员", card: str = ""
 ) -> GroupMessageEvent:
+    """A QQ group message; `card` is the sender's name in this group (NapCat sends it with every message)."""
     if isinstance(message, str):
         message = OneBotMessage(OneBotSegment.text(message))
     return GroupMessageEvent(
@@ -36,7 +37,7 @@ def onebot_group_message(
         original_message=message,
         raw_message=str(message),
         font=0,
-        sender=Sender(user_id=user_id, nickname=nickname, card="", role="member"),
+        sender=Sender(user_id=user_id, nickname=nickname, card=card, role="member"),
         to_me=False,
         group_id=group_id,
     )
@@ -64,19 +65,6 @@ def onebot_private_message(user_id: int, message: str, nickname: str = "队员")
 def onebot_text(text: str) -> OneBotMessage:
     """What the bot sends for a plain-text reply: one text segment, never parsed for CQ codes."""
     return OneBotMessage(OneBotSegment.text(text))
-
-
-def expect_onebot_session_lookups(ctx: Any, bot: Any, event: GroupMessageEvent | PrivateMessageEvent) -> None:
-    """uninfo asks the implementation about the group and the member before a group command is handled."""
-    if isinstance(event, GroupMessageEvent):
-        ctx.should_call_api(
-            "get_group_info", {"group_id": event.group_id}, {"group_id": event.group_id, "group_name": "队伍群"}
-        )
-        ctx.should_call_api(
-            "get_group_member_info",
-            {"group_id": event.group_id, "user_id": event.user_id, "no_cache": True},
-            {"group_id": event.group_id, "user_id": event.user_id, "nickname": event.sender.nickname, "card": ""},
-        )
 
 
 def telegram_message(chat_id: int, user_id: int, text: str, first_name: str = "队员") -> TelegramEvent:

@@ -51,7 +51,7 @@ async def after_nonebot_init(after_nonebot_init: None) -> None:
     from nonebot.adapters.onebot.v11 import Adapter as OneBotAdapter
     from nonebot.adapters.telegram import Adapter as TelegramAdapter
 
-    from bot import sequential_checks
+    from bot import onebot_sender, sequential_checks
     from bot.app import fix_telegram_segment_repr, install_hooks, load_plugins
 
     driver = nonebot.get_driver()
@@ -60,6 +60,7 @@ async def after_nonebot_init(after_nonebot_init: None) -> None:
     driver.register_adapter(TelegramAdapter)
     driver.register_adapter(ConsoleAdapter)
     load_plugins()
+    onebot_sender.install()
     install_hooks(["/", "／"])
     assert sequential_checks.install(), "the bot checks parameters in turn; the tests must run the same way"
 

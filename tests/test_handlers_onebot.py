@@ -14,7 +14,6 @@ from storage import db
 from storage.models import GroupBinding, Member, OutboxMessage, Role, TeamMembership, utcnow
 from tests.chat import (
     ONEBOT_SELF_ID,
-    expect_onebot_session_lookups,
     onebot_group_message,
     onebot_private_message,
     onebot_text,
@@ -31,8 +30,6 @@ async def exchange(app: App, event, reply: str, *, extra=None) -> None:
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
         ctx.receive_event(bot, event)
-        if event.message_type == "group":
-            expect_onebot_session_lookups(ctx, bot, event)
         if extra is not None:
             extra(ctx)
         ctx.should_call_send(event, onebot_text(reply), result={"message_id": 1}, bot=bot)

@@ -17,7 +17,6 @@ from storage.services.totals import period_of
 from storage.settings import settings
 from tests.chat import (
     ONEBOT_SELF_ID,
-    expect_onebot_session_lookups,
     onebot_group_message,
     onebot_private_message,
     onebot_text,
@@ -43,8 +42,6 @@ async def set_up() -> None:
 
 def ask(ctx, bot, event, reply) -> None:
     ctx.receive_event(bot, event)
-    if event.message_type == "group":
-        expect_onebot_session_lookups(ctx, bot, event)
     if reply is not None:
         ctx.should_call_send(event, reply, result={"message_id": 1}, bot=bot)
 

@@ -14,7 +14,6 @@ from storage.services import membership, organisation
 from storage.services.people import Caller, PersonRef
 from tests.chat import (
     ONEBOT_SELF_ID,
-    expect_onebot_session_lookups,
     onebot_group_message,
     onebot_private_message,
     onebot_text,
@@ -59,7 +58,5 @@ async def test_the_group_gets_a_pointer_and_a_cancelled_report_saves_nothing(app
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
         for event, reply in steps:
             ctx.receive_event(bot, event)
-            if event.message_type == "group":
-                expect_onebot_session_lookups(ctx, bot, event)
             ctx.should_call_send(event, onebot_text(reply), result={"message_id": 1}, bot=bot)
     assert await tips_saved() == 0
