@@ -5,7 +5,7 @@ The database is seeded first with bulk SQL at the size of Jinan: 15,000 teams, e
 (every member signed up for it) and a task open for sign-up tomorrow. Then each bot runs as its own process and
 this process plays NapCat to it over the OneBot v11 reverse WebSocket. Commands come from a different member in a
 different group each time (spread over all 15,000 groups), so each is a first command in its session, as at an
-evening peak; uninfo asks the peer about the group and the member for each.
+evening peak. (Before bot/onebot_sender.py, uninfo asked the peer about the group and the member for each.)
 
 Phases, each for the bare bot (/ping) and for ours (/报名 N, /签到):
 - chatter: non-command group messages; CPU time the bot spends per message (from /proc);

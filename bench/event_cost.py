@@ -6,7 +6,7 @@ reverse WebSocket, from many groups and users, in the same run. Figures:
 - chatter: CPU time the bot process spends per non-command group message (read from /proc, so other load on
   the machine does not skew it), and the throughput that implies, as a fraction of the bare bot's;
 - commands: a closed loop of commands (the bare bot's /ping; ours /签到 by default, which looks the caller up in
-  the database, after uninfo has asked the peer about the group and the member): median and p99 reply latency
+  the database; the caller's name comes with the message): median and p99 reply latency
   and replies per second, as a fraction of the bare bot's;
 - memory: resident size of each process at the end.
 
