@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 
 from alembic import command
@@ -15,6 +16,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import sqlite_driver
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -30,7 +33,12 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        if parsed.database and parsed.database != ":memory:" and not parsed.query:
+            # a file: each statement one trip to aiosqlite's thread (storage/sqlite_driver.py)
+            connect = partial(sqlite_driver.connect, parsed.database, timeout=30, check_same_thread=False)
+            engine = create_async_engine(url, async_creator=connect)
+        else:
+            engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:

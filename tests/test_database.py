@@ -1,4 +1,4 @@
-"""The database connection itself: what happens when the server ends the bot's connections."""
+"""The database connection itself: SQLite's trips to its thread, and PostgreSQL connections the server ended."""
 
 from __future__ import annotations
 
@@ -43,3 +43,34 @@ async def test_commands_still_work_after_the_server_ended_every_connection(postg
             assert await organisation.get_group_team("onebot", "40001") is None
     finally:
         await db.close_database()
+
+
+async def test_sqlite_statements_take_one_trip_to_the_connection_thread(tmp_path) -> None:
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}")
+    try:
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            trips = 0
+            original = driver._execute
+
+            async def counted(function, *args, **kwargs):
+                nonlocal trips
+                trips += 1
+                return await original(function, *args, **kwargs)
+
+            driver._execute = counted
+            await connection.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"))
+            trips = 0
+            inserted = await connection.execute(text("INSERT INTO note (body) VALUES ('一'), ('二'), ('三')"))
+            assert inserted.rowcount == 3
+            assert trips == 1
+            trips = 0
+            rows = (await connection.execute(text("SELECT id, body FROM note ORDER BY id"))).all()
+            assert [tuple(row) for row in rows] == [(1, "一"), (2, "二"), (3, "三")]
+            assert trips == 1
+            later = text("SELECT body FROM note WHERE id > :id ORDER BY id")
+            first = (await connection.execute(later, {"id": 1})).first()
+            assert first == ("二",)
+            assert (await connection.execute(text("SELECT body FROM note WHERE id > 9"))).first() is None
+    finally:
+        await engine.dispose()
