@@ -614,25 +614,26 @@ _MEMBER_SIGNING_UP = member_by_account(
         col(Signup.status).in_([SignupStatus.signed, SignupStatus.attended]),
     )
     .scalar_subquery(),
-)
-"""The member behind the account, whether they are active in one of the task's teams, and how many have signed
-up for the task (read after the task is locked)."""
-_SIGNUPS_OF_MEMBER_AROUND = (
-    select(Signup, Task)
+    select(Signup.id)
+    .where(col(Signup.task_id) == bindparam("task_id"), col(Signup.member_id) == col(Member.id))
+    .scalar_subquery(),
+    select(Signup.task_id)
     .join(Task, col(Task.id) == col(Signup.task_id))
     .where(
-        col(Signup.member_id) == bindparam("member_id"),
-        or_(
-            col(Signup.task_id) == bindparam("task_id"),
-            col(Signup.status).in_([SignupStatus.signed, SignupStatus.waiting])
-            & (col(Task.status) == TaskStatus.open)
-            & (col(Task.start_at) < bindparam("end_at"))
-            & (col(Task.end_at) > bindparam("start_at")),
-        ),
+        col(Signup.member_id) == col(Member.id),
+        col(Signup.task_id) != bindparam("task_id"),
+        col(Signup.status).in_([SignupStatus.signed, SignupStatus.waiting]),
+        col(Task.status) == TaskStatus.open,
+        col(Task.start_at) < bindparam("end_at"),
+        col(Task.end_at) > bindparam("start_at"),
     )
     .order_by(col(Task.start_at))
+    .limit(1)
+    .scalar_subquery(),
 )
-"""The member's sign-up for this task, and their open sign-ups that overlap it."""
+"""Everything /报名 checks about the member, in one query: the member behind the account, whether they are active
+in one of the task's teams, how many have signed up for the task (read after the task is locked), their sign-up
+for it if they ever had one, and the first of their open sign-ups whose time overlaps it."""
 
 
 @retry_on_conflict
@@ -646,23 +647,23 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
         found = (
             await db.exec(
                 _MEMBER_SIGNING_UP,
-                params={"platform": caller.platform, "user_id": caller.user_id, "task_id": task_id},
+                params={
+                    "platform": caller.platform,
+                    "user_id": caller.user_id,
+                    "task_id": task_id,
+                    "start_at": task.start_at,
+                    "end_at": task.end_at,
+                },
             )
         ).first()
         if found is None:
             raise DomainError(NOT_REGISTERED)
-        member, in_a_team, signed = found
+        member, in_a_team, signed, existing_id, clash_id = found
         if task.status != TaskStatus.open:
             raise DomainError(
                 f"任务 {task_id} 已{'取消' if task.status == TaskStatus.cancelled else '结束'}，不能报名。"
             )
-        mine = (
-            await db.exec(
-                _SIGNUPS_OF_MEMBER_AROUND,
-                params={"member_id": member.id, "task_id": task_id, "start_at": task.start_at, "end_at": task.end_at},
-            )
-        ).all()
-        existing = next((signup for signup, _ in mine if signup.task_id == task_id), None)
+        existing = await db.get(Signup, existing_id) if existing_id is not None else None
         if existing is not None and existing.status in (SignupStatus.signed, SignupStatus.waiting):
             return SignupResult(
                 task=task,
@@ -679,7 +680,7 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
         missing = [tag for tag in task.required_tags if tag not in member.tags]
         if missing:
             raise DomainError(f"任务 {task_id} 需要特长：{'、'.join(missing)}。你的特长里没有，不能报名。")
-        clash = next((other for _, other in mine if other.id != task_id), None)
+        clash = await db.get(Task, clash_id) if clash_id is not None else None
         if clash is not None:
             raise DomainError(
                 f"和你已报名的任务 {clash.id}（{clash.kind}，{describe(clash.start_at, clash.end_at)}）时间冲突。"
