@@ -24,6 +24,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _engine: AsyncEngine | None = None
 _sqlite_turn: asyncio.Lock | None = None
 """On SQLite: whose turn it is to run a transaction in this process (see session())."""
+_migrated = False
+"""Set once open_database has brought the schema up to date."""
+_open_waiters: list[asyncio.Future[None]] = []
 _holds_sqlite_turn: ContextVar[bool] = ContextVar("holds_sqlite_turn", default=False)
 
 
@@ -111,21 +114,42 @@ async def generate_revision(url: str, message: str) -> None:
 
 async def open_database(url: str) -> AsyncEngine:
     """Create the process's engine and migrate the schema; called once at start-up."""
-    global _engine, _sqlite_turn
+    global _engine, _sqlite_turn, _migrated
+    _migrated = False
     if _engine is not None:
         await _engine.dispose()
     _engine = create_engine(url)
     _sqlite_turn = asyncio.Lock() if _engine.dialect.name == "sqlite" else None
     await migrate(_engine)
+    _migrated = True
+    while _open_waiters:
+        waiter = _open_waiters.pop()
+        if not waiter.done():
+            waiter.set_result(None)
     return _engine
 
 
 async def close_database() -> None:
-    global _engine, _sqlite_turn
+    global _engine, _sqlite_turn, _migrated
+    _migrated = False
     if _engine is not None:
         await _engine.dispose()
         _engine = None
     _sqlite_turn = None
+
+
+def is_open() -> bool:
+    """Whether the database is open and migrated (start-up hooks of plugins may run before it is)."""
+    return _engine is not None and _migrated
+
+
+async def wait_until_open() -> None:
+    """Return once the database is open and migrated (a plugin's start-up hook may run before it is)."""
+    if is_open():
+        return
+    waiter = asyncio.get_running_loop().create_future()
+    _open_waiters.append(waiter)
+    await waiter
 
 
 def get_engine() -> AsyncEngine:

@@ -74,3 +74,17 @@ async def test_sqlite_statements_take_one_trip_to_the_connection_thread(tmp_path
             assert (await connection.execute(text("SELECT body FROM note WHERE id > 9"))).first() is None
     finally:
         await engine.dispose()
+
+
+async def test_what_waits_for_the_database_starts_once_it_is_open(tmp_path) -> None:
+    await db.close_database()
+    waiting = asyncio.create_task(db.wait_until_open())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # e.g. the outbox dispatcher, started by its plugin before the bot opens the database
+    await db.open_database(f"sqlite+aiosqlite:///{tmp_path / 'late.db'}")
+    try:
+        await asyncio.wait_for(waiting, timeout=5)
+        assert db.is_open()
+    finally:
+        await db.close_database()
+    assert not db.is_open()

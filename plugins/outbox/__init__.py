@@ -22,6 +22,7 @@ from plugins._common import CurrentPlace, command, finish, platform_of, with_but
 from plugins._images import image_for
 from plugins._outbox.dispatcher import Dispatcher, Outgoing, SendFailed, retry_after_in
 from plugins._outbox.limits import Limits, RateLimiter
+from storage import db
 from storage.services import outbox
 from storage.services.organisation import get_rights
 from storage.services.when import describe
@@ -115,6 +116,7 @@ _loop_task: asyncio.Task[None] | None = None
 
 
 async def dispatch_forever() -> None:
+    await db.wait_until_open()  # the database is opened by another start-up hook, maybe after this one
     while True:
         try:
             handled = await dispatcher.run_once()
