@@ -389,18 +389,17 @@ def task_card(view: TaskView) -> str:
     return "\n".join(lines)
 
 
+_TASK_BY_ID = select(Task).where(col(Task.id) == bindparam("task_id"))
+_TASK_BY_ID_LOCKED = _TASK_BY_ID.with_for_update()
+"""Built once: /报名 and /签到 N read a task by number at every command (locked: until the transaction ends)."""
+
+
 async def _task_or_refuse(db: AsyncSession, task_id: int, *, lock: bool = False) -> Task:
-    statement = select(Task).where(Task.id == task_id)
-    if lock:
-        statement = statement.with_for_update()
-    task = (await db.exec(statement)).first()
+    statement = _TASK_BY_ID_LOCKED if lock else _TASK_BY_ID
+    task = (await db.exec(statement, params={"task_id": task_id})).first()
     if task is None:
-        raise _no_such_task(task_id)
+        raise DomainError(f"没有任务 {task_id}：发送 /任务 查看现有任务。")
     return task
-
-
-def _no_such_task(task_id: int) -> DomainError:
-    return DomainError(f"没有任务 {task_id}：发送 /任务 查看现有任务。")
 
 
 async def _registered_member(db: AsyncSession, caller: Caller) -> Member:
@@ -594,8 +593,6 @@ async def signup_for_task(caller: Caller, task_id: int, now: datetime | None = N
 
 # The statements of /报名, the busiest write at the evening peak, are built once: building a statement costs more
 # CPU than the database takes to run it (bench/command_load.py).
-_TASK_TO_SIGN_UP_FOR = select(Task).where(col(Task.id) == bindparam("task_id")).with_for_update()
-"""The task, locked until the sign-up commits."""
 _MEMBER_SIGNING_UP = member_by_account(
     bindparam("platform"),
     bindparam("user_id"),
@@ -641,9 +638,7 @@ async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupR
     now = now or utcnow()
     async with session() as db:
         # the task first, locked: the count of its sign-ups below is read after any other sign-up committed
-        task = (await db.exec(_TASK_TO_SIGN_UP_FOR, params={"task_id": task_id})).first()
-        if task is None:
-            raise _no_such_task(task_id)
+        task = await _task_or_refuse(db, task_id, lock=True)
         found = (
             await db.exec(
                 _MEMBER_SIGNING_UP,
