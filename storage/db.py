@@ -34,10 +34,11 @@ def create_engine(url: str) -> AsyncEngine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        in_a_file = bool(parsed.database) and parsed.database != ":memory:"
+        if in_a_file:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        if parsed.database and parsed.database != ":memory:" and not parsed.query:
-            # a file: each statement one trip to aiosqlite's thread (storage/sqlite_driver.py)
+        if in_a_file and not parsed.query:
+            # each statement one trip to aiosqlite's thread (storage/sqlite_driver.py)
             connect = partial(sqlite_driver.connect, parsed.database, timeout=30, check_same_thread=False)
             engine = create_async_engine(url, async_creator=connect)
         else:
@@ -140,7 +141,7 @@ async def close_database() -> None:
 
 def is_open() -> bool:
     """Whether the database is open and migrated (start-up hooks of plugins may run before it is)."""
-    return _engine is not None and _migrated
+    return _migrated
 
 
 async def wait_until_open() -> None:
