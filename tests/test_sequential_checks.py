@@ -43,6 +43,12 @@ async def private_only(event: PrivateMessageEvent) -> bool:
     return True
 
 
+async def deliver(app: App, text: str) -> None:
+    """A QQ group message through NoneBot's whole handling: preprocessors, every matcher's rules, handlers."""
+    async with app.test_api() as ctx:
+        await handle_event(ctx.create_bot(base=Bot), group_message(text))
+
+
 @pytest.fixture
 def made() -> list[type[Matcher]]:
     made: list[type[Matcher]] = []
@@ -72,9 +78,7 @@ async def test_handlers_get_their_values_and_a_shared_dependency_is_solved_once(
     ) -> None:
         seen.append((text, shouted, event.get_session_id()))
 
-    async with app.test_api() as ctx:
-        bot = ctx.create_bot(base=Bot)
-        await handle_event(bot, group_message("/probe one"))
+    await deliver(app, "/probe one")
     assert seen == [("/probe one", "/PROBE ONE", "group_40001_30001")]
     assert calls == ["shared"]
 
@@ -92,9 +96,7 @@ async def test_a_parameter_that_does_not_fit_skips_that_handler_only(app: App, m
     async def any_chat() -> None:
         ran.append("any")
 
-    async with app.test_api() as ctx:
-        bot = ctx.create_bot(base=Bot)
-        await handle_event(bot, group_message("/probe"))
+    await deliver(app, "/probe")
     assert ran == ["any"]
 
 
@@ -116,11 +118,9 @@ async def test_a_rule_passes_only_when_every_checker_passes(app: App, made: list
     async def record_wrong_kind() -> None:
         ran.append("private")
 
-    async with app.test_api() as ctx:
-        bot = ctx.create_bot(base=Bot)
-        await handle_event(bot, group_message("/probe one"))
-        assert ran == []
-        await handle_event(bot, group_message("/probe two"))
+    await deliver(app, "/probe one")
+    assert ran == []
+    await deliver(app, "/probe two")
     assert ran == ["both"]
     assert both in matchers[1]
     assert wrong_kind in matchers[1]
