@@ -121,6 +121,26 @@ async def test_fifty_at_once_for_ten_places_wait_in_arrival_order(database: str)
     assert [line.name for line in detail.waiting][:2] == ["队员12", "队员13"]
 
 
+async def test_sign_ups_from_several_bot_processes_at_once_never_overfill_a_task(database: str) -> None:
+    # tasks._signup is /报名 without this process's own queue for the task: as if each came to another process
+    await make_team(volunteers=30)
+    task = (await post("巡逻 明天19:00 2小时 北区 10人")).view.task
+    results = await asyncio.gather(*(tasks._signup(volunteer(n), task.id, NOW) for n in range(1, 31)))
+    assert sorted(result.status for result in results) == ["signed"] * 10 + ["waiting"] * 20
+    assert sorted(result.position for result in results if result.status == "waiting") == list(range(1, 21))
+    assert sorted(result.places_left for result in results if result.status == "signed") == list(range(10))
+    async with db.session() as session:
+        statuses = (await session.exec(select(Signup.status).where(Signup.task_id == task.id))).all()
+    assert sorted(statuses) == ["signed"] * 10 + ["waiting"] * 20
+
+    # one who cancels and signs up again goes to the end of the line
+    first = next(n for n, result in enumerate(results, start=1) if result.status == "signed")
+    await tasks.cancel_signup(volunteer(first), task.id, NOW)
+    again = await tasks.signup_for_task(volunteer(first), task.id, NOW + timedelta(minutes=1))
+    assert (again.status, again.changed, again.position) == ("waiting", True, 20)
+    assert (again.task.id, again.task.kind, again.task.place) == (task.id, "巡逻", "北区")
+
+
 async def test_sign_up_rules(database: str) -> None:
     await make_team(volunteers=2)
     outsider = Caller("onebot", "39999")

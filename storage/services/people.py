@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -119,10 +118,10 @@ def parse_tags(words: list[str] | str) -> list[str]:
     return tags
 
 
-def member_by_account(platform: str, user_id: str, *columns: Any):
-    """The SELECT of the member behind an account; with `columns`, rows of the member and those columns."""
+def member_by_account(platform: str, user_id: str):
+    """The SELECT of the member behind an account."""
     return (
-        select(Member, *columns)
+        select(Member)
         .join(PlatformIdentity, col(PlatformIdentity.member_id) == col(Member.id))
         .where(PlatformIdentity.platform == platform, PlatformIdentity.user_id == user_id)
     )

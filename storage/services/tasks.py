@@ -8,12 +8,14 @@ import re
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import Connection, Integer, Table, and_, bindparam, case, exists, func, insert, or_, update
+from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import session
+from storage.db import run_transaction, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
     GroupBinding,
@@ -31,12 +33,13 @@ from storage.models import (
     Team,
     TeamMembership,
     Unit,
+    UTCDateTime,
     utcnow,
 )
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, find_unit, in_unit_or_below, team_of_group
 from storage.services.outbox import Destination, enqueue_many
-from storage.services.people import Caller, Rights, member_by_account, member_of, parse_tags, rights_of
+from storage.services.people import Caller, Rights, member_of, parse_tags, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import add_to_totals
@@ -48,6 +51,7 @@ MAX_CAPACITY = 1000
 MAX_POINTS = 1000
 DEFAULT_RADIUS_M = 500
 NOT_REGISTERED = "你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号"
+NO_SUCH_TASK = "没有任务 {task_id}：发送 /任务 查看现有任务。"
 NEWTASK_EXAMPLE = "/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人 5分"
 
 COUNT = re.compile(r"^(\d+)\s*(人|名)$")
@@ -398,7 +402,7 @@ async def _task_or_refuse(db: AsyncSession, task_id: int, *, lock: bool = False)
     statement = _TASK_BY_ID_LOCKED if lock else _TASK_BY_ID
     task = (await db.exec(statement, params={"task_id": task_id})).first()
     if task is None:
-        raise DomainError(f"没有任务 {task_id}：发送 /任务 查看现有任务。")
+        raise DomainError(NO_SUCH_TASK.format(task_id=task_id))
     return task
 
 
@@ -575,9 +579,20 @@ def cancellation_notice(task: Task) -> str:
     return f"任务 {task.id}（{task.kind}，{describe(task.start_at, task.end_at)}）已取消{because}。"
 
 
+@dataclass(frozen=True)
+class TaskHeading:
+    """What a reply about a task names: its number, kind, place and time."""
+
+    id: int
+    kind: str
+    place: str
+    start_at: datetime
+    end_at: datetime
+
+
 @dataclass
 class SignupResult:
-    task: Task
+    task: TaskHeading
     status: str
     changed: bool
     position: int | None = None
@@ -588,124 +603,206 @@ class SignupResult:
 async def signup_for_task(caller: Caller, task_id: int, now: datetime | None = None) -> SignupResult:
     """/报名: an active member of a target team signs up; past capacity they wait, in order of arrival."""
     async with task_lock(task_id):
-        return await _signup(caller, task_id, now)
-
-
-# The statements of /报名, the busiest write at the evening peak, are built once: building a statement costs more
-# CPU than the database takes to run it (bench/command_load.py).
-_MEMBER_SIGNING_UP = member_by_account(
-    bindparam("platform"),
-    bindparam("user_id"),
-    select(TaskTeam.team_id)
-    .join(TeamMembership, col(TeamMembership.team_id) == col(TaskTeam.team_id))
-    .where(
-        col(TaskTeam.task_id) == bindparam("task_id"),
-        col(TeamMembership.member_id) == col(Member.id),
-        TeamMembership.status == MembershipStatus.active,
-    )
-    .exists(),
-    select(func.count())
-    .select_from(Signup)
-    .where(
-        col(Signup.task_id) == bindparam("task_id"),
-        col(Signup.status).in_([SignupStatus.signed, SignupStatus.attended]),
-    )
-    .scalar_subquery(),
-    select(Signup.id)
-    .where(col(Signup.task_id) == bindparam("task_id"), col(Signup.member_id) == col(Member.id))
-    .scalar_subquery(),
-    select(Signup.task_id)
-    .join(Task, col(Task.id) == col(Signup.task_id))
-    .where(
-        col(Signup.member_id) == col(Member.id),
-        col(Signup.task_id) != bindparam("task_id"),
-        col(Signup.status).in_([SignupStatus.signed, SignupStatus.waiting]),
-        col(Task.status) == TaskStatus.open,
-        col(Task.start_at) < bindparam("end_at"),
-        col(Task.end_at) > bindparam("start_at"),
-    )
-    .order_by(col(Task.start_at))
-    .limit(1)
-    .scalar_subquery(),
-)
-"""Everything /报名 checks about the member, in one query: the member behind the account, whether they are active
-in one of the task's teams, how many have signed up for the task (read after the task is locked), their sign-up
-for it if they ever had one, and the first of their open sign-ups whose time overlaps it."""
+        return await _signup(caller, task_id, now or utcnow())
 
 
 @retry_on_conflict
-async def _signup(caller: Caller, task_id: int, now: datetime | None) -> SignupResult:
-    now = now or utcnow()
-    async with session() as db:
-        # the task first, locked: the count of its sign-ups below is read after any other sign-up committed
-        task = await _task_or_refuse(db, task_id, lock=True)
-        found = (
-            await db.exec(
-                _MEMBER_SIGNING_UP,
-                params={
-                    "platform": caller.platform,
-                    "user_id": caller.user_id,
-                    "task_id": task_id,
-                    "start_at": task.start_at,
-                    "end_at": task.end_at,
-                },
-            )
-        ).first()
-        if found is None:
-            raise DomainError(NOT_REGISTERED)
-        member, in_a_team, signed, existing_id, clash_id = found
-        if task.status != TaskStatus.open:
-            raise DomainError(
-                f"任务 {task_id} 已{'取消' if task.status == TaskStatus.cancelled else '结束'}，不能报名。"
-            )
-        existing = await db.get(Signup, existing_id) if existing_id is not None else None
-        if existing is not None and existing.status in (SignupStatus.signed, SignupStatus.waiting):
-            return SignupResult(
-                task=task,
-                status=existing.status,
-                changed=False,
-                position=await _waiting_position(db, existing) if existing.status == SignupStatus.waiting else None,
-            )
-        if now > task.signup_deadline:
-            raise DomainError(f"任务 {task_id} 报名已截止（{describe(task.signup_deadline)}）。")
-        if member.status != MemberStatus.active:
-            raise DomainError("你的队员资格还没有生效，审核通过后才能报名。")
-        if not in_a_team:
-            raise DomainError(f"任务 {task_id} 不是给你所在队伍的，不能报名。")
-        missing = [tag for tag in task.required_tags if tag not in member.tags]
-        if missing:
-            raise DomainError(f"任务 {task_id} 需要特长：{'、'.join(missing)}。你的特长里没有，不能报名。")
-        clash = await db.get(Task, clash_id) if clash_id is not None else None
-        if clash is not None:
-            raise DomainError(
-                f"和你已报名的任务 {clash.id}（{clash.kind}，{describe(clash.start_at, clash.end_at)}）时间冲突。"
-                f"要换的话先 /取消报名 {clash.id}"
-            )
-        status = SignupStatus.signed if signed < task.capacity else SignupStatus.waiting
-        signup = existing or Signup(task_id=task_id, member_id=member.id)
-        signup.status = status
-        signup.arrived_at = now
-        db.add(signup)
-        await db.flush()
-        position = await _waiting_position(db, signup) if status == SignupStatus.waiting else None
-        left = task.capacity - signed - (1 if status == SignupStatus.signed else 0)
-        return SignupResult(task=task, status=status, changed=True, position=position, places_left=max(left, 0))
+async def _signup(caller: Caller, task_id: int, now: datetime) -> SignupResult:
+    return await run_transaction(_signup_in_transaction, caller, task_id, now)
 
 
-async def _waiting_position(db: AsyncSession, signup: Signup) -> int:
-    ahead = (
-        await db.exec(
-            select(Signup.id).where(
-                Signup.task_id == signup.task_id,
-                Signup.status == SignupStatus.waiting,
-                or_(
-                    col(Signup.arrived_at) < signup.arrived_at,
-                    (col(Signup.arrived_at) == signup.arrived_at) & (col(Signup.id) < signup.id),
-                ),
-            )
+# /报名 is the busiest write at the evening peak. Its statements are SQLAlchemy Core, built once and run on one
+# connection in one greenlet (storage.db.run_transaction): through the ORM each of them had cost several times the
+# CPU the database took to run it (bench/command_load.py). The table objects behind the models:
+_task = cast(Table, Task.__table__)
+_signup_table = cast(Table, Signup.__table__)
+_member = cast(Table, Member.__table__)
+_identity = cast(Table, PlatformIdentity.__table__)
+_task_team = cast(Table, TaskTeam.__table__)
+_membership = cast(Table, TeamMembership.__table__)
+
+
+def _one_of(column: ColumnElement, *values: str) -> ColumnElement[bool]:
+    # not IN (...): a list of values is rendered into the statement again at every execution
+    return or_(*(column == value for value in values))
+
+
+_own_signup = _signup_table.alias("own_signup")
+_other_signup = _signup_table.alias("other_signup")
+_other_task = _task.alias("other_task")
+_TASK_AND_MEMBER_SIGNING_UP = (
+    select(
+        _task.c.id,
+        _task.c.kind,
+        _task.c.place,
+        _task.c.start_at,
+        _task.c.end_at,
+        _task.c.signup_deadline,
+        _task.c.capacity,
+        _task.c.required_tags,
+        _task.c.status,
+        _member.c.id.label("member_id"),
+        _member.c.status.label("member_status"),
+        _member.c.tags.label("member_tags"),
+        exists()
+        .where(
+            _task_team.c.task_id == _task.c.id,
+            _membership.c.team_id == _task_team.c.team_id,
+            _membership.c.member_id == _member.c.id,
+            _membership.c.status == MembershipStatus.active.value,
         )
-    ).all()
-    return len(ahead) + 1
+        .label("in_a_team"),
+        _own_signup.c.id.label("existing_id"),
+        _own_signup.c.status.label("existing_status"),
+        _own_signup.c.arrived_at.label("existing_arrived_at"),
+        select(_other_signup.c.task_id)
+        .join(_other_task, _other_task.c.id == _other_signup.c.task_id)
+        .where(
+            _other_signup.c.member_id == _member.c.id,
+            _other_signup.c.task_id != _task.c.id,
+            _one_of(_other_signup.c.status, SignupStatus.signed.value, SignupStatus.waiting.value),
+            _other_task.c.status == TaskStatus.open.value,
+            _other_task.c.start_at < _task.c.end_at,
+            _other_task.c.end_at > _task.c.start_at,
+        )
+        .order_by(_other_task.c.start_at)
+        .limit(1)
+        .scalar_subquery()
+        .label("clash_id"),
+    )
+    .select_from(_task)
+    .outerjoin(
+        _identity,
+        and_(_identity.c.platform == bindparam("platform"), _identity.c.user_id == bindparam("user_id")),
+    )
+    .outerjoin(_member, _member.c.id == _identity.c.member_id)
+    .outerjoin(_own_signup, and_(_own_signup.c.task_id == _task.c.id, _own_signup.c.member_id == _member.c.id))
+    .where(_task.c.id == bindparam("task_id"))
+    .with_for_update(of=_task)
+)
+"""The task, locked until the transaction ends, with everything /报名 checks about the caller in the same row: the
+member behind the account (none when the account is unknown), whether they are active in one of the task's teams,
+their own sign-up for it if they ever had one, and the first of their open sign-ups whose time overlaps it.
+
+Places are not counted here: on PostgreSQL the row may have waited for the lock while a sign-up from another
+process committed, which this statement would not see. The statement that writes the sign-up counts them."""
+
+_SIGNED_NOW = (
+    select(func.count())
+    .select_from(_other_signup)
+    .where(
+        _other_signup.c.task_id == bindparam("for_task"),
+        _one_of(_other_signup.c.status, SignupStatus.signed.value, SignupStatus.attended.value),
+    )
+    .scalar_subquery()
+)
+_PLACE_OR_WAIT = case(
+    (_SIGNED_NOW < bindparam("capacity"), SignupStatus.signed.value), else_=SignupStatus.waiting.value
+)
+"""Signed while the task has places left, counted by the statement that writes the sign-up, else waiting."""
+
+_OTHERS_SIGNED = (
+    select(func.count())
+    .select_from(_other_signup)
+    .where(
+        _other_signup.c.task_id == bindparam("for_task"),
+        _other_signup.c.member_id != bindparam("new_member"),
+        _one_of(_other_signup.c.status, SignupStatus.signed.value, SignupStatus.attended.value),
+    )
+    .scalar_subquery()
+)
+"""Returned with the sign-up written: how many others hold a place, for the places left. (The others, because
+SQLite's RETURNING sees the row written and PostgreSQL's does not.)"""
+
+_NEW_SIGNUP = (
+    insert(_signup_table)
+    .from_select(
+        ["task_id", "member_id", "status", "arrived_at"],
+        select(
+            bindparam("for_task", type_=Integer),
+            bindparam("new_member", type_=Integer),
+            _PLACE_OR_WAIT,
+            bindparam("arrived", type_=UTCDateTime),
+        ),
+    )
+    .returning(_signup_table.c.id, _signup_table.c.status, _OTHERS_SIGNED)
+)
+_SIGNUP_AGAIN = (
+    update(_signup_table)
+    .where(_signup_table.c.id == bindparam("signup_id"))
+    .values(status=_PLACE_OR_WAIT, arrived_at=bindparam("arrived", type_=UTCDateTime))
+    .returning(_signup_table.c.id, _signup_table.c.status, _OTHERS_SIGNED)
+)
+"""A sign-up cancelled before comes back at the end of the line, like a new one."""
+
+_AHEAD_IN_LINE = (
+    select(func.count())
+    .select_from(_signup_table)
+    .where(
+        _signup_table.c.task_id == bindparam("task_id"),
+        _signup_table.c.status == SignupStatus.waiting.value,
+        or_(
+            _signup_table.c.arrived_at < bindparam("arrived_at", type_=UTCDateTime),
+            and_(
+                _signup_table.c.arrived_at == bindparam("arrived_at", type_=UTCDateTime),
+                _signup_table.c.id < bindparam("signup_id"),
+            ),
+        ),
+    )
+)
+_TASK_HEADING = select(_task.c.id, _task.c.kind, _task.c.place, _task.c.start_at, _task.c.end_at).where(
+    _task.c.id == bindparam("task_id")
+)
+
+
+def _signup_in_transaction(connection: Connection, caller: Caller, task_id: int, now: datetime) -> SignupResult:
+    found = connection.execute(
+        _TASK_AND_MEMBER_SIGNING_UP, {"task_id": task_id, "platform": caller.platform, "user_id": caller.user_id}
+    ).first()
+    if found is None:
+        raise DomainError(NO_SUCH_TASK.format(task_id=task_id))
+    if found.member_id is None:
+        raise DomainError(NOT_REGISTERED)
+    task = TaskHeading(found.id, found.kind, found.place, found.start_at, found.end_at)
+    if found.status != TaskStatus.open:
+        raise DomainError(f"任务 {task_id} 已{'取消' if found.status == TaskStatus.cancelled else '结束'}，不能报名。")
+    if found.existing_status in (SignupStatus.signed, SignupStatus.waiting):
+        position = None
+        if found.existing_status == SignupStatus.waiting:
+            position = _waiting_position(connection, task_id, found.existing_id, found.existing_arrived_at)
+        return SignupResult(task=task, status=found.existing_status, changed=False, position=position)
+    if now > found.signup_deadline:
+        raise DomainError(f"任务 {task_id} 报名已截止（{describe(found.signup_deadline)}）。")
+    if found.member_status != MemberStatus.active:
+        raise DomainError("你的队员资格还没有生效，审核通过后才能报名。")
+    if not found.in_a_team:
+        raise DomainError(f"任务 {task_id} 不是给你所在队伍的，不能报名。")
+    missing = [tag for tag in found.required_tags if tag not in found.member_tags]
+    if missing:
+        raise DomainError(f"任务 {task_id} 需要特长：{'、'.join(missing)}。你的特长里没有，不能报名。")
+    if found.clash_id is not None:
+        clash = connection.execute(_TASK_HEADING, {"task_id": found.clash_id}).one()
+        raise DomainError(
+            f"和你已报名的任务 {clash.id}（{clash.kind}，{describe(clash.start_at, clash.end_at)}）时间冲突。"
+            f"要换的话先 /取消报名 {clash.id}"
+        )
+    placing = {"for_task": task_id, "new_member": found.member_id, "capacity": found.capacity, "arrived": now}
+    if found.existing_id is None:
+        written = connection.execute(_NEW_SIGNUP, placing).one()
+    else:
+        written = connection.execute(_SIGNUP_AGAIN, {**placing, "signup_id": found.existing_id}).one()
+    signup_id, status, others_signed = written
+    if status == SignupStatus.waiting:
+        return SignupResult(
+            task=task, status=status, changed=True, position=_waiting_position(connection, task_id, signup_id, now)
+        )
+    return SignupResult(task=task, status=status, changed=True, places_left=max(found.capacity - others_signed - 1, 0))
+
+
+def _waiting_position(connection: Connection, task_id: int, signup_id: int, arrived_at: datetime) -> int:
+    """Place on the waiting list: 1 + those waiting who came earlier (by id when they came at the same moment)."""
+    params = {"task_id": task_id, "signup_id": signup_id, "arrived_at": arrived_at}
+    return connection.execute(_AHEAD_IN_LINE, params).scalar_one() + 1
 
 
 @dataclass
