@@ -182,13 +182,23 @@ async def test_check_in_location_check_out_and_close_award_once(database: str) -
     assert near is not None
     assert not near.outside
     assert near.distance_m == 111
-    await tasks.check_in(volunteer(2), task.id, start + timedelta(minutes=30))
+    # a double click: both answered, one check-in, at the first one's time
+    twice = await asyncio.gather(
+        tasks.check_in(volunteer(2), task.id, start + timedelta(minutes=30)),
+        tasks.check_in(volunteer(2), None, start + timedelta(minutes=30, seconds=1)),
+    )
+    assert sorted(result.changed for result in twice) == [False, True]
+    assert twice[0].at == twice[1].at
     far = await tasks.attach_location(volunteer(2), 36.70, 117.12, start + timedelta(minutes=30, seconds=20))
     assert far.outside
     assert await tasks.attach_location(volunteer(2), 36.70, 117.12, start + timedelta(minutes=35)) is None
 
-    out = await tasks.check_out(volunteer(1), None, start + timedelta(hours=1, minutes=30))
-    assert out.minutes == 90  # counted from the start, not from the early check-in
+    outs = await asyncio.gather(
+        tasks.check_out(volunteer(1), None, start + timedelta(hours=1, minutes=30)),
+        tasks.check_out(volunteer(1), task.id, start + timedelta(hours=1, minutes=30)),
+    )
+    assert sorted(out.changed for out in outs) == [False, True]
+    assert [out.minutes for out in outs] == [90, 90]  # counted from the start, not from the early check-in
     with pytest.raises(DomainError, match="还没开始"):
         await tasks.close_task(OFFICER, task.id, start - timedelta(hours=1))
     with pytest.raises(NotAllowed):

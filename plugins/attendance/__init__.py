@@ -77,7 +77,7 @@ async def check_in(place: CurrentPlace, number: Match[int], message: UniMsg) -> 
         checked = await tasks.attach_location(place.caller, *location)
         if checked is not None:
             lines.append(_location_text(checked))
-    elif task.latitude is not None:
+    elif result.task_has_coordinates:
         lines.append("可以在一分钟内发送你的位置，用来核对是否在任务地点。")
     await finish("\n".join(lines))
 

@@ -866,80 +866,119 @@ async def _cancel_signup(caller: Caller, task_id: int, now: datetime | None) -> 
 
 @dataclass
 class CheckIn:
-    task: Task
+    task: TaskHeading
     changed: bool
     at: datetime
+    task_has_coordinates: bool = False
+    """Whether a location the member shares can be checked against the task's place."""
 
 
-def _window_opens(task: Task) -> datetime:
+def _window_opens(task: Task | TaskHeading) -> datetime:
     return task.start_at - settings.checkin_opens_before
 
 
-@retry_on_conflict
 async def check_in(caller: Caller, task_id: int | None, now: datetime | None = None) -> CheckIn:
     """/签到: from a while before the start until the end; with no number, the caller's task open now."""
-    now = now or utcnow()
-    async with session() as db:
-        signup, task = await _signup_for_attendance(db, caller, task_id, now, "签到")
-        if now < _window_opens(task):
-            raise DomainError(f"任务 {task.id} 的签到从 {describe(_window_opens(task))} 开始。")
-        if now > task.end_at or task.status != TaskStatus.open:
-            raise DomainError(f"任务 {task.id} 已经结束，不能签到。")
-        if signup.checked_in_at is not None:
-            return CheckIn(task=task, changed=False, at=signup.checked_in_at)
-        signup.checked_in_at = now
-        db.add(signup)
-        return CheckIn(task=task, changed=True, at=now)
+    return await run_transaction(_check_in_in_transaction, caller, task_id, now or utcnow())
 
 
-_SIGNUPS_OPEN_NOW = (
-    select(Signup, Task)
-    .join(Task, col(Task.id) == col(Signup.task_id))
-    .join(PlatformIdentity, col(PlatformIdentity.member_id) == col(Signup.member_id))
-    .where(
-        col(PlatformIdentity.platform) == bindparam("platform"),
-        col(PlatformIdentity.user_id) == bindparam("user_id"),
-        Signup.status == SignupStatus.signed,
-        Task.status == TaskStatus.open,
-        col(Task.start_at) <= bindparam("opens_by"),
-        col(Task.end_at) >= bindparam("now"),
-    )
-    .order_by(col(Task.start_at))
+def _check_in_in_transaction(connection: Connection, caller: Caller, task_id: int | None, now: datetime) -> CheckIn:
+    found = _signup_for_attendance(connection, caller, task_id, now, "签到")
+    task = TaskHeading(found.task_id, found.kind, found.place, found.start_at, found.end_at)
+    if now < _window_opens(task):
+        raise DomainError(f"任务 {task.id} 的签到从 {describe(_window_opens(task))} 开始。")
+    if now > task.end_at or found.task_status != TaskStatus.open:
+        raise DomainError(f"任务 {task.id} 已经结束，不能签到。")
+    has_coordinates = found.latitude is not None and found.longitude is not None
+    checked_in_at = found.checked_in_at
+    if checked_in_at is None:
+        # only the first of two check-ins at the same moment (a double click) sets the time
+        if connection.execute(_CHECK_IN, {"signup_id": found.signup_id, "now": now}).rowcount == 1:
+            return CheckIn(task=task, changed=True, at=now, task_has_coordinates=has_coordinates)
+        checked_in_at = connection.execute(_CHECKED_IN_AT, {"signup_id": found.signup_id}).scalar_one()
+    return CheckIn(task=task, changed=False, at=checked_in_at, task_has_coordinates=has_coordinates)
+
+
+# The statements of /签到 and /签退, the evening peak's other commands, in Core like /报名's.
+_CHECK_IN = (
+    update(_signup_table)
+    .where(_signup_table.c.id == bindparam("signup_id"), _signup_table.c.checked_in_at.is_(None))
+    .values(checked_in_at=bindparam("now", type_=UTCDateTime))
 )
-"""The sign-ups of an account whose task is open and has started or starts soon: /签到 and /签退 without a number,
-the evening peak's commands (built once, like /报名's statements)."""
+_CHECKED_IN_AT = select(_signup_table.c.checked_in_at).where(_signup_table.c.id == bindparam("signup_id"))
+_ATTENDANCE_COLUMNS = (
+    _signup_table.c.id.label("signup_id"),
+    _signup_table.c.status.label("signup_status"),
+    _signup_table.c.checked_in_at,
+    _signup_table.c.checked_out_at,
+    _task.c.id.label("task_id"),
+    _task.c.kind,
+    _task.c.place,
+    _task.c.start_at,
+    _task.c.end_at,
+    _task.c.status.label("task_status"),
+    _task.c.latitude,
+    _task.c.longitude,
+)
+_SIGNUPS_OPEN_NOW = (
+    select(*_ATTENDANCE_COLUMNS)
+    .join(_task, _task.c.id == _signup_table.c.task_id)
+    .join(_identity, _identity.c.member_id == _signup_table.c.member_id)
+    .where(
+        _identity.c.platform == bindparam("platform"),
+        _identity.c.user_id == bindparam("user_id"),
+        _signup_table.c.status == SignupStatus.signed.value,
+        _task.c.status == TaskStatus.open.value,
+        _task.c.start_at <= bindparam("opens_by", type_=UTCDateTime),
+        _task.c.end_at >= bindparam("now", type_=UTCDateTime),
+    )
+    .order_by(_task.c.start_at)
+)
+"""The sign-ups of an account whose task is open and has started or starts soon: /签到 and /签退 without a number."""
+_ACCOUNT_AND_SIGNUP_FOR_TASK = (
+    select(_identity.c.member_id, *_ATTENDANCE_COLUMNS)
+    .select_from(_identity)
+    .outerjoin(_task, _task.c.id == bindparam("task_id"))
+    .outerjoin(
+        _signup_table,
+        and_(_signup_table.c.task_id == _task.c.id, _signup_table.c.member_id == _identity.c.member_id),
+    )
+    .where(_identity.c.platform == bindparam("platform"), _identity.c.user_id == bindparam("user_id"))
+)
+"""/签到 N and /签退 N: the account (no row when it is unknown), task N (none when there is no such task) and the
+account's member's sign-up for it (none when they never signed up)."""
+_ACCOUNT = select(_identity.c.member_id).where(
+    _identity.c.platform == bindparam("platform"), _identity.c.user_id == bindparam("user_id")
+)
 
 
-async def _signup_for_attendance(
-    db: AsyncSession, caller: Caller, task_id: int | None, now: datetime, action: str
-) -> tuple[Signup, Task]:
+def _signup_for_attendance(connection: Connection, caller: Caller, task_id: int | None, now: datetime, action: str):
+    """The caller's sign-up to check in or out of (with its task's columns), or a DomainError that says why not."""
+    account = {"platform": caller.platform, "user_id": caller.user_id}
     if task_id is not None:
-        member = await _registered_member(db, caller)
-        task = await _task_or_refuse(db, task_id)
-        signup = (await db.exec(select(Signup).where(Signup.task_id == task_id, Signup.member_id == member.id))).first()
-        if signup is None or signup.status not in (SignupStatus.signed, SignupStatus.attended):
-            if signup is not None and signup.status == SignupStatus.waiting:
+        found = connection.execute(_ACCOUNT_AND_SIGNUP_FOR_TASK, {**account, "task_id": task_id}).first()
+        if found is None:
+            raise DomainError(NOT_REGISTERED)
+        if found.task_id is None:
+            raise DomainError(NO_SUCH_TASK.format(task_id=task_id))
+        if found.signup_status not in (SignupStatus.signed, SignupStatus.attended):
+            if found.signup_status == SignupStatus.waiting:
                 raise DomainError(f"你在任务 {task_id} 的候补名单上，转正后才能{action}。")
             raise DomainError(f"你没有报名任务 {task_id}，不能{action}。")
-        return signup, task
+        return found
     # the caller's sign-ups open now, found through their account in one query (the evening peak's check-ins)
-    params = {
-        "platform": caller.platform,
-        "user_id": caller.user_id,
-        "opens_by": now + settings.checkin_opens_before,
-        "now": now,
-    }
-    rows = (await db.exec(_SIGNUPS_OPEN_NOW, params=params)).all()
-    if not rows:
-        await _registered_member(db, caller)  # someone not registered is told that first
-    candidates = [(signup, task) for signup, task in rows if _window_opens(task) <= now <= task.end_at]
+    params = {**account, "opens_by": now + settings.checkin_opens_before, "now": now}
+    rows = connection.execute(_SIGNUPS_OPEN_NOW, params).all()
+    if not rows and connection.execute(_ACCOUNT, account).first() is None:
+        raise DomainError(NOT_REGISTERED)  # someone not registered is told that first
+    candidates = [row for row in rows if _window_opens(row) <= now <= row.end_at]
     if action == "签退":
-        candidates = [(s, t) for s, t in candidates if s.checked_in_at is not None and s.checked_out_at is None]
+        candidates = [row for row in candidates if row.checked_in_at is not None and row.checked_out_at is None]
     if not candidates:
         raise DomainError(f"你现在没有可以{action}的任务。写上任务编号试试：/{action} 编号")
     if len(candidates) > 1:
-        numbers = "、".join(str(task.id) for _, task in candidates)
-        raise DomainError(f"你现在有几个任务（{numbers}）：请写编号，例如 /{action} {candidates[0][1].id}")
+        numbers = "、".join(str(row.task_id) for row in candidates)
+        raise DomainError(f"你现在有几个任务（{numbers}）：请写编号，例如 /{action} {candidates[0].task_id}")
     return candidates[0]
 
 
@@ -998,14 +1037,14 @@ async def attach_location(
         return LocationCheck(task=task, distance_m=distance, outside=signup.outside_radius)
 
 
-def minutes_served(task: Task, checked_in: datetime, checked_out: datetime) -> int:
+def minutes_served(task: Task | TaskHeading, checked_in: datetime, checked_out: datetime) -> int:
     """Between check-in (not earlier than the start) and check-out (not later than the end)."""
     begin = max(_aware(checked_in), _aware(task.start_at))
     finish = min(_aware(checked_out), _aware(task.end_at))
     return max(int((finish - begin).total_seconds() // 60), 0)
 
 
-async def _record_minutes_served(db: AsyncSession, task: Task, signup: Signup) -> None:
+async def _record_minutes_served(db: AsyncSession, task: Task | TaskHeading, signup: Signup) -> None:
     """Set the time served from check-in and check-out, and move the member's hours totals by the change only:
     closing a task recomputes what a check-out already counted."""
     minutes = minutes_served(task, signup.checked_in_at, signup.checked_out_at)
@@ -1021,7 +1060,7 @@ def _aware(moment: datetime) -> datetime:
 
 @dataclass
 class CheckOut:
-    task: Task
+    task: TaskHeading
     changed: bool
     minutes: int
 
@@ -1031,9 +1070,13 @@ async def check_out(caller: Caller, task_id: int | None, now: datetime | None = 
     """/签退: closes the caller's check-in; the time served counts only within the task's hours."""
     now = now or utcnow()
     async with session() as db:
-        signup, task = await _signup_for_attendance(db, caller, task_id, now, "签退")
-        if signup.checked_in_at is None:
+        found = await db.run_sync(
+            lambda sync_session: _signup_for_attendance(sync_session.connection(), caller, task_id, now, "签退")
+        )
+        task = TaskHeading(found.task_id, found.kind, found.place, found.start_at, found.end_at)
+        if found.checked_in_at is None:
             raise DomainError(f"你还没有签到任务 {task.id}：先发送 /签到 {task.id}")
+        signup = await db.get(Signup, found.signup_id, with_for_update=True)
         if signup.checked_out_at is not None:
             return CheckOut(task=task, changed=False, minutes=signup.minutes_served or 0)
         signup.checked_out_at = min(now, _aware(task.end_at))
