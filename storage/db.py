@@ -63,7 +63,11 @@ def create_engine(url: str) -> AsyncEngine:
         def _sqlite_begin(connection) -> None:
             # IMMEDIATE: a transaction takes SQLite's single write lock when it starts, so one that reads and then
             # writes waits its turn (busy timeout) instead of failing when another wrote in between.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            driver_connection = connection.connection.driver_connection
+            if isinstance(driver_connection, sqlite_driver.OneTripConnection):
+                driver_connection.begin_with_next_statement("BEGIN IMMEDIATE")  # no trip of its own
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     engine = create_async_engine(url, pool_size=10, max_overflow=20)

@@ -5,7 +5,9 @@ close the cursor) is a trip there and back: a future, a queue, a wake-up of the 
 GIL each way. SQLAlchemy makes those four calls for every statement, so a /报名 (begin, four statements, commit)
 made twenty trips, which cost more CPU than SQLite's own work (`bench/command_load.py`). Here the cursor runs the
 statement and fetches all its rows in one trip, which is what SQLAlchemy's asyncio adapter does with the rows anyway
-(it reads every row of a statement into a list before handing any of them on).
+(it reads every row of a statement into a list before handing any of them on). A transaction's BEGIN goes in the
+trip of its first statement, and the rollback SQLAlchemy's pool sends when it takes a connection back after a
+commit takes no trip.
 
 The connection is aiosqlite's own (same thread, same queue, commit and rollback unchanged); only `cursor()` is
 replaced. `db.create_engine` uses it for SQLite files.
@@ -49,12 +51,14 @@ class OneTripCursor:
 
     def _run(self, sql: str, parameters: Any) -> tuple[sqlite3.Cursor, list[Any]]:
         # in the connection's thread
+        self._connection._begin_if_asked()
         cursor = self._connection._conn.cursor()
         cursor.arraysize = self.arraysize
         cursor.execute(sql, parameters)
         return cursor, cursor.fetchall() if cursor.description else []
 
     def _run_many(self, sql: str, parameters: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        self._connection._begin_if_asked()
         cursor = self._connection._conn.cursor()
         cursor.executemany(sql, parameters)
         return cursor
@@ -88,10 +92,40 @@ class OneTripCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """aiosqlite's connection, with cursors that take one trip per statement."""
+    """aiosqlite's connection, with cursors that take one trip per statement, a transaction's BEGIN sent in the
+    trip of its first statement, and no trip for a rollback when no transaction is open."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._begin_statement: str | None = None
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
+
+    def begin_with_next_statement(self, statement: str = "BEGIN") -> None:
+        """Open a transaction with `statement` (e.g. BEGIN IMMEDIATE) just before the next statement runs, in the
+        same trip: the transaction's first statement then waits for SQLite's lock, or fails, as the BEGIN would."""
+        self._begin_statement = statement
+
+    def _begin_if_asked(self) -> None:
+        # in the connection's thread
+        statement, self._begin_statement = self._begin_statement, None
+        if statement is not None:
+            self._conn.execute(statement)
+
+    async def commit(self) -> None:
+        if self._begin_statement is not None:  # a transaction that ran no statement: nothing to commit
+            self._begin_statement = None
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        # SQLAlchemy's pool rolls back every connection it takes back, after a commit too; with no transaction open
+        # there is nothing to roll back. (Nothing else runs on a connection while it is being given back.)
+        self._begin_statement = None
+        if self._connection is not None and not self._connection.in_transaction:
+            return
+        await super().rollback()
 
 
 async def connect(database: str, **kwargs: Any) -> OneTripConnection:

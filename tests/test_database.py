@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import text
@@ -72,6 +73,46 @@ async def test_sqlite_statements_take_one_trip_to_the_connection_thread(tmp_path
             first = (await connection.execute(later, {"id": 1})).first()
             assert first == ("二",)
             assert (await connection.execute(text("SELECT body FROM note WHERE id > 9"))).first() is None
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sqlite_transaction_takes_the_write_lock_with_its_first_statement_in_the_same_trip(tmp_path) -> None:
+    path = tmp_path / "begin.db"
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"))
+            driver = (await connection.get_raw_connection()).driver_connection
+        trips = 0
+        original = driver._execute
+
+        async def counted(function, *args, **kwargs):
+            nonlocal trips
+            trips += 1
+            return await original(function, *args, **kwargs)
+
+        driver._execute = counted
+        async with engine.begin() as connection:
+            assert (await connection.execute(text("SELECT count(*) FROM note"))).scalar_one() == 0
+            # the transaction holds SQLite's write lock from its first statement on (BEGIN IMMEDIATE)
+            other = sqlite3.connect(path, timeout=0.05)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+            await connection.execute(text("INSERT INTO note (body) VALUES ('一')"))
+        # begin with the SELECT, the INSERT, the commit; giving the connection back to the pool takes none
+        assert trips == 3
+
+        async def fail_half_way() -> None:
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO note (body) VALUES ('二')"))
+                raise RuntimeError("a command failed half way")
+
+        with pytest.raises(RuntimeError):
+            await fail_half_way()
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT body FROM note"))).scalars().all() == ["一"]
     finally:
         await engine.dispose()
 
