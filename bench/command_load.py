@@ -592,6 +592,7 @@ async def _measure_bot(name: str, process: BotProcess, port: int, city: City, ar
                 )
                 for kind in kinds:
                     figures[f"dialogue_{kind}"] = await asyncio.wait_for(driver.commands(kind), 90)
+                    figures[f"dialogue_{kind}"]["reply"] = peer.last_reply.splitlines()[0][:40]
             except (RuntimeError, asyncio.TimeoutError) as error:
                 done = [key for key in figures if key.startswith("dialogue")]
                 figures["dialogues_failed"] = (
