@@ -395,7 +395,7 @@ def task_card(view: TaskView) -> str:
 
 _TASK_BY_ID = select(Task).where(col(Task.id) == bindparam("task_id"))
 _TASK_BY_ID_LOCKED = _TASK_BY_ID.with_for_update()
-"""Built once: /报名 and /签到 N read a task by number at every command (locked: until the transaction ends)."""
+"""Built once: /任务 N, /取消任务, /取消报名 and closing read a task by number (locked: until the transaction ends)."""
 
 
 async def _task_or_refuse(db: AsyncSession, task_id: int, *, lock: bool = False) -> Task:
