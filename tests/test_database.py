@@ -46,29 +46,33 @@ async def test_commands_still_work_after_the_server_ended_every_connection(postg
         await db.close_database()
 
 
+def count_trips(driver) -> list[object]:
+    """The trips to aiosqlite's thread the driver connection makes from now on (one entry each)."""
+    trips: list[object] = []
+    original = driver._execute
+
+    async def counted(function, *args, **kwargs):
+        trips.append(function)
+        return await original(function, *args, **kwargs)
+
+    driver._execute = counted
+    return trips
+
+
 async def test_sqlite_statements_take_one_trip_to_the_connection_thread(tmp_path) -> None:
     engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'trips.db'}")
     try:
         async with engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            trips = 0
-            original = driver._execute
-
-            async def counted(function, *args, **kwargs):
-                nonlocal trips
-                trips += 1
-                return await original(function, *args, **kwargs)
-
-            driver._execute = counted
+            trips = count_trips((await connection.get_raw_connection()).driver_connection)
             await connection.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"))
-            trips = 0
+            trips.clear()
             inserted = await connection.execute(text("INSERT INTO note (body) VALUES ('一'), ('二'), ('三')"))
             assert inserted.rowcount == 3
-            assert trips == 1
-            trips = 0
+            assert len(trips) == 1
+            trips.clear()
             rows = (await connection.execute(text("SELECT id, body FROM note ORDER BY id"))).all()
             assert [tuple(row) for row in rows] == [(1, "一"), (2, "二"), (3, "三")]
-            assert trips == 1
+            assert len(trips) == 1
             later = text("SELECT body FROM note WHERE id > :id ORDER BY id")
             first = (await connection.execute(later, {"id": 1})).first()
             assert first == ("二",)
@@ -83,16 +87,8 @@ async def test_a_sqlite_transaction_takes_the_write_lock_with_its_first_statemen
     try:
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"))
-            driver = (await connection.get_raw_connection()).driver_connection
-        trips = 0
-        original = driver._execute
-
-        async def counted(function, *args, **kwargs):
-            nonlocal trips
-            trips += 1
-            return await original(function, *args, **kwargs)
-
-        driver._execute = counted
+            trips = count_trips((await connection.get_raw_connection()).driver_connection)
+        trips.clear()
         async with engine.begin() as connection:
             assert (await connection.execute(text("SELECT count(*) FROM note"))).scalar_one() == 0
             # the transaction holds SQLite's write lock from its first statement on (BEGIN IMMEDIATE)
@@ -102,7 +98,7 @@ async def test_a_sqlite_transaction_takes_the_write_lock_with_its_first_statemen
             other.close()
             await connection.execute(text("INSERT INTO note (body) VALUES ('一')"))
         # begin with the SELECT, the INSERT, the commit; giving the connection back to the pool takes none
-        assert trips == 3
+        assert len(trips) == 3
 
         async def fail_half_way() -> None:
             async with engine.begin() as connection:
