@@ -458,11 +458,14 @@ class Redemption(SQLModel, table=True):
 
 class Broadcast(SQLModel, table=True):
     """A periodic post (the weekly leaderboard, the monthly honours) made once per period, however many
-    processes run: the unique key is the guard."""
+    processes run: the unique key is the guard. It is made a batch of teams at a time, in team order;
+    `through_team` is the last team done, so a post cut short goes on from there."""
 
     __table_args__ = (UniqueConstraint("kind", "period"),)
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)
     period: str = Field(max_length=12)
     messages: int = 0
+    through_team: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _time_column()

@@ -212,6 +212,45 @@ async def test_weekly_board_and_monthly_honours_are_posted_once(database: str, m
     assert sorted(posts) == [("honours", "m2026-10"), ("weekly_board", "w2026-47")]
 
 
+async def test_a_weekly_board_cut_short_goes_on_where_it_stopped_and_no_group_gets_it_twice(
+    database: str, monkeypatch
+) -> None:
+    members = await set_up(per_team=2)
+    monday = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
+    for ref, member_id in enumerate(m for team in members.values() for m in team):
+        await give(member_id, 5 + ref, ref, monday - timedelta(days=3), monkeypatch)
+    monkeypatch.undo()
+    monkeypatch.setattr(standings, "POST_BATCH", 1)  # one team per transaction
+    queue_for_real = standings.enqueue_all
+    batches = 0
+
+    async def process_stops_in_the_second_batch(db, messages):
+        nonlocal batches
+        batches += 1
+        if batches == 2:
+            raise RuntimeError("the process stopped")
+        return await queue_for_real(db, messages)
+
+    monkeypatch.setattr(standings, "enqueue_all", process_stops_in_the_second_batch)
+    with pytest.raises(RuntimeError):
+        await standings.post_weekly_boards(monday)
+    async with db.session() as session:
+        posted = (
+            await session.exec(select(OutboxMessage.chat_key).where(col(OutboxMessage.text).contains("上周")))
+        ).all()
+    assert posted == [f"group:{GROUPS['一队']}"]  # the first batch was kept, the second left nothing behind
+
+    assert await standings.post_weekly_boards(monday + timedelta(minutes=1)) == 2  # the next tick: the other two
+    assert await standings.post_weekly_boards(monday + timedelta(minutes=2)) == 0
+    async with db.session() as session:
+        posted = (
+            await session.exec(select(OutboxMessage.chat_key).where(col(OutboxMessage.text).contains("上周")))
+        ).all()
+        post = (await session.exec(select(Broadcast))).one()
+    assert sorted(posted) == sorted(f"group:{group}" for group in GROUPS.values())
+    assert (post.messages, post.finished_at is not None) == (3, True)
+
+
 async def test_honours_and_the_weekly_board_can_be_turned_off(database: str) -> None:
     await set_up(per_team=1)
     configure(weekly_board_at=None, honours_at=None)

@@ -3,6 +3,7 @@ monthly honours posted to every team's groups. Everything here reads the running
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -395,8 +396,15 @@ async def award_points(caller: Caller, target: PersonRef, amount: int, reason: s
 # --- the weekly leaderboard and the monthly honours, posted to every team's groups -------------------------------
 
 
-def _ranked_per_team(key: str, places: int):
-    """Each team's members ranked within the team for one period, in one statement for every team at once."""
+POST_BATCH = 100
+"""Teams per transaction of a periodic post. A city's weekly board (15,000 teams) made in one transaction had
+stopped the event loop for over a second (and, on SQLite, every other transaction for five); a batch of 100 teams
+stops it for 40 ms at most, and commands are answered between batches (bench/periodic_posts.py)."""
+
+
+def _ranked_per_team(key: str, places: int, teams: tuple[int, int]):
+    """Each team's members ranked within the team for one period, in one statement for the teams whose numbers lie
+    in `teams` (first, last)."""
     ranked = (
         select(
             TeamMembership.team_id.label("team_id"),  # type: ignore[attr-defined]
@@ -418,7 +426,12 @@ def _ranked_per_team(key: str, places: int):
         )
         .join(MemberTotal, col(MemberTotal.member_id) == col(TeamMembership.member_id))
         .join(Member, col(Member.id) == col(TeamMembership.member_id))
-        .where(TeamMembership.status == MembershipStatus.active, MemberTotal.period == key, col(MemberTotal.points) > 0)
+        .where(
+            col(TeamMembership.team_id).between(*teams),
+            TeamMembership.status == MembershipStatus.active,
+            MemberTotal.period == key,
+            col(MemberTotal.points) > 0,
+        )
         .subquery()
     )
     columns = ranked.c
@@ -429,11 +442,12 @@ def _ranked_per_team(key: str, places: int):
     )
 
 
-async def _team_groups(db: AsyncSession) -> dict[int, list[tuple[str, str, str]]]:
+async def _team_groups(db: AsyncSession, teams: tuple[int, int]) -> dict[int, list[tuple[str, str, str]]]:
     rows = await db.exec(
-        select(GroupBinding.team_id, GroupBinding.platform, GroupBinding.group_id, Team.name).join(
-            Team, col(Team.id) == col(GroupBinding.team_id)
-        )
+        select(GroupBinding.team_id, GroupBinding.platform, GroupBinding.group_id, Team.name)
+        .join(Team, col(Team.id) == col(GroupBinding.team_id))
+        .where(col(GroupBinding.team_id).between(*teams))
+        .order_by(col(GroupBinding.id))
     )
     groups: dict[int, list[tuple[str, str, str]]] = {}
     for team_id, platform, group_id, name in rows.all():
@@ -441,17 +455,20 @@ async def _team_groups(db: AsyncSession) -> dict[int, list[tuple[str, str, str]]
     return groups
 
 
-async def _claim_broadcast(db: AsyncSession, kind: str, period: str) -> Broadcast | None:
-    """The right to make this period's post, once across all processes; None when it was made already."""
-    if (await db.exec(select(Broadcast.id).where(Broadcast.kind == kind, Broadcast.period == period))).first():
-        return None
-    post = Broadcast(kind=kind, period=period)
-    try:
-        async with db.begin_nested():
-            db.add(post)
-    except IntegrityError:
-        return None
-    return post
+async def _unfinished_broadcast(db: AsyncSession, kind: str, period: str) -> Broadcast | None:
+    """This period's post, locked, to go on with (claimed now if no process has started it); None once it is
+    finished, or when another process claimed it this moment (it goes on with it)."""
+    post = (
+        await db.exec(select(Broadcast).where(Broadcast.kind == kind, Broadcast.period == period).with_for_update())
+    ).first()
+    if post is None:
+        post = Broadcast(kind=kind, period=period)
+        try:
+            async with db.begin_nested():
+                db.add(post)
+        except IntegrityError:
+            return None
+    return post if post.finished_at is None else None
 
 
 def weekly_board_due(now: datetime) -> bool:
@@ -473,19 +490,40 @@ def honours_due(now: datetime) -> bool:
 
 
 async def _post_once(kind: str, period: Period, messages_for) -> int:
-    """Make a periodic post once across all processes: claim the period, build the messages, queue them, all in
-    one transaction."""
-    async with session() as db:
-        post = await _claim_broadcast(db, kind, period.key)
-        if post is None:
-            return 0
-        groups = await _team_groups(db)
-        post.messages = await enqueue_all(db, await messages_for(db, groups))
-        db.add(post)
-        return post.messages
+    """Make a periodic post once across all processes, a batch of teams per transaction: each claims the post,
+    builds and queues the batch's messages and records the last team done, so a post cut short (the process
+    stopped) goes on from there at the next tick and no group gets it twice. Returns the messages queued here."""
+    queued = 0
+    while (step := await _post_next_batch(kind, period, messages_for)) is not None:
+        queued += step
+        await asyncio.sleep(0)  # commands waiting for the event loop (and, on SQLite, the database) go first
+    return queued
 
 
 @retry_on_conflict
+async def _post_next_batch(kind: str, period: Period, messages_for) -> int | None:
+    """The next batch of teams' messages queued, or None when the post is finished (or made elsewhere)."""
+    async with session() as db:
+        post = await _unfinished_broadcast(db, kind, period.key)
+        if post is None:
+            return None
+        team_ids = (
+            await db.exec(
+                select(Team.id).where(col(Team.id) > post.through_team).order_by(col(Team.id)).limit(POST_BATCH)
+            )
+        ).all()
+        if not team_ids:
+            post.finished_at = utcnow()
+            db.add(post)
+            return None
+        teams = (team_ids[0], team_ids[-1])
+        queued = await enqueue_all(db, await messages_for(db, teams, await _team_groups(db, teams)))
+        post.messages += queued
+        post.through_team = teams[1]
+        db.add(post)
+        return queued
+
+
 async def post_weekly_boards(now: datetime | None = None) -> int:
     """Once a week: last week's top ten of every team, to the team's groups (teams with no points are skipped)."""
     now = now or utcnow()
@@ -493,9 +531,9 @@ async def post_weekly_boards(now: datetime | None = None) -> int:
         return 0
     last_week = period_of("week", now, back=1)
 
-    async def boards(db: AsyncSession, groups) -> list[Message]:
+    async def boards(db: AsyncSession, teams: tuple[int, int], groups) -> list[Message]:
         lines: dict[int, list[str]] = {}
-        for row in (await db.exec(_ranked_per_team(last_week.key, BOARD_SIZE))).all():
+        for row in (await db.exec(_ranked_per_team(last_week.key, BOARD_SIZE, teams))).all():
             lines.setdefault(row.team_id, []).append(f"{row.place}. {row.name}  {row.points}分")
         return [
             Message(
@@ -510,7 +548,6 @@ async def post_weekly_boards(now: datetime | None = None) -> int:
     return await _post_once("weekly_board", last_week, boards)
 
 
-@retry_on_conflict
 async def post_monthly_honours(now: datetime | None = None) -> int:
     """On the first of a month: each team's 义警之星 of last month (most points; then more hours; then who got
     there first), announced in the team's groups with a certificate picture."""
@@ -519,9 +556,9 @@ async def post_monthly_honours(now: datetime | None = None) -> int:
         return 0
     last_month = period_of("month", now, back=1)
 
-    async def stars(db: AsyncSession, groups) -> list[Message]:
+    async def stars(db: AsyncSession, teams: tuple[int, int], groups) -> list[Message]:
         messages = []
-        for row in (await db.exec(_ranked_per_team(last_month.key, 1))).all():
+        for row in (await db.exec(_ranked_per_team(last_month.key, 1, teams))).all():
             hours = show_value("minutes", row.minutes)
             for platform, group_id, team_name in groups.get(row.team_id, []):
                 text = (
