@@ -16,6 +16,10 @@ Phases, each for the bare bot (/ping) and for ours (/报名 N, /签到):
   step by step by officers in their groups, half /线索 in private), then chatter and both commands again;
 - memory: resident size of each bot at the end (and its peak).
 
+Each bot runs on its own copy of the seeded database, so each meets the same city, and a `--compare` checkout
+its own schema version. The bots' clocks run as in production: about a minute after start each bot makes last
+week's board and last month's honours, which in this city find no points.
+
 This process must not pause while it measures: a full garbage collection of its own heap took 110–250 ms here and
 showed up as the bot's latency (every command in flight came back "late" together). So the heap left after seeding
 is frozen out of the collector, and each measured phase runs with automatic collection off after a collection
@@ -23,7 +27,8 @@ is frozen out of the collector, and each measured phase runs with automatic coll
 
     .venv/bin/python bench/command_load.py                       # SQLite in a temporary folder
     .venv/bin/python bench/command_load.py --database postgresql+asyncpg://postgres@127.0.0.1:5432/yijing_load
-    (the PostgreSQL database is dropped and created again: use a name of its own)
+    (the PostgreSQL database is dropped and created again: use a name of its own; each bot runs on a copy of it,
+    NAME_ours and NAME_before, dropped after it ran)
 
 Prints one line per bot and phase, the ratios, and a JSON line with every figure (for medians over runs).
 """
@@ -36,6 +41,7 @@ import contextlib
 import gc
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -349,11 +355,62 @@ async def seed(url: str, city: City, officers: int) -> float:
     return time.perf_counter() - started
 
 
-async def recreate_postgres(url: str) -> None:
+async def copy_of_database(url: str, name: str) -> str:
+    """A copy of the seeded database for one bot, so that each bot meets the same city (and its own schema version:
+    a `--compare` checkout may be older than this one's migrations)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        source = Path(parsed.database)
+        copy = source.with_name(f"{source.stem}-{name}{source.suffix}")
+        await asyncio.to_thread(_copy_sqlite, source, copy)
+        return parsed.set(database=str(copy)).render_as_string(hide_password=False)
+    copy = f"{parsed.database}_{name}"
+    await _postgres_admin(
+        url, f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)', f'CREATE DATABASE "{copy}" TEMPLATE "{parsed.database}"'
+    )
+    return parsed.set(database=copy).render_as_string(hide_password=False)
+
+
+def _copy_sqlite(source: Path, copy: Path) -> None:
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{copy}{suffix}")
+
+
+async def at_schema_of(url: str, checkout: Path) -> None:
+    """Bring a copy down to the newest migration that checkout knows: a `--compare` checkout may be older than
+    the migrations this one seeded with (ours know how to go back)."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    theirs = Config()
+    theirs.set_main_option("script_location", str(checkout / "storage" / "migrations"))
+    head = ScriptDirectory.from_config(theirs).get_current_head()
+
+    def downgrade(connection) -> None:
+        config = db.alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, head)
+
+    await db.open_database(url)
+    try:
+        async with db.get_engine().begin() as connection:
+            await connection.run_sync(downgrade)
+    finally:
+        await db.close_database()
+
+
+async def drop_copy_of_database(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        await _postgres_admin(url, f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+
+
+async def _postgres_admin(url: str, *statements: str) -> None:
     import asyncpg
 
     parsed = make_url(url)
-    name = parsed.database
     admin = await asyncpg.connect(
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 5432,
@@ -362,10 +419,15 @@ async def recreate_postgres(url: str) -> None:
         database="postgres",
     )
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            await admin.execute(statement)
     finally:
         await admin.close()
+
+
+async def recreate_postgres(url: str) -> None:
+    name = make_url(url).database
+    await _postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
 
 
 # ------------------------------------------------------------------------------------------------ the peer
@@ -688,11 +750,15 @@ async def main(arguments: argparse.Namespace) -> None:
         for name, root in ([("bare", None)] if not arguments.only_ours else []) + ours:
             offset += 20_000  # every bot gets members of its own: each command is a first sign-up or check-in
             options = argparse.Namespace(**{**vars(arguments), "bare": root is None, "offset": offset})
+            bot_url = None
             if root is None:
                 process, port = bare, bare_port
             else:
                 port = free_port()
-                config = write_bot_config(directory, port, url, TOKEN, '[bot]\nlog_level = "WARNING"\n')
+                bot_url = await copy_of_database(url, name)
+                if root != ROOT:
+                    await at_schema_of(bot_url, root)
+                config = write_bot_config(directory, port, bot_url, TOKEN, '[bot]\nlog_level = "WARNING"\n')
                 process = BotProcess(
                     [PYTHON, "-m", "bot", "--config", str(config)], cwd=root, log_path=directory / f"{name}.log"
                 )
@@ -701,6 +767,9 @@ async def main(arguments: argparse.Namespace) -> None:
             except BaseException:
                 print(process.log_tail(40))
                 raise
+            finally:
+                if bot_url:
+                    await drop_copy_of_database(bot_url)
             print("\n".join(describe(results[name])), flush=True)
     summary: dict[str, Any] = {"results": results}
     if "bare" in results:

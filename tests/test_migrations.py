@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -90,3 +90,39 @@ async def test_the_points_migration_counts_the_ledger_that_was_already_there(dat
     assert rows["m2026-01"] == 10
     assert rows["w2026-01"] == 12
     assert rows["w2026-02"] == -2
+
+
+async def test_a_weekly_board_made_before_posts_went_in_batches_is_not_made_again(database: str, monkeypatch) -> None:
+    """A database at 0006 had made last week's board in one transaction: after 0007 that post counts as finished,
+    so no group gets the board a second time."""
+    from alembic import command
+
+    from storage.services import standings
+    from tests.test_points import give, set_up
+
+    def to(revision: str):
+        def run(connection) -> None:
+            config = db.alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision) if revision == "0006" else command.upgrade(config, revision)
+
+        return run
+
+    members = await set_up(per_team=1)
+    monday = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
+    await give(members["一队"][0], 5, 1, monday - timedelta(days=3), monkeypatch)
+    monkeypatch.undo()
+    made = monday if db.get_engine().dialect.name == "postgresql" else "2026-11-23 01:00:00.000000"
+    async with db.get_engine().begin() as connection:
+        await connection.run_sync(to("0006"))
+        await connection.execute(
+            text(
+                "INSERT INTO broadcast (kind, period, messages, created_at) VALUES ('weekly_board', 'w2026-47', 1, :at)"
+            ),
+            {"at": made},
+        )
+        await connection.run_sync(to("head"))
+    assert await standings.post_weekly_boards(monday + timedelta(hours=1)) == 0
+    async with db.session() as session:
+        boards = (await session.exec(text("SELECT count(*) FROM outboxmessage WHERE text LIKE '%上周%'"))).one()
+    assert boards[0] == 0

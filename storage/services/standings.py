@@ -404,12 +404,12 @@ stops it for 40 ms at most, and commands are answered between batches (bench/per
 
 def _ranked_per_team(key: str, places: int, teams: tuple[int, int]):
     """Each team's members ranked within the team for one period, in one statement for the teams whose numbers lie
-    in `teams` (first, last)."""
+    in `teams` (first, last). Names are joined to the top places only (joined before the ranking, PostgreSQL read
+    every member for each batch)."""
     ranked = (
         select(
             TeamMembership.team_id.label("team_id"),  # type: ignore[attr-defined]
             MemberTotal.member_id.label("member_id"),  # type: ignore[attr-defined]
-            Member.name.label("name"),  # type: ignore[attr-defined]
             MemberTotal.points.label("points"),  # type: ignore[attr-defined]
             MemberTotal.minutes.label("minutes"),  # type: ignore[attr-defined]
             func.row_number()
@@ -425,7 +425,6 @@ def _ranked_per_team(key: str, places: int, teams: tuple[int, int]):
             .label("place"),
         )
         .join(MemberTotal, col(MemberTotal.member_id) == col(TeamMembership.member_id))
-        .join(Member, col(Member.id) == col(TeamMembership.member_id))
         .where(
             col(TeamMembership.team_id).between(*teams),
             TeamMembership.status == MembershipStatus.active,
@@ -436,7 +435,8 @@ def _ranked_per_team(key: str, places: int, teams: tuple[int, int]):
     )
     columns = ranked.c
     return (
-        select(columns.team_id, columns.member_id, columns.name, columns.points, columns.minutes, columns.place)
+        select(columns.team_id, columns.member_id, Member.name, columns.points, columns.minutes, columns.place)
+        .join(Member, col(Member.id) == columns.member_id)
         .where(columns.place <= places)
         .order_by(columns.team_id, columns.place)
     )
@@ -500,12 +500,21 @@ async def _post_once(kind: str, period: Period, messages_for) -> int:
     return queued
 
 
+async def _anyone_scored(db: AsyncSession, key: str) -> bool:
+    scored = select(MemberTotal.id).where(MemberTotal.period == key, col(MemberTotal.points) > 0).limit(1)
+    return (await db.exec(scored)).first() is not None
+
+
 @retry_on_conflict
 async def _post_next_batch(kind: str, period: Period, messages_for) -> int | None:
     """The next batch of teams' messages queued, or None when the post is finished (or made elsewhere)."""
     async with session() as db:
         post = await _unfinished_broadcast(db, kind, period.key)
         if post is None:
+            return None
+        if post.through_team == 0 and not await _anyone_scored(db, period.key):
+            post.finished_at = utcnow()  # nobody had points (a city just set up): nothing to go through
+            db.add(post)
             return None
         team_ids = (
             await db.exec(
