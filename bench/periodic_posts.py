@@ -30,6 +30,7 @@ from typing import Self
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from command_load import ROOT, City, recreate_postgres, seed
+from outbox_fanout import watch_loop
 
 sys.path.insert(0, str(ROOT))
 
@@ -40,33 +41,26 @@ from storage import db
 from storage.services import standings
 from storage.services.totals import period_of
 
-BEAT = 0.005
 MONDAY_0900 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai, the default board time
 FIRST_0900 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 on the 1st, the default honours time
 
 
 class Heartbeat:
-    """Wakes every 5 ms and records how much later than asked each wake-up came: the loop's stalls."""
+    """The event loop's stalls while the block runs, sampled by outbox_fanout's watch_loop."""
 
     def __init__(self) -> None:
         self.stalls: list[float] = []
+        self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
-    async def _beat(self) -> None:
-        while True:
-            asked = time.perf_counter()
-            await asyncio.sleep(BEAT)
-            self.stalls.append(time.perf_counter() - asked - BEAT)
-
     async def __aenter__(self) -> Self:
-        self.task = asyncio.create_task(self._beat())
-        await asyncio.sleep(0.05)
-        self.stalls.clear()
+        self.task = asyncio.create_task(watch_loop(self.stalls, self.stop))
         return self
 
     async def __aexit__(self, *_: object) -> None:
         assert self.task is not None
-        self.task.cancel()
+        self.stop.set()
+        await self.task
 
     def describe(self) -> str:
         ordered = sorted(self.stalls)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -11,6 +12,13 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from storage import db
+
+
+def schema_at(connection, revision: str) -> None:
+    """Take the schema down to an older `revision`, or up to "head" (in the connection's transaction)."""
+    config = db.alembic_config()
+    config.attributes["connection"] = connection
+    (command.upgrade if revision == "head" else command.downgrade)(config, revision)
 
 
 async def test_migrated_schema_matches_the_models(database: str) -> None:
@@ -33,17 +41,7 @@ async def test_start_up_migration_is_idempotent_and_at_head(database: str) -> No
 async def test_the_points_migration_counts_the_ledger_that_was_already_there(database: str) -> None:
     """A database at 0005 with ledger entries, a check-out and verified tips: after 0006 the running totals equal
     the ledger and the records, period by period."""
-    from alembic import command
-
     from storage.services import totals
-
-    def to(revision: str):
-        def run(connection) -> None:
-            config = db.alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision) if revision == "0005" else command.upgrade(config, revision)
-
-        return run
 
     def stamp(moment: str):
         """A moment as each database's driver takes it for a plain INSERT (SQLite keeps naive UTC text)."""
@@ -52,7 +50,7 @@ async def test_the_points_migration_counts_the_ledger_that_was_already_there(dat
         return moment + ".000000"
 
     async with db.get_engine().begin() as connection:
-        await connection.run_sync(to("0005"))
+        await connection.run_sync(schema_at, "0005")
         await connection.execute(
             text("INSERT INTO member (id, name, tags, status, created_at) VALUES (1, '张三', '[]', 'active', :t)"),
             {"t": stamp("2026-01-01 00:00:00")},
@@ -76,7 +74,7 @@ async def test_the_points_migration_counts_the_ledger_that_was_already_there(dat
                     "at": stamp(moment),
                 },
             )
-        await connection.run_sync(to("head"))
+        await connection.run_sync(schema_at, "head")
     async with db.session() as session:
         assert await totals.mismatches(session) == []
         assert await totals.balance_of(session, 1) == 13
@@ -95,18 +93,8 @@ async def test_the_points_migration_counts_the_ledger_that_was_already_there(dat
 async def test_a_weekly_board_made_before_posts_went_in_batches_is_not_made_again(database: str, monkeypatch) -> None:
     """A database at 0006 had made last week's board in one transaction: after 0007 that post counts as finished,
     so no group gets the board a second time."""
-    from alembic import command
-
     from storage.services import standings
     from tests.test_points import give, set_up
-
-    def to(revision: str):
-        def run(connection) -> None:
-            config = db.alembic_config()
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision) if revision == "0006" else command.upgrade(config, revision)
-
-        return run
 
     members = await set_up(per_team=1)
     monday = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
@@ -114,14 +102,14 @@ async def test_a_weekly_board_made_before_posts_went_in_batches_is_not_made_agai
     monkeypatch.undo()
     made = monday if db.get_engine().dialect.name == "postgresql" else "2026-11-23 01:00:00.000000"
     async with db.get_engine().begin() as connection:
-        await connection.run_sync(to("0006"))
+        await connection.run_sync(schema_at, "0006")
         await connection.execute(
             text(
                 "INSERT INTO broadcast (kind, period, messages, created_at) VALUES ('weekly_board', 'w2026-47', 1, :at)"
             ),
             {"at": made},
         )
-        await connection.run_sync(to("head"))
+        await connection.run_sync(schema_at, "head")
     assert await standings.post_weekly_boards(monday + timedelta(hours=1)) == 0
     async with db.session() as session:
         boards = (await session.exec(text("SELECT count(*) FROM outboxmessage WHERE text LIKE '%上周%'"))).one()
