@@ -13,8 +13,12 @@ Phases, each for the bare bot (/ping) and for ours (/报名 N, /签到):
 - open loop: a steady `--rate` commands per second for `--seconds`: p50/p99 latency, measured from the moment
   each command was due to be sent until its reply arrived;
 - open dialogues (ours): `--dialogues` wizards are opened and left waiting for their next answer (half /发布任务
-  step by step by officers in their groups, half /线索 in private), then chatter and both commands again;
-- memory: resident size of each bot at the end (and its peak).
+  step by step by officers in their groups, half /线索 in private), then chatter and both commands again, and the
+  wizards are closed (取消). That is done `--rounds` times, each time followed by a block without dialogues, so
+  blocks alternate without, with, without, …; each block with dialogues is compared with the mean of the two
+  around it. This machine drifts by 20-40 % between phases a minute apart, in either direction, and comparing one
+  block with one other could not tell that from the dialogues' cost;
+- memory: resident size of each bot at the end (and its peak, and the largest with the dialogues open).
 
 Each bot runs on its own copy of the seeded database, so each meets the same city, and a `--compare` checkout
 its own schema version. The bots' clocks run as in production: about a minute after start each bot makes last
@@ -624,21 +628,32 @@ class Driver:
             figures.update(await self.open_loop(kind, self.arguments.rate, self.arguments.seconds))
         return figures
 
-    async def open_dialogues(self, count: int) -> float:
-        """Officers start /发布任务 step by step in their groups, members /线索 in private; all left waiting."""
+    def dialogue_chats(self, count: int) -> list[tuple[int | None, int, str]]:
+        """(group, or None in private; user; command): officers' /发布任务 in groups, members' /线索 in private."""
         officers = count // 2
-        jobs = [
+        chats: list[tuple[int | None, int, str]] = [
             (self.city.group(team), self.city.qq(member), "/发布任务")
             for team, member in (self.city.officer(n) for n in range(officers))
         ]
-        jobs += [(None, self.city.qq(self.city.reporter(n, officers)), "/线索") for n in range(count - officers)]
-        queue = iter(jobs)
+        chats += [(None, self.city.qq(self.city.reporter(n, officers)), "/线索") for n in range(count - officers)]
+        return chats
+
+    async def open_dialogues(self, count: int) -> float:
+        """Officers start /发布任务 step by step in their groups, members /线索 in private; all left waiting."""
+        return await self._say_in_dialogues(count, None, ("1/6", "1/5"), "opened")
+
+    async def close_dialogues(self, count: int) -> float:
+        """Everyone who opened a dialogue answers 取消, so that the next block runs without them."""
+        return await self._say_in_dialogues(count, "取消", ("已取消",), "closed")
+
+    async def _say_in_dialogues(self, count: int, answer: str | None, expected: tuple[str, ...], done: str) -> float:
+        queue = iter(self.dialogue_chats(count))
         replies: list[str] = []
         self.replies = replies
 
         async def worker() -> None:
-            for group, user, message in queue:
-                await self.peer.command(group, user, message)
+            for group, user, command in queue:
+                await self.peer.command(group, user, answer or command)
                 replies.append(self.peer.last_reply)
 
         started = time.perf_counter()
@@ -646,12 +661,12 @@ class Driver:
             await asyncio.gather(*(worker() for _ in range(self.arguments.window)))
         except asyncio.TimeoutError:
             raise RuntimeError(
-                f"opening dialogues: {len(replies)} of {count} opened in {time.perf_counter() - started:.0f} s, "
+                f"{len(replies)} of {count} dialogues {done} in {time.perf_counter() - started:.0f} s, "
                 "then a reply took longer than 30 s"
             ) from None
-        asked = sum(1 for reply in replies if "1/6" in reply or "1/5" in reply)
-        if asked != count:
-            raise RuntimeError(f"only {asked} of {count} dialogues opened; e.g. {replies[:3]!r}")
+        answered = sum(1 for reply in replies if any(word in reply for word in expected))
+        if answered != count:
+            raise RuntimeError(f"only {answered} of {count} dialogues {done}; e.g. {replies[:3]!r}")
         self.peer.forget()
         return time.perf_counter() - started
 
@@ -675,27 +690,72 @@ async def _measure_bot(name: str, process: BotProcess, port: int, city: City, ar
                 await driver.one("signup")
         kinds = ["ping"] if arguments.bare else ["signup", "checkin"]
         figures["idle_cpu_ms_per_s"] = await driver.idle(3.0)
-        figures["chatter"] = await driver.chatter(arguments.messages)
-        for kind in kinds:
-            figures[kind] = await driver.commands(kind)
-            figures[kind]["reply"] = peer.last_reply.splitlines()[0][:40]
-        if arguments.dialogues and not arguments.bare:
+        blocks = [await measure_block(driver, kinds, dialogues=False)]
+        if arguments.dialogues and arguments.rounds and not arguments.bare:
+            count = arguments.dialogues
+            figures["dialogues_open_s"] = []
             try:
-                figures["dialogues_open_s"] = await asyncio.wait_for(driver.open_dialogues(arguments.dialogues), 90)
-                figures["dialogue_chatter"] = await asyncio.wait_for(
-                    driver.chatter(arguments.messages, "dialogue_chatter"), 60
-                )
-                for kind in kinds:
-                    figures[f"dialogue_{kind}"] = await asyncio.wait_for(driver.commands(kind), 90)
-                    figures[f"dialogue_{kind}"]["reply"] = peer.last_reply.splitlines()[0][:40]
+                for _ in range(arguments.rounds):
+                    figures["dialogues_open_s"].append(await asyncio.wait_for(driver.open_dialogues(count), 90))
+                    blocks.append(await asyncio.wait_for(measure_block(driver, kinds, dialogues=True), 240))
+                    rss, _ = memory_mb(process.pid)
+                    figures["rss_with_dialogues_mb"] = max(rss, figures.get("rss_with_dialogues_mb", 0))
+                    await asyncio.wait_for(driver.close_dialogues(count), 90)
+                    blocks.append(await measure_block(driver, kinds, dialogues=False))
             except (RuntimeError, asyncio.TimeoutError) as error:
-                done = [key for key in figures if key.startswith("dialogue")]
                 figures["dialogues_failed"] = (
-                    f"{error or 'timed out'} ({len(driver.replies)} dialogues opened; "
-                    f"measured with them: {', '.join(done) or 'nothing'})"
+                    f"{error or 'timed out'} ({len(driver.replies)} dialogues answered; blocks measured: {len(blocks)})"
                 )
+        figures["blocks"] = blocks
+        figures.update({key: value for key, value in blocks[0].items() if key != "dialogues"})
+        with_dialogues = [block for block in blocks if block["dialogues"]]
+        if with_dialogues:
+            figures.update({f"dialogue_{key}": value for key, value in with_dialogues[0].items() if key != "dialogues"})
+            figures["dialogue_change"] = dialogue_change(blocks)
         figures["rss_mb"], figures["peak_rss_mb"] = memory_mb(process.pid)
     return figures
+
+
+async def measure_block(driver: Driver, kinds: list[str], dialogues: bool) -> dict:
+    """Chatter, then each command in a closed and an open loop; `dialogues` says whether wizards are open meanwhile."""
+    label = "dialogue_" if dialogues else ""
+    block: dict[str, Any] = {"dialogues": dialogues}
+    block["chatter"] = await driver.chatter(driver.arguments.messages, f"{label}chatter")
+    for kind in kinds:
+        block[kind] = await driver.commands(kind)
+        block[kind]["reply"] = driver.peer.last_reply.splitlines()[0][:40]
+    return block
+
+
+CHANGE_FIGURES = {
+    "chatter msg/s": ("chatter", "chatter_per_s"),
+    "chatter CPU": ("chatter", "chatter_cpu_ms"),
+    **{
+        f"{kind} {label}": (kind, key)
+        for kind in ("signup", "checkin")
+        for label, key in (("replies/s", "per_s"), ("CPU", "cpu_ms"), ("p50", "p50_ms"), ("p99", "p99_ms"))
+    },
+}
+
+
+def dialogue_change(blocks: list[dict]) -> dict[str, dict]:
+    """How much each figure moved with the dialogues open, against the blocks without them just before and after.
+
+    Blocks alternate without and with dialogues, so each block with them is compared with the mean of its two
+    neighbours: a drift of the machine that goes one way over the three blocks cancels out, which comparing one
+    block with one other block (as this benchmark did until the fourth round) cannot tell from the dialogues' cost.
+    """
+    changes: dict[str, dict] = {}
+    for label, (phase, key) in CHANGE_FIGURES.items():
+        rounds = []
+        for index, block in enumerate(blocks):
+            if not block["dialogues"] or phase not in block:
+                continue
+            around = [blocks[i][phase][key] for i in (index - 1, index + 1) if 0 <= i < len(blocks)]
+            rounds.append(block[phase][key] / statistics.mean(around) - 1)
+        if rounds:
+            changes[label] = {"rounds": rounds, "median": statistics.median(rounds)}
+    return changes
 
 
 def describe(figures: dict) -> list[str]:
@@ -712,12 +772,19 @@ def describe(figures: dict) -> list[str]:
                 f"open loop p50 {value['p50_ms']:.1f} ms, p99 {value['p99_ms']:.1f} ms, max {value['max_ms']:.0f} ms, "
                 f"{value['open_cpu_ms']:.2f} ms CPU each; reply: {value.get('reply', '')!r}"
             )
-    if "dialogues_open_s" in figures:
-        lines.append(f"{name}: dialogues opened in {figures['dialogues_open_s']:.1f} s")
+    if figures.get("dialogues_open_s"):
+        opened = ", ".join(f"{seconds:.1f}" for seconds in figures["dialogues_open_s"])
+        lines.append(f"{name}: dialogues opened in {opened} s")
+    for label, change in figures.get("dialogue_change", {}).items():
+        rounds = ", ".join(f"{value:+.0%}" for value in change["rounds"])
+        lines.append(f"{name} with dialogues, against the blocks around: {label} {change['median']:+.0%} [{rounds}]")
     if "dialogues_failed" in figures:
         lines.append(f"{name}: FAILED {figures['dialogues_failed']}")
     lines.append(f"{name}: idle {figures['idle_cpu_ms_per_s']:.1f} ms CPU per second")
-    lines.append(f"{name}: RSS {figures['rss_mb']:.0f} MB (peak {figures['peak_rss_mb']:.0f} MB)")
+    with_dialogues = (
+        f", {figures['rss_with_dialogues_mb']:.0f} MB with dialogues open" if "rss_with_dialogues_mb" in figures else ""
+    )
+    lines.append(f"{name}: RSS {figures['rss_mb']:.0f} MB (peak {figures['peak_rss_mb']:.0f} MB{with_dialogues})")
     return lines
 
 
@@ -803,7 +870,10 @@ if __name__ == "__main__":
     parser.add_argument("--window", type=int, default=8, help="commands in flight in the closed loop")
     parser.add_argument("--rate", type=float, default=100, help="commands per second in the open loop")
     parser.add_argument("--seconds", type=float, default=10, help="length of each open-loop phase")
-    parser.add_argument("--dialogues", type=int, default=1000, help="wizards left open (0: skip that phase)")
+    parser.add_argument("--dialogues", type=int, default=1000, help="wizards left open (0: skip those blocks)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="blocks with the dialogues open, each between two blocks without"
+    )
     parser.add_argument(
         "--compare", metavar="DIR", help="also run the bot from another checkout (e.g. the commit before a change)"
     )
