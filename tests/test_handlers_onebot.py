@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import nonebot
 import pytest
 from nonebot.adapters.onebot.v11 import Adapter, Bot, Message, MessageSegment
+from nonebot.matcher import current_event
 from nonebug import App
 from sqlmodel import func, select
 
@@ -87,6 +89,35 @@ async def test_every_command_without_arguments_explains_itself(app: App, sqlite_
     ]:
         await exchange(app, onebot_group_message(GROUP, VOLUNTEER, text), usage)
     assert await count(Member) == 0
+
+
+async def test_who_sent_a_command_is_remembered_without_the_command(
+    app: App, sqlite_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uninfo remembers a sender and an @-mentioned member for five minutes, with a timer that forgets them. Those
+    timers must not hold the command's event and matcher all that time: at an evening peak that was 4 KB per command
+    (bench/command_load.py grew by 110 MB)."""
+    from nonebot_plugin_uninfo import fetch
+    from nonebot_plugin_uninfo.adapters.onebot11 import Loader
+
+    monkeypatch.setattr(fetch.conf, "uninfo_cache", True)  # as in production (the other tests turn it off)
+    sender, mentioned = VOLUNTEER + 71, VOLUNTEER + 72
+    loop = asyncio.get_running_loop()
+    before = set(loop._scheduled)
+    try:
+        await exchange(
+            app,
+            onebot_group_message(GROUP, sender, at(mentioned, "/授权民警 {at} 历下分局")),
+            "只有管理员可以授权民警。",
+            extra=member_name_lookup(GROUP, mentioned, "老张"),
+        )
+        forgetting = [timer for timer in set(loop._scheduled) - before if timer._callback.__name__ == "pop"]
+        assert len(forgetting) == 5  # the sender's session, user, group and membership; the mentioned member
+        assert [timer for timer in forgetting if current_event in timer._context] == []
+    finally:
+        Loader().get_fetcher().clean()
+        for timer in set(loop._scheduled) - before:
+            timer.cancel()
 
 
 async def test_a_volunteer_cannot_use_officer_commands(app: App, sqlite_db: str) -> None:
