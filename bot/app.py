@@ -16,7 +16,7 @@ from nonebot.matcher import Matcher
 from nonebot.message import event_preprocessor, run_postprocessor
 
 import plugins
-from bot import sequential_checks, waiting
+from bot import chatter, sequential_checks, waiting
 from bot.config import CONSOLE_USER, Settings
 from storage import db
 from storage.demo import seed_demo
@@ -215,20 +215,27 @@ def install_hooks(command_start: list[str]) -> None:
 
     starts = tuple(command_start)
 
+    def is_chatter(bot: Bot, event: Event) -> bool:
+        """A message that is neither a command, nor addressed to the bot, nor an answer in an open dialogue."""
+        if event.get_type() != "message":
+            return False
+        if event.is_tome() or dialogue_is_open(event.get_session_id()):
+            return False
+        if event.get_plaintext().lstrip().startswith(starts):
+            return False
+        return not any(segment.type in LOCATION_SEGMENTS for segment in event.get_message())
+
+    dropped_early = chatter.install(is_chatter)
+    if not dropped_early:
+        logger.warning("NoneBot's event pre-processing is not the one bot/chatter.py knows: chatter is dropped later")
+
     @event_preprocessor
-    async def drop_chatter(bot: Bot, event: Event) -> None:
-        # Group chats are mostly chatter: a message that is neither a command nor addressed to the bot is
-        # dropped here, before NoneBot checks it against every matcher.
+    async def prepare_message(bot: Bot, event: Event) -> None:
         if event.get_type() != "message":
             return
         strip_command_mention(bot, event)
-        if event.is_tome() or dialogue_is_open(event.get_session_id()):
-            return
-        if event.get_plaintext().lstrip().startswith(starts):
-            return
-        if any(segment.type in LOCATION_SEGMENTS for segment in event.get_message()):
-            return
-        raise IgnoredException("not a command")
+        if not dropped_early and is_chatter(bot, event):
+            raise IgnoredException("not a command")
 
     @run_postprocessor
     async def answer_unexpected_error(bot: Bot, event: Event, matcher: Matcher, exception: Exception | None) -> None:
