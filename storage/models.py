@@ -7,6 +7,7 @@ from enum import Enum, IntEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 
@@ -32,6 +33,12 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+JSONValue = JSON().with_variant(JSONB(), "postgresql")
+"""A JSON document: JSON on SQLite, JSONB on PostgreSQL, whose plain `json` has no equality (a DISTINCT, GROUP BY
+or UNION over a row holding one fails there)."""
+JSONValueOrNull = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def _time_column(**kwargs: Any) -> Any:
@@ -96,7 +103,7 @@ class Member(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64)
     phone: str | None = Field(default=None, max_length=20, unique=True)
-    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
     status: str = Field(default=MemberStatus.applied.value, max_length=16)
     created_at: datetime = _time_column()
 
@@ -152,7 +159,7 @@ class AuditLog(SQLModel, table=True):
     actor: str = Field(max_length=100, description="platform:user_id, or cli")
     action: str = Field(max_length=64)
     target: str = Field(default="", max_length=200)
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONValue, nullable=False))
 
 
 class TaskStatus(str, Enum):
@@ -180,7 +187,7 @@ class Task(SQLModel, table=True):
     signup_deadline: datetime = Field(sa_type=UTCDateTime)
     capacity: int
     points: int = 0
-    required_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    required_tags: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
     latitude: float | None = None
     longitude: float | None = None
     radius_m: int | None = None
@@ -277,10 +284,10 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     chat_key: str = Field(max_length=80, index=True, description="group:ID or user:ID, for limits and merging")
-    target: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False), description="an alconna Target, dumped")
+    target: dict[str, Any] = Field(sa_column=Column(JSONValue, nullable=False), description="an alconna Target, dumped")
     text: str = Field(sa_type=Text)
-    buttons: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    buttons: list[list[str]] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
     priority: int = Field(default=Priority.personal.value)
     not_before: datetime = _time_column()
     state: str = Field(default=OutboxState.pending.value, max_length=16)
@@ -291,7 +298,7 @@ class OutboxMessage(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=160, unique=True)
     image: dict[str, Any] | None = Field(
         default=None,
-        sa_column=Column(JSON(none_as_null=True), nullable=True),
+        sa_column=Column(JSONValueOrNull, nullable=True),
         description="a picture to draw when sending",
     )
     created_at: datetime = _time_column()
@@ -354,7 +361,7 @@ class TipEntry(SQLModel, table=True):
     kind: str = Field(max_length=16, description="report, addition, question, status")
     text: str = Field(default="", sa_type=Text)
     officer_id: int | None = Field(default=None, foreign_key="member.id")
-    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
     """Files under the data directory (relative paths)."""
     at: datetime = _time_column()
 
@@ -380,7 +387,7 @@ class Alert(SQLModel, table=True):
     officer_id: int | None = Field(default=None, foreign_key="member.id")
     text: str = Field(sa_type=Text)
     need: int = 1
-    required_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    required_tags: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
     status: str = Field(default="open", max_length=16, index=True)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reached_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

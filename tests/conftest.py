@@ -7,26 +7,20 @@ skipped, unless CI or YIJING_REQUIRE_POSTGRES is set, where that is a failure.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nonebot
 import pytest
 from nonebug import NONEBOT_INIT_KWARGS, NONEBOT_START_LIFESPAN
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 from storage import db
 from storage.settings import configure
+from tests import databases
 
-POSTGRES_ADMIN_URL = os.environ.get("YIJING_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-REQUIRE_POSTGRES = bool(os.environ.get("CI") or os.environ.get("YIJING_REQUIRE_POSTGRES"))
 SUPERUSERS = ["onebot:10001", "telegram:9001"]
 
 
@@ -78,58 +72,14 @@ def domain_settings() -> None:
     )
 
 
-@pytest.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh SQLite database, opened as the process's database."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    await db.open_database(url)
-    yield url
-    await db.close_database()
-
-
-def _run_in_thread(coroutine):
-    """Run a coroutine on a loop of its own (session set-up that must not touch the tests' loop)."""
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(asyncio.run, coroutine).result()
-
-
-async def _create_postgres_database(name: str) -> None:
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    engine = db.create_engine(_postgres_database_url(name))
-    await db.migrate(engine)
-    await engine.dispose()
-
-
-async def _drop_postgres_database(name: str) -> None:
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
-
-
-def _postgres_database_url(name: str) -> str:
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of this run's own on the PostgreSQL server, migrated once, dropped at the end."""
-    name = f"yijing_test_{uuid.uuid4().hex[:12]}"
+    name = databases.create_database("yijing_test", migrate=True)
     try:
-        _run_in_thread(_create_postgres_database(name))
-    except Exception as error:
-        if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL at {db.describe_url(POSTGRES_ADMIN_URL)} is required here: {error!r}")
-        pytest.skip(f"PostgreSQL not reachable ({error!r}); set YIJING_TEST_POSTGRES to run these")
-    try:
-        yield _postgres_database_url(name)
+        yield databases.database_url(name)
     finally:
-        _run_in_thread(_drop_postgres_database(name))
+        databases.drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

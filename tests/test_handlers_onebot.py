@@ -74,7 +74,7 @@ def at(user_id: int, text: str) -> Message:
     return Message([MessageSegment.text(head), MessageSegment.at(user_id), MessageSegment.text(tail)])
 
 
-async def test_every_command_without_arguments_explains_itself(app: App, sqlite_db: str) -> None:
+async def test_every_command_without_arguments_explains_itself(app: App, database: str) -> None:
     from plugins.membership import APPROVE_USAGE, JOIN_USAGE, REJECT_USAGE
     from plugins.organisation import BIND_USAGE, GRANT_USAGE, LEADER_USAGE
 
@@ -93,7 +93,7 @@ async def test_every_command_without_arguments_explains_itself(app: App, sqlite_
 
 
 async def test_who_sent_a_command_is_remembered_without_the_command(
-    app: App, sqlite_db: str, monkeypatch: pytest.MonkeyPatch
+    app: App, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """uninfo remembers a sender and an @-mentioned member for five minutes, with a timer that forgets them. Those
     timers must not hold the command's event and matcher all that time: at an evening peak that was 4 KB per command
@@ -121,7 +121,7 @@ async def test_who_sent_a_command_is_remembered_without_the_command(
             timer.cancel()
 
 
-async def test_a_volunteer_cannot_use_officer_commands(app: App, sqlite_db: str) -> None:
+async def test_a_volunteer_cannot_use_officer_commands(app: App, database: str) -> None:
     await exchange(app, onebot_group_message(GROUP, VOLUNTEER, "/绑定队伍 我的队"), "只有民警可以绑定队伍。")
     await exchange(
         app,
@@ -138,7 +138,7 @@ async def test_a_volunteer_cannot_use_officer_commands(app: App, sqlite_db: str)
     assert await count(Role) == 0
 
 
-async def test_join_and_vetting_end_to_end_in_handlers(app: App, sqlite_db: str) -> None:
+async def test_join_and_vetting_end_to_end_in_handlers(app: App, database: str) -> None:
     await exchange(
         app,
         onebot_group_message(GROUP, ADMIN, at(OFFICER, "/授权民警 {at} 济南市公安局/历下分局"), nickname="管理员"),
@@ -190,7 +190,7 @@ async def test_join_and_vetting_end_to_end_in_handlers(app: App, sqlite_db: str)
     await exchange(app, onebot_group_message(GROUP, OFFICER, "/设队长 2"), "张三已设为“夕阳红巡逻队”的队长。")
 
 
-async def test_typed_markup_goes_back_as_plain_text(app: App, sqlite_db: str) -> None:
+async def test_typed_markup_goes_back_as_plain_text(app: App, database: str) -> None:
     await exchange(
         app,
         onebot_group_message(GROUP, ADMIN, at(OFFICER, "/授权民警 {at} 历下分局")),
@@ -211,14 +211,14 @@ async def test_typed_markup_goes_back_as_plain_text(app: App, sqlite_db: str) ->
 
 
 @pytest.mark.parametrize("text", ["大家好", "今天巡逻辛苦了 /加入", "报名"])
-async def test_group_chatter_is_dropped_before_any_handler(app: App, sqlite_db: str, text: str) -> None:
+async def test_group_chatter_is_dropped_before_any_handler(app: App, database: str, text: str) -> None:
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
         ctx.receive_event(bot, onebot_group_message(GROUP, VOLUNTEER, text))
         # no uninfo lookups, no reply: nothing is called at all
 
 
-async def test_group_chatter_leaves_nothing_for_the_garbage_collector(app: App, sqlite_db: str) -> None:
+async def test_group_chatter_leaves_nothing_for_the_garbage_collector(app: App, database: str) -> None:
     """Chatter is most of what the bot sees. Dropped by raising in NoneBot's pre-processors, each message was left
     in reference cycles that only a garbage collection frees; under a flood of chatter those collections stopped
     the bot for up to half a second (bench/command_load.py). Now nothing of it outlives the message."""
@@ -239,7 +239,7 @@ async def test_group_chatter_leaves_nothing_for_the_garbage_collector(app: App, 
     assert left_in_cycles == []
 
 
-async def test_the_outbox_is_visible_to_administrators_only(app: App, sqlite_db: str) -> None:
+async def test_the_outbox_is_visible_to_administrators_only(app: App, database: str) -> None:
     from storage.services import outbox
 
     async with db.session() as session:

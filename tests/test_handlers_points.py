@@ -46,7 +46,7 @@ def ask(ctx, bot, event, reply) -> None:
         ctx.should_call_send(event, reply, result={"message_id": 1}, bot=bot)
 
 
-async def test_award_points_and_the_leaderboard_with_its_picture(app: App, sqlite_db: str, monkeypatch) -> None:
+async def test_award_points_and_the_leaderboard_with_its_picture(app: App, database: str, monkeypatch) -> None:
     await set_up()
     monkeypatch.setattr("plugins.points.board_image", lambda board: FAKE_PNG)
     async with app.test_matcher() as ctx:
@@ -105,7 +105,7 @@ def board_usage() -> str:
     return BOARD_USAGE
 
 
-async def test_points_shop_and_redeeming_in_chat(app: App, sqlite_db: str) -> None:
+async def test_points_shop_and_redeeming_in_chat(app: App, database: str) -> None:
     await set_up()
     async with app.test_matcher() as ctx:
         adapter = nonebot.get_adapter(Adapter)
@@ -173,7 +173,7 @@ def points_text() -> str:
 
 
 async def test_export_is_refused_in_a_group_and_sent_privately_as_a_file(
-    app: App, sqlite_db: str, tmp_path: Path, monkeypatch
+    app: App, database: str, tmp_path: Path, monkeypatch
 ) -> None:
     await set_up()
     monkeypatch.setattr(settings, "data_dir", tmp_path)

@@ -52,7 +52,7 @@ async def count(model) -> int:
         return (await session.exec(select(func.count()).select_from(model))).one()
 
 
-async def test_post_sign_up_and_check_in_through_commands(app: App, sqlite_db: str) -> None:
+async def test_post_sign_up_and_check_in_through_commands(app: App, database: str) -> None:
     await set_up()
     spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 1人 5分".split())
     when = describe(spec.start, spec.end)
@@ -99,7 +99,7 @@ async def test_post_sign_up_and_check_in_through_commands(app: App, sqlite_db: s
     assert await count(Signup) == 1
 
 
-async def test_posting_step_by_step_and_cancelling_midway(app: App, sqlite_db: str) -> None:
+async def test_posting_step_by_step_and_cancelling_midway(app: App, database: str) -> None:
     await set_up()
     first = "发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 巡逻、宣传、护学岗、安保"
     async with app.test_matcher() as ctx:
@@ -155,7 +155,7 @@ async def test_posting_step_by_step_and_cancelling_midway(app: App, sqlite_db: s
     assert await count(Task) == 1
 
 
-async def test_private_tasks_list_needs_membership(app: App, sqlite_db: str) -> None:
+async def test_private_tasks_list_needs_membership(app: App, database: str) -> None:
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
         conversation(
@@ -192,7 +192,7 @@ NAPCAT_MAP_CARD = json.dumps(
     ],
     ids=["onebot-location", "napcat-card", "far-away"],
 )
-async def test_location_shared_after_check_in_is_checked(app: App, sqlite_db: str, location, distance: str) -> None:
+async def test_location_shared_after_check_in_is_checked(app: App, database: str, location, distance: str) -> None:
     await set_up()
     task = (await post_soon()).view.task
     await tasks.signup_for_task(Caller("onebot", str(VOLUNTEER)), task.id)
@@ -216,7 +216,7 @@ async def test_location_shared_after_check_in_is_checked(app: App, sqlite_db: st
     assert detail.signed[0].outside_radius == ("超出" in distance)
 
 
-async def test_a_location_without_a_fresh_check_in_is_ignored(app: App, sqlite_db: str) -> None:
+async def test_a_location_without_a_fresh_check_in_is_ignored(app: App, database: str) -> None:
     await set_up()
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)

@@ -44,7 +44,7 @@ async def exchange(app: App, event, reply: str, *, extra=None) -> None:
         ctx.should_call_send(event, telegram_text(reply), result=None, bot=bot, reply_markup=None)
 
 
-async def test_join_and_approve_on_telegram(app: App, sqlite_db: str) -> None:
+async def test_join_and_approve_on_telegram(app: App, database: str) -> None:
     # 9001 is a superuser in the tests' configuration: an administrator who grants himself officer rights
     await organisation.grant_officer(
         Caller("telegram", str(OFFICER)), PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局"
@@ -73,7 +73,7 @@ async def test_join_and_approve_on_telegram(app: App, sqlite_db: str) -> None:
     )
 
 
-async def test_same_message_id_in_two_chats_is_two_commands(app: App, sqlite_db: str) -> None:
+async def test_same_message_id_in_two_chats_is_two_commands(app: App, database: str) -> None:
     """Telegram numbers messages per chat: equal ids in different chats must not share a parse."""
     first = telegram_message(-1001, VOLUNTEER, "/join 王五 13700137000")
     second = telegram_message(-1002, VOLUNTEER, "/join")
@@ -86,7 +86,7 @@ async def test_same_message_id_in_two_chats_is_two_commands(app: App, sqlite_db:
     )
 
 
-async def test_check_in_then_share_a_telegram_location(app: App, sqlite_db: str) -> None:
+async def test_check_in_then_share_a_telegram_location(app: App, database: str) -> None:
     officer = Caller("telegram", str(OFFICER))
     await organisation.grant_officer(officer, PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局")
     await organisation.bind_group(officer, str(GROUP), "青春飞扬护学队")

@@ -27,7 +27,7 @@ async def tips_saved() -> int:
         return (await session.exec(select(func.count()).select_from(Tip))).one()
 
 
-async def test_the_group_gets_a_pointer_and_a_cancelled_report_saves_nothing(app: App, sqlite_db: str) -> None:
+async def test_the_group_gets_a_pointer_and_a_cancelled_report_saves_nothing(app: App, database: str) -> None:
     await organisation.grant_officer(
         Caller("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "派出所"
     )

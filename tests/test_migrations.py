@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -114,3 +115,31 @@ async def test_a_weekly_board_made_before_posts_went_in_batches_is_not_made_agai
     async with db.session() as session:
         boards = (await session.exec(text("SELECT count(*) FROM outboxmessage WHERE text LIKE '%上周%'"))).one()
     assert boards[0] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_no_plain_json_column_is_left_on_postgresql(database: str) -> None:
+    """PostgreSQL's json has no equality: a DISTINCT or GROUP BY over a row holding one fails (the task list did).
+    Every JSON column is JSONB there, the ones already holding data included. (SQLite keeps JSON as text.)"""
+    async with db.get_engine().begin() as connection:
+        await connection.run_sync(schema_at, "0007")
+        await connection.execute(
+            text("INSERT INTO member (name, tags, status, created_at) VALUES ('张三', '[\"救援\"]', 'active', now())")
+        )
+        await connection.run_sync(schema_at, "head")
+        plain = (
+            (
+                await connection.execute(
+                    text(
+                        "SELECT table_name || '.' || column_name FROM information_schema.columns "
+                        "WHERE table_schema = 'public' AND data_type = 'json'"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        tags = (await connection.execute(text("SELECT DISTINCT tags FROM member"))).scalars().all()
+    assert plain == []
+    assert tags == [["救援"]]

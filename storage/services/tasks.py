@@ -438,15 +438,15 @@ async def list_open_tasks(caller: Caller, group_id: str | None, now: datetime | 
             team_ids = await _member_team_ids(db, member.id)
         if not team_ids:
             return []
+        for_the_teams = select(TaskTeam.task_id).where(col(TaskTeam.team_id).in_(team_ids))
         statement = (
             select(Task)
-            .join(TaskTeam, col(TaskTeam.task_id) == col(Task.id))
-            .where(col(TaskTeam.team_id).in_(team_ids), Task.status == TaskStatus.open, col(Task.end_at) > now)
+            .where(col(Task.id).in_(for_the_teams), Task.status == TaskStatus.open, col(Task.end_at) > now)
             .order_by(col(Task.start_at), col(Task.id))
-            .distinct()
+            .limit(20)
         )
         tasks = (await db.exec(statement)).all()
-        return [await _view(db, task) for task in tasks[:20]]
+        return [await _view(db, task) for task in tasks]
 
 
 @dataclass

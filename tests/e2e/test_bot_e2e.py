@@ -6,15 +6,14 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
+from bot_database import let_task_time_pass
 from fake_telegram import FakeTelegram
 from onebot_peer import OneBotPeer, OneBotRefused, at_segment, location_segment, text_segment
 from openpyxl import load_workbook
@@ -33,7 +32,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 class RunningBot:
     process: BotProcess
     port: int
-    database: Path
+    database_url: str
 
     @property
     def onebot_url(self) -> str:
@@ -41,16 +40,18 @@ class RunningBot:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def telegram() -> AsyncIterator[FakeTelegram]:
+async def telegram(bot_database_url: str) -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram of each bot's own (one bot per database)."""
     async with FakeTelegram(token=TELEGRAM_TOKEN, username="yijing_test_bot") as fake:
         yield fake
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def running_bot(telegram: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    telegram: FakeTelegram, bot_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningBot]:
     directory = tmp_path_factory.mktemp("bot")
     port = free_port()
-    database = directory / "yijing.db"
     config = directory / "config.toml"
     config.write_text(
         f"""
@@ -63,7 +64,7 @@ host = "127.0.0.1"
 port = {port}
 
 [database]
-url = "sqlite+aiosqlite:///{database}"
+url = "{bot_database_url}"
 
 [onebot]
 enabled = true
@@ -83,7 +84,7 @@ bots = [{{ token = "{TELEGRAM_TOKEN}", api_server = "{telegram.api_server}" }}]
     try:
         await process.wait_for_port(port, timeout=60)
         await telegram.wait_polling(timeout=60)
-        yield RunningBot(process, port, database)
+        yield RunningBot(process, port, bot_database_url)
     finally:
         await process.stop_async()
         log = process.log_text()
@@ -202,26 +203,6 @@ def shanghai_text(moment: datetime) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def let_time_pass(database: Path, task_id: int, passed: timedelta) -> None:
-    """The clock, simulated: move a task's times and its check-ins back, as if `passed` had gone by."""
-
-    def earlier(value: str | None) -> str | None:
-        return None if value is None else (datetime.fromisoformat(value) - passed).isoformat(" ")
-
-    with sqlite3.connect(database) as connection:
-        start, end, deadline = connection.execute(
-            "SELECT start_at, end_at, signup_deadline FROM task WHERE id = ?", (task_id,)
-        ).fetchone()
-        connection.execute(
-            "UPDATE task SET start_at = ?, end_at = ?, signup_deadline = ? WHERE id = ?",
-            (earlier(start), earlier(end), earlier(deadline), task_id),
-        )
-        for signup_id, checked_in in connection.execute(
-            "SELECT id, checked_in_at FROM signup WHERE task_id = ?", (task_id,)
-        ).fetchall():
-            connection.execute("UPDATE signup SET checked_in_at = ? WHERE id = ?", (earlier(checked_in), signup_id))
-
-
 async def test_the_task_loop_over_onebot(qq: OneBotPeer, running_bot: RunningBot) -> None:
     group, second_group, officer = 700101, 700102, 20101
     volunteers = {30101: "王一", 30102: "王二", 30103: "王三"}
@@ -267,7 +248,7 @@ async def test_the_task_loop_over_onebot(qq: OneBotPeer, running_bot: RunningBot
     assert plain.text.startswith(f"签到成功：任务 {task}")
     assert "已经签到过" in (await qq.ask_group(group, third, "/签到")).text
 
-    let_time_pass(running_bot.database, task, timedelta(minutes=50))  # the task started half an hour ago
+    await let_task_time_pass(running_bot.database_url, task, timedelta(minutes=50))  # the task started half an hour ago
     checked_out = await qq.ask_group(group, first, "/签退")
     assert "本次服务 0.5 小时" in checked_out.text
     since = qq.mark()
@@ -317,3 +298,45 @@ async def test_points_board_picture_and_export_over_telegram(telegram: FakeTeleg
     assert documents[-1].chat_id in (ADMIN_TELEGRAM, str(ADMIN_TELEGRAM))
     book = load_workbook(io.BytesIO(documents[-1].files[0].data))
     assert "周八" in [row[1] for row in book["成员"].iter_rows(min_row=2, values_only=True)]
+
+
+async def test_the_shop_statistics_and_outbox_over_onebot(qq: OneBotPeer, running_bot: RunningBot) -> None:
+    group, officer, volunteer = 700201, 20201, 30201
+    qq.add_user(officer, "孙警官", group_id=group)
+    await qq.ask_group(
+        group, ADMIN_QQ, [text_segment("/授权民警 "), at_segment(officer), text_segment(" 济南市公安局/槐荫分局")]
+    )
+    await qq.ask_group(group, officer, "/绑定队伍 槐荫服务队")
+    applied = await qq.ask_group(group, volunteer, "/加入 孙小妹 13700002201")
+    since = qq.mark()
+    await qq.ask_group(group, officer, f"/通过 {number_after('编号', applied.text)}")
+    await qq.expect_private(volunteer, "申请已通过", since=since)
+    member = number_after("成员号", (await qq.ask_private(volunteer, "/我的")).text)
+
+    stocked = await qq.ask_private(officer, "/商城 上架 保温杯 积分5 库存1")
+    reward = number_after("已上架", stocked.text)
+    await qq.ask_private(officer, f"/奖励 {member} 8 助老服务")
+    shelf = await qq.ask_group(group, volunteer, "/商城")
+    assert f"{reward}. 保温杯　5 分　库存 1" in shelf.text
+    redeemed = await qq.ask_private(volunteer, f"/兑换 {reward}")
+    order = number_after("兑换单号", redeemed.text)
+    assert "还剩 3 分" in redeemed.text
+    double_click = await qq.ask_private(volunteer, f"/兑换 {reward}")
+    assert "没有重复扣分" in double_click.text
+    waiting = await qq.ask_private(officer, "/发放")
+    assert f"兑换单 {order}：孙小妹（成员号 {member}）保温杯" in waiting.text
+    since = qq.mark()
+    handed = await qq.ask_private(officer, f"/发放 {order}")
+    assert "已标记为已发放" in handed.text
+    await qq.expect_private(volunteer, "已发放", since=since)
+
+    figures = await qq.ask_private(officer, "/统计")
+    assert figures.text.startswith("槐荫分局 ")
+    assert "新队员 1 人" in figures.text
+    refused = await qq.ask_group(group, volunteer, "/统计")
+    assert refused.text == "统计只有队长和民警可以查看。"
+
+    outbox = await qq.ask_private(ADMIN_QQ, "/发件箱")
+    assert outbox.text.startswith("发件箱：")
+    assert "已发" in outbox.text
+    assert (await qq.ask_private(officer, "/发件箱")).text == "只有管理员可以查看发件箱。"

@@ -4,11 +4,11 @@ to the officer, escalation on a simulated clock, and closing with points awarded
 from __future__ import annotations
 
 import re
-import sqlite3
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from bot_database import let_alert_time_pass
 from onebot_peer import OneBotPeer, at_segment, text_segment
 from process import FAST_QQ_LIMITS, PYTHON, ROOT, BotProcess, free_port, write_bot_config
 
@@ -26,24 +26,16 @@ def number(label: str, text: str) -> int:
     return int(match.group(1))
 
 
-def let_time_pass(database: Path, alert_id: int, passed: timedelta) -> None:
-    with sqlite3.connect(database) as connection:
-        (created,) = connection.execute("SELECT created_at FROM alert WHERE id = ?", (alert_id,)).fetchone()
-        earlier = (datetime.fromisoformat(created) - passed).isoformat(" ")
-        connection.execute("UPDATE alert SET created_at = ? WHERE id = ?", (earlier, alert_id))
-
-
-async def test_an_emergency_call_out_end_to_end(tmp_path: Path) -> None:
+async def test_an_emergency_call_out_end_to_end(tmp_path: Path, bot_database_url: str) -> None:
     port = free_port()
-    database = tmp_path / "alert.db"
     extra = f'[bot]\nsuperusers = ["onebot:{ADMIN}"]\n[emergency]\nescalate_after_minutes = 5\ncheck_seconds = 1\n'
-    config = write_bot_config(tmp_path, port, f"sqlite+aiosqlite:///{database}", TOKEN, extra + FAST_QQ_LIMITS)
+    config = write_bot_config(tmp_path, port, bot_database_url, TOKEN, extra + FAST_QQ_LIMITS)
     process = BotProcess([PYTHON, "-m", "bot", "--config", str(config)], cwd=ROOT, log_path=tmp_path / "bot.log")
     process.start()
     try:
         await process.wait_for_port(port, timeout=60)
         async with OneBotPeer(f"ws://127.0.0.1:{port}/onebot/v11/ws", self_id="10000", access_token=TOKEN) as qq:
-            await run_scenario(qq, database)
+            await run_scenario(qq, bot_database_url)
     except BaseException:
         print(process.log_tail(80))  # noqa: T201
         raise
@@ -51,7 +43,7 @@ async def test_an_emergency_call_out_end_to_end(tmp_path: Path) -> None:
         await process.stop_async()
 
 
-async def run_scenario(qq: OneBotPeer, database: Path) -> None:
+async def run_scenario(qq: OneBotPeer, database_url: str) -> None:
     qq.add_user(OFFICER, "李警官", group_id=G1)
     qq.add_user(BRANCH_OFFICER, "王警官", group_id=G3)
     await qq.ask_group(
@@ -101,7 +93,7 @@ async def run_scenario(qq: OneBotPeer, database: Path) -> None:
         await qq.expect_group(group, "【紧急】市局/历下分局/闫千户派出所：山中失联驴友", since=since)
     await qq.ask_group(G2, second, f"/响应 {other} 8分钟")
     since = qq.mark()
-    let_time_pass(database, other, timedelta(minutes=6))
+    await let_alert_time_pass(database_url, other, timedelta(minutes=6))
     for group in (G1, G2, G3):
         wider = await qq.expect_group(group, "【紧急·升级】", since=since, timeout=15)
         assert "山中失联驴友" in wider.text

@@ -25,12 +25,11 @@ TEAM_GROUP = 720001
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def bot(tmp_path: Path) -> AsyncIterator[tuple[BotProcess, int, Path]]:
+async def bot(tmp_path: Path, bot_database_url: str) -> AsyncIterator[tuple[BotProcess, int, Path]]:
     port = free_port()
     data = tmp_path / "data"
     bot_section = f'[bot]\nsuperusers = ["onebot:{ADMIN}"]\ndata_dir = "{data}"\n'
-    database = f"sqlite+aiosqlite:///{tmp_path / 'points.db'}"
-    config = write_bot_config(tmp_path, port, database, TOKEN, bot_section + FAST_QQ_LIMITS)
+    config = write_bot_config(tmp_path, port, bot_database_url, TOKEN, bot_section + FAST_QQ_LIMITS)
     process = BotProcess([PYTHON, "-m", "bot", "--config", str(config)], cwd=ROOT, log_path=tmp_path / "bot.log")
     process.start()
     try:

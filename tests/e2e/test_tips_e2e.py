@@ -26,11 +26,10 @@ ANSWER = "大概十几个人，门口有人望风"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def bot(tmp_path: Path) -> AsyncIterator[tuple[BotProcess, int]]:
+async def bot(tmp_path: Path, bot_database_url: str) -> AsyncIterator[tuple[BotProcess, int]]:
     port = free_port()
     bot_section = f'[bot]\nsuperusers = ["onebot:{ADMIN}"]\ndata_dir = "{tmp_path / "data"}"\n'
-    database = f"sqlite+aiosqlite:///{tmp_path / 'tips.db'}"
-    config = write_bot_config(tmp_path, port, database, TOKEN, bot_section + FAST_QQ_LIMITS)
+    config = write_bot_config(tmp_path, port, bot_database_url, TOKEN, bot_section + FAST_QQ_LIMITS)
     process = BotProcess([PYTHON, "-m", "bot", "--config", str(config)], cwd=ROOT, log_path=tmp_path / "bot.log")
     process.start()
     try:
