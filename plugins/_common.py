@@ -88,6 +88,8 @@ def _written_as(name: str, alias: str):
     heads = frozenset(start + word for start in starts for word in (name, alias))
 
     async def could_be_this_command(event: Event) -> bool:
+        if event.get_type() != "message":  # heartbeats, notices, requests: no command (and no text to read)
+            return False
         words = event.get_plaintext().split(maxsplit=1)
         if not words or not words[0].startswith(starts):
             return True
