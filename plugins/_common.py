@@ -32,6 +32,7 @@ from nonebot_plugin_alconna import (
 )
 from nonebot_plugin_uninfo import SceneType, get_interface, get_session
 
+from plugins._arguments import as_number
 from storage.errors import DomainError
 from storage.services.people import Caller, PersonRef
 
@@ -158,9 +159,8 @@ async def person_from(bot: Bot, value: At | int | str | None, place: Place) -> P
         if not name and place.group_id is not None:
             name = await _group_member_name(bot, place.group_id, user_id)
         return PersonRef(platform=place.caller.platform, user_id=user_id, display_name=name)
-    if isinstance(value, int) or str(value).isdigit():
-        return PersonRef(member_number=int(value))
-    return None
+    number = value if isinstance(value, int) else as_number(str(value))
+    return PersonRef(member_number=number) if number is not None else None
 
 
 async def _group_member_name(bot: Bot, group_id: str, user_id: str) -> str:

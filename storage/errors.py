@@ -14,3 +14,13 @@ class DomainError(Exception):
 
 class NotAllowed(DomainError):
     """The caller lacks the role the action needs."""
+
+
+SHOWN = 20
+"""A refusal quotes at most this many characters of what was typed."""
+
+
+def quoted(text: str) -> str:
+    """What the user typed, shortened for a refusal that quotes it (a 10,000-character line is not said back)."""
+    text = text.strip()
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"

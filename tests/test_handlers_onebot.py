@@ -200,14 +200,19 @@ async def test_typed_markup_goes_back_as_plain_text(app: App, database: str) -> 
     await exchange(
         app,
         onebot_group_message(GROUP, OFFICER, "/绑定队伍 [CQ:at,qq=all]"),
-        "本群已绑定到“[CQ:at,qq=all]”（历下分局）。\n这是新建的队伍。\n队员请发送：/加入 姓名 手机号 特长",
+        "队伍名请填1到30个字（汉字、字母和数字），例如 夕阳红巡逻队。",
     )
-    name = "[CQ:at,qq=all]"
     await exchange(
         app,
-        onebot_group_message(GROUP, VOLUNTEER, f"/加入 {name} 13800138000"),
-        f"已收到{name}加入“{name}”的申请，编号 1。\n队长或民警审核后会通知你。队长请发送 /审核 查看。",
+        onebot_group_message(GROUP, OFFICER, "/绑定队伍 夕阳红巡逻队"),
+        "本群已绑定到“夕阳红巡逻队”（历下分局）。\n这是新建的队伍。\n队员请发送：/加入 姓名 手机号 特长",
     )
+    await exchange(
+        app,
+        onebot_group_message(GROUP, VOLUNTEER, "/加入 [CQ:at,qq=all] 13800138000"),
+        "姓名请只写汉字或字母，例如 张三。",
+    )
+    assert await count(TeamMembership) == 0
 
 
 @pytest.mark.parametrize("text", ["大家好", "今天巡逻辛苦了 /加入", "报名"])

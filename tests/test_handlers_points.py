@@ -10,7 +10,7 @@ from nonebug import App
 from sqlmodel import select
 
 from storage import db
-from storage.models import PointEntry, utcnow
+from storage.models import Member, PointEntry, utcnow
 from storage.services import membership, organisation
 from storage.services.people import Caller, PersonRef
 from storage.services.totals import period_of
@@ -33,11 +33,15 @@ async def set_up() -> None:
         Caller("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
     )
     await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "夕阳红巡逻队")
-    for number, name in ((VOLUNTEER, "张三"), (VOLUNTEER + 1, "[CQ:at,qq=all]")):
+    for number, name in ((VOLUNTEER, "张三"), (VOLUNTEER + 1, "李四")):
         application = await membership.apply_to_team(
             Caller("onebot", str(number)), str(GROUP), name, f"1380013800{number % 10}", []
         )
         await membership.decide_application(Caller("onebot", str(OFFICER)), approve=True, number=application.number)
+    async with db.session() as session:  # a name as a platform may give it (a QQ nickname can hold anything)
+        member = await session.get(Member, application.member.id)
+        member.name = "[CQ:at,qq=all]"
+        session.add(member)
 
 
 def ask(ctx, bot, event, reply) -> None:

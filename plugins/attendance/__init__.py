@@ -9,6 +9,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, Match, UniMsg
 
+from plugins._arguments import Number
 from plugins._common import LATER, CurrentPlace, command, finish, location_in, refuse_on_error
 from storage.services import tasks
 from storage.services.when import describe
@@ -24,10 +25,10 @@ __plugin_meta__ = PluginMetadata(
     usage="\n\n".join([SIGNUP_USAGE, CANCEL_USAGE, CHECKIN_USAGE, CHECKOUT_USAGE]),
 )
 
-signup_command = command("报名", "signup", Args["number?", int])
-cancel_command = command("取消报名", "cancel", Args["number?", int])
-checkin_command = command("签到", "checkin", Args["number?", int])
-checkout_command = command("签退", "checkout", Args["number?", int])
+signup_command = command("报名", "signup", Args["number?", Number])
+cancel_command = command("取消报名", "cancel", Args["number?", Number])
+checkin_command = command("签到", "checkin", Args["number?", Number])
+checkout_command = command("签退", "checkout", Args["number?", Number])
 
 
 @signup_command.handle()

@@ -13,6 +13,7 @@ require("nonebot_plugin_apscheduler")
 from nonebot_plugin_alconna import Args, Match, MultiVar
 from nonebot_plugin_apscheduler import scheduler
 
+from plugins._arguments import Number, amount_in, as_number
 from plugins._common import CurrentPlace, command, finish, refuse_on_error
 from storage.services import emergency
 from storage.services.people import parse_tags
@@ -31,7 +32,7 @@ __plugin_meta__ = PluginMetadata(
 )
 
 alert_command = command("紧急", "alert", Args["words", MultiVar(str, "*")])
-respond_command = command("响应", "respond", Args["number?", int]["eta?", str])
+respond_command = command("响应", "respond", Args["number?", Number]["eta?", str])
 
 ESCALATION_TICK = int(getattr(get_driver().config, "yijing_escalation_tick_seconds", 20))
 """Seconds between looks for call-outs to escalate ([emergency] check_seconds)."""
@@ -44,7 +45,7 @@ def _parse_alert(words: list[str]) -> tuple[str, int, list[str], str | None]:
     need, tags, unit, text = 1, [], None, []
     for word in words:
         if match := NEED.match(word):
-            need = int(match.group(1))
+            need = amount_in(match.group(1))
         elif word.startswith(("需要:", "需要：")):
             tags = parse_tags(word[3:])
         elif word.startswith(("范围:", "范围：")):
@@ -60,20 +61,21 @@ async def alert(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     if not given:
         await finish(ALERT_USAGE)
     if given[0] == "结束":
-        if len(given) < 2 or not given[1].isdigit():
+        alert_id = as_number(given[1]) if len(given) >= 2 else None
+        if alert_id is None:
             await finish(ALERT_USAGE)
         rest = given[2:]
-        points = next((int(m.group(1)) for w in rest if (m := POINTS.match(w))), None)
+        points = next((amount_in(m.group(1)) for w in rest if (m := POINTS.match(w))), None)
         result = " ".join(w for w in rest if not POINTS.match(w)) or None
-        closed = await refuse_on_error(emergency.close_alert(place.caller, int(given[1]), result, points))
+        closed = await refuse_on_error(emergency.close_alert(place.caller, alert_id, result, points))
         lines = [emergency.status_text(closed.state)]
         if not closed.changed:
             lines.insert(0, "这个紧急呼叫之前已经结束。")
         if points:
             lines.append(f"给 {closed.awarded} 位响应者各 {points} 分（已给过的不再给）。")
         await finish("\n".join(lines))
-    if len(given) == 1 and given[0].isdigit():
-        state = await refuse_on_error(emergency.alert_state(place.caller, int(given[0])))
+    if len(given) == 1 and (alert_id := as_number(given[0])) is not None:
+        state = await refuse_on_error(emergency.alert_state(place.caller, alert_id))
         await finish(emergency.status_text(state))
     text, need, tags, unit = await refuse_on_error(_parse(given))  # a malformed 需要: list is refused
     raised = await refuse_on_error(emergency.raise_alert(place.caller, text, need, tags, unit))
@@ -93,9 +95,9 @@ async def respond(place: CurrentPlace, number: Match[int], eta: Match[str]) -> N
     minutes = None
     if eta.available:
         match = MINUTES.match(eta.result.removeprefix("预计"))
-        if not match:
+        minutes = as_number(match.group(1), high=24 * 60) if match else None
+        if minutes is None:
             await finish(RESPOND_USAGE)
-        minutes = int(match.group(1))
     response = await refuse_on_error(
         emergency.respond(place.caller, number.result if number.available else None, minutes)
     )

@@ -9,6 +9,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, At, Match, MultiVar
 
+from plugins._arguments import NumberOrMention
 from plugins._common import CurrentPlace, Place, command, finish, person_from, refuse_on_error
 from storage.models import MembershipStatus
 from storage.services import membership
@@ -26,8 +27,8 @@ __plugin_meta__ = PluginMetadata(
 
 join_command = command("加入", "join", Args["name?", str]["phone?", str]["tags", MultiVar(str, "*")])
 pending_command = command("审核", "pending")
-approve_command = command("通过", "approve", Args["which?", int | At])
-reject_command = command("拒绝", "reject", Args["which?", int | At]["reason", MultiVar(str, "*")])
+approve_command = command("通过", "approve", Args["which?", NumberOrMention])
+reject_command = command("拒绝", "reject", Args["which?", NumberOrMention]["reason", MultiVar(str, "*")])
 me_command = command("我的", "me")
 
 

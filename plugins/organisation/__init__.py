@@ -9,6 +9,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, At, Match
 
+from plugins._arguments import NumberOrMention
 from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error
 from storage.services import organisation
 
@@ -32,9 +33,9 @@ __plugin_meta__ = PluginMetadata(
     usage="\n\n".join([GRANT_USAGE, BIND_USAGE, LEADER_USAGE]),
 )
 
-grant_command = command("授权民警", "grant", Args["who?", At | int]["unit?", str])
+grant_command = command("授权民警", "grant", Args["who?", NumberOrMention]["unit?", str])
 bind_command = command("绑定队伍", "bindteam", Args["team?", str]["unit?", str])
-leader_command = command("设队长", "setleader", Args["who?", At | int]["team?", str])
+leader_command = command("设队长", "setleader", Args["who?", NumberOrMention]["team?", str])
 
 
 @grant_command.handle()

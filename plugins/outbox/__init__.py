@@ -18,6 +18,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, Image, Match, MultiVar, Target
 
+from plugins._arguments import as_number
 from plugins._common import CurrentPlace, command, finish, platform_of, with_buttons
 from plugins._images import image_for
 from plugins._outbox.dispatcher import Dispatcher, Outgoing, SendFailed, retry_after_in
@@ -149,7 +150,8 @@ async def show_outbox(place: CurrentPlace, action: Match[str], ids: Match[tuple[
     if not (await get_rights(place.caller)).is_admin:
         await finish("只有管理员可以查看发件箱。")
     if action.available and action.result in ("重发", "retry"):
-        wanted = [int(value) for value in (ids.result if ids.available else ()) if value.isdigit()]
+        numbers = (as_number(value) for value in (ids.result if ids.available else ()))
+        wanted = [number for number in numbers if number is not None]
         if not wanted and not (ids.available and "全部" in ids.result):
             await finish(OUTBOX_USAGE)
         count = await outbox.retry_parked(wanted or None)

@@ -14,6 +14,7 @@ require("nonebot_plugin_apscheduler")
 from nonebot_plugin_alconna import Args, At, Image, Match, MultiVar, UniMessage
 from nonebot_plugin_apscheduler import scheduler
 
+from plugins._arguments import NumberOrMention, SignedNumber
 from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error, shows_pictures
 from plugins._images import board_image
 from storage.services import standings
@@ -35,7 +36,9 @@ __plugin_meta__ = PluginMetadata(
 
 points_command = command("积分", "points")
 board_command = command("排行榜", "leaderboard", Args["words", MultiVar(str, "*")])
-award_command = command("奖励", "award", Args["who?", At | int]["amount?", int]["reason", MultiVar(str, "*")])
+award_command = command(
+    "奖励", "award", Args["who?", NumberOrMention]["amount?", SignedNumber]["reason", MultiVar(str, "*")]
+)
 
 PERIOD_WORDS = {"本周": "week", "week": "week", "本月": "month", "month": "month", "今年": "year", "year": "year",
                 "总": "all", "总榜": "all", "全部": "all", "all": "all"}  # fmt: skip

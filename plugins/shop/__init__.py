@@ -10,6 +10,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, Match, MultiVar
 
+from plugins._arguments import amount_in
 from plugins._common import CurrentPlace, command, finish, refuse_on_error
 from storage.services import shop
 from storage.services.when import local
@@ -75,11 +76,11 @@ async def _add_reward(place: CurrentPlace, words: list[str]) -> None:
     name: list[str] = []
     for word in words:
         if match := COST.match(word):
-            cost = int(match.group(1))
+            cost = amount_in(match.group(1))
         elif match := STOCK.match(word):
-            stock = int(match.group(1))
+            stock = amount_in(match.group(1))
         elif match := PER_MEMBER.match(word):
-            per_member = int(match.group(1))
+            per_member = amount_in(match.group(1))
         elif word.startswith(("单位:", "单位：")):
             unit = word[3:].strip() or None
         else:

@@ -16,7 +16,7 @@ from nonebot_plugin_alconna import Args, File, Image, Match, MultiVar, UniMessag
 
 from plugins._common import CurrentPlace, command, finish, platform_of, refuse_on_error, shows_pictures
 from plugins._images import stats_chart
-from storage.errors import DomainError
+from storage.errors import DomainError, quoted
 from storage.services import export, stats
 from storage.services.when import parse_date_range
 from storage.settings import settings
@@ -56,7 +56,7 @@ async def _period(text: str, usage: str):
     try:
         return parse_date_range(text)
     except DomainError:
-        await finish(f"看不懂时间段“{text}”。\n{usage}")
+        await finish(f"看不懂时间段“{quoted(text)}”。\n{usage}")
 
 
 @stats_command.handle()

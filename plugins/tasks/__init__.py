@@ -15,6 +15,7 @@ require("nonebot_plugin_apscheduler")
 from nonebot_plugin_alconna import Args, Match, MultiVar, UniMessage
 from nonebot_plugin_apscheduler import scheduler
 
+from plugins._arguments import Number, as_number
 from plugins._common import (
     CurrentPlace,
     Place,
@@ -49,9 +50,9 @@ __plugin_meta__ = PluginMetadata(
 )
 
 newtask_command = command("发布任务", "newtask", Args["words", MultiVar(str, "*")])
-tasks_command = command("任务", "tasks", Args["number?", int])
-canceltask_command = command("取消任务", "canceltask", Args["number?", int]["reason", MultiVar(str, "*")])
-closetask_command = command("结束任务", "closetask", Args["number?", int])
+tasks_command = command("任务", "tasks", Args["number?", Number])
+canceltask_command = command("取消任务", "canceltask", Args["number?", Number]["reason", MultiVar(str, "*")])
+closetask_command = command("结束任务", "closetask", Args["number?", Number])
 
 
 async def _publish(place: Place, spec: tasks.TaskSpec) -> None:
@@ -153,10 +154,10 @@ def _check_answer(key: str, text: str, answers: dict[str, str]) -> str | None:
             if not text or len(text) > 100:
                 return "地点写1到100个字。"
         elif key == "capacity":
-            number = text.removesuffix("人").strip()
-            if not number.isdigit() or not 1 <= int(number) <= tasks.MAX_CAPACITY:
+            number = as_number(text.removesuffix("人"), low=1, high=tasks.MAX_CAPACITY)
+            if number is None:
                 return f"人数写1到{tasks.MAX_CAPACITY}之间的数字，例如 10"
-            text = number
+            text = str(number)
     except DomainError as error:
         return error.message
     answers[key] = text

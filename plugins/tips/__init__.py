@@ -13,6 +13,7 @@ require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, Image, Match, MultiVar, UniMessage, UniMsg, image_fetch
 
+from plugins._arguments import Number, as_number
 from plugins._common import (
     CurrentPlace,
     Place,
@@ -47,14 +48,14 @@ __plugin_meta__ = PluginMetadata(
 )
 
 tip_command = command("线索", "tip", Args["words", MultiVar(str, "*")])
-tipview_command = command("查看线索", "tipview", Args["number?", int])
+tipview_command = command("查看线索", "tipview", Args["number?", Number])
 mytips_command = command("我的线索", "mytips")
-tipadd_command = command("补充", "tipadd", Args["number?", int]["words", MultiVar(str, "*")])
-tips_command = command("线索列表", "tips", Args["status?", str])
-verify_command = command("核实", "verify", Args["number?", int]["points?", int]["note", MultiVar(str, "*")])
-dismiss_command = command("驳回", "dismiss", Args["number?", int]["words", MultiVar(str, "*")])
-tipreply_command = command("回复线索", "tipreply", Args["number?", int]["words", MultiVar(str, "*")])
-police_group_command = command("设为警务群", "setpolicegroup", Args["unit?", str])
+tipadd_command = command("补充", "tipadd", Args["number?", Number]["words", MultiVar(str, "*")])
+tips_command = command("线索列表", "tips", Args["words", MultiVar(str, "*")])
+verify_command = command("核实", "verify", Args["number?", Number]["points?", Number]["note", MultiVar(str, "*")])
+dismiss_command = command("驳回", "dismiss", Args["number?", Number]["words", MultiVar(str, "*")])
+tipreply_command = command("回复线索", "tipreply", Args["number?", Number]["words", MultiVar(str, "*")])
+police_group_command = command("设为警务群", "setpolicegroup", Args["words", MultiVar(str, "*")])
 
 STATUS_WORDS = {"新": "new", "新线索": "new", "核查中": "reviewing", "已核实": "verified", "已驳回": "rejected"}
 STATUS_WORDS |= {"重复": "duplicate", **{status: status for status in tips.STATUS_NAMES}}
@@ -96,8 +97,8 @@ async def tip(
     if place.in_group:
         await finish(PRIVATE_ONLY)  # nothing of what was typed is said back in the group
     given = list(words.result) if words.available else []
-    if len(given) == 1 and given[0].isdigit():
-        await _show(place, int(given[0]))
+    if len(given) == 1 and (shown := as_number(given[0])) is not None:
+        await _show(place, shown)
     if given:
         given, anonymous = _without_flags(given)
         if not given or given[0] not in tips.CATEGORIES:
@@ -277,13 +278,12 @@ async def add(
 
 
 @tips_command.handle()
-async def list_tips(place: CurrentPlace, status: Match[str]) -> None:
+async def list_tips(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     await _private_only(place)
-    wanted = None
-    if status.available:
-        wanted = STATUS_WORDS.get(status.result)
-        if wanted is None:
-            await finish("状态写：新线索、核查中、已核实、已驳回、重复；不写则列出全部。")
+    given = list(words.result) if words.available else []
+    wanted = STATUS_WORDS.get(given[0]) if len(given) == 1 else None
+    if given and wanted is None:
+        await finish("状态写：新线索、核查中、已核实、已驳回、重复；不写则列出全部。")
     listed = await refuse_on_error(tips.list_tips(place.caller, wanted))
     if not listed:
         await finish("没有这样的线索。")
@@ -316,7 +316,7 @@ async def dismiss(place: CurrentPlace, number: Match[int], words: Match[tuple[st
     if not number.available:
         await finish(DISMISS_USAGE)
     given = list(words.result) if words.available else []
-    duplicate_of = int(given[1]) if len(given) == 2 and given[0] == "重复" and given[1].isdigit() else None
+    duplicate_of = as_number(given[1]) if len(given) == 2 and given[0] == "重复" else None
     reason = "" if duplicate_of is not None else " ".join(given)
     decision = await refuse_on_error(tips.dismiss_tip(place.caller, number.result, reason, duplicate_of))
     state = f"标为线索 {duplicate_of} 的重复" if duplicate_of else "驳回"
@@ -333,10 +333,9 @@ async def reply(place: CurrentPlace, number: Match[int], words: Match[tuple[str,
 
 
 @police_group_command.handle()
-async def police_group(place: CurrentPlace, unit: Match[str]) -> None:
-    if not place.in_group:
+async def police_group(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+    given = list(words.result) if words.available else []
+    if not place.in_group or len(given) > 1:
         await finish(POLICE_GROUP_USAGE)
-    chosen = await refuse_on_error(
-        tips.set_police_group(place.caller, place.group_id, unit.result if unit.available else None)
-    )
+    chosen = await refuse_on_error(tips.set_police_group(place.caller, place.group_id, given[0] if given else None))
     await finish(f"本群已设为“{chosen.path}”的警务群：新线索的编号和类别会发到这里，内容只在私聊查看。")

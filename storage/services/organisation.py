@@ -9,9 +9,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
-from storage.errors import DomainError, NotAllowed
+from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import AuditLog, GroupBinding, Member, MembershipStatus, Role, RoleKind, Team, TeamMembership, Unit
-from storage.services.people import Caller, PersonRef, Rights, ensure_member, find_person, rights_of
+from storage.services.people import Caller, PersonRef, Rights, ensure_member, find_person, is_plain_name, rights_of
 from storage.services.retry import retry_on_conflict
 
 MAX_UNIT_NAME = 30
@@ -32,14 +32,16 @@ def split_unit_path(text: str) -> list[str]:
         raise DomainError("单位名不对：例如 历下分局，或带上级 济南市公安局/历下分局。")
     for part in parts:
         if len(part) > MAX_UNIT_NAME:
-            raise DomainError(f"单位名“{part}”太长：不超过{MAX_UNIT_NAME}个字。")
+            raise DomainError(f"单位名“{quoted(part)}”太长：不超过{MAX_UNIT_NAME}个字。")
+        if not is_plain_name(part):
+            raise DomainError("单位名请只写汉字、字母和数字，例如 历下分局。")
     return parts
 
 
 def check_team_name(text: str) -> str:
     name = text.strip()
-    if not name or len(name) > MAX_TEAM_NAME or "/" in name:
-        raise DomainError(f"队伍名请填1到{MAX_TEAM_NAME}个字，例如 夕阳红巡逻队。")
+    if not name or len(name) > MAX_TEAM_NAME or not is_plain_name(name):
+        raise DomainError(f"队伍名请填1到{MAX_TEAM_NAME}个字（汉字、字母和数字），例如 夕阳红巡逻队。")
     return name
 
 
@@ -67,7 +69,7 @@ async def find_unit(db: AsyncSession, text: str) -> Unit | None:
     candidates = (await db.exec(select(Unit).where(Unit.name == parts[0]))).all()
     if len(candidates) > 1:
         paths = "、".join(candidate.path for candidate in candidates)
-        raise DomainError(f"有几个单位叫“{parts[0]}”（{paths}）：请写全路径。")
+        raise DomainError(f"有几个单位叫“{quoted(parts[0])}”（{paths}）：请写全路径。")
     return candidates[0] if candidates else None
 
 
@@ -141,7 +143,7 @@ async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, 
     if unit_text:
         unit = await find_unit(db, unit_text)
         if unit is None or not rights.covers_unit(unit):
-            raise DomainError(f"没有你能管的单位“{unit_text}”：请写你的单位或下级单位，例如 {example}")
+            raise DomainError(f"没有你能管的单位“{quoted(unit_text)}”：请写你的单位或下级单位，例如 {example}")
         return unit
     if len(rights.officer_units) == 1:
         return rights.officer_units[0]
@@ -249,7 +251,9 @@ async def _unit_for_binding(db: AsyncSession, rights: Rights, team_name: str, un
         if unit is None and rights.is_admin:
             return await ensure_unit_path(db, unit_text)  # administrators set up the unit tree as they go
         if unit is None:
-            raise DomainError(f"没有单位“{unit_text}”：请写你所在单位的名字，例如 /绑定队伍 {team_name} 历下分局")
+            raise DomainError(
+                f"没有单位“{quoted(unit_text)}”：请写你所在单位的名字，例如 /绑定队伍 {team_name} 历下分局"
+            )
         return unit
     # A team of that name under one of the officer's units is meant; otherwise the officer's own unit.
     for unit in rights.officer_units:
@@ -313,9 +317,9 @@ async def _locate_team(
             GroupTeam(team, unit) for team, unit in teams
         ]
         if not mine:
-            raise DomainError(f"没有叫“{team_name}”的队伍：请检查队名，或在该队的群里发送。")
+            raise DomainError(f"没有叫“{quoted(team_name)}”的队伍：请检查队名，或在该队的群里发送。")
         if len(mine) > 1:
-            raise DomainError(f"有几个队伍叫“{team_name}”：请到该队的群里发送。")
+            raise DomainError(f"有几个队伍叫“{quoted(team_name)}”：请到该队的群里发送。")
         return mine[0]
     if group_id is not None:
         located = await team_of_group(db, caller.platform, group_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.errors import DomainError
+from storage.errors import DomainError, quoted
 from storage.models import (
     Member,
     MemberStatus,
@@ -25,6 +25,14 @@ TAG_SEPARATORS = re.compile(r"[\s,，、;；/]+")
 MAX_NAME_LENGTH = 20
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 10
+NAME_MARKS = frozenset(" ·•・-_()（）#＃")
+"""Besides letters (Chinese characters included) and digits, what a name may hold: 阿卜杜·热合曼, Li Ming,
+张伟(2), 第3巡逻队, 历下分局（东片）."""
+
+
+def is_plain_name(text: str) -> bool:
+    """Letters, digits and a few marks, with at least one letter: a name, not emoji, markup or code."""
+    return any(ch.isalpha() for ch in text) and all(ch.isalpha() or ch.isdecimal() or ch in NAME_MARKS for ch in text)
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ def normalise_phone(text: str) -> str:
     if digits.startswith("+86"):
         digits = digits[3:]
     if not PHONE_PATTERN.match(digits):
-        raise DomainError(f"手机号“{text}”不对：请填11位大陆手机号，例如 13800138000。")
+        raise DomainError(f"手机号“{quoted(text)}”不对：请填11位大陆手机号，例如 13800138000。")
     return digits
 
 
@@ -97,6 +105,8 @@ def normalise_name(text: str) -> str:
         raise DomainError(f"姓名请填1到{MAX_NAME_LENGTH}个字，例如 张三。")
     if PHONE_PATTERN.match(name) or name.isdigit():
         raise DomainError("第一个填姓名，第二个填手机号，例如：/加入 张三 13800138000 驾驶")
+    if not is_plain_name(name):
+        raise DomainError("姓名请只写汉字或字母，例如 张三。")
     return name
 
 
@@ -111,7 +121,7 @@ def parse_tags(words: list[str] | str) -> list[str]:
             if not tag or tag in tags:
                 continue
             if len(tag) > MAX_TAG_LENGTH:
-                raise DomainError(f"特长“{tag}”太长：每个特长不超过{MAX_TAG_LENGTH}个字，例如 救援 医护 驾驶。")
+                raise DomainError(f"特长“{quoted(tag)}”太长：每个特长不超过{MAX_TAG_LENGTH}个字，例如 救援 医护 驾驶。")
             tags.append(tag)
     if len(tags) > MAX_TAGS:
         raise DomainError(f"特长最多填{MAX_TAGS}个。")

@@ -13,7 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
-from storage.errors import DomainError
+from storage.errors import DomainError, quoted
 from storage.models import Member, MembershipStatus, MemberStatus, TeamMembership
 from storage.services.organisation import audit, check_team_name, ensure_team, ensure_unit_path
 from storage.services.people import identity_of, link_identity, normalise_name, normalise_phone, parse_tags
@@ -91,7 +91,7 @@ def parse_accounts(text: str) -> list[tuple[str, str]]:
         platform, _, user_id = item.partition(":")
         platform, user_id = platform.strip().lower(), user_id.strip()
         if platform not in PLATFORMS or not user_id:
-            raise DomainError(f"平台账号“{item}”不对：应写成 onebot:QQ号 或 telegram:用户ID，多个用分号隔开")
+            raise DomainError(f"平台账号“{quoted(item)}”不对：应写成 onebot:QQ号 或 telegram:用户ID，多个用分号隔开")
         accounts.append((platform, user_id))
     return accounts
 

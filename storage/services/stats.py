@@ -11,7 +11,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
-from storage.errors import DomainError, NotAllowed
+from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import (
     Alert,
     AlertResponse,
@@ -234,7 +234,7 @@ async def where_for(
     if unit_text:
         unit = await find_unit(db, unit_text)
         if unit is None or not rights.covers_unit(unit):
-            raise NotAllowed(f"没有你能查看的单位“{unit_text}”。")
+            raise NotAllowed(f"没有你能查看的单位“{quoted(unit_text)}”。")
         return Where(name=unit.name, unit=unit)
     if scope == "team" or (scope == "" and found is not None and not rights.is_officer):
         team = found.team if found is not None else None

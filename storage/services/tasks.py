@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import run_transaction, session
-from storage.errors import DomainError, NotAllowed
+from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import (
     GroupBinding,
     LedgerReason,
@@ -110,11 +110,11 @@ def parse_task_words(words: list[str], now: datetime | None = None) -> TaskSpec:
         if keyed := KEYED.match(word):
             _apply_keyed(spec, keyed.group(1), keyed.group(2), now)
         elif match := COUNT.match(word):
-            spec.capacity = _bounded(int(match.group(1)), 1, MAX_CAPACITY, "人数")
+            spec.capacity = _bounded(match.group(1), 1, MAX_CAPACITY, "人数")
         elif match := POINTS.match(word):
-            spec.points = _bounded(int(match.group(1)), 0, MAX_POINTS, "积分")
+            spec.points = _bounded(match.group(1), 0, MAX_POINTS, "积分")
         elif match := RADIUS.match(word):
-            spec.radius_m = _bounded(int(match.group(1)), 10, 100_000, "半径")
+            spec.radius_m = _bounded(match.group(1), 10, 100_000, "半径")
         elif word in REPEAT_WORDS:
             spec.repeat_weekly = True
         elif (length := parse_duration(word)) is not None:
@@ -142,8 +142,10 @@ def parse_task_words(words: list[str], now: datetime | None = None) -> TaskSpec:
     return spec
 
 
-def _bounded(value: int, low: int, high: int, name: str) -> int:
-    if not low <= value <= high:
+def _bounded(digits: str, low: int, high: int, name: str) -> int:
+    """The number written with these digits, refused unless it lies in [low, high]."""
+    value = int(digits) if len(digits) <= 9 else None  # int() refuses over 4,300 digits
+    if value is None or not low <= value <= high:
         raise DomainError(f"{name}要在 {low} 到 {high} 之间。")
     return value
 
@@ -170,7 +172,7 @@ def _apply_keyed(spec: TaskSpec, key: str, value: str, now: datetime) -> None:
         match = RADIUS.match(value) or RADIUS.match(value + "米")
         if not match:
             raise DomainError("半径写成 半径:300米")
-        spec.radius_m = _bounded(int(match.group(1)), 10, 100_000, "半径")
+        spec.radius_m = _bounded(match.group(1), 10, 100_000, "半径")
 
 
 def check_spec(spec: TaskSpec) -> None:
@@ -253,7 +255,7 @@ async def _teams_for_target(db: AsyncSession, caller: Caller, rights: Rights, sp
     if spec.unit_text:
         unit = await find_unit(db, spec.unit_text)
         if unit is None:
-            raise DomainError(f"没有单位“{spec.unit_text}”：请写单位全名，例如 单位:历下分局")
+            raise DomainError(f"没有单位“{quoted(spec.unit_text)}”：请写单位全名，例如 单位:历下分局")
         if not rights.covers_unit(unit):
             raise NotAllowed(f"你不是“{unit.path}”的民警，不能给它发任务。")
         statement = (
@@ -275,9 +277,9 @@ async def _teams_for_target(db: AsyncSession, caller: Caller, rights: Rights, sp
             ).all()
             mine = [(team, unit) for team, unit in candidates if rights.covers_unit(unit)]
             if not mine:
-                raise DomainError(f"没有你能发任务的队伍“{name}”：请检查队名。")
+                raise DomainError(f"没有你能发任务的队伍“{quoted(name)}”：请检查队名。")
             if len(mine) > 1:
-                raise DomainError(f"有几个队伍叫“{name}”：请改用 单位:单位名。")
+                raise DomainError(f"有几个队伍叫“{quoted(name)}”：请改用 单位:单位名。")
             teams.append(mine[0][0])
             owner = owner or mine[0][1]
         assert owner is not None

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
-from storage.errors import DomainError
+from storage.errors import DomainError, quoted
 from storage.settings import settings
 
 EXAMPLES = "例如 明天19:00、周六 8:30、晚上7点、2026-12-01 19:00、2026-12-01 07:10-08:00"
@@ -26,6 +26,19 @@ TIME_HINT = re.compile(
 RANGE = re.compile(r"(\d{1,2}[:：]\d{2})\s*[-~—至]\s*(\d{1,2}[:：]\d{2})")
 BARE_WEEKDAY = re.compile(r"^(周|星期|礼拜)[一二三四五六日天1-7]")
 CLOCK = re.compile(r"(\d+[:：]\d{2}|\d+[点时]|上午|下午|早上|晚上|中午|凌晨|傍晚|今晚|明早|明晚)")
+CLOCK_VALUES = re.compile(r"(\d+)\s*(?:[:：]\s*(\d+)|[点时])")
+MAX_TEXT = 60
+"""Longer text is no time anyone writes."""
+PARSER_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+"""What JioNLP and datetime raise for text they cannot read (e.g. "-1 昨天" gives an ISO date of "-inf")."""
+
+
+def _impossible_clock(text: str) -> bool:
+    """A time of day that does not exist, such as 25点 or 19:99 (JioNLP would roll it into the next day)."""
+    for hour, minute in CLOCK_VALUES.findall(text):
+        if len(hour) > 2 or int(hour) > 24 or (minute and (len(minute) > 2 or int(minute) > 59)):
+            return True
+    return False
 
 
 @cache
@@ -63,28 +76,30 @@ def parse_span(text: str, now: datetime | None = None) -> Span:
     zone = settings.timezone
     now = (now or datetime.now(timezone.utc)).astimezone(zone)
     cleaned = _normalise(text)
-    if not looks_like_time(cleaned):
-        raise DomainError(f"看不懂时间“{text}”：{EXAMPLES}")
+    unreadable = DomainError(f"看不懂时间“{quoted(text)}”：{EXAMPLES}")
+    if len(cleaned) > MAX_TEXT or not looks_like_time(cleaned) or _impossible_clock(cleaned):
+        raise unreadable
     try:
         parsed = _jionlp().parse_time(cleaned, time_base=now.replace(tzinfo=None).timestamp())
-    except (ValueError, TypeError, KeyError, IndexError):
-        raise DomainError(f"看不懂时间“{text}”：{EXAMPLES}") from None
-    if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
-        raise DomainError(f"时间“{text}”不够具体：{EXAMPLES}")
+        if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
+            raise DomainError(f"时间“{quoted(text)}”不够具体：{EXAMPLES}")
+        start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
+        is_span = parsed["type"] == "time_span"
+        end = datetime.fromisoformat(parsed["time"][1]).replace(tzinfo=zone) if is_span else None
+    except PARSER_ERRORS:
+        raise unreadable from None
     if not CLOCK.search(cleaned):
-        raise DomainError(f"“{text}”请写上几点，例如 {text} 19:00")
-    start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
-    end = datetime.fromisoformat(parsed["time"][1]).replace(tzinfo=zone) if parsed["type"] == "time_span" else None
+        raise DomainError(f"“{quoted(text)}”请写上几点，例如 {quoted(text)} 19:00")
     if BARE_WEEKDAY.match(cleaned) and start < now:
         start += timedelta(days=7)
         end = end + timedelta(days=7) if end else None
     if end is not None:
         end = end.replace(second=0)
         if end <= start:
-            raise DomainError(f"“{text}”的结束时间要晚于开始时间。")
+            raise DomainError(f"“{quoted(text)}”的结束时间要晚于开始时间。")
     if start <= now:
         shown = start.strftime("%m月%d日 %H:%M")
-        raise DomainError(f"时间“{text}”（{shown}）已经过去了：请写以后的时间，{EXAMPLES}")
+        raise DomainError(f"时间“{quoted(text)}”（{shown}）已经过去了：请写以后的时间，{EXAMPLES}")
     return Span(start=start.astimezone(timezone.utc), end=end.astimezone(timezone.utc) if end else None)
 
 
@@ -96,7 +111,7 @@ def parse_duration(text: str) -> timedelta | None:
     amount = float(match.group(1))
     minutes = amount * 60 if match.group(2) in ("小时", "个小时", "h", "H") else amount
     if not 0 < minutes <= 24 * 60:
-        raise DomainError(f"时长“{text}”不对：写 2小时 或 90分钟，最长24小时。")
+        raise DomainError(f"时长“{quoted(text)}”不对：写 2小时 或 90分钟，最长24小时。")
     return timedelta(minutes=round(minutes))
 
 
@@ -150,18 +165,21 @@ def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
         return DateRange(period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc), period.label)
     zone = settings.timezone
     base = now.astimezone(zone).replace(tzinfo=None).timestamp()
+    unreadable = DomainError(f"看不懂时间段“{quoted(text)}”：{DATE_EXAMPLES}")
+    if len(cleaned) > MAX_TEXT:
+        raise unreadable
     try:
         parsed = _jionlp().parse_time(DATE_RANGE_SPLIT.sub("到", cleaned), time_base=base)
-    except (ValueError, TypeError, KeyError, IndexError):
-        raise DomainError(f"看不懂时间段“{text}”：{DATE_EXAMPLES}") from None
-    if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
-        raise DomainError(f"时间段“{text}”不够具体：{DATE_EXAMPLES}")
-    start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
-    last = datetime.fromisoformat(parsed["time"][1]).replace(tzinfo=zone)
-    start = start.replace(hour=0, minute=0, second=0)
-    end = last.replace(hour=0, minute=0, second=0) + timedelta(days=1)
+        if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
+            raise DomainError(f"时间段“{quoted(text)}”不够具体：{DATE_EXAMPLES}")
+        start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
+        last = datetime.fromisoformat(parsed["time"][1]).replace(tzinfo=zone)
+        start = start.replace(hour=0, minute=0, second=0)
+        end = last.replace(hour=0, minute=0, second=0) + timedelta(days=1)
+    except PARSER_ERRORS:
+        raise unreadable from None
     if end <= start:
-        raise DomainError(f"时间段“{text}”的结束要晚于开始。")
+        raise DomainError(f"时间段“{quoted(text)}”的结束要晚于开始。")
     if end - start > timedelta(days=367):
         raise DomainError("时间段最长一年。")
     final = end - timedelta(days=1)

@@ -137,11 +137,13 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
 
     usage = await qq.ask_group(group, volunteer, "/加入")
     assert "例如：/加入 张三 13800138000" in usage.text
-    name = "[CQ:at,qq=all]"
+    markup = await qq.ask_group(group, volunteer, "/加入 [CQ:at,qq=all] 13800138000")
+    assert markup.text == "姓名请只写汉字或字母，例如 张三。"
+    assert [segment["type"] for segment in markup.message] == ["text"]
+    assert all(segment["type"] != "at" for message in qq.sent for segment in message.message)
+    name = "老张"
     applied = await qq.ask_group(group, volunteer, f"/加入 {name} 13800138000 驾驶、医护")
     assert applied.text.startswith(f"已收到{name}加入“夕阳红巡逻队”的申请")
-    assert [segment["type"] for segment in applied.message] == ["text"]  # typed markup stays plain text
-    assert all(segment["type"] != "at" for message in qq.sent for segment in message.message)
     number = number_after("编号", applied.text)
     again = await qq.ask_group(group, volunteer, f"/join {name} 13800138000")
     assert "不用重复申请" in again.text
