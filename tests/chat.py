@@ -6,12 +6,16 @@ import itertools
 import time
 from typing import Any
 
+import nonebot
+from nonebot.adapters.onebot.v11 import Adapter as OneBotAdapter
+from nonebot.adapters.onebot.v11 import Bot as OneBotBot
 from nonebot.adapters.onebot.v11 import Message as OneBotMessage
 from nonebot.adapters.onebot.v11 import MessageSegment as OneBotSegment
 from nonebot.adapters.onebot.v11.event import GroupMessageEvent, PrivateMessageEvent, Sender
 from nonebot.adapters.telegram.event import Event as TelegramEvent
 from nonebot.adapters.telegram.message import Entity
 from nonebot.adapters.telegram.message import Message as TelegramMessage
+from nonebot.message import handle_event
 
 ONEBOT_SELF_ID = "10000"
 TELEGRAM_SELF_ID = "777000"
@@ -108,3 +112,36 @@ def expect_telegram_session_lookups(ctx: Any, bot: Any, event: TelegramEvent) ->
             {"chat_id": event.chat.id, "user_id": event.from_.id},
             {"status": "member", "user": user},
         )
+
+
+class RecordingBot(OneBotBot):
+    """A QQ bot whose API calls are recorded and answered like NapCat would, without a socket."""
+
+    def __init__(self) -> None:
+        super().__init__(nonebot.get_adapter(OneBotAdapter), ONEBOT_SELF_ID)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def call_api(self, api: str, **data: Any) -> Any:
+        self.calls.append((api, data))
+        if api in ("get_group_member_info", "get_stranger_info"):
+            return {"user_id": data.get("user_id"), "nickname": "某人", "card": "", "role": "member", "sex": "unknown"}
+        if api == "get_group_info":
+            return {"group_id": data.get("group_id"), "group_name": "队伍群", "member_count": 10}
+        return {"message_id": len(self.calls)}
+
+    def replies(self) -> list[OneBotMessage]:
+        return [OneBotMessage(data["message"]) for api, data in self.calls if api in ("send_msg", "send_private_msg")]
+
+
+async def say(user_id: int, text: str, group_id: int | None = None) -> str:
+    """What the bot answers when `user_id` sends `text` on QQ (in `group_id`, or in private), as one text; the
+    answers hold plain text (and pictures), never anything read from what was typed."""
+    bot = RecordingBot()
+    if group_id is None:
+        event = onebot_private_message(user_id, text)
+    else:
+        event = onebot_group_message(group_id, user_id, text)
+    await handle_event(bot, event)
+    replies = bot.replies()
+    assert all(segment.type in ("text", "image") for reply in replies for segment in reply), replies
+    return "\n".join(reply.extract_plain_text() for reply in replies)

@@ -211,7 +211,7 @@ async def test_location_shared_after_check_in_is_checked(app: App, database: str
                 f"任务 {task.id}：位置已记录：离任务地点{distance}。",
             ),
         )
-    detail = await tasks.task_detail(task.id)
+    detail = await tasks.task_detail(Caller("onebot", str(OFFICER)), task.id)
     assert detail.signed[0].checked_in
     assert detail.signed[0].outside_radius == ("超出" in distance)
 

@@ -10,12 +10,10 @@ commands are read from what the plugins registered, so a new command is driven t
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-import nonebot
 import pytest
 from arclet.alconna import command_manager
-from nonebot.adapters.onebot.v11 import Adapter, Bot, Message, MessageSegment
+from nonebot.adapters.onebot.v11 import Message, MessageSegment
 from nonebot.log import logger
 from nonebot.message import handle_event
 from sqlalchemy import text
@@ -25,7 +23,7 @@ from bot.app import UNEXPECTED_ERROR_REPLY
 from storage import db
 from storage.services import membership, organisation, tasks, tips
 from storage.services.people import Caller, PersonRef
-from tests.chat import ONEBOT_SELF_ID, onebot_group_message, onebot_private_message
+from tests.chat import RecordingBot, onebot_group_message, onebot_private_message
 
 ADMIN, OFFICER, VOLUNTEER = 10001, 20001, 30001
 GROUP = 555001
@@ -43,25 +41,6 @@ TEMPLATES = ["{h}", "777777 {h}", "{h} 5 {h}"]
 """Where the hostile text goes: alone, after a number that names nothing, and around a plausible amount."""
 FREE_TEXT = {"紧急": "结束 {h}"}
 """A call-out's text is free: any words an officer sends are a call-out, so the hostile text goes elsewhere."""
-
-
-class RecordingBot(Bot):
-    """A QQ bot whose API calls are recorded and answered like NapCat would, without a socket."""
-
-    def __init__(self) -> None:
-        super().__init__(nonebot.get_adapter(Adapter), ONEBOT_SELF_ID)
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    async def call_api(self, api: str, **data: Any) -> Any:
-        self.calls.append((api, data))
-        if api in ("get_group_member_info", "get_stranger_info"):
-            return {"user_id": data.get("user_id"), "nickname": "某人", "card": "", "role": "member", "sex": "unknown"}
-        if api == "get_group_info":
-            return {"group_id": data.get("group_id"), "group_name": "队伍群", "member_count": 10}
-        return {"message_id": len(self.calls)}
-
-    def replies(self) -> list[Message]:
-        return [Message(data["message"]) for api, data in self.calls if api in ("send_msg", "send_private_msg")]
 
 
 def command_names() -> list[str]:

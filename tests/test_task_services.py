@@ -116,7 +116,7 @@ async def test_fifty_at_once_for_ten_places_wait_in_arrival_order(database: str)
     waiting_cancel = await tasks.cancel_signup(volunteer(20), task.id, NOW)
     assert waiting_cancel.was_waiting
     assert waiting_cancel.promoted is None
-    detail = await tasks.task_detail(task.id)
+    detail = await tasks.task_detail(OFFICER, task.id)
     assert len(detail.signed) == 10
     assert [line.name for line in detail.waiting][:2] == ["队员12", "队员13"]
 

@@ -60,7 +60,7 @@ async def cancel_signup(place: CurrentPlace, number: Match[int]) -> None:
     result = await refuse_on_error(tasks.cancel_signup(place.caller, number.result))
     task = result.task
     if not result.changed:
-        await finish(f"你没有报名任务 {task.id}，不用取消。")
+        await finish(tasks.NOTHING_TO_CANCEL.format(task_id=task.id))
     if result.promoted is not None:
         await finish(f"已取消你在任务 {task.id} 的报名。名额已由候补的{result.promoted.name}递补，已通知他。")
     await finish(f"已取消你在任务 {task.id} 的{'候补' if result.was_waiting else '报名'}。")

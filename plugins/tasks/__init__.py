@@ -167,7 +167,7 @@ def _check_answer(key: str, text: str, answers: dict[str, str]) -> str | None:
 @tasks_command.handle()
 async def show_tasks(place: CurrentPlace, number: Match[int]) -> None:
     if number.available:
-        detail = await refuse_on_error(tasks.task_detail(number.result))
+        detail = await refuse_on_error(tasks.task_detail(place.caller, number.result))
         await finish(_roster_text(detail))
     views = await refuse_on_error(tasks.list_open_tasks(place.caller, place.group_id))
     if not views:

@@ -246,6 +246,8 @@ async def leaderboard(
                 unit = (await db.exec(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(col(Unit.id)))).first()
                 if unit is None:
                     return board
+            if not await _covers_for_ranking(db, rights, unit):
+                raise NotAllowed("分队排名只能看你管的单位：请在你的队伍群里发送 /排行榜 单位 分队")
             board.by_team = await _team_rows(db, span.key, metric, unit)
             home = await _home_team(db, caller, rights, group_id)
             if home is not None:
@@ -257,6 +259,17 @@ async def leaderboard(
         if rights.member is not None:
             board.own = await _own_standing(db, span.key, metric, members, rights.member)
         return board
+
+
+async def _covers_for_ranking(db: AsyncSession, rights: Rights, unit: Unit) -> bool:
+    """Teams are ranked against each other for the officers of the unit (or above it) and the leaders of a team
+    directly in it; a leader or officer elsewhere sees nothing of it."""
+    if rights.covers_unit(unit):
+        return True
+    if not rights.leader_team_ids:
+        return False
+    led = await db.exec(select(Team.unit_id).where(col(Team.id).in_(rights.leader_team_ids)))
+    return unit.id in set(led.all())
 
 
 @dataclass(frozen=True)

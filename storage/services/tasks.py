@@ -51,7 +51,11 @@ MAX_CAPACITY = 1000
 MAX_POINTS = 1000
 DEFAULT_RADIUS_M = 500
 NOT_REGISTERED = "你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号"
-NO_SUCH_TASK = "没有任务 {task_id}：发送 /任务 查看现有任务。"
+NO_SUCH_TASK = "没有你能看到的任务 {task_id}：发送 /任务 查看你的队伍的任务。"
+"""Said alike whether the task does not exist or is not the caller's to see or act on: task numbers are
+sequential, and a stranger trying them learns nothing."""
+NOT_SIGNED_UP = "你没有报名任务 {task_id}，不能{action}。发送 /任务 查看你的队伍的任务。"
+NOTHING_TO_CANCEL = "你没有报名任务 {task_id}，不用取消。"
 NEWTASK_EXAMPLE = "/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人 5分"
 
 COUNT = re.compile(r"^(\d+)\s*(人|名)$")
@@ -469,10 +473,36 @@ class TaskDetail:
     absent: list[RosterLine]
 
 
-async def task_detail(task_id: int) -> TaskDetail:
-    """/任务 编号: the task and its roster (names only, never a phone number)."""
+async def may_see_roster(db: AsyncSession, rights: Rights, task: Task) -> bool:
+    """A task's roster is for the members of its teams, their leaders, and the officers covering the task or one of
+    its teams."""
+    if rights.is_admin:
+        return True
+    teams = (
+        await db.exec(
+            select(Team, Unit)
+            .join(TaskTeam, col(TaskTeam.team_id) == col(Team.id))
+            .join(Unit, col(Unit.id) == col(Team.unit_id))
+            .where(TaskTeam.task_id == task.id)
+        )
+    ).all()
+    owner = await db.get(Unit, task.unit_id)
+    if rights.officer_units and any(rights.covers_unit(unit) for unit in [owner, *(u for _, u in teams)] if unit):
+        return True
+    team_ids = {team.id for team, _ in teams}
+    if team_ids & rights.leader_team_ids:
+        return True
+    if rights.member is None:
+        return False
+    return bool(team_ids & set(await _member_team_ids(db, rights.member.id)))
+
+
+async def task_detail(caller: Caller, task_id: int) -> TaskDetail:
+    """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it."""
     async with session() as db:
-        task = await _task_or_refuse(db, task_id)
+        task = (await db.exec(_TASK_BY_ID, params={"task_id": task_id})).first()
+        if task is None or not await may_see_roster(db, await rights_of(db, caller), task):
+            raise NotAllowed(NO_SUCH_TASK.format(task_id=task_id))
         rows = (
             await db.exec(
                 select(Signup, Member)
@@ -519,11 +549,10 @@ async def _addresses(db: AsyncSession, member_ids: list[int]) -> list[MemberAddr
     ]
 
 
-def _officer_check(rights: Rights, unit: Unit, action: str) -> None:
-    if not rights.is_officer:
-        raise NotAllowed(f"只有民警可以{action}。")
-    if not rights.covers_unit(unit):
-        raise NotAllowed(f"这个任务不归你的单位管，不能{action}。")
+def _officer_check(rights: Rights, unit: Unit | None, task_id: int) -> None:
+    """An officer acts on the tasks of their units; for any other task the answer is the one for no task at all."""
+    if unit is None or not rights.covers_unit(unit):
+        raise NotAllowed(NO_SUCH_TASK.format(task_id=task_id))
 
 
 @dataclass
@@ -540,8 +569,10 @@ async def cancel_task(caller: Caller, task_id: int, reason: str | None, group_id
     reason = (reason or "").strip()[:200] or None
     async with session() as db:
         rights = await rights_of(db, caller)
+        if not rights.is_officer:
+            raise NotAllowed("只有民警可以取消任务。")
         task = await _task_or_refuse(db, task_id, lock=True)
-        _officer_check(rights, await db.get(Unit, task.unit_id), "取消任务")
+        _officer_check(rights, await db.get(Unit, task.unit_id), task_id)
         if task.status == TaskStatus.closed:
             raise DomainError(f"任务 {task_id} 已经结束，不能取消。")
         changed = task.status != TaskStatus.cancelled
@@ -761,24 +792,28 @@ def _signup_in_transaction(connection: Connection, caller: Caller, task_id: int,
     found = connection.execute(
         _TASK_AND_MEMBER_SIGNING_UP, {"task_id": task_id, "platform": caller.platform, "user_id": caller.user_id}
     ).first()
-    if found is None:
-        raise DomainError(NO_SUCH_TASK.format(task_id=task_id))
-    if found.member_id is None:
+    if found is None or found.member_id is None:
+        # someone not registered is told that first, whether the task exists or not
+        if (
+            found is None
+            and connection.execute(_ACCOUNT, {"platform": caller.platform, "user_id": caller.user_id}).first()
+        ):
+            raise DomainError(NO_SUCH_TASK.format(task_id=task_id))
         raise DomainError(NOT_REGISTERED)
     task = TaskHeading(found.id, found.kind, found.place, found.start_at, found.end_at)
-    if found.status != TaskStatus.open:
-        raise DomainError(f"任务 {task_id} 已{'取消' if found.status == TaskStatus.cancelled else '结束'}，不能报名。")
     if found.existing_status in (SignupStatus.signed, SignupStatus.waiting):
         position = None
         if found.existing_status == SignupStatus.waiting:
             position = _waiting_position(connection, task_id, found.existing_id, found.existing_arrived_at)
         return SignupResult(task=task, status=found.existing_status, changed=False, position=position)
+    if not found.in_a_team:
+        raise DomainError(NO_SUCH_TASK.format(task_id=task_id))  # not for the caller's teams: not theirs to see
+    if found.status != TaskStatus.open:
+        raise DomainError(f"任务 {task_id} 已{'取消' if found.status == TaskStatus.cancelled else '结束'}，不能报名。")
     if now > found.signup_deadline:
         raise DomainError(f"任务 {task_id} 报名已截止（{describe(found.signup_deadline)}）。")
     if found.member_status != MemberStatus.active:
         raise DomainError("你的队员资格还没有生效，审核通过后才能报名。")
-    if not found.in_a_team:
-        raise DomainError(f"任务 {task_id} 不是给你所在队伍的，不能报名。")
     missing = [tag for tag in found.required_tags if tag not in found.member_tags]
     if missing:
         raise DomainError(f"任务 {task_id} 需要特长：{'、'.join(missing)}。你的特长里没有，不能报名。")
@@ -826,7 +861,9 @@ async def cancel_signup(caller: Caller, task_id: int, now: datetime | None = Non
 async def _cancel_signup(caller: Caller, task_id: int, now: datetime | None) -> CancelSignupResult:
     now = now or utcnow()
     async with session() as db:
-        task = await _task_or_refuse(db, task_id, lock=True)
+        task = (await db.exec(_TASK_BY_ID_LOCKED, params={"task_id": task_id})).first()
+        if task is None:
+            raise DomainError(NOTHING_TO_CANCEL.format(task_id=task_id))  # as for a task one is not signed up for
         member = await member_of(db, caller.platform, caller.user_id)
         signup = None
         if member is not None:
@@ -961,12 +998,12 @@ def _signup_for_attendance(connection: Connection, caller: Caller, task_id: int 
         found = connection.execute(_ACCOUNT_AND_SIGNUP_FOR_TASK, {**account, "task_id": task_id}).first()
         if found is None:
             raise DomainError(NOT_REGISTERED)
-        if found.task_id is None:
-            raise DomainError(NO_SUCH_TASK.format(task_id=task_id))
+        if found.task_id is None or found.signup_status in (None, SignupStatus.cancelled):
+            raise DomainError(NOT_SIGNED_UP.format(task_id=task_id, action=action))  # alike for a task that is not
         if found.signup_status not in (SignupStatus.signed, SignupStatus.attended):
             if found.signup_status == SignupStatus.waiting:
                 raise DomainError(f"你在任务 {task_id} 的候补名单上，转正后才能{action}。")
-            raise DomainError(f"你没有报名任务 {task_id}，不能{action}。")
+            raise DomainError(NOT_SIGNED_UP.format(task_id=task_id, action=action))
         return found
     # the caller's sign-ups open now, found through their account in one query (the evening peak's check-ins)
     params = {**account, "opens_by": now + settings.checkin_opens_before, "now": now}
@@ -1111,10 +1148,12 @@ async def close_task(
 async def _close_task(caller: Caller | None, task_id: int, now: datetime | None, group_id: str | None) -> ClosedTask:
     now = now or utcnow()
     async with session() as db:
-        task = await _task_or_refuse(db, task_id, lock=True)
         rights = await rights_of(db, caller) if caller is not None else None
+        if rights is not None and not rights.is_officer:
+            raise NotAllowed("只有民警可以结束任务。")
+        task = await _task_or_refuse(db, task_id, lock=True)
         if rights is not None:
-            _officer_check(rights, await db.get(Unit, task.unit_id), "结束任务")
+            _officer_check(rights, await db.get(Unit, task.unit_id), task_id)
         if task.status == TaskStatus.cancelled:
             raise DomainError(f"任务 {task_id} 已取消。")
         if task.status == TaskStatus.open and now < task.start_at:
