@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import pkgutil
+import re
 import sys
 from typing import Any, TextIO
 
@@ -90,8 +91,18 @@ def secrets_of(settings: Settings) -> list[str]:
     return [value for value in values if value]
 
 
+PHONE_IN_TEXT = re.compile(r"(?<!\d)((?:\+?86[\s-]?)?1[3-9]\d)((?:[\s-]?\d){4})((?:[\s-]?\d){4})(?!\d)")
+"""A mainland mobile number anywhere in a line, as people type it (13800138000, 138 0013 8000, +86-138-…)."""
+
+
+def mask_phones(text: str) -> str:
+    """Every phone number in the text with its middle four digits hidden: 138****8000."""
+    return PHONE_IN_TEXT.sub(lambda found: f"{found.group(1)}****{found.group(3)}", text)
+
+
 class RedactingStream:
-    """A text stream that writes *** in place of every secret; NoneBot's log handler writes through it."""
+    """A text stream that writes *** in place of every secret, and hides the middle of every phone number;
+    NoneBot's log handler writes through it (NoneBot logs each message it handles, with its text)."""
 
     def __init__(self, stream: TextIO, secrets: list[str]) -> None:
         self._stream = stream
@@ -100,7 +111,7 @@ class RedactingStream:
     def write(self, text: str) -> int:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return self._stream.write(text)
+        return self._stream.write(mask_phones(text))
 
     def flush(self) -> None:
         self._stream.flush()

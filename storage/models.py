@@ -137,6 +137,22 @@ class TeamMembership(SQLModel, table=True):
     applied_group_id: str | None = Field(default=None, max_length=64)
 
 
+class JoinRequest(SQLModel, table=True):
+    """An application begun with /加入 in a team's group and finished in private, where the phone number is asked:
+    a number typed into a group is read by everyone in it. One per account; the newest replaces the older."""
+
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    user_id: str = Field(max_length=64)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    group_id: str = Field(max_length=64, description="the group the application was begun in")
+    name: str = Field(max_length=64)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
+    created_at: datetime = _time_column()
+
+
 class Role(SQLModel, table=True):
     """A right: administrator (scope 0), officer of a unit (scope = unit id), leader of a team (scope = team id)."""
 
@@ -264,6 +280,8 @@ class OutboxState(str, Enum):
     sending = "sending"
     sent = "sent"
     parked = "parked"
+    dropped = "dropped"
+    """A best-effort message the platform refused (a private chat the person never opened): not tried again."""
 
 
 class Priority(IntEnum):
@@ -292,6 +310,9 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = _time_column()
     state: str = Field(default=OutboxState.pending.value, max_length=16)
     attempts: int = 0
+    best_effort: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    """Worth one try: a refusal drops it instead of retrying and parking it (a private prompt to someone who may
+    never have opened a private chat with the bot)."""
     lease_owner: str | None = Field(default=None, max_length=80)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)

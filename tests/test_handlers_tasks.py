@@ -158,9 +158,7 @@ async def test_posting_step_by_step_and_cancelling_midway(app: App, database: st
 async def test_private_tasks_list_needs_membership(app: App, database: str) -> None:
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
-        conversation(
-            ctx, bot, (onebot_private_message(39999, "/任务"), "你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号")
-        )
+        conversation(ctx, bot, (onebot_private_message(39999, "/任务"), "你还没有加入队伍：在队伍群里发送 /加入 姓名"))
 
 
 async def post_soon(minutes: int = 20) -> tasks.PostedTask:

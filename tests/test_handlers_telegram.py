@@ -52,7 +52,7 @@ async def test_join_and_approve_on_telegram(app: App, database: str) -> None:
     await exchange(
         app,
         telegram_message(GROUP, OFFICER, "/bindteam 青春飞扬护学队", first_name="Officer"),
-        "本群已绑定到“青春飞扬护学队”（历下分局）。\n这是新建的队伍。\n队员请发送：/加入 姓名 手机号 特长",
+        "本群已绑定到“青春飞扬护学队”（历下分局）。\n这是新建的队伍。\n队员请发送：/加入 姓名 特长",
     )
     await exchange(
         app,
@@ -75,15 +75,13 @@ async def test_join_and_approve_on_telegram(app: App, database: str) -> None:
 
 async def test_same_message_id_in_two_chats_is_two_commands(app: App, database: str) -> None:
     """Telegram numbers messages per chat: equal ids in different chats must not share a parse."""
+    from plugins.membership import JOIN_USAGE
+
     first = telegram_message(-1001, VOLUNTEER, "/join 王五 13700137000")
     second = telegram_message(-1002, VOLUNTEER, "/join")
     second.message_id = first.message_id
     await exchange(app, first, "本群还没有绑定队伍，暂时不能加入。请联系民警先发送 /绑定队伍 队伍名")
-    await exchange(
-        app,
-        second,
-        "加入队伍：在队伍群里发送 /加入 姓名 手机号 特长\n例如：/加入 张三 13800138000 驾驶 医护\n特长可以不写。",
-    )
+    await exchange(app, second, JOIN_USAGE)
 
 
 async def test_check_in_then_share_a_telegram_location(app: App, database: str) -> None:

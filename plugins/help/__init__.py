@@ -27,7 +27,7 @@ VOLUNTEER = [
     "/线索（/tip）私聊报线索，可匿名　/我的线索（/mytips）　/补充（/tipadd）编号 内容",
     "/响应（/respond）[编号] 预计N分钟　响应紧急呼叫",
 ]
-JOIN_IN_GROUP = "/加入（/join）姓名 手机号 特长　申请加入本队"
+JOIN_IN_GROUP = "/加入（/join）姓名 特长　申请加入本队，手机号再私聊发给我"
 LEADER = [
     "/审核（/pending）查看待审核的申请",
     "/通过（/approve）编号　通过申请",
@@ -66,7 +66,7 @@ async def show_help(place: CurrentPlace) -> None:
             lines.append(f"本群是“{located.team.name}”（{located.unit.path}）的队伍群。")
             lines.append(JOIN_IN_GROUP)
     else:
-        lines.append("加入队伍请到队伍群里发送 /加入 姓名 手机号")
+        lines.append("加入队伍请到队伍群里发送 /加入 姓名")
     lines.extend(EVERYONE)
     lines.extend(VOLUNTEER)
     if rights.is_officer or rights.leader_team_ids:

@@ -1,8 +1,9 @@
 """Joining and vetting: /加入, /审核, /通过, /拒绝, and a member's own page /我的."""
 
-from nonebot import require
-from nonebot.adapters import Bot
+from nonebot import on_message, require
+from nonebot.adapters import Bot, Event
 from nonebot.plugin import PluginMetadata
+from nonebot.rule import Rule
 
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
@@ -10,12 +11,15 @@ require("nonebot_plugin_uninfo")
 from nonebot_plugin_alconna import Args, At, Match, MultiVar
 
 from plugins._arguments import NumberOrMention
-from plugins._common import CurrentPlace, Place, command, finish, person_from, refuse_on_error
+from plugins._common import LATER, CurrentPlace, Place, command, finish, person_from, refuse_on_error
 from storage.models import MembershipStatus
 from storage.services import membership
-from storage.services.people import mask_phone
+from storage.services.people import looks_like_phone, mask_phone
 
-JOIN_USAGE = "加入队伍：在队伍群里发送 /加入 姓名 手机号 特长\n例如：/加入 张三 13800138000 驾驶 医护\n特长可以不写。"
+JOIN_USAGE = (
+    "加入队伍：在你的队伍群里发送 /加入 姓名 特长，例如 /加入 张三 驾驶 医护（特长可以不写）。\n"
+    "然后私聊我，发送你的手机号。手机号不要发在群里。"
+)
 APPROVE_USAGE = "通过申请：/通过 编号 或 /通过 @某人\n编号见 /审核"
 REJECT_USAGE = "拒绝申请：/拒绝 编号 理由\n例如：/拒绝 12 不是本小区居民"
 
@@ -25,7 +29,7 @@ __plugin_meta__ = PluginMetadata(
     usage="\n\n".join([JOIN_USAGE, "查看待审核的申请：/审核", APPROVE_USAGE, REJECT_USAGE, "查看自己的信息：/我的"]),
 )
 
-join_command = command("加入", "join", Args["name?", str]["phone?", str]["tags", MultiVar(str, "*")])
+join_command = command("加入", "join", Args["words", MultiVar(str, "*")])
 pending_command = command("审核", "pending")
 approve_command = command("通过", "approve", Args["which?", NumberOrMention])
 reject_command = command("拒绝", "reject", Args["which?", NumberOrMention]["reason", MultiVar(str, "*")])
@@ -33,24 +37,63 @@ me_command = command("我的", "me")
 
 
 @join_command.handle()
-async def join_team(place: CurrentPlace, name: Match[str], phone: Match[str], tags: Match[tuple[str, ...]]) -> None:
-    if not (name.available and phone.available):
-        await finish(JOIN_USAGE)
+async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+    given = list(words.result) if words.available else []
+    phones = [word for word in given if looks_like_phone(word)]
+    others = [word for word in given if word not in phones]
     if not place.in_group:
-        await finish("请在你的队伍群里发送 /加入 姓名 手机号，这样才知道你要加入哪个队。")
-    tag_words = list(tags.result) if tags.available else []
-    application = await refuse_on_error(
-        membership.apply_to_team(place.caller, place.group_id, name.result, phone.result, tag_words)
+        await _finish_in_private(place, phones, others)
+    if not others:
+        await finish(JOIN_USAGE)
+    if phones:  # typed into the group anyway: the number is out already, so the application goes ahead
+        application = await refuse_on_error(
+            membership.apply_to_team(place.caller, place.group_id, others[0], phones[0], others[1:])
+        )
+        await finish(_application_text(application))
+    started = await refuse_on_error(membership.start_application(place.caller, place.group_id, others[0], others[1:]))
+    if started.application is not None:
+        await finish(_application_text(started.application))
+    await finish(
+        f"{started.name}，请私聊我，发送你的手机号，完成加入“{started.team.name}”的申请（手机号不要发在群里）。"
     )
+
+
+async def _finish_in_private(place: Place, phones: list[str], others: list[str]) -> None:
+    if not phones:
+        if await membership.pending_join(place.caller) is not None:
+            await finish("请回复你的手机号（11位，例如 13800138000），完成加入申请。")
+        await finish(JOIN_USAGE)
+    name = others[0] if others else None
+    application = await refuse_on_error(membership.finish_application(place.caller, phones[0], name))
+    await finish(_application_text(application))
+
+
+def _application_text(application: membership.Application) -> str:
     team = application.team.name
     if application.already_member:
-        await finish(f"{application.member.name}，你已经是“{team}”的队员了。发送 /我的 查看。")
+        return f"{application.member.name}，你已经是“{team}”的队员了。发送 /我的 查看。"
     if not application.created:
-        await finish(f"{application.member.name}，你的申请（编号 {application.number}）已在等待审核，不用重复申请。")
-    await finish(
+        return f"{application.member.name}，你的申请（编号 {application.number}）已在等待审核，不用重复申请。"
+    return (
         f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
         "队长或民警审核后会通知你。队长请发送 /审核 查看。"
     )
+
+
+async def _is_phone(event: Event) -> bool:
+    return event.get_type() == "message" and looks_like_phone(event.get_plaintext())
+
+
+phone_answer = on_message(rule=Rule(_is_phone), priority=LATER, block=True)
+
+
+@phone_answer.handle()
+async def phone_sent_in_private(place: CurrentPlace, event: Event) -> None:
+    """A phone number sent on its own in private: the answer to an application begun in a group."""
+    if place.in_group:
+        return
+    application = await refuse_on_error(membership.finish_application(place.caller, event.get_plaintext()))
+    await finish(_application_text(application))
 
 
 @pending_command.handle()
@@ -118,7 +161,7 @@ MEMBER_STATUS_NAMES = {"applied": "待审核", "active": "正常", "suspended": 
 async def show_me(place: CurrentPlace) -> None:
     profile = await membership.my_profile(place.caller)
     if profile.member is None:
-        lines = ["你还没有登记。在队伍群里发送 /加入 姓名 手机号 即可申请加入。"]
+        lines = ["你还没有登记。在队伍群里发送 /加入 姓名 即可申请加入。"]
         if profile.is_admin:
             lines.append("你是管理员。")
         await finish("\n".join(lines))

@@ -62,7 +62,7 @@ async def bind_team(place: CurrentPlace, team: Match[str], unit: Match[str]) -> 
         lines.append("这是新建的队伍。")
     if binding.previous_team is not None:
         lines.append(f"原来绑定的是“{binding.previous_team.name}”。")
-    lines.append("队员请发送：/加入 姓名 手机号 特长")
+    lines.append("队员请发送：/加入 姓名 特长")
     await finish("\n".join(lines))
 
 

@@ -142,7 +142,13 @@ async def stop_dispatcher() -> None:
 
 outbox_command = command("发件箱", "outbox", Args["action?", str]["ids", MultiVar(str, "*")])
 
-STATE_NAMES = {"pending": "待发", "sending": "发送中", "sent": "已发", "parked": "发送失败"}
+STATE_NAMES = {
+    "pending": "待发",
+    "sending": "发送中",
+    "sent": "已发",
+    "parked": "发送失败",
+    "dropped": "对方收不到私信而未送达",
+}
 
 
 @outbox_command.handle()

@@ -217,7 +217,7 @@ async def respond(
     async with session() as db:
         member = await member_of(db, caller.platform, caller.user_id)
         if member is None or member.status != MemberStatus.active:
-            raise DomainError("你还不是队员：在队伍群里发送 /加入 姓名 手机号")
+            raise DomainError("你还不是队员：在队伍群里发送 /加入 姓名")
         units = await units_of_member(db, member.id)
         alert = await _alert_for(db, alert_id, units)
         if alert.status == "closed":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_
 from sqlmodel import col, select
@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
+    JoinRequest,
     Member,
     MembershipStatus,
     MemberStatus,
@@ -50,11 +51,15 @@ class Application:
     already_member: bool = False
 
 
+JOIN_REQUEST_LIFETIME = timedelta(days=3)
+"""How long an application begun in a group waits for the phone number in private."""
+
+
 @retry_on_conflict
 async def apply_to_team(
     caller: Caller, group_id: str, name_text: str, phone_text: str, tag_words: list[str]
 ) -> Application:
-    """/加入 in a bound group: apply to that group's team with name, phone and specialties."""
+    """/加入 姓名 手机号 in a bound group: apply to that group's team with name, phone and specialties at once."""
     name = normalise_name(name_text)
     phone = normalise_phone(phone_text)
     tags = parse_tags(tag_words)
@@ -62,51 +67,136 @@ async def apply_to_team(
         located = await team_of_group(db, caller.platform, group_id)
         if located is None:
             raise DomainError("本群还没有绑定队伍，暂时不能加入。请联系民警先发送 /绑定队伍 队伍名")
+        return await _apply(db, caller, located.team, group_id, name, phone, tags)
+
+
+@dataclass(frozen=True)
+class JoinStarted:
+    """/加入 姓名 in a group: what happened."""
+
+    team: Team
+    name: str
+    waiting_for_phone: bool
+    """True when the application now waits for the phone number in private."""
+    application: Application | None = None
+    """Set when the caller is a member of the team already, or has applied to it already."""
+
+
+@retry_on_conflict
+async def start_application(caller: Caller, group_id: str, name_text: str, tag_words: list[str]) -> JoinStarted:
+    """/加入 姓名 [特长] in a bound group: the name and specialties are kept until the phone number comes in
+    private (finish_application); nothing personal is asked or said in the group."""
+    name = normalise_name(name_text)
+    tags = parse_tags(tag_words)
+    async with session() as db:
+        located = await team_of_group(db, caller.platform, group_id)
+        if located is None:
+            raise DomainError("本群还没有绑定队伍，暂时不能加入。请联系民警先发送 /绑定队伍 队伍名")
         member = await member_of(db, caller.platform, caller.user_id)
-        holder = (await db.exec(select(Member).where(Member.phone == phone))).first()
-        if member is None:
-            if holder is not None:
-                member = await _claim_imported_member(db, holder, name, caller)
-            else:
-                member = Member(name=name, phone=phone, tags=tags, status=MemberStatus.applied)
-                db.add(member)
-                await db.flush()
-                await link_identity(db, member, caller.platform, caller.user_id)
-        elif holder is not None and holder.id != member.id:
-            raise DomainError("这个手机号已被别人登记：请检查号码，或联系队长。")
-        membership = (
-            await db.exec(
-                select(TeamMembership).where(
-                    TeamMembership.team_id == located.team.id, TeamMembership.member_id == member.id
+        if member is not None:
+            existing = await _membership(db, located.team.id, member.id)
+            if existing is not None and existing.status in (MembershipStatus.applied, MembershipStatus.active):
+                application = Application(
+                    number=existing.id,
+                    member=member,
+                    team=located.team,
+                    created=False,
+                    already_member=existing.status == MembershipStatus.active,
                 )
-            )
-        ).first()
-        if membership is not None and membership.status in (MembershipStatus.applied, MembershipStatus.active):
-            return Application(
-                number=membership.id,
-                member=member,
-                team=located.team,
-                created=False,
-                already_member=membership.status == MembershipStatus.active,
-            )
-        member.name = name
-        member.phone = phone
-        member.tags = list(dict.fromkeys([*member.tags, *tags]))
-        if member.status == MemberStatus.left:
-            member.status = MemberStatus.applied
-        db.add(member)
-        if membership is None:
-            membership = TeamMembership(team_id=located.team.id, member_id=member.id)
-        membership.status = MembershipStatus.applied
-        membership.applied_at = utcnow()
-        membership.decided_at = None
-        membership.decided_by = None
-        membership.reason = None
-        membership.applied_platform = caller.platform
-        membership.applied_group_id = group_id
-        db.add(membership)
-        await db.flush()
-        return Application(number=membership.id, member=member, team=located.team, created=True)
+                return JoinStarted(team=located.team, name=name, waiting_for_phone=False, application=application)
+        request = await _join_request(db, caller)
+        request = request or JoinRequest(platform=caller.platform, user_id=caller.user_id, team_id=located.team.id)
+        request.team_id, request.group_id, request.name, request.tags = located.team.id, group_id, name, tags
+        request.created_at = utcnow()
+        db.add(request)
+        prompt = (
+            f"{name}，你在“{located.team.name}”的群里申请加入。请直接回复你的手机号（11位，例如 13800138000），"
+            "只有队长和民警能看到，显示时会隐去中间四位。"
+        )
+        await enqueue(db, Destination(caller.platform, caller.user_id, private=True), prompt, best_effort=True)
+        return JoinStarted(team=located.team, name=name, waiting_for_phone=True)
+
+
+async def pending_join(caller: Caller) -> JoinRequest | None:
+    """The application the caller began in a group and has not finished, if any (and not too old)."""
+    async with session() as db:
+        return await _join_request(db, caller)
+
+
+@retry_on_conflict
+async def finish_application(caller: Caller, phone_text: str, name_text: str | None = None) -> Application:
+    """The phone number, sent in private, finishes the application begun in a group."""
+    phone = normalise_phone(phone_text)
+    async with session() as db:
+        request = await _join_request(db, caller)
+        if request is None:
+            raise DomainError("请先在你的队伍群里发送 /加入 姓名，再私聊我发送手机号。")
+        team = await db.get(Team, request.team_id)
+        name = normalise_name(name_text) if name_text else request.name
+        application = await _apply(db, caller, team, request.group_id, name, phone, list(request.tags))
+        await db.delete(request)
+        return application
+
+
+async def _join_request(db: AsyncSession, caller: Caller) -> JoinRequest | None:
+    request = (
+        await db.exec(
+            select(JoinRequest).where(JoinRequest.platform == caller.platform, JoinRequest.user_id == caller.user_id)
+        )
+    ).first()
+    if request is None or request.created_at < utcnow() - JOIN_REQUEST_LIFETIME:
+        return None
+    return request
+
+
+async def _membership(db: AsyncSession, team_id: int, member_id: int) -> TeamMembership | None:
+    statement = select(TeamMembership).where(TeamMembership.team_id == team_id, TeamMembership.member_id == member_id)
+    return (await db.exec(statement)).first()
+
+
+async def _apply(
+    db: AsyncSession, caller: Caller, team: Team, group_id: str, name: str, phone: str, tags: list[str]
+) -> Application:
+    """The application itself (checked values): to the team, from the group it was begun in."""
+    member = await member_of(db, caller.platform, caller.user_id)
+    holder = (await db.exec(select(Member).where(Member.phone == phone))).first()
+    if member is None:
+        if holder is not None:
+            member = await _claim_imported_member(db, holder, name, caller)
+        else:
+            member = Member(name=name, phone=phone, tags=tags, status=MemberStatus.applied)
+            db.add(member)
+            await db.flush()
+            await link_identity(db, member, caller.platform, caller.user_id)
+    elif holder is not None and holder.id != member.id:
+        raise DomainError("这个手机号已被别人登记：请检查号码，或联系队长。")
+    membership = await _membership(db, team.id, member.id)
+    if membership is not None and membership.status in (MembershipStatus.applied, MembershipStatus.active):
+        return Application(
+            number=membership.id,
+            member=member,
+            team=team,
+            created=False,
+            already_member=membership.status == MembershipStatus.active,
+        )
+    member.name = name
+    member.phone = phone
+    member.tags = list(dict.fromkeys([*member.tags, *tags]))
+    if member.status == MemberStatus.left:
+        member.status = MemberStatus.applied
+    db.add(member)
+    if membership is None:
+        membership = TeamMembership(team_id=team.id, member_id=member.id)
+    membership.status = MembershipStatus.applied
+    membership.applied_at = utcnow()
+    membership.decided_at = None
+    membership.decided_by = None
+    membership.reason = None
+    membership.applied_platform = caller.platform
+    membership.applied_group_id = group_id
+    db.add(membership)
+    await db.flush()
+    return Application(number=membership.id, member=member, team=team, created=True)
 
 
 async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, caller: Caller) -> Member:

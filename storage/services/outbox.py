@@ -62,8 +62,10 @@ async def enqueue(
     not_before: datetime | None = None,
     dedupe_key: str | None = None,
     image: dict[str, Any] | None = None,
+    best_effort: bool = False,
 ) -> bool:
-    """Add a message to the outbox within the caller's transaction; False when `dedupe_key` was already there."""
+    """Add a message to the outbox within the caller's transaction; False when `dedupe_key` was already there.
+    A `best_effort` message is tried once: if the platform refuses it, it is dropped, not retried."""
     if dedupe_key is not None:
         existing = await db.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
         if existing.first() is not None:
@@ -79,6 +81,7 @@ async def enqueue(
         not_before=not_before or utcnow(),
         dedupe_key=dedupe_key,
         image=image,
+        best_effort=best_effort,
     )
     try:
         async with db.begin_nested():
@@ -119,6 +122,7 @@ async def enqueue_all(db: AsyncSession, messages: list[Message]) -> int:
             "not_before": message.not_before or now,
             "state": OutboxState.pending.value,
             "attempts": 0,
+            "best_effort": False,
             "dedupe_key": message.dedupe_key,
             "image": message.image,
             "created_at": now,
@@ -206,7 +210,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def mark_failed(ids: list[int], error: str, now: datetime, retry_after: timedelta | None = None) -> list[int]:
-    """A failed send: retried after a backoff (or the platform's retry time); parked after MAX_ATTEMPTS.
+    """A failed send: retried after a backoff (or the platform's retry time); parked after MAX_ATTEMPTS (a best-effort
+    message is dropped at its first refusal).
 
     Returns the ids that were parked.
     """
@@ -219,7 +224,9 @@ async def mark_failed(ids: list[int], error: str, now: datetime, retry_after: ti
             row.last_error = error[:500]
             row.lease_owner = None
             row.lease_until = None
-            if row.attempts >= MAX_ATTEMPTS and retry_after is None:
+            if row.best_effort and retry_after is None:
+                row.state = OutboxState.dropped
+            elif row.attempts >= MAX_ATTEMPTS and retry_after is None:
                 row.state = OutboxState.parked
                 parked.append(row.id)
             else:

@@ -95,8 +95,16 @@ def normalise_phone(text: str) -> str:
     if digits.startswith("+86"):
         digits = digits[3:]
     if not PHONE_PATTERN.match(digits):
-        raise DomainError(f"手机号“{quoted(text)}”不对：请填11位大陆手机号，例如 13800138000。")
+        raise DomainError("手机号不对：请填11位大陆手机号，例如 13800138000。")  # never said back: it may be in a group
     return digits
+
+
+PHONE_LIKE = re.compile(r"^\+?[\d\s-]{7,20}$")
+
+
+def looks_like_phone(text: str) -> bool:
+    """Typed as a phone number (right or wrong): digits with perhaps +86, spaces or dashes."""
+    return bool(PHONE_LIKE.match(text.strip())) and sum(ch.isdigit() for ch in text) >= 7
 
 
 def normalise_name(text: str) -> str:
@@ -191,6 +199,6 @@ async def find_person(db: AsyncSession, ref: PersonRef, *, create: bool = False)
             return await ensure_member(db, ref.platform, ref.user_id, ref.display_name)
         member = await member_of(db, ref.platform, ref.user_id)
         if member is None:
-            raise DomainError("此人还没有登记：请对方先在队伍群里发送 /加入 姓名 手机号。")
+            raise DomainError("此人还没有登记：请对方先在队伍群里发送 /加入 姓名。")
         return member
     raise DomainError("请 @ 此人，或写他的成员号（对方发送 /我的 可以看到）。")

@@ -72,7 +72,7 @@ async def list_rewards(caller: Caller) -> Shelf:
             conditions += [in_unit_or_below(unit) for unit in rights.officer_units]
         if not rights.is_admin:
             if not conditions:
-                raise DomainError("你还没有加入队伍：请先在队伍群里发送 /加入 姓名 手机号")
+                raise DomainError("你还没有加入队伍：请先在队伍群里发送 /加入 姓名")
             statement = statement.where(or_(*conditions))
         rows = (await db.exec(statement.limit(50))).all()
         balance = await balance_of(db, rights.member.id) if rights.member is not None else None
@@ -168,7 +168,7 @@ async def redeem(caller: Caller, reward_id: int) -> Redeemed:
         rights = await rights_of(db, caller)
         member = rights.member
         if member is None:
-            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名 手机号")
+            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名")
         reward = await db.get(Reward, reward_id)
         paths = await _member_unit_paths(db, member.id)
         if reward is None or not reward.active or not await _reward_visible(db, reward, paths):
@@ -235,7 +235,7 @@ async def my_redemptions(caller: Caller, limit: int = 10) -> list[RedemptionLine
     async with session() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
-            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名 手机号")
+            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名")
         rows = (
             await db.exec(
                 select(Redemption, Reward.name)

@@ -299,7 +299,7 @@ async def my_points(caller: Caller, group_id: str | None, now: datetime | None =
     async with session() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
-            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名 手机号")
+            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名")
         member = rights.member
         month = period_of("month", now)
         totals = {

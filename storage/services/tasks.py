@@ -50,7 +50,7 @@ KINDS = ("巡逻", "宣传", "护学岗", "安保", "调解", "隐患排查", "�
 MAX_CAPACITY = 1000
 MAX_POINTS = 1000
 DEFAULT_RADIUS_M = 500
-NOT_REGISTERED = "你还没有加入队伍：在队伍群里发送 /加入 姓名 手机号"
+NOT_REGISTERED = "你还没有加入队伍：在队伍群里发送 /加入 姓名"
 NO_SUCH_TASK = "没有你能看到的任务 {task_id}：发送 /任务 查看你的队伍的任务。"
 """Said alike whether the task does not exist or is not the caller's to see or act on: task numbers are
 sequential, and a stranger trying them learns nothing."""

@@ -104,7 +104,7 @@ def photo_path(relative: str) -> Path:
 async def _reporter(db: AsyncSession, caller: Caller) -> tuple[Member, Unit]:
     member = await member_of(db, caller.platform, caller.user_id)
     if member is None or member.status != MemberStatus.active:
-        raise DomainError("报线索要先成为队员：在队伍群里发送 /加入 姓名 手机号，审核通过后再报。")
+        raise DomainError("报线索要先成为队员：在队伍群里发送 /加入 姓名，审核通过后再报。")
     statement = (
         select(Unit)
         .join(Team, col(Team.unit_id) == col(Unit.id))
@@ -114,7 +114,7 @@ async def _reporter(db: AsyncSession, caller: Caller) -> tuple[Member, Unit]:
     )
     unit = (await db.exec(statement)).first()
     if unit is None:
-        raise DomainError("报线索要先成为队员：在队伍群里发送 /加入 姓名 手机号，审核通过后再报。")
+        raise DomainError("报线索要先成为队员：在队伍群里发送 /加入 姓名，审核通过后再报。")
     return member, unit
 
 

@@ -90,6 +90,9 @@ bots = [{{ token = "{TELEGRAM_TOKEN}", api_server = "{telegram.api_server}" }}]
         log = process.log_text()
         assert ONEBOT_TOKEN not in log, "the OneBot token was written to the log"
         assert TELEGRAM_TOKEN not in log, "the Telegram token was written to the log"
+        phones = re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", log)
+        assert phones == [], "phone numbers were written to the log"
+        assert "Rule check failed" not in log
 
 
 @pytest.fixture(autouse=True)
@@ -136,18 +139,23 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
     assert bound.text.startswith("本群已绑定到“夕阳红巡逻队”（济南市公安局/历下分局）")
 
     usage = await qq.ask_group(group, volunteer, "/加入")
-    assert "例如：/加入 张三 13800138000" in usage.text
+    assert "然后私聊我，发送你的手机号" in usage.text
     markup = await qq.ask_group(group, volunteer, "/加入 [CQ:at,qq=all] 13800138000")
     assert markup.text == "姓名请只写汉字或字母，例如 张三。"
     assert [segment["type"] for segment in markup.message] == ["text"]
     assert all(segment["type"] != "at" for message in qq.sent for segment in message.message)
     name = "老张"
-    applied = await qq.ask_group(group, volunteer, f"/加入 {name} 13800138000 驾驶、医护")
+    since = qq.mark()
+    begun = await qq.ask_group(group, volunteer, f"/加入 {name} 驾驶、医护")
+    assert begun.text == f"{name}，请私聊我，发送你的手机号，完成加入“夕阳红巡逻队”的申请（手机号不要发在群里）。"
+    await qq.expect_private(volunteer, "请直接回复你的手机号", since=since)
+    applied = await qq.ask_private(volunteer, "13800138000")
     assert applied.text.startswith(f"已收到{name}加入“夕阳红巡逻队”的申请")
     number = number_after("编号", applied.text)
-    again = await qq.ask_group(group, volunteer, f"/join {name} 13800138000")
+    again = await qq.ask_group(group, volunteer, f"/join {name}")
     assert "不用重复申请" in again.text
     assert number_after("编号", again.text) == number
+    assert [m.describe() for m in qq.sent if m.message_type == "group" and "13800138000" in m.text] == []
 
     since = qq.mark()
     await qq.group_message(group, volunteer, "大家好，今天巡逻辛苦了")
