@@ -14,7 +14,11 @@ from bot.config import ConfigError, config_path_from, load_settings
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="义警助手")
-    parser.add_argument("--config", help="the TOML configuration file (default: $BOT_CONFIG or ./config.toml)")
+    parser.add_argument(
+        "--config",
+        help="the TOML configuration file, in UTF-8 (default: $BOT_CONFIG, else ./config.toml, else the embedded "
+        "demo); a file named here or in $BOT_CONFIG must exist",
+    )
     commands = parser.add_subparsers(dest="command")
 
     admin = commands.add_parser("admin", help="administrator commands")

@@ -259,15 +259,29 @@ def _env_value(raw: str) -> Any:
     return raw
 
 
+DEFAULT_CONFIG_FILE = "config.toml"
+"""Read when neither --config nor BOT_CONFIG names a file; without it the bot starts on the embedded default."""
+
+
 def load_settings(path: str | os.PathLike[str] | None, environ: dict[str, str] | None = None) -> Settings:
-    """Settings from the TOML file at `path` (the embedded default when there is none), then the environment."""
+    """Settings from the TOML file at `path`, then the environment.
+
+    `path` None means no file was named: ./config.toml if there is one, else the embedded default (the demo). A
+    file that was named must exist: a mistyped --config or BOT_CONFIG must not start the demo instead.
+    """
     environ = dict(os.environ if environ is None else environ)
-    file_path = Path(path) if path else None
-    if file_path is not None and file_path.is_file():
-        try:
-            data: dict[str, Any] = tomllib.loads(file_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{file_path}: {error}") from error
+    if path is None:
+        file_path: Path | None = Path(DEFAULT_CONFIG_FILE) if Path(DEFAULT_CONFIG_FILE).is_file() else None
+    else:
+        file_path = Path(path)
+        if not file_path.is_file():
+            what = "是一个文件夹，不是文件" if file_path.is_dir() else "不存在"
+            raise ConfigError(
+                f"配置文件 {file_path.absolute()} {what}。请检查 --config 或 BOT_CONFIG 写的路径；两个都不写时读"
+                f"当前文件夹的 {DEFAULT_CONFIG_FILE}，没有它就用内置的演示配置。"
+            )
+    if file_path is not None:
+        data: dict[str, Any] = _read_toml(file_path)
         source = str(file_path)
     else:
         data = json.loads(json.dumps(EMBEDDED_DEFAULT))
@@ -282,7 +296,27 @@ def load_settings(path: str | os.PathLike[str] | None, environ: dict[str, str] |
     return settings
 
 
-def config_path_from(argument: str | None, environ: dict[str, str] | None = None) -> str:
-    """--config wins, then BOT_CONFIG, then ./config.toml."""
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or error
+        raise ConfigError(f"读不了配置文件 {path}：{reason}。请让运行机器人的用户能读这个文件。") from error
+    try:
+        text = raw.decode("utf-8-sig")  # Windows editors may write a BOM
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} 不是 UTF-8 编码（第 {line} 行有读不懂的字节，可能是按 GBK 保存的）。"
+            "请用 UTF-8 重新保存这个文件（记事本：另存为，编码选 UTF-8），再启动。"
+        ) from error
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from error
+
+
+def config_path_from(argument: str | None, environ: dict[str, str] | None = None) -> str | None:
+    """--config wins, then BOT_CONFIG; None when neither names a file (see load_settings)."""
     environ = os.environ if environ is None else environ
-    return argument or environ.get("BOT_CONFIG") or "config.toml"
+    return argument or environ.get("BOT_CONFIG") or None

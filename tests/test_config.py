@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,8 +59,9 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert options["alconna_use_command_start"] is True
 
 
-def test_no_file_means_the_embedded_default(tmp_path: Path) -> None:
-    settings = load_settings(tmp_path / "missing.toml", environ={})
+def test_no_file_named_means_config_toml_or_else_the_embedded_default(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(config_path_from(None, {}), environ={})
     assert settings.source == "embedded default"
     assert settings.console.enabled
     assert not settings.onebot.enabled
@@ -65,11 +69,62 @@ def test_no_file_means_the_embedded_default(tmp_path: Path) -> None:
     assert CONSOLE_USER in superusers_of(settings)
     assert nonebot_options(settings)["driver"] == "~none+~aiohttp"
 
+    (tmp_path / "config.toml").write_text("[server]\nport = 9999\n", "utf-8")
+    settings = load_settings(config_path_from(None, {}), environ={})
+    assert settings.source == "config.toml"
+    assert settings.server.port == 9999
+    assert not settings.console.enabled
+
 
 def test_config_path_order() -> None:
     assert config_path_from("a.toml", {"BOT_CONFIG": "b.toml"}) == "a.toml"
     assert config_path_from(None, {"BOT_CONFIG": "b.toml"}) == "b.toml"
-    assert config_path_from(None, {}) == "config.toml"
+    assert config_path_from(None, {}) is None  # ./config.toml if there is one, else the demo
+
+
+def run_bot(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ...` as an administrator runs it; a bot that starts instead of refusing fails the test."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("YIJING_", "BOT_CONFIG"))}
+    environment["PYTHONPATH"] = str(ROOT)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=cwd,
+            env={**environment, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f"python -m bot {' '.join(arguments)} started instead of refusing: {expired.stdout!r}")
+
+
+@pytest.mark.parametrize("how", ["--config", "BOT_CONFIG"])
+def test_a_named_config_file_that_is_missing_stops_the_bot_instead_of_starting_the_demo(tmp_path: Path, how) -> None:
+    if how == "--config":
+        finished = run_bot("--config", "nope.toml", cwd=tmp_path)
+    else:
+        finished = run_bot(cwd=tmp_path, env={"BOT_CONFIG": "nope.toml"})
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr.startswith("配置有误: 配置文件 "), finished.stderr
+    assert f"{tmp_path / 'nope.toml'} 不存在" in finished.stderr
+    assert "请检查 --config 或 BOT_CONFIG" in finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert not (tmp_path / "data").exists()  # no demo database was made
+
+
+def test_a_config_file_saved_as_gbk_is_reported_like_any_other_mistake(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_bytes('[bot]\n# 管理员\nsuperusers = ["onebot:10001"]\n'.encode("gbk"))
+    finished = run_bot("--config", "config.toml", "db", "upgrade", cwd=tmp_path)
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr.startswith("配置有误: config.toml 不是 UTF-8 编码（第 2 行"), finished.stderr
+    assert "请用 UTF-8 重新保存" in finished.stderr
+    assert "Traceback" not in finished.stderr
+
+    (tmp_path / "config.toml").write_bytes(b"\xef\xbb\xbf" + '[bot]\n# 管理员\nlog_level = "DEBUG"\n'.encode())
+    assert load_settings(tmp_path / "config.toml", environ={}).bot.log_level == "DEBUG"  # UTF-8 with a BOM is fine
 
 
 @pytest.mark.parametrize(
