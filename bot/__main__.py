@@ -1,6 +1,8 @@
-"""python -m bot [--config FILE]                 start the bot
+"""python -m bot [--config FILE]                 start the bot (first migrating the database and proving it takes
+                                              writes: a database it cannot write stops it, exit status 1)
 python -m bot [--config FILE] admin ...       administrator commands (import-roster, grant)
-python -m bot [--config FILE] db upgrade      apply the database migrations (start-up does this too)
+python -m bot [--config FILE] db upgrade      apply the database migrations and say what changed (start-up does
+                                              this too)
 """
 
 from __future__ import annotations
@@ -57,10 +59,21 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(admin.run_db(settings, arguments))
 
     import nonebot
+    from nonebot.log import logger
 
+    from bot import admin
     from bot.app import setup
+    from storage import db
 
     setup(settings)
+    # Migrate and prove a write before NoneBot starts: in its start-up hooks a failure would only be logged, and the
+    # bot would go on answering commands it cannot record.
+    try:
+        change = asyncio.run(db.preflight(settings.database.url))
+    except db.DatabaseUnusable as error:
+        print(admin.text_for_unusable(error), file=sys.stderr)  # noqa: T201
+        return 1
+    logger.info(f"database {db.describe_url(settings.database.url)}: {admin.text_for_schema_change(change)}")
     nonebot.run()
     return 0
 

@@ -61,9 +61,28 @@ async def _grant(arguments: argparse.Namespace) -> int:
 
 async def run_db(settings: Settings, arguments: argparse.Namespace) -> int:
     if arguments.db_command == "upgrade":
-        await db.open_database(settings.database.url)
-        await db.close_database()
-        say("数据库已是最新结构。")
+        try:
+            change = await db.preflight(settings.database.url)
+        except db.DatabaseUnusable as error:
+            print(text_for_unusable(error), file=sys.stderr)  # noqa: T201
+            return 1
+        say(f"数据库：{db.describe_url(settings.database.url)}")
+        say(text_for_schema_change(change))
         return 0
     await db.generate_revision(settings.database.url, arguments.message)
     return 0
+
+
+def text_for_schema_change(change: db.SchemaChange) -> str:
+    if not change.applied:
+        return f"数据库已是最新结构（{change.after}），没有改动。"
+    if change.before is None:
+        return f"已建好数据库结构：{change.after}（应用了 {change.applied} 个迁移）。"
+    return f"已升级数据库：{change.before} → {change.after}（应用了 {change.applied} 个迁移）。"
+
+
+def text_for_unusable(error: db.DatabaseUnusable) -> str:
+    return (
+        f"数据库不可用: 打不开或写不进 {error.database}（{error.reason}）。请让运行机器人的用户能写这个数据库"
+        "（SQLite：数据库文件和它所在的文件夹；PostgreSQL：连得上、有写权限、不是只读库），再启动。"
+    )

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,7 +47,10 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         in_a_file = bool(parsed.database) and parsed.database != ":memory:"
         if in_a_file:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            if folder.exists() and not folder.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+            folder.mkdir(parents=True, exist_ok=True)
         if in_a_file and not parsed.query:
             # each statement one trip to aiosqlite's thread (storage/sqlite_driver.py)
             connect = partial(sqlite_driver.connect, parsed.database, timeout=30, check_same_thread=False)
@@ -94,16 +104,75 @@ def alembic_config() -> AlembicConfig:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+@dataclass(frozen=True)
+class SchemaChange:
+    """What bringing the schema up to date did."""
+
+    before: str | None
+    """The database's migration before (None: an empty database)."""
+    after: str | None
+    applied: int
+    """How many migrations ran (0: the schema was already the newest)."""
+
+
+def _upgrade(connection: Connection) -> SchemaChange:
     config = alembic_config()
     config.attributes["connection"] = connection
+    before = MigrationContext.configure(connection).get_current_revision()
     command.upgrade(config, "head")
+    after = MigrationContext.configure(connection).get_current_revision()
+    applied = 0
+    if after != before:
+        applied = sum(1 for _ in ScriptDirectory.from_config(config).iterate_revisions(after, before or "base"))
+    return SchemaChange(before, after, applied)
 
 
-async def migrate(engine: AsyncEngine) -> None:
+async def migrate(engine: AsyncEngine) -> SchemaChange:
     """Bring the schema to the newest migration (idempotent)."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        return await connection.run_sync(_upgrade)
+
+
+class DatabaseUnusable(Exception):
+    """The database could not be opened, migrated or written to."""
+
+    def __init__(self, database: str, reason: str) -> None:
+        super().__init__(f"{database}: {reason}")
+        self.database = database
+        """The URL with any password hidden."""
+        self.reason = reason
+        """The first line of what the driver or the system said."""
+
+
+async def preflight(url: str) -> SchemaChange:
+    """Before the bot starts: open the database at `url` on an engine of its own, bring the schema to the newest
+    migration, prove that it takes writes (a write that changes nothing, rolled back), and close it again.
+
+    A database that can be read but not written (a read-only SQLite file or folder, a PostgreSQL database or
+    user that refuses writes) passes a migration that has nothing to do; only a write shows it. Raises
+    DatabaseUnusable.
+    """
+    try:
+        engine = create_engine(url)
+        try:
+            change = await migrate(engine)
+            async with engine.connect() as connection:
+                transaction = await connection.begin()
+                await connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                await transaction.rollback()
+        finally:
+            await engine.dispose()
+    except (SQLAlchemyError, OSError, CommandError) as error:
+        raise DatabaseUnusable(describe_url(url), _reason(error)) from error
+    return change
+
+
+def _reason(error: BaseException) -> str:
+    """What the driver said, without SQLAlchemy's statement and link (nor the driver's class name)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    lines = str(cause).strip().splitlines()
+    first = lines[0] if lines else type(cause).__name__
+    return re.sub(r"^<class '[\w.]+'>: ", "", first)[:300]
 
 
 async def generate_revision(url: str, message: str) -> None:

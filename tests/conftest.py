@@ -90,6 +90,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A new, empty database (no tables) on the PostgreSQL server, dropped afterwards."""
+    name = databases.create_database("yijing_test", migrate=False)
+    try:
+        yield databases.database_url(name)
+    finally:
+        databases.drop_database(name)
+
+
+@pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database (no tables) of the same kind as database_url, not opened: a new SQLite file, or a new
+    database on the PostgreSQL server. For what the command line does with a database."""
+    if database_url.startswith("postgresql"):
+        return request.getfixturevalue("empty_postgres_url")
+    return f"sqlite+aiosqlite:///{tmp_path / 'empty' / 'yijing.db'}"
+
+
+@pytest.fixture
 async def database(database_url: str) -> AsyncIterator[str]:
     """The same test on a fresh SQLite database and on an emptied PostgreSQL database of this run."""
     await db.open_database(database_url)

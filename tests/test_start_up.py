@@ -1,0 +1,196 @@
+"""What an administrator sees when starting the bot or upgrading its database: `db upgrade` says what it did, and a
+database the bot cannot write stops it at start-up with a plain message, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from storage import db
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAD = ScriptDirectory.from_config(db.alembic_config()).get_current_head()
+START = ()
+UPGRADE = ("db", "upgrade")
+
+
+def write_config(directory: Path, database_url: str) -> Path:
+    """A configuration for QQ (OneBot v11 on a free port): a bot that starts runs until it is stopped."""
+    config = directory / "config.toml"
+    config.write_text(
+        f'[bot]\ndata_dir = "{directory / "data"}"\n[database]\nurl = "{database_url}"\n'
+        f'[server]\nport = {free_port()}\n[onebot]\naccess_token = "start-up-token"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def free_port() -> int:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return listener.getsockname()[1]
+
+
+def run_bot(config: Path, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m bot --config FILE ...`; a bot that goes on running instead of refusing fails the test."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("YIJING_", "BOT_CONFIG"))}
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(config), *arguments],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as expired:
+        pytest.fail(f"python -m bot {' '.join(arguments)} went on running instead of refusing: {expired.stdout!r}")
+
+
+async def at_revision(url: str, revision: str) -> None:
+    """Build the database at `url` up to `revision`, as an older version of the bot left it."""
+
+    def upgrade(connection) -> None:
+        config = db.alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    engine = db.create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade)
+    finally:
+        await engine.dispose()
+
+
+# --- db upgrade says what it did
+
+
+async def test_db_upgrade_says_which_migrations_it_applied_and_then_that_nothing_changed(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    await at_revision(empty_database_url, "0005")  # a database made by an older version of the bot
+    config = write_config(tmp_path, empty_database_url)
+    steps = len(list(ScriptDirectory.from_config(db.alembic_config()).iterate_revisions(HEAD, "0005")))
+
+    upgraded = run_bot(config, *UPGRADE)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"已升级数据库：0005 → {HEAD}（应用了 {steps} 个迁移）。" in upgraded.stdout
+    assert "没有改动" not in upgraded.stdout
+    assert db.describe_url(empty_database_url) in upgraded.stdout
+
+    again = run_bot(config, *UPGRADE)
+    assert again.returncode == 0, again.stderr
+    assert f"数据库已是最新结构（{HEAD}），没有改动。" in again.stdout
+    assert "已升级" not in again.stdout
+
+
+async def test_db_upgrade_on_an_empty_database_says_it_built_the_schema(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    built = run_bot(write_config(tmp_path, empty_database_url), *UPGRADE)
+    assert built.returncode == 0, built.stderr
+    steps = len(list(ScriptDirectory.from_config(db.alembic_config()).iterate_revisions(HEAD, "base")))
+    assert f"已建好数据库结构：{HEAD}（应用了 {steps} 个迁移）。" in built.stdout
+
+
+# --- a database the bot cannot write
+
+
+@contextmanager
+def refusing_writes(path: Path) -> Iterator[None]:
+    """Make the file or folder at `path` refuse writes: read-only by its mode, or, for root (whom modes do not
+    stop), immutable (chattr +i). Where neither is possible only this case is skipped."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~0o222)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    try:
+        made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False).returncode == 0
+    except FileNotFoundError:
+        made = False
+    if not made:
+        pytest.skip("running as root, where chmod does not stop writes, and chattr +i is not possible here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def assert_refused_plainly(finished: subprocess.CompletedProcess[str], database: str) -> None:
+    assert finished.returncode == 1, (finished.stdout, finished.stderr)
+    assert finished.stderr.startswith(f"数据库不可用: 打不开或写不进 {database}（"), finished.stderr
+    assert "请让运行机器人的用户能写这个数据库" in finished.stderr
+    assert "Traceback" not in finished.stderr + finished.stdout
+
+
+@pytest.mark.parametrize("command", [START, UPGRADE], ids=["start", "db-upgrade"])
+@pytest.mark.parametrize("case", ["file-read-only", "folder-not-writable", "folder-is-a-file"])
+async def test_a_sqlite_database_the_bot_cannot_write_stops_it_at_start_up(
+    tmp_path: Path, case: str, command: tuple[str, ...]
+) -> None:
+    folder = tmp_path / "db"
+    folder.mkdir()
+    path = folder / "yijing.db"
+    if case == "folder-is-a-file":
+        folder.rmdir()
+        folder.write_text("not a folder", encoding="utf-8")
+        url = f"sqlite+aiosqlite:///{path}"
+        finished = run_bot(write_config(tmp_path, url), *command)
+        assert_refused_plainly(finished, db.describe_url(url))
+        return
+    url = f"sqlite+aiosqlite:///{path}"
+    await at_revision(url, "head")  # a database that worked yesterday
+    with refusing_writes(path if case == "file-read-only" else folder):
+        with pytest.raises(sqlite3.OperationalError):  # the case is real: nothing can write it now
+            with sqlite3.connect(path) as connection:
+                connection.execute("CREATE TABLE probe (x)")
+        finished = run_bot(write_config(tmp_path, url), *command)
+    assert_refused_plainly(finished, db.describe_url(url))
+    assert "readonly" in finished.stderr or "unable to open" in finished.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", [START, UPGRADE], ids=["start", "db-upgrade"])
+async def test_a_postgresql_database_that_refuses_writes_stops_the_bot_at_start_up(
+    empty_postgres_url: str, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    url = empty_postgres_url
+    await at_revision(url, "head")
+    name = make_url(url).database
+    admin = db.create_engine(url)
+    async with admin.connect() as connection:
+        await connection.execute(text("COMMIT"))
+        await connection.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+    await admin.dispose()
+    probe = db.create_engine(url)
+    with pytest.raises(DBAPIError, match="read-only"):  # the case is real: the server refuses writes now
+        async with probe.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    await probe.dispose()
+
+    with_password = make_url(url).set(password="s3cret-pw").render_as_string(hide_password=False)
+    finished = run_bot(write_config(tmp_path, with_password), *command)
+    assert_refused_plainly(finished, db.describe_url(with_password))
+    assert "read-only" in finished.stderr
+    assert name in finished.stderr
+    assert "s3cret-pw" not in finished.stderr + finished.stdout
