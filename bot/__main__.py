@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import stat
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, config_path_from, load_settings
+
+PRIVATE_UMASK = 0o077
+"""Everything this process creates (the data folder, the SQLite database, tip photos, exports, backups) is readable
+by the bot's user only: folders 0700, files 0600. A umask for the whole process, rather than a mode at each place a
+file is written, also covers the places written later and the SQLite journal files."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    previous_umask = os.umask(PRIVATE_UMASK)
+    try:
+        return _run(arguments)
+    finally:
+        os.umask(previous_umask)  # for callers in the same process (tests); the bot itself has exited by now
+
+
+def _run(arguments: argparse.Namespace) -> int:
     try:
         settings = load_settings(config_path_from(arguments.config))
     except ConfigError as error:
@@ -66,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     from storage import db
 
     setup(settings)
+    tightened = keep_private(Path(settings.bot.data_dir))
+    if tightened:
+        logger.warning(tightened)
     # Migrate and prove a write before NoneBot starts: in its start-up hooks a failure would only be logged, and the
     # bot would go on answering commands it cannot record.
     try:
@@ -76,6 +95,20 @@ def main(argv: list[str] | None = None) -> int:
     logger.info(f"database {db.describe_url(settings.database.url)}: {admin.text_for_schema_change(change)}")
     nonebot.run()
     return 0
+
+
+def keep_private(folder: Path) -> str | None:
+    """Create the data folder for the bot's user only (0700), or take away what others may do in an existing one.
+    Returns what was changed, for the log (None when nothing was)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if not mode & 0o077:
+        return None
+    try:
+        folder.chmod(mode & 0o700)
+    except OSError as error:
+        return f"data folder {folder} is open to other users ({mode:04o}) and could not be closed: {error}"
+    return f"data folder {folder} was open to other users ({mode:04o}): now {mode & 0o700:04o}, the bot's user only"
 
 
 if __name__ == "__main__":

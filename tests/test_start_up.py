@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import tomllib
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
@@ -20,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from storage import db
+from tests.e2e.process import PYTHON, BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = ScriptDirectory.from_config(db.alembic_config()).get_current_head()
@@ -194,3 +197,42 @@ async def test_a_postgresql_database_that_refuses_writes_stops_the_bot_at_start_
     assert "read-only" in finished.stderr
     assert name in finished.stderr
     assert "s3cret-pw" not in finished.stderr + finished.stdout
+
+
+# --- the data folder is the bot's user's alone
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def start_and_stop(tmp_path: Path, database_url: str, run: int) -> str:
+    """Start `python -m bot` until it listens, stop it, and return its log."""
+    config = write_config(tmp_path, database_url)
+    port = int(tomllib.loads(config.read_text("utf-8"))["server"]["port"])
+    process = BotProcess([PYTHON, "-m", "bot", "--config", str(config)], cwd=ROOT, log_path=tmp_path / f"bot-{run}.log")
+    process.start()
+    try:
+        await process.wait_for_port(port, timeout=60)
+    finally:
+        await process.stop_async()
+    return process.log_text()
+
+
+async def test_the_data_folder_is_made_private_and_a_loosened_one_is_tightened_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    if database_url.startswith("sqlite"):
+        database_url = f"sqlite+aiosqlite:///{data / 'yijing.db'}"  # the default place: inside the data folder
+
+    log = await start_and_stop(tmp_path, database_url, 1)
+    assert mode_of(data) == 0o700, log
+    assert "data folder" not in log  # nothing to tighten in a folder the bot made itself
+    if database_url.startswith("sqlite"):
+        assert mode_of(data / "yijing.db") == 0o600
+
+    data.chmod(0o755)  # e.g. copied back from a backup with cp -r, or opened up with chmod -R a+rX
+    log = await start_and_stop(tmp_path, database_url, 2)
+    assert mode_of(data) == 0o700
+    assert log.count(f"data folder {data} was open to other users (0755): now 0700, the bot's user only") == 1, log

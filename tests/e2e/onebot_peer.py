@@ -22,6 +22,7 @@ import copy
 import itertools
 import json
 import re
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -880,16 +881,19 @@ class OneBotPeer:
 
     def _record_file(self, action: str, params: dict[str, Any]) -> Any:
         """Like NapCat, read the file when asked to upload it (a path on this machine, file:// or base64://); its
-        bytes are kept under ``"content"`` in the recorded call's params."""
+        bytes are kept under ``"content"`` in the recorded call's params, and a file's permissions under ``"mode"``."""
         source = str(params["file"])
+        mode = None
         try:
             if source.startswith("base64://"):
                 content = base64.b64decode(source.removeprefix("base64://"))
             else:
-                content = Path(source.removeprefix("file://")).read_bytes()
+                path = Path(source.removeprefix("file://"))
+                content = path.read_bytes()
+                mode = stat.S_IMODE(path.stat().st_mode)
         except (OSError, ValueError) as error:
             raise _Failure(1200, f"读取文件失败：{error}") from None
-        self.files.append(ApiCall(action, {**params, "content": content}, None, {"status": "ok"}))
+        self.files.append(ApiCall(action, {**params, "content": content, "mode": mode}, None, {"status": "ok"}))
         self._notify()
         return {"file_id": f"/{self._next_id():08x}"}
 

@@ -96,6 +96,7 @@ async def test_points_leaderboard_picture_and_export_file(bot: tuple[BotProcess,
         assert sent.action == "upload_private_file"
         assert sent.params["user_id"] == OFFICER
         assert sent.params["name"].endswith(".xlsx")
+        assert sent.params["mode"] == 0o600  # the workbook holds personal data: the bot's user's alone
         book = load_workbook(io.BytesIO(sent.params["content"]))
         names = sorted(row[1] for row in book["成员"].iter_rows(min_row=2, values_only=True))
         assert names == ["张三", "李四"]

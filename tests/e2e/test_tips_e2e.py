@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def number(label: str, text: str) -> int:
     return int(match.group(1))
 
 
-async def test_an_anonymous_tip_from_report_to_points_leaks_nothing(bot: tuple[BotProcess, int]) -> None:
+async def test_an_anonymous_tip_from_report_to_points_leaks_nothing(
+    bot: tuple[BotProcess, int], tmp_path: Path
+) -> None:
     process, port = bot
     async with OneBotPeer(f"ws://127.0.0.1:{port}/onebot/v11/ws", self_id="10000", access_token=TOKEN) as qq:
         qq.add_user(OFFICER, "李警官", group_id=TEAM_GROUP)
@@ -133,6 +136,9 @@ async def test_an_anonymous_tip_from_report_to_points_leaks_nothing(bot: tuple[B
         images = [segment for segment in seen.message if segment["type"] == "image"]
         assert len(images) == 1
         assert base64.b64decode(images[0]["data"]["file"].removeprefix("base64://")) == PNG  # kept by the bot
+        kept = [path for path in (tmp_path / "data" / "tips").rglob("*") if path.is_file()]
+        assert [stat.S_IMODE(path.stat().st_mode) for path in kept] == [0o600]  # readable by the bot's user only
+        assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
         await photo.close()
         await qq.expect_private(REPORTER, "已有民警在核查", since=since)  # opening it took it on
 
