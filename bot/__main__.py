@@ -1,8 +1,11 @@
-"""python -m bot [--config FILE]                 start the bot (first migrating the database and proving it takes
-                                              writes: a database it cannot write stops it, exit status 1)
-python -m bot [--config FILE] admin ...       administrator commands (import-roster, grant)
+"""python -m bot [--config FILE]                 start the bot; first the data folder is made private to this user
+                                              (0700) and the database is migrated and proven to take writes: a
+                                              database it cannot write stops it (exit status 1)
+python -m bot [--config FILE] admin ...       administrator commands (import-roster, grant, backup FILE)
 python -m bot [--config FILE] db upgrade      apply the database migrations and say what changed (start-up does
                                               this too)
+A configuration mistake, or a file named with --config or $BOT_CONFIG that does not exist, stops any of them with
+配置有误 (exit status 2). Files they write are readable by this user only (umask 077).
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ file is written, also covers the places written later and the SQLite journal fil
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="义警助手")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="义警助手",
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--config",
         help="the TOML configuration file, in UTF-8 (default: $BOT_CONFIG, else ./config.toml, else the embedded "
@@ -41,10 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--account", help="platform account, e.g. onebot:10001 or telegram:123456")
     grant.add_argument("--name", default="", help="the officer's name, for an account not yet registered")
     grant.add_argument("--unit", required=True, help="unit path, e.g. 济南市公安局/历下分局/闫千户派出所")
+    backup = admin_commands.add_parser(
+        "backup",
+        help="copy the SQLite database to FILE, safely while the bot runs (for PostgreSQL: says how to use pg_dump); "
+        "back up [bot] data_dir/tips with it",
+    )
+    backup.add_argument("file", help="the backup to write; it must not exist yet")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     database = commands.add_parser("db", help="database schema")
     database_commands = database.add_subparsers(dest="db_command", required=True)
-    database_commands.add_parser("upgrade", help="apply the migrations")
+    database_commands.add_parser(
+        "upgrade", help="apply the migrations and say what changed (exit status 1 if the database cannot be written)"
+    )
     revision = database_commands.add_parser("revision", help="(developers) generate a migration from the models")
     revision.add_argument("message")
     return parser

@@ -1,10 +1,15 @@
-"""The administrator's command line: importing rosters and granting officer rights without a chat."""
+"""The administrator's command line: importing rosters, granting officer rights without a chat, backups, and
+bringing the database up to date."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sqlite3
 import sys
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from storage import db
@@ -20,6 +25,8 @@ def say(text: str) -> None:
 
 
 async def run(settings: Settings, arguments: argparse.Namespace) -> int:
+    if arguments.admin_command == "backup":  # reads the database as it is: no migration, no engine
+        return backup(settings, Path(arguments.file), force=arguments.force)
     configure(superusers=settings.bot.superusers, **settings.domain_settings())
     await db.open_database(settings.database.url)
     try:
@@ -57,6 +64,83 @@ async def _grant(arguments: argparse.Namespace) -> int:
     state = "已授权" if grant.new else "本来就是"
     say(f"{grant.member.name}（成员号 {grant.member.id}）{state}“{grant.unit.path}”的民警。")
     return 0
+
+
+def refuse(text: str) -> int:
+    print(text, file=sys.stderr)  # noqa: T201
+    return 1
+
+
+BACKUP_SUMMARY = {
+    "member": "成员",
+    "team": "队伍",
+    "unit": "单位",
+    "task": "任务",
+    "signup": "报名",
+    "pointentry": "积分记录",
+    "tip": "线索",
+}
+"""The tables an administrator checks a backup by, in the order they are reported."""
+
+
+def backup(settings: Settings, target: Path, *, force: bool) -> int:
+    """Copy the SQLite database to `target`; for PostgreSQL, say how pg_dump does it."""
+    url = settings.database.url
+    source = db.sqlite_file(url)
+    if source is None:
+        return refuse(text_for_other_database(url, target, settings.bot.data_dir))
+    if not source.is_file():
+        return refuse(f"没有备份：数据库文件 {source} 不存在。请检查配置里 [database] url 写的路径。")
+    if target.exists() and target.resolve() == source.resolve():
+        return refuse(f"没有备份：{target} 就是数据库本身，请写另一个文件名。")
+    if target.is_dir():
+        return refuse(f"没有备份：{target} 是一个文件夹，请写要生成的备份文件名，例如 {target / 'yijing-backup.db'}。")
+    if target.exists() and not force:
+        return refuse(f"没有备份：{target} 已经存在，没有覆盖它。换一个文件名，或者加 --force 替换它。")
+    if not target.parent.is_dir():
+        return refuse(f"没有备份：文件夹 {target.parent} 不存在。")
+    try:
+        made = db.backup_sqlite(source, target)
+    except (sqlite3.Error, OSError) as error:
+        return refuse(f"备份失败，没有生成 {target}：{error}")
+    counts = "，".join(f"{label} {made.rows.get(table, 0)}" for table, label in BACKUP_SUMMARY.items())
+    say(
+        f"已备份到 {made.path}（{text_for_size(made.size)}，数据库结构 {made.revision or '无'}）：{counts}；"
+        f"共 {len(made.rows)} 张表 {sum(made.rows.values())} 行。文件只有你这个用户能读（0600）。"
+    )
+    tips = Path(settings.bot.data_dir) / "tips"
+    say(f"线索照片不在数据库里：请把 {tips} 和这个文件一起备份（数据库记着照片的文件名）。")
+    return 0
+
+
+def text_for_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def text_for_other_database(url: str, target: Path, data_dir: str) -> str:
+    """How to back up a database this command does not copy; the password is never written out."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return f"没有备份：这个命令只备份 SQLite 数据库文件，{db.describe_url(url)} 不是。"
+    where = ["-h", parsed.host or "localhost", "-p", str(parsed.port or 5432)]
+    if parsed.username:
+        where += ["-U", parsed.username]
+    where += ["-d", parsed.database or "postgres"]
+    dump = shlex.join(["pg_dump", "-Fc", *where, "-f", str(target)])
+    restore = shlex.join(["pg_restore", "--clean", "--if-exists", *where, str(target)])
+    tips = Path(data_dir) / "tips"
+    return (
+        f"没有备份：数据库是 PostgreSQL（{db.describe_url(url)}），这个命令只备份 SQLite，什么也没做。\n"
+        f"请用 PostgreSQL 自带的 pg_dump 备份（要密码时它会问，或者用 ~/.pgpass），机器人运行时也可以：\n"
+        f"  {dump}\n"
+        f"恢复时先停下机器人，再：\n"
+        f"  {restore}\n"
+        f"线索照片不在数据库里：请把 {tips} 一起备份。"
+    )
 
 
 async def run_db(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import asyncio
 import errno
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -91,6 +92,61 @@ def create_engine(url: str) -> AsyncEngine:
             raise DisconnectionError("the server closed this connection")
 
     return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+@dataclass(frozen=True)
+class Backup:
+    """What a backup wrote."""
+
+    path: Path
+    size: int
+    """Bytes."""
+    revision: str | None
+    """The copy's migration."""
+    rows: dict[str, int]
+    """Rows of each table in the copy."""
+
+
+def backup_sqlite(source: Path, target: Path) -> Backup:
+    """Copy the SQLite database `source` to `target` (replaced if it exists) with SQLite's online backup: a consistent
+    copy even while the bot writes (WAL lets it go on). Written to a temporary file beside `target` and renamed at
+    the end, so a backup cut short leaves no half file under the name an administrator would restore from."""
+    partial_copy = target.with_name(f".{target.name}.partial")
+    partial_copy.unlink(missing_ok=True)
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        writer = sqlite3.connect(partial_copy)
+        try:
+            reader.backup(writer)
+            writer.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, without -wal or -shm
+            tables = [
+                name
+                for (name,) in writer.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+            rows = {name: writer.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in tables}
+            revision = None
+            if "alembic_version" in rows:
+                found = writer.execute("SELECT version_num FROM alembic_version").fetchone()
+                revision = found[0] if found else None
+        finally:
+            writer.close()
+    except BaseException:
+        partial_copy.unlink(missing_ok=True)
+        raise
+    finally:
+        reader.close()
+    partial_copy.replace(target)
+    return Backup(target, target.stat().st_size, revision, rows)
 
 
 def describe_url(url: str) -> str:
