@@ -81,6 +81,7 @@ def nonebot_options(settings: Settings) -> dict[str, Any]:
         "yijing_outbox": settings.outbox.model_dump(),
         "yijing_reminder_tick_seconds": settings.reminders.tick_seconds,
         "yijing_escalation_tick_seconds": settings.emergency.check_seconds,
+        "yijing_payout_tick_seconds": settings.tips.check_seconds,
         "yijing_limits": {platform: limits.model_dump() for platform, limits in settings.limits.items()},
     }
 

@@ -148,6 +148,15 @@ class ShopSection(Section):
 class TipsSection(Section):
     default_points: int = Field(default=10, ge=0, le=1000)
     points: dict[str, int] = Field(default_factory=lambda: {"赌博": 20, "毒品": 30, "诈骗": 20})
+    anonymous_payout: str = "周一 10:00"
+    anonymous_min_reporters: int = Field(default=3, ge=1, le=100)
+    check_seconds: int = Field(default=60, ge=1, le=3600)
+
+    @field_validator("anonymous_payout")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        parse_weekly(value)
+        return value
 
 
 class EmergencySection(Section):
@@ -218,6 +227,8 @@ class Settings(Section):
             "data_dir": self.bot.data_dir,
             "tip_points": self.tips.points,
             "tip_points_default": self.tips.default_points,
+            "anonymous_payout_at": parse_weekly(self.tips.anonymous_payout),
+            "anonymous_min_reporters": self.tips.anonymous_min_reporters,
             "alert_escalate_after_minutes": self.emergency.escalate_after_minutes,
             "daily_cap": self.points.daily_cap,
             "monthly_cap": self.points.monthly_cap,

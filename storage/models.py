@@ -272,6 +272,9 @@ class PointEntry(SQLModel, table=True):
     ref_id: int
     actor_member_id: int | None = Field(default=None, foreign_key="member.id")
     note: str = Field(default="", max_length=200)
+    private: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    """Seen by the member alone: an anonymous tip's reward. It counts in what the member can spend and in no board,
+    sheet, cap or figure anyone else reads."""
     created_at: datetime = _time_column(index=True)
 
 
@@ -355,6 +358,26 @@ class TipStatus(str, Enum):
     duplicate = "duplicate"
 
 
+class RewardState(str, Enum):
+    due = "due"
+    """Verified and anonymous: waits for the next payout that pays at least k reporters of the unit at once."""
+    paid = "paid"
+
+
+class AnonymousPayout(SQLModel, table=True):
+    """Anonymous tips' rewards paid together, in one unit, at the weekly payout time, to at least
+    `[tips] anonymous_min_reporters` reporters: no payout points at one person. At most one per unit and week."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    period: str = Field(max_length=12, description="the week it was paid in, as in MemberTotal")
+    reporters: int
+    points: int
+    paid_at: datetime = _time_column()
+
+
 class Tip(SQLModel, table=True):
     """A tip (线索) a member reports in private. For an anonymous tip no officer-facing view names the reporter."""
 
@@ -370,6 +393,9 @@ class Tip(SQLModel, table=True):
     claimed_by: int | None = Field(default=None, foreign_key="member.id")
     duplicate_of: int | None = Field(default=None, foreign_key="tip.id")
     points: int | None = None
+    reward_state: str | None = Field(default=None, max_length=8, index=True)
+    """For an anonymous tip's reward: due until a payout pays it (RewardState); None for a named tip."""
+    payout_id: int | None = Field(default=None, foreign_key="anonymouspayout.id")
     created_at: datetime = _time_column(index=True)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -443,8 +469,12 @@ class MemberTotal(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     period: str = Field(max_length=12)
     points: int = 0
+    """Points earned in the period, as everyone may see them: without spending, refunds and anonymous rewards."""
     minutes: int = 0
     tips: int = 0
+    spendable: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """On the all-time row only: what the member can spend (every ledger entry, their anonymous rewards included).
+    Only the member sees it."""
     points_at: datetime = _time_column()
     """When the points last changed: of two members with the same points, the one who got there first ranks first."""
 

@@ -33,6 +33,10 @@ class DomainSettings:
     tip_points: dict[str, int] = field(default_factory=dict)
     """Points for a verified tip by category; others get tip_points_default."""
     tip_points_default: int = 10
+    anonymous_payout_at: tuple[int, int, int] = (0, 10, 0)
+    """(weekday with Monday 0, hour, minute) from when anonymous tips' rewards due are paid, once a week per unit."""
+    anonymous_min_reporters: int = 3
+    """A unit's anonymous rewards are paid only when at least this many reporters are due at once."""
     alert_escalate_after: timedelta = timedelta(minutes=5)
     """An emergency call-out short of its need this long after it went out is sent once more, wider."""
     daily_cap: int = 0
@@ -63,6 +67,8 @@ def configure(
     data_dir: str | None = None,
     tip_points: dict[str, int] | None = None,
     tip_points_default: int | None = None,
+    anonymous_payout_at: tuple[int, int, int] | None = None,
+    anonymous_min_reporters: int | None = None,
     alert_escalate_after_minutes: float | None = None,
     daily_cap: int | None = None,
     monthly_cap: int | None = None,
@@ -97,6 +103,10 @@ def configure(
         settings.tip_points = dict(tip_points)
     if tip_points_default is not None:
         settings.tip_points_default = tip_points_default
+    if anonymous_payout_at is not None:
+        settings.anonymous_payout_at = anonymous_payout_at
+    if anonymous_min_reporters is not None:
+        settings.anonymous_min_reporters = anonymous_min_reporters
     if alert_escalate_after_minutes is not None:
         settings.alert_escalate_after = timedelta(minutes=alert_escalate_after_minutes)
     if daily_cap is not None:

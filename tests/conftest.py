@@ -69,6 +69,8 @@ def domain_settings() -> None:
         weekly_board_at=(0, 9, 0),
         honours_at=(9, 0),
         rewards=[],
+        anonymous_payout_at=(0, 10, 0),
+        anonymous_min_reporters=3,
     )
 
 

@@ -69,13 +69,13 @@ async def test_award_points_and_the_leaderboard_with_its_picture(app: App, datab
             ctx,
             bot,
             onebot_group_message(GROUP, OFFICER, "/奖励 2 15 协助寻找走失老人"),
-            onebot_text("已给张三（成员号 2）奖励 15 分，理由：协助寻找走失老人。现在共 15 分，已私信告知。"),
+            onebot_text("已给张三（成员号 2）奖励 15 分，理由：协助寻找走失老人。已私信告知。"),
         )
         ask(
             ctx,
             bot,
             onebot_group_message(GROUP, OFFICER, "/award 3 9 夜间巡逻"),
-            onebot_text("已给[CQ:at,qq=all]（成员号 3）奖励 9 分，理由：夜间巡逻。现在共 9 分，已私信告知。"),
+            onebot_text("已给[CQ:at,qq=all]（成员号 3）奖励 9 分，理由：夜间巡逻。已私信告知。"),
         )
         board = settings_month_label()
         ask(
@@ -118,7 +118,7 @@ async def test_points_shop_and_redeeming_in_chat(app: App, database: str) -> Non
             ctx,
             bot,
             onebot_group_message(GROUP, OFFICER, "/奖励 2 250 年度表彰"),
-            onebot_text("已给张三（成员号 2）奖励 250 分，理由：年度表彰。现在共 250 分，已私信告知。"),
+            onebot_text("已给张三（成员号 2）奖励 250 分，理由：年度表彰。已私信告知。"),
         )
         ask(
             ctx,
@@ -170,7 +170,7 @@ def points_text() -> str:
     today = f"{local(utcnow()):%m-%d}"
     month = settings_month_label()
     return (
-        f"张三（成员号 2）积分余额 50 分\n{month}获得 50 分\n本月队内（夕阳红巡逻队）第 1 名\n"
+        f"张三（成员号 2）积分余额 50 分\n{month}获得 250 分\n本月队内（夕阳红巡逻队）第 1 名\n"
         f"本月单位（历下分局）第 1 名\n最近记录：\n· {today} -200 兑换 保温杯\n· {today} +250 奖励 年度表彰\n"
         "排行榜：/排行榜　兑换奖品：/商城"
     )

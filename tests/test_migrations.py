@@ -143,3 +143,64 @@ async def test_no_plain_json_column_is_left_on_postgresql(database: str) -> None
         tags = (await connection.execute(text("SELECT DISTINCT tags FROM member"))).scalars().all()
     assert plain == []
     assert tags == [["救援"]]
+
+
+async def test_the_anonymous_rewards_migration_hides_what_anonymous_tips_paid_and_what_was_spent(database: str) -> None:
+    """A database at 0009 where an anonymous tip had been rewarded openly and the member had spent points: after
+    0010 that reward is private, the boards' points count earnings only, and the member can spend the same."""
+    from storage.services import totals
+
+    at = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+    moment = at if db.get_engine().dialect.name == "postgresql" else "2026-11-24 02:00:00.000000"
+    async with db.get_engine().begin() as connection:
+        await connection.run_sync(schema_at, "0009")
+        await connection.execute(
+            text("INSERT INTO unit (id, name, path, created_at) VALUES (1, '派出所', '派出所', :t)"), {"t": moment}
+        )
+        await connection.execute(
+            text("INSERT INTO member (id, name, tags, status, created_at) VALUES (1, '张三', '[]', 'active', :t)"),
+            {"t": moment},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO tip (id, reporter_id, unit_id, category, anonymous, status, points, created_at) "
+                "VALUES (1, 1, 1, '赌博', :yes, 'verified', 20, :t)"
+            ),
+            {"yes": True, "t": moment},
+        )
+        for ref, (amount, reason, ref_type) in enumerate(
+            [(30, "award", "award"), (20, "tip", "tip"), (-25, "redemption", "redemption")], start=1
+        ):
+            await connection.execute(
+                text(
+                    "INSERT INTO pointentry (member_id, amount, reason, ref_type, ref_id, note, created_at) "
+                    "VALUES (1, :amount, :reason, :ref_type, :ref, '', :t)"
+                ),
+                {
+                    "amount": amount,
+                    "reason": reason,
+                    "ref_type": ref_type,
+                    "ref": 1 if reason == "tip" else ref,
+                    "t": moment,
+                },
+            )
+        for period in totals.period_keys(at):  # the totals as 0009 kept them: every entry, spending included
+            await connection.execute(
+                text(
+                    "INSERT INTO membertotal (member_id, period, points, minutes, tips, points_at) "
+                    "VALUES (1, :p, 25, 0, 0, :t)"
+                ),
+                {"p": period, "t": moment},
+            )
+        await connection.run_sync(schema_at, "head")
+    async with db.session() as session:
+        assert await totals.mismatches(session) == []
+        assert await totals.balance_of(session, 1) == 25  # nothing to spend was lost
+        points = dict((await session.exec(text("SELECT period, points FROM membertotal WHERE member_id = 1"))).all())
+        hidden = (
+            await session.exec(text("SELECT reason FROM pointentry WHERE private = :yes"), params={"yes": True})
+        ).all()
+        state = (await session.exec(text("SELECT reward_state FROM tip WHERE id = 1"))).one()
+    assert points == dict.fromkeys(totals.period_keys(at), 30)  # the award; not the tip, not the cup
+    assert [row[0] for row in hidden] == ["tip"]
+    assert state[0] == "paid"

@@ -155,14 +155,19 @@ async def test_points_summary_and_awards_with_caps_audit_and_no_double_send(data
         await standings.award_points(OTHER_OFFICER, target, 5, "帮忙")
     with pytest.raises(DomainError, match="理由"):
         await standings.award_points(OFFICER, target, 5, "  ")
+
+    async def balance() -> int:
+        async with db.session() as session:
+            return await totals.balance_of(session, members["一队"][0])
+
     first = await standings.award_points(OFFICER, target, 15, "协助寻找走失老人")
-    assert (first.granted, first.balance, first.changed) == (15, 15, True)
+    assert (first.granted, await balance(), first.changed) == (15, 15, True)
     repeated = await standings.award_points(OFFICER, target, 15, "协助寻找走失老人")
-    assert (repeated.changed, repeated.balance) == (False, 15)
+    assert (repeated.changed, await balance()) == (False, 15)
     capped = await standings.award_points(OFFICER, target, 15, "夜间巡逻")
-    assert (capped.granted, capped.balance) == (5, 20)  # the daily cap of 20
+    assert (capped.granted, await balance()) == (5, 20)  # the daily cap of 20
     deducted = await standings.award_points(OFFICER, target, -8, "无故缺勤")
-    assert (deducted.granted, deducted.balance) == (-8, 12)  # deductions are not held by the cap
+    assert (deducted.granted, await balance()) == (-8, 12)  # deductions are not held by the cap
     async with db.session() as session:
         logs = (await session.exec(select(AuditLog).where(AuditLog.action == "award"))).all()
         notes = (await session.exec(select(PointEntry.note).order_by(col(PointEntry.id)))).all()

@@ -57,13 +57,15 @@ async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str
     assert (figures.name, figures.tasks, figures.patrols, figures.checkins) == ("一队", 1, 2, 2)
     assert (figures.hours, figures.attended, figures.no_shows) == (4.0, 2, 1)
     assert (round(figures.attendance_rate, 2), round(figures.no_show_rate, 2)) == (0.67, 0.33)
-    assert (figures.tips, figures.tips_verified, figures.new_members) == (4, 1, 3)
-    assert (figures.hazards, figures.disputes) == (1, 1)
+    # a team's figures count its named tips only: the three anonymous ones would show which team sent them
+    assert (figures.tips, figures.tips_verified, figures.new_members) == (1, 1, 3)
+    assert (figures.hazards, figures.disputes) == (0, 0)
     assert sum(count for _, count, _ in team.days) == 2
 
     unit = await stats.report(OFFICER, None, around_now(), "unit")
     assert unit.total.name == "闫千户派出所"
     assert (unit.total.patrols, unit.total.new_members, unit.total.alerts) == (2, 6, 1)
+    assert (unit.total.tips, unit.total.hazards, unit.total.disputes) == (4, 1, 1)  # the unit counts every tip
     assert unit.total.alert_median_seconds == pytest.approx(90, abs=1)
     assert [(part.name, part.patrols) for part in unit.parts] == [("一队", 2), ("二队", 0)]
     text = stats.report_text(unit)
@@ -101,7 +103,7 @@ async def test_the_export_names_no_anonymous_reporter_and_keeps_text_as_text(dat
     assert tips_sheet[hidden.id][6].startswith("'=HYPERLINK")  # shown as text, never run as a formula
     assert tips_sheet[named.id][7] == "队员1"
     tip_rewards = [row for row in book["积分流水"].iter_rows(min_row=2, values_only=True) if row[4] == "线索奖励"]
-    assert len(tip_rewards) == 2
+    assert [row[2] for row in tip_rewards] == ["队员1"]  # the named reporter's; the anonymous one waits, unseen
     assert all(row[6] == "" or row[6] is None for row in tip_rewards)  # no tip number
     assert all(len(row[0]) == 10 for row in tip_rewards)  # the day only, not the minute it was verified
     everything = " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v)

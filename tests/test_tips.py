@@ -89,7 +89,16 @@ async def test_verifying_rewards_once_and_the_ledger_names_no_tip(station: None)
     assert not again.changed
     async with db.session() as session:
         entries = (await session.exec(select(PointEntry))).all()
-    assert [(entry.amount, entry.reason, entry.note) for entry in entries] == [(20, "tip", "线索奖励")]
+        told = (await session.exec(select(OutboxMessage.text).where(OutboxMessage.chat_key == "user:30001"))).all()
+    assert entries == []  # an anonymous reward waits for the unit's weekly payout (tests/test_anonymous_rewards.py)
+    assert any("奖励 20 分" in text and "每周" in text for text in told)
+    named = (await tips.report_tip(REPORTER, "赌博", "四号楼也有", anonymous=False)).tip
+    await tips.verify_tip(STATION, named.id, None, None)
+    async with db.session() as session:
+        entries = (await session.exec(select(PointEntry))).all()
+    assert [(entry.amount, entry.reason, entry.note, entry.private) for entry in entries] == [
+        (20, "tip", "线索奖励", False)
+    ]
     with pytest.raises(DomainError, match="已核实"):
         await tips.add_to_tip(REPORTER, tip.id, "还有")
     with pytest.raises(DomainError, match="已核实"):

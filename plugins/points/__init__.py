@@ -53,6 +53,8 @@ BY_TEAM_WORDS = ("分队", "按队", "teams")
 async def show_points(place: CurrentPlace) -> None:
     summary = await refuse_on_error(standings.my_points(place.caller, place.group_id))
     lines = [f"{summary.member.name}（成员号 {summary.member.id}）积分余额 {summary.balance} 分"]
+    if summary.unseen:
+        lines.append(f"其中匿名线索奖励 {summary.unseen} 分，只有你能看到")
     lines.append(f"{summary.month_label}获得 {summary.month_points} 分")
     for label, name, standing in (
         ("队内", summary.team_name, summary.team_rank),
@@ -129,11 +131,9 @@ async def award(
     if not done.changed:
         await finish(f"刚才已经给{name}记过这笔（{done.asked:+d}，{done.reason}），没有重复记。")
     if done.asked < 0:
-        await finish(f"已扣{name} {-done.asked} 分，理由：{done.reason}。现在共 {done.balance} 分，已私信告知。")
+        await finish(f"已扣{name} {-done.asked} 分，理由：{done.reason}。已私信告知。")
     capped = f"（已到积分上限，实际记 {done.granted} 分）" if done.granted < done.asked else ""
-    await finish(
-        f"已给{name}奖励 {done.granted} 分{capped}，理由：{done.reason}。现在共 {done.balance} 分，已私信告知。"
-    )
+    await finish(f"已给{name}奖励 {done.granted} 分{capped}，理由：{done.reason}。已私信告知。")
 
 
 async def post_boards_and_honours() -> None:

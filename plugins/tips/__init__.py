@@ -2,7 +2,7 @@
 
 import asyncio
 
-from nonebot import require
+from nonebot import get_driver, require
 from nonebot.adapters import Bot, Event
 from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
@@ -10,8 +10,10 @@ from nonebot.typing import T_State
 
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
+require("nonebot_plugin_apscheduler")
 
 from nonebot_plugin_alconna import Args, Image, Match, MultiVar, UniMessage, UniMsg, image_fetch
+from nonebot_plugin_apscheduler import scheduler
 
 from plugins._arguments import Number, as_number
 from plugins._common import (
@@ -26,7 +28,7 @@ from plugins._common import (
     refuse_on_error,
 )
 from storage.errors import DomainError
-from storage.services import tips
+from storage.services import anonymous_rewards, tips
 from storage.services.when import describe
 
 PRIVATE_ONLY = "线索请私聊我发送 /线索（/tip），不要在群里发线索内容。"
@@ -307,6 +309,11 @@ async def verify(place: CurrentPlace, number: Match[int], points: Match[int], no
     decision = await refuse_on_error(tips.verify_tip(place.caller, number.result, amount, remark))
     if not decision.changed:
         await finish(f"线索 {decision.tip.id} 之前已经核实，没有再发积分。")
+    if decision.tip.anonymous and decision.points:
+        await finish(
+            f"线索 {decision.tip.id} 已核实，已通知举报人。奖励 {decision.points} 分会在每周匿名奖励发放时"
+            "和本单位其他匿名奖励一起到账，只有举报人能看到。"
+        )
     await finish(f"线索 {decision.tip.id} 已核实，给举报人 {decision.points} 分，已通知举报人。")
 
 
@@ -339,3 +346,24 @@ async def police_group(place: CurrentPlace, words: Match[tuple[str, ...]]) -> No
         await finish(POLICE_GROUP_USAGE)
     chosen = await refuse_on_error(tips.set_police_group(place.caller, place.group_id, given[0] if given else None))
     await finish(f"本群已设为“{chosen.path}”的警务群：新线索的编号和类别会发到这里，内容只在私聊查看。")
+
+
+async def pay_anonymous_rewards() -> None:
+    """Each tick: the week's anonymous tip rewards, for the units where enough reporters are due (see
+    storage.services.anonymous_rewards). The log says how many units, never who."""
+    try:
+        if paid := await anonymous_rewards.pay_due_rewards():
+            logger.info(f"anonymous tip rewards paid in {len(paid)} unit(s)")
+    except Exception as error:
+        logger.opt(exception=error).error("paying anonymous tip rewards failed; will try again")
+
+
+PAYOUT_TICK = int(getattr(get_driver().config, "yijing_payout_tick_seconds", 60))
+scheduler.add_job(
+    pay_anonymous_rewards,
+    "interval",
+    seconds=PAYOUT_TICK,
+    id="yijing_anonymous_rewards",
+    replace_existing=True,
+    misfire_grace_time=None,
+)

@@ -1,5 +1,7 @@
 """/导出: an XLSX workbook of a team's or a unit's members, tasks with attendance, ledger and tips, for officers
-(leaders: their team, without tips). Anonymous reporters are never named, and their rewards are not tied to a tip."""
+(leaders: their team, without tips). Anonymous reporters are never named, and their rewards are in no member's row:
+the ledger sheet shows each anonymous payout as one line of the unit without names, and the members sheet shows the
+points each member earned (as the boards do), not what they can spend."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from sqlmodel import col, func, select
 from storage.db import session
 from storage.errors import NotAllowed
 from storage.models import (
+    AnonymousPayout,
     LedgerReason,
     Member,
     MemberTotal,
@@ -96,7 +99,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                 .limit(MAX_ROWS + 1)
             )
         ).all()
-        sheets["成员"] = [["成员号", "姓名", "手机", "队伍", "状态", "特长", "入队时间", "积分余额"]] + [
+        sheets["成员"] = [["成员号", "姓名", "手机", "队伍", "状态", "特长", "入队时间", "累计积分"]] + [
             [
                 member.id,
                 member.name,
@@ -159,6 +162,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                 .join(Member, col(Member.id) == col(PointEntry.member_id))
                 .where(
                     col(PointEntry.member_id).in_(members_query),
+                    col(PointEntry.private).is_(False),
                     col(PointEntry.created_at) >= period.start,
                     col(PointEntry.created_at) < period.end,
                 )
@@ -182,6 +186,8 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                 ]
             )
 
+        if where.unit is not None:
+            sheets["积分流水"] += await _anonymous_payout_lines(db, where.unit, period)
         if rights.is_officer and where.unit is not None:
             tips = (
                 await db.exec(
@@ -224,6 +230,34 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
         counts={name: min(len(rows) - 1, MAX_ROWS) for name, rows in sheets.items()},
         cut=[name for name, rows in sheets.items() if len(rows) - 1 > MAX_ROWS],
     )
+
+
+async def _anonymous_payout_lines(db, unit: Unit, period: DateRange) -> list[list]:
+    """The unit's anonymous tip rewards paid in the period, one line a payout, with no member on it."""
+    payouts = (
+        await db.exec(
+            select(AnonymousPayout, Unit.name)
+            .join(Unit, col(Unit.id) == col(AnonymousPayout.unit_id))
+            .where(
+                col(AnonymousPayout.unit_id).in_(units_below(unit)),
+                col(AnonymousPayout.paid_at) >= period.start,
+                col(AnonymousPayout.paid_at) < period.end,
+            )
+            .order_by(col(AnonymousPayout.paid_at))
+        )
+    ).all()
+    return [
+        [
+            when(payout.paid_at, date_only=True),
+            "",
+            f"（{unit_name}）",
+            payout.points,
+            "匿名线索奖励",
+            f"{payout.reporters} 人，不列姓名",
+            "",
+        ]
+        for payout, unit_name in payouts
+    ]
 
 
 def _teams(where: Where):

@@ -1,7 +1,8 @@
 """The points ledger: append-only, every entry with a reason and a reference, never applied twice.
 
 Every entry also moves the member's running totals (storage.services.totals) in the same transaction, and
-earnings are held to the configured daily and monthly caps (redemptions and their refunds are not earnings).
+earnings are held to the configured daily and monthly caps (redemptions and their refunds are not earnings). A
+private entry (an anonymous tip's reward) moves only what the member can spend: no cap, board or sheet sees it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import LedgerReason, PointEntry, utcnow
-from storage.services.totals import add_to_totals, balance_of, lock_balance, period_of
+from storage.models import PointEntry, utcnow
+from storage.services.totals import NOT_EARNINGS, add_to_totals, balance_of, counts_as_earned, lock_balance, period_of
 from storage.settings import settings
 
 __all__ = ["balance_of", "capped_amount", "record_points"]
-
-NOT_EARNINGS = (LedgerReason.redemption.value, LedgerReason.refund.value)
-"""Reasons the caps do not apply to: spending points and getting them back."""
 
 
 async def record_points(
@@ -32,6 +30,7 @@ async def record_points(
     *,
     actor_member_id: int | None = None,
     note: str = "",
+    private: bool = False,
 ) -> PointEntry | None:
     """Add an entry; None when this member already has one for this reason and reference (nothing changes).
 
@@ -50,7 +49,8 @@ async def record_points(
         return None
     now = utcnow()
     granted = amount
-    if amount > 0 and str(reason) not in NOT_EARNINGS and (settings.daily_cap or settings.monthly_cap):
+    earned = counts_as_earned(reason, private)
+    if amount > 0 and earned and (settings.daily_cap or settings.monthly_cap):
         await lock_balance(db, member_id)
         granted = await capped_amount(db, member_id, amount, now)
         if granted < amount:
@@ -63,6 +63,7 @@ async def record_points(
         ref_id=ref_id,
         actor_member_id=actor_member_id,
         note=note[:200],
+        private=private,
         created_at=now,
     )
     try:
@@ -71,7 +72,7 @@ async def record_points(
     except IntegrityError:
         return None
     if granted:
-        await add_to_totals(db, member_id, points=granted, at=now)
+        await add_to_totals(db, member_id, points=granted if earned else 0, spendable=granted, at=now)
     return entry
 
 
@@ -87,6 +88,7 @@ async def capped_amount(db: AsyncSession, member_id: int, amount: int, now: date
                     PointEntry.member_id == member_id,
                     col(PointEntry.amount) > 0,
                     col(PointEntry.reason).not_in(NOT_EARNINGS),
+                    col(PointEntry.private).is_(False),
                     col(PointEntry.created_at) >= since,
                 )
             )

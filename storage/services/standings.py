@@ -291,6 +291,8 @@ class PointsSummary:
     unit_name: str | None
     unit_rank: Standing | None
     recent: list[LedgerLine]
+    unseen: int = 0
+    """Of the balance, what anonymous tips paid: only the member is shown it."""
 
 
 async def my_points(caller: Caller, group_id: str | None, now: datetime | None = None) -> PointsSummary:
@@ -329,9 +331,15 @@ async def my_points(caller: Caller, group_id: str | None, now: datetime | None =
                 .limit(5)
             )
         ).all()
+        unseen = await db.exec(
+            select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
+                PointEntry.member_id == member.id, col(PointEntry.private).is_(True)
+            )
+        )
         return PointsSummary(
             member=member,
-            balance=totals.get(ALL_TIME, 0),
+            balance=await balance_of(db, member.id),
+            unseen=int(unseen.one()),
             month_points=totals.get(month.key, 0),
             month_label=month.label,
             team_name=home[0].name if home else None,
@@ -347,11 +355,12 @@ async def my_points(caller: Caller, group_id: str | None, now: datetime | None =
 
 @dataclass(frozen=True)
 class Award:
+    """What the officer learns of an award: never the member's balance, which may hold anonymous rewards."""
+
     member: Member
     asked: int
     granted: int
     reason: str
-    balance: int
     changed: bool
 
 
@@ -386,8 +395,7 @@ async def award_points(caller: Caller, target: PersonRef, amount: int, reason: s
         for log_id in repeated:
             log = await db.get(AuditLog, log_id)
             if log and log.detail.get("amount") == amount and log.detail.get("reason") == reason:
-                balance = await balance_of(db, member.id)
-                return Award(member, amount, log.detail.get("granted", amount), reason, balance, changed=False)
+                return Award(member, amount, log.detail.get("granted", amount), reason, changed=False)
         log = await audit(db, caller, rights.member, "award", f"member:{member.id}", amount=amount, reason=reason)
         await db.flush()
         kind = LedgerReason.award if amount > 0 else LedgerReason.penalty
@@ -403,7 +411,7 @@ async def award_points(caller: Caller, target: PersonRef, amount: int, reason: s
         else:
             text = f"你被扣 {-amount} 分，理由：{reason}。现在共 {balance} 分。有疑问请联系民警。"
         await tell_member(db, member.id, text)
-        return Award(member, amount, granted, reason, balance, changed=True)
+        return Award(member, amount, granted, reason, changed=True)
 
 
 # --- the weekly leaderboard and the monthly honours, posted to every team's groups -------------------------------

@@ -153,7 +153,8 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
     ) = await _attendance(db, where, period)
     tips = select(Tip.id, Tip.status).where(col(Tip.created_at) >= period.start, col(Tip.created_at) < period.end)
     if where.team is not None:
-        tips = tips.where(col(Tip.reporter_id).in_(team_members(where.team)))
+        # a team's figures count named tips only: an anonymous one would show which team its reporter is in
+        tips = tips.where(col(Tip.reporter_id).in_(team_members(where.team)), col(Tip.anonymous).is_(False))
     else:
         tips = tips.where(col(Tip.unit_id).in_(units_below(where.unit)))
     found.tips = await _count(db, tips)

@@ -24,6 +24,7 @@ from storage.models import (
     MemberStatus,
     PlatformIdentity,
     PoliceGroup,
+    RewardState,
     Role,
     RoleKind,
     Team,
@@ -348,14 +349,17 @@ async def verify_tip(caller: Caller, tip_id: int, points: int | None, note: str 
         tip.claimed_by = tip.claimed_by or (rights.member.id if rights.member else None)
         db.add(tip)
         db.add(TipEntry(tip_id=tip.id, kind="status", text=f"已核实 {note or ''}".strip(), officer_id=tip.claimed_by))
-        if amount:
-            # the note names no tip: an officer reading the ledger must not tie an anonymous reporter to it
+        told = f"你的线索 {tip.id} 已核实{f'，奖励 {amount} 分' if amount else ''}。谢谢你！"
+        if tip.anonymous and amount:
+            # paid later with others of the unit, seen by the reporter alone (storage.services.anonymous_rewards)
+            tip.reward_state = RewardState.due
+            told += "为了不让人从时间和分数上认出你，匿名线索的奖励每周和同单位的其他奖励一起发放，到账时会告诉你。"
+        elif amount:
             await record_points(db, tip.reporter_id, amount, LedgerReason.tip, "tip", tip.id, note="线索奖励")
         if not tip.anonymous:  # the tips leaderboard names reporters, so it counts only those who gave their name
             await add_to_totals(db, tip.reporter_id, tips=1, at=tip.closed_at)
         await audit(db, caller, rights.member, "verify_tip", f"tip:{tip.id}", points=amount)
-        reward = f"，奖励 {amount} 分" if amount else ""
-        await _tell_reporter(db, tip, f"你的线索 {tip.id} 已核实{reward}。谢谢你！")
+        await _tell_reporter(db, tip, told)
         return Decision(tip=tip, changed=True, points=amount)
 
 

@@ -1,10 +1,15 @@
 """Running totals per member and period, kept in the same transaction as the ledger entry, check-out or verified
-tip they count, so that balances and leaderboards never sum the ledger and never disagree with it."""
+tip they count, so that balances and leaderboards never sum the ledger and never disagree with it.
+
+Two kinds of points are kept apart. `points` is what a member earned in the period as anyone may see it (boards,
+honours, officers' sheets): attendance, awards, penalties, named tips; spending and refunds do not lower it, and an
+anonymous tip's reward is not in it. `spendable`, on the all-time row, is what the member may spend: every ledger
+entry, their private ones included; only the member is shown it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -12,11 +17,22 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import MemberTotal, PointEntry, Signup, Tip, TipStatus, utcnow
+from storage.models import LedgerReason, MemberTotal, PointEntry, Signup, Tip, TipStatus, utcnow
 from storage.settings import settings
 
 ALL_TIME = "all"
 PERIOD_KINDS = ("week", "month", "year", "all")
+NO_POINTS_YET = datetime(2000, 1, 1, tzinfo=timezone.utc)
+"""points_at of a row without public points: a row made by minutes or a private reward carries no moment that a
+board's order could show."""
+NOT_EARNINGS = (LedgerReason.redemption.value, LedgerReason.refund.value)
+"""Reasons that move what a member can spend but not what they earned: spending points and getting them back."""
+
+
+def counts_as_earned(reason: str, private: bool) -> bool:
+    """Whether a ledger entry counts in the points everyone may see (boards, sheets, caps)."""
+    value = reason.value if isinstance(reason, LedgerReason) else reason  # str() of the enum is "LedgerReason.x"
+    return not private and value not in NOT_EARNINGS
 
 
 def period_key(kind: str, moment: datetime) -> str:
@@ -76,13 +92,28 @@ async def _dialect(db: AsyncSession) -> str:
 
 
 async def add_to_totals(
-    db: AsyncSession, member_id: int, *, points: int = 0, minutes: int = 0, tips: int = 0, at: datetime | None = None
+    db: AsyncSession,
+    member_id: int,
+    *,
+    points: int = 0,
+    minutes: int = 0,
+    tips: int = 0,
+    spendable: int = 0,
+    at: datetime | None = None,
 ) -> None:
     """Add to the member's week, month, year and all-time rows (created on first use), in the caller's
-    transaction. One statement: two processes adding at once both count."""
+    transaction; `spendable` goes to the all-time row. One statement: two processes adding at once both count."""
     at = at or utcnow()
     rows = [
-        {"member_id": member_id, "period": key, "points": points, "minutes": minutes, "tips": tips, "points_at": at}
+        {
+            "member_id": member_id,
+            "period": key,
+            "points": points,
+            "minutes": minutes,
+            "tips": tips,
+            "spendable": spendable if key == ALL_TIME else 0,
+            "points_at": at if points else NO_POINTS_YET,
+        }
         for key in period_keys(at)
     ]
     insert = postgresql_insert if await _dialect(db) == "postgresql" else sqlite_insert
@@ -94,6 +125,7 @@ async def add_to_totals(
             "points": MemberTotal.points + excluded.points,
             "minutes": MemberTotal.minutes + excluded.minutes,
             "tips": MemberTotal.tips + excluded.tips,
+            "spendable": MemberTotal.spendable + excluded.spendable,
             "points_at": case((excluded.points != 0, excluded.points_at), else_=MemberTotal.points_at),
         },
     )
@@ -101,16 +133,16 @@ async def add_to_totals(
 
 
 async def lock_balance(db: AsyncSession, member_id: int) -> int:
-    """The member's balance, with their all-time row locked until the transaction ends: spending and capped
+    """What the member can spend, with their all-time row locked until the transaction ends: spending and capped
     awards for one member take turns, so that two at once cannot both pass a check."""
     insert = postgresql_insert if await _dialect(db) == "postgresql" else sqlite_insert
     await db.exec(
         insert(MemberTotal)
-        .values(member_id=member_id, period=ALL_TIME, points=0, minutes=0, tips=0, points_at=utcnow())
+        .values(member_id=member_id, period=ALL_TIME, points=0, minutes=0, tips=0, spendable=0, points_at=NO_POINTS_YET)
         .on_conflict_do_nothing(index_elements=["period", "member_id"])
     )
     row = await db.exec(
-        select(MemberTotal.points)
+        select(MemberTotal.spendable)
         .where(MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME)
         .with_for_update()
     )
@@ -118,33 +150,42 @@ async def lock_balance(db: AsyncSession, member_id: int) -> int:
 
 
 async def balance_of(db: AsyncSession, member_id: int) -> int:
+    """What the member can spend (for the member's own eyes: it holds their anonymous rewards)."""
     row = await db.exec(
-        select(MemberTotal.points).where(MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME)
+        select(MemberTotal.spendable).where(MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME)
     )
     return int(row.first() or 0)
+
+
+Counts = tuple[int, int, int, int]
+"""Points earned as seen, minutes served, named verified tips, and (on the all-time row) what can be spent."""
 
 
 @dataclass(frozen=True)
 class Mismatch:
     member_id: int
     period: str
-    kept: tuple[int, int, int]
-    counted: tuple[int, int, int]
+    kept: Counts
+    counted: Counts
 
 
-async def recount(db: AsyncSession) -> dict[tuple[int, str], tuple[int, int, int]]:
-    """Points, minutes and named verified tips per member and period, counted from the ledger, check-outs and
-    tips themselves (slow: for checks and repairs, never for a reply)."""
+async def recount(db: AsyncSession) -> dict[tuple[int, str], Counts]:
+    """Points, minutes, named verified tips and what can be spent, per member and period, counted from the ledger,
+    check-outs and tips themselves (slow: for checks and repairs, never for a reply)."""
     counted: dict[tuple[int, str], list[int]] = {}
 
     def add(member_id: int, moment: datetime, index: int, amount: int) -> None:
         for key in period_keys(moment):
-            counted.setdefault((member_id, key), [0, 0, 0])[index] += amount
+            row = counted.setdefault((member_id, key), [0, 0, 0, 0])  # every period's row, as add_to_totals makes
+            if index != 3 or key == ALL_TIME:
+                row[index] += amount
 
-    for member_id, amount, created_at in await db.exec(
-        select(PointEntry.member_id, PointEntry.amount, PointEntry.created_at)
+    for member_id, amount, reason, private, created_at in await db.exec(
+        select(PointEntry.member_id, PointEntry.amount, PointEntry.reason, PointEntry.private, PointEntry.created_at)
     ):
-        add(member_id, created_at, 0, amount)
+        if counts_as_earned(reason, private):
+            add(member_id, created_at, 0, amount)
+        add(member_id, created_at, 3, amount)
     for member_id, minutes, checked_out_at in await db.exec(
         select(Signup.member_id, Signup.minutes_served, Signup.checked_out_at).where(
             col(Signup.minutes_served).is_not(None), col(Signup.checked_out_at).is_not(None)
@@ -157,20 +198,20 @@ async def recount(db: AsyncSession) -> dict[tuple[int, str], tuple[int, int, int
         )
     ):
         add(member_id, closed_at, 2, 1)
-    return {key: (values[0], values[1], values[2]) for key, values in counted.items()}
+    return {key: (values[0], values[1], values[2], values[3]) for key, values in counted.items()}
 
 
 async def mismatches(db: AsyncSession) -> list[Mismatch]:
     """Every member and period whose kept totals differ from what the ledger and records say."""
     counted = await recount(db)
     kept = {
-        (row.member_id, row.period): (row.points, row.minutes, row.tips)
+        (row.member_id, row.period): (row.points, row.minutes, row.tips, row.spendable)
         for row in (await db.exec(select(MemberTotal))).all()
     }
     found = []
     for key in sorted(set(counted) | set(kept)):
-        have = kept.get(key, (0, 0, 0))
-        want = counted.get(key, (0, 0, 0))
+        have = kept.get(key, (0, 0, 0, 0))
+        want = counted.get(key, (0, 0, 0, 0))
         if have != want:
             found.append(Mismatch(member_id=key[0], period=key[1], kept=have, counted=want))
     return found
@@ -180,9 +221,12 @@ async def rebuild(db: AsyncSession) -> int:
     """Replace every kept total with a fresh count (after a restore, or if `mismatches` ever finds any)."""
     counted = await recount(db)
     await db.exec(MemberTotal.__table__.delete())  # type: ignore[attr-defined]
-    latest = select(PointEntry.member_id, func.max(PointEntry.created_at)).group_by(PointEntry.member_id)
+    latest = (
+        select(PointEntry.member_id, func.max(PointEntry.created_at))
+        .where(col(PointEntry.private).is_(False), col(PointEntry.reason).not_in(NOT_EARNINGS))
+        .group_by(PointEntry.member_id)
+    )
     last_points = dict((await db.exec(latest)).all())
-    now = utcnow()
     rows = [
         {
             "member_id": member_id,
@@ -190,7 +234,8 @@ async def rebuild(db: AsyncSession) -> int:
             "points": values[0],
             "minutes": values[1],
             "tips": values[2],
-            "points_at": last_points.get(member_id, now),
+            "spendable": values[3],
+            "points_at": last_points.get(member_id, NO_POINTS_YET) if values[0] else NO_POINTS_YET,
         }
         for (member_id, key), values in counted.items()
     ]

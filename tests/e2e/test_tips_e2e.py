@@ -30,6 +30,8 @@ ANSWER = "大概十几个人，门口有人望风"
 async def bot(tmp_path: Path, bot_database_url: str) -> AsyncIterator[tuple[BotProcess, int]]:
     port = free_port()
     bot_section = f'[bot]\nsuperusers = ["onebot:{ADMIN}"]\ndata_dir = "{tmp_path / "data"}"\n'
+    # the weekly payout of anonymous rewards is due at once and for a single reporter, checked every second
+    bot_section += '[tips]\nanonymous_payout = "周一 00:00"\nanonymous_min_reporters = 1\ncheck_seconds = 1\n'
     config = write_bot_config(tmp_path, port, bot_database_url, TOKEN, bot_section + FAST_QQ_LIMITS)
     process = BotProcess([PYTHON, "-m", "bot", "--config", str(config)], cwd=ROOT, log_path=tmp_path / "bot.log")
     process.start()
@@ -156,10 +158,12 @@ async def test_an_anonymous_tip_from_report_to_points_leaks_nothing(
 
         since = qq.mark()
         verified = await qq.ask_private(OFFICER, f"/核实 {tip}")
-        assert "给举报人 20 分" in verified.text  # 赌博 earns 20 by the default configuration
+        assert "奖励 20 分会在每周匿名奖励发放时" in verified.text  # 赌博 earns 20 by the default configuration
         await qq.expect_private(REPORTER, "已核实，奖励 20 分", since=since)
         twice = await qq.ask_private(OFFICER, f"/核实 {tip}")
         assert "没有再发积分" in twice.text
+        paid = await qq.expect_private(REPORTER, "匿名线索奖励 20 分已到账", since=since)
+        assert "只有你能看到" in paid.text
         me = await qq.ask_private(REPORTER, "/我的")
         assert "积分：20" in me.text
 
