@@ -47,7 +47,7 @@ COMMANDS_BY_USE = (
     "签到", "签退", "报名", "响应", "取消报名", "任务", "积分", "排行榜", "我的", "帮助", "加入", "线索", "补充",
     "我的线索", "商城", "兑换", "紧急", "审核", "通过", "拒绝", "发布任务", "取消任务", "结束任务", "查看线索",
     "线索列表", "核实", "驳回", "回复线索", "奖励", "发放", "统计", "导出", "绑定队伍", "设队长", "授权民警",
-    "设为警务群", "发件箱",
+    "设为警务群", "发件箱", "撤销队长", "撤销民警",
 )  # fmt: skip
 """Commands, most used first. NoneBot checks every matcher of a priority for every event, and stops at the
 first priority whose matcher takes the event: with one command per priority in this order, a check-in at the

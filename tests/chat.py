@@ -133,7 +133,7 @@ class RecordingBot(OneBotBot):
         return [OneBotMessage(data["message"]) for api, data in self.calls if api in ("send_msg", "send_private_msg")]
 
 
-async def say(user_id: int, text: str, group_id: int | None = None) -> str:
+async def say(user_id: int, text: str | OneBotMessage, group_id: int | None = None) -> str:
     """What the bot answers when `user_id` sends `text` on QQ (in `group_id`, or in private), as one text; the
     answers hold plain text (and pictures), never anything read from what was typed."""
     bot = RecordingBot()

@@ -1,4 +1,4 @@
-"""Organisation: officers (/授权民警), group bindings (/绑定队伍) and team leaders (/设队长)."""
+"""Organisation: officers (/授权民警, /撤销民警), group bindings (/绑定队伍) and team leaders (/设队长, /撤销队长)."""
 
 from nonebot import require
 from nonebot.adapters import Bot
@@ -11,7 +11,7 @@ from nonebot_plugin_alconna import Args, At, Match
 
 from plugins._arguments import NumberOrMention
 from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error
-from storage.services import organisation
+from storage.services import organisation, revocation
 
 GRANT_USAGE = (
     "授权民警（管理员用）：/授权民警 @某人 单位名\n"
@@ -26,16 +26,24 @@ BIND_USAGE = (
 LEADER_USAGE = (
     "设队长（民警用）：在队伍群里发 /设队长 @某人 或 /设队长 成员号\n私聊时写上队伍名：/设队长 12 夕阳红巡逻队"
 )
+REVOKE_USAGE = (
+    "撤销民警（管理员用）：/撤销民警 @某人 单位名，只撤这个单位\n不写单位就撤销他在所有单位的民警权限：/撤销民警 12"
+)
+UNSET_LEADER_USAGE = (
+    "撤销队长（民警用）：在队伍群里发 /撤销队长 @某人 或 /撤销队长 成员号\n私聊时写上队伍名：/撤销队长 12 夕阳红巡逻队"
+)
 
 __plugin_meta__ = PluginMetadata(
     name="组织管理",
-    description="授权民警、绑定队伍、设队长",
-    usage="\n\n".join([GRANT_USAGE, BIND_USAGE, LEADER_USAGE]),
+    description="授权民警、撤销民警、绑定队伍、设队长、撤销队长",
+    usage="\n\n".join([GRANT_USAGE, REVOKE_USAGE, BIND_USAGE, LEADER_USAGE, UNSET_LEADER_USAGE]),
 )
 
 grant_command = command("授权民警", "grant", Args["who?", NumberOrMention]["unit?", str])
 bind_command = command("绑定队伍", "bindteam", Args["team?", str]["unit?", str])
 leader_command = command("设队长", "setleader", Args["who?", NumberOrMention]["team?", str])
+revoke_command = command("撤销民警", "revoke", Args["who?", NumberOrMention]["unit?", str])
+unset_leader_command = command("撤销队长", "unsetleader", Args["who?", NumberOrMention]["team?", str])
 
 
 @grant_command.handle()
@@ -76,3 +84,34 @@ async def set_leader(bot: Bot, place: CurrentPlace, who: Match[At | int], team: 
     )
     state = "已设为" if leadership.new else "本来就是"
     await finish(f"{leadership.member.name}{state}“{leadership.team.name}”的队长。")
+
+
+@revoke_command.handle()
+async def revoke_officer(bot: Bot, place: CurrentPlace, who: Match[At | int], unit: Match[str]) -> None:
+    person = await person_from(bot, who.result, place) if who.available else None
+    if person is None:
+        await finish(REVOKE_USAGE)
+    revoked = await refuse_on_error(
+        revocation.revoke_officer(place.caller, person, unit.result if unit.available else None)
+    )
+    who_text = f"{revoked.member.name}（成员号 {revoked.member.id}）"
+    if not revoked.units:
+        where = f"“{unit.result}”的" if unit.available else ""
+        await finish(f"{who_text}本来就不是{where}民警，没有可撤销的。")
+    lines = [f"已撤销{who_text}在“{'、'.join(revoked.units)}”的民警权限，已私信告知。"]
+    if revoked.still:
+        lines.append(f"他仍是“{'、'.join(revoked.still)}”的民警。")
+    await finish("\n".join(lines))
+
+
+@unset_leader_command.handle()
+async def unset_leader(bot: Bot, place: CurrentPlace, who: Match[At | int], team: Match[str]) -> None:
+    person = await person_from(bot, who.result, place) if who.available else None
+    if person is None:
+        await finish(UNSET_LEADER_USAGE)
+    removed = await refuse_on_error(
+        revocation.unset_leader(place.caller, person, place.group_id, team.result if team.available else None)
+    )
+    if not removed.changed:
+        await finish(f"{removed.member.name}本来就不是“{removed.team.name}”的队长。")
+    await finish(f"{removed.member.name}已不再是“{removed.team.name}”的队长，已私信告知。")

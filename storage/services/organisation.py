@@ -284,7 +284,7 @@ async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, te
         rights = await rights_of(db, caller)
         if not rights.is_officer:
             raise NotAllowed("只有民警可以设队长。")
-        located = await _locate_team(db, caller, rights, group_id, team_name)
+        located = await locate_team(db, caller, rights, group_id, team_name)
         if not rights.covers_unit(located.unit):
             raise NotAllowed(f"“{located.team.name}”不归你的单位管，不能设队长。")
         member = await find_person(db, target)
@@ -303,7 +303,7 @@ async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, te
         return Leadership(member=member, team=located.team, new=new)
 
 
-async def _locate_team(
+async def locate_team(
     db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, team_name: str | None
 ) -> GroupTeam:
     """The team a command is about: named, or else the team of the group it was sent in."""
