@@ -17,7 +17,7 @@ from nonebot.matcher import Matcher
 from nonebot.message import event_preprocessor, run_postprocessor
 
 import plugins
-from bot import chatter, sequential_checks, waiting
+from bot import chatter, patching, sequential_checks, waiting
 from bot.config import CONSOLE_USER, Settings
 from storage import db
 from storage.demo import seed_demo
@@ -160,25 +160,47 @@ def lowest_level(name: str) -> int:
         return int(name) if name.isdigit() else 0
 
 
-def fix_telegram_segment_repr() -> None:
-    """nonebot-adapter-telegram 0.1.0b20 fails to describe a segment whose data holds numbers (a shared location:
-    latitude and longitude are floats); NoneBot describes every event it logs, so such a message would be lost
-    before any handler saw it. Describe segments the way the adapter means to, with every value as text."""
+def describe_telegram_segment(segment: Any) -> str:
+    """A Telegram segment as nonebot-adapter-telegram means to describe it, with every value as text."""
+    if segment.is_text():
+        return segment.data.get("text", "")
+    params = ", ".join(
+        f"{key}=<file {value[0]}>"
+        if isinstance(value, tuple)
+        else f"{key}={'<bytes>' if isinstance(value, bytes) else value}"
+        for key, value in segment.data.items()
+        if value is not None
+    )
+    return f"[{segment.type}{':' if params else ''}{params}]"
+
+
+def _telegram_segment() -> Any:
     from nonebot.adapters.telegram.message import MessageSegment
 
-    def describe(segment: MessageSegment) -> str:
-        if segment.is_text():
-            return segment.data.get("text", "")
-        params = ", ".join(
-            f"{key}=<file {value[0]}>"
-            if isinstance(value, tuple)
-            else f"{key}={'<bytes>' if isinstance(value, bytes) else value}"
-            for key, value in segment.data.items()
-            if value is not None
-        )
-        return f"[{segment.type}{':' if params else ''}{params}]"
+    return MessageSegment
 
-    MessageSegment.__repr__ = describe  # type: ignore[method-assign]
+
+def _describe_telegram_segments() -> None:
+    _telegram_segment().__repr__ = describe_telegram_segment
+
+
+TELEGRAM_SEGMENT_REPR = patching.Patch(
+    "bot/app.py (Telegram segments described with numbers)",
+    [
+        # nonebot-adapter-telegram 0.1.0b20's MessageSegment.__repr__, the one that fails on numbers
+        patching.source("Telegram MessageSegment.__repr__", lambda: _telegram_segment().__repr__, "c28a7d520e19"),
+    ],
+    _describe_telegram_segments,
+    otherwise="segments are described as the adapter does (check that a shared location still reaches /签到)",
+)
+
+
+def fix_telegram_segment_repr() -> bool:
+    """nonebot-adapter-telegram 0.1.0b20 fails to describe a segment whose data holds numbers (a shared location:
+    latitude and longitude are floats); NoneBot describes every event it logs, so such a message would be lost
+    before any handler saw it. Describe segments the way the adapter means to; False (nothing changed, a warning
+    logged) where the adapter's own description is no longer that one."""
+    return TELEGRAM_SEGMENT_REPR.install()
 
 
 def register_adapters(settings: Settings) -> None:
@@ -221,8 +243,9 @@ def strip_command_mention(bot: Bot, event: Event) -> None:
         message[0].data["text"] = command[: -len(suffix)]
 
 
-def install_hooks(command_start: list[str]) -> None:
-    """Hooks every event passes: drop group chatter early, and never let an unexpected error go unanswered."""
+def install_hooks(command_start: list[str]) -> bool:
+    """Hooks every event passes: drop group chatter early, and never let an unexpected error go unanswered. Whether
+    chatter is dropped before NoneBot's pre-processors (bot/chatter.py) or, where that patch is refused, by one."""
     from plugins._common import dialogue_is_open  # plugin code can only be imported once NoneBot is initialised
 
     starts = tuple(command_start)
@@ -238,8 +261,6 @@ def install_hooks(command_start: list[str]) -> None:
         return not any(segment.type in LOCATION_SEGMENTS for segment in event.get_message())
 
     dropped_early = chatter.install(is_chatter)
-    if not dropped_early:
-        logger.warning("NoneBot's event pre-processing is not the one bot/chatter.py knows: chatter is dropped later")
 
     @event_preprocessor
     async def prepare_message(bot: Bot, event: Event) -> None:
@@ -261,6 +282,8 @@ def install_hooks(command_start: list[str]) -> None:
             )
         except Exception as error:
             logger.warning(f"could not tell the user about an error: {error!r}")
+
+    return dropped_early
 
 
 def install_lifecycle(settings: Settings) -> None:
@@ -308,8 +331,7 @@ def setup(settings: Settings) -> None:
         onebot_sender.install()
     install_hooks(settings.bot.command_start)
     waiting.install()
-    if not sequential_checks.install():
-        logger.warning("NoneBot's parameter solving is not the one bot/sequential_checks.py knows: left as it is")
+    sequential_checks.install()
     install_lifecycle(settings)
     logger.info(
         f"义警助手 starting from {settings.source}: platforms {', '.join(settings.enabled_platforms()) or 'none'}, "

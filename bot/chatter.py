@@ -11,13 +11,13 @@ every three minutes a full collection walked 160,000 dead objects with the event
 
 Here NoneBot's `_apply_event_preprocessors` is wrapped so that chatter returns "do not handle" at once, before any
 task group; every other event goes through NoneBot's pre-processors as before. `install` leaves a NoneBot whose
-function takes other parameters alone and says so; the caller then drops chatter with a pre-processor as before.
+function takes other parameters alone and says so (`bot/patching.py`); the caller then drops chatter with a
+pre-processor as before.
 `tests/test_handlers_onebot.py` checks that chatter leaves no reference cycle and reaches no handler.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
@@ -27,14 +27,20 @@ from nonebot.adapters import Bot, Event
 from nonebot.log import logger
 from nonebot.typing import T_DependencyCache, T_State
 
-_ORIGINAL = nonebot.message._apply_event_preprocessors
-_EXPECTED_PARAMETERS = ["bot", "event", "state", "stack", "dependency_cache", "show_log"]
+from bot import patching
+
+CHECKS = [
+    patching.parameters(
+        "nonebot.message._apply_event_preprocessors",
+        lambda: nonebot.message._apply_event_preprocessors,
+        ["bot", "event", "state", "stack", "dependency_cache", "show_log"],
+    ),
+]
 
 
-def install(is_chatter: Callable[[Bot, Event], bool]) -> bool:
-    """Drop every event `is_chatter` says is chatter before NoneBot's pre-processors; False if NoneBot differs."""
-    if list(inspect.signature(_ORIGINAL).parameters) != _EXPECTED_PARAMETERS:
-        return False
+def patch(is_chatter: Callable[[Bot, Event], bool]) -> patching.Patch:
+    """Dropping every event `is_chatter` says is chatter before NoneBot's pre-processors."""
+    original = nonebot.message._apply_event_preprocessors
 
     async def apply_event_preprocessors(
         bot: Bot,
@@ -51,7 +57,19 @@ def install(is_chatter: Callable[[Bot, Event], bool]) -> bool:
             dropped = False
         if dropped:
             return False
-        return await _ORIGINAL(bot, event, state, stack, dependency_cache, show_log)
+        return await original(bot, event, state, stack, dependency_cache, show_log)
 
-    nonebot.message._apply_event_preprocessors = apply_event_preprocessors
-    return True
+    def apply() -> None:
+        nonebot.message._apply_event_preprocessors = apply_event_preprocessors
+
+    return patching.Patch(
+        "bot/chatter.py (group chatter dropped before NoneBot's pre-processors)",
+        CHECKS,
+        apply,
+        otherwise="chatter is dropped by an event pre-processor, as NoneBot does it",
+    )
+
+
+def install(is_chatter: Callable[[Bot, Event], bool]) -> bool:
+    """Drop chatter before NoneBot's pre-processors; False (nothing changed, a warning logged) if NoneBot differs."""
+    return patch(is_chatter).install()

@@ -17,6 +17,8 @@ from typing import Any
 
 from nonebot.adapters.onebot.v11 import Bot, GroupMessageEvent
 
+from bot import patching
+
 
 async def sender_of_group_message(bot: Bot, event: GroupMessageEvent) -> dict[str, Any]:
     """What uninfo's own supplier returns for a group message, from the event alone."""
@@ -33,7 +35,28 @@ async def sender_of_group_message(bot: Bot, event: GroupMessageEvent) -> dict[st
     }
 
 
-def install() -> None:
+def fetcher() -> Any:
+    """uninfo's OneBot v11 fetcher (uninfo must be loaded first)."""
     from nonebot_plugin_uninfo.adapters.onebot11 import Loader
 
-    Loader().get_fetcher().supply(sender_of_group_message)
+    return Loader().get_fetcher()
+
+
+def apply() -> None:
+    fetcher().supply(sender_of_group_message)
+
+
+PATCH = patching.Patch(
+    "bot/onebot_sender.py (a QQ group message's sender read from the message)",
+    [
+        patching.parameters("uninfo's OneBot v11 fetcher.supply", lambda: fetcher().supply, ["func"]),
+        patching.attributes("uninfo's OneBot v11 fetcher", fetcher, ["endpoint"]),
+    ],
+    apply,
+    otherwise="uninfo asks the QQ client about each new sender, as it does without this",
+)
+
+
+def install() -> bool:
+    """Read group senders from the message; False (nothing changed, a warning logged) on an uninfo that differs."""
+    return PATCH.install()

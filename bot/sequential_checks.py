@@ -20,12 +20,12 @@ What stays as NoneBot has it:
   check (the others would not have changed the answer).
 
 This replaces `Dependent.check`, `Dependent.solve` and `Rule.__call__` of NoneBot 2.5; `install()` leaves alone a
-NoneBot whose versions of them take other arguments, and `tests/test_sequential_checks.py` checks the behaviour above.
+NoneBot whose versions of them take other arguments and says so (`bot/patching.py`), and
+`tests/test_sequential_checks.py` checks the behaviour above.
 """
 
 from __future__ import annotations
 
-import inspect
 from contextlib import AsyncExitStack
 from typing import Any, cast
 
@@ -36,16 +36,19 @@ from nonebot.internal.params import Param
 from nonebot.rule import Rule
 from nonebot.typing import T_DependencyCache, T_State
 
-_ORIGINAL = {
-    "check": Dependent.check,
-    "solve": Dependent.solve,
-    "rule": Rule.__call__,
-}
-_EXPECTED_PARAMETERS = {
-    "check": ["self", "params"],
-    "solve": ["self", "params"],
-    "rule": ["self", "bot", "event", "state", "stack", "dependency_cache"],
-}
+from bot import patching
+
+CHECKS = [
+    patching.parameters("Dependent.check", lambda: Dependent.check, ["self", "params"]),
+    patching.parameters("Dependent.solve", lambda: Dependent.solve, ["self", "params"]),
+    patching.parameters("Dependent._solve_field", lambda: Dependent._solve_field, ["self", "field", "params"]),
+    patching.parameters("Param._check", lambda: Param._check, ["self", "kwargs"]),
+    patching.parameters("Param._solve", lambda: Param._solve, ["self", "kwargs"]),
+    patching.parameters(
+        "Rule.__call__", lambda: Rule.__call__, ["self", "bot", "event", "state", "stack", "dependency_cache"]
+    ),
+    patching.attributes("Rule", lambda: Rule, ["checkers"]),
+]
 
 
 async def check_in_turn(self: Dependent[Any], **params: Any) -> None:
@@ -82,18 +85,21 @@ async def rule_in_turn(
     return True
 
 
-def signatures_match() -> bool:
-    """Whether this NoneBot's versions of the replaced methods are the ones this module was written for."""
-    return all(
-        list(inspect.signature(_ORIGINAL[name]).parameters) == names for name, names in _EXPECTED_PARAMETERS.items()
-    )
-
-
-def install() -> bool:
-    """Check parameters and rules in turn; False (and nothing changed) on a NoneBot this was not written for."""
-    if not signatures_match():
-        return False
+def apply() -> None:
     Dependent.check = check_in_turn  # type: ignore[method-assign]
     Dependent.solve = solve_in_turn  # type: ignore[method-assign]
     Rule.__call__ = rule_in_turn  # type: ignore[method-assign]
-    return True
+
+
+PATCH = patching.Patch(
+    "bot/sequential_checks.py (parameters and rules checked in turn)",
+    CHECKS,
+    apply,
+    otherwise="NoneBot checks them in task groups, as it does without this",
+)
+
+
+def install() -> bool:
+    """Check parameters and rules in turn; False (nothing changed, a warning logged) on a NoneBot this was not
+    written for."""
+    return PATCH.install()

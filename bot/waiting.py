@@ -13,7 +13,9 @@ as before). Everything else about the list is unchanged: NoneBot adds and remove
 other walk over it sees all of them.
 
 NoneBot walks priority 0 right after `TrieRule.get_value(bot, event, state)`, in the same task; that call is
-wrapped to say which event's walk comes next.
+wrapped to say which event's walk comes next. `install()` first checks that NoneBot's `handle_event` still walks
+the matchers that way and that the pieces used here are there (`bot/patching.py`); otherwise it changes nothing and
+NoneBot checks every waiting dialogue against every event, as it does without this.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Self
 
+import nonebot.message
 from nonebot.matcher import Matcher, MatcherProvider, matchers
-from nonebot.permission import User
+from nonebot.permission import Permission, User
 from nonebot.rule import TrieRule
+
+from bot import patching
 
 WAITING_PRIORITY = 0
 """Where NoneBot puts the matchers of dialogues waiting for their next answer."""
@@ -158,8 +163,26 @@ class WaitingIndexProvider(defaultdict, MatcherProvider):  # type: ignore[misc]
         return value
 
 
-def install() -> None:
-    """Use the index from now on (in the bot process, once its plugins are loaded)."""
+CHECKS = [
+    patching.parameters("TrieRule.get_value", lambda: TrieRule.get_value, ["bot", "event", "state"]),
+    patching.source_contains(
+        "nonebot.message.handle_event",
+        lambda: nonebot.message.handle_event,
+        [
+            "TrieRule.get_value(bot, event, state)",
+            "for priority in sorted(matchers.keys()):",
+            "priority_matchers := matchers[priority]",
+            "for matcher in priority_matchers:",
+        ],
+    ),
+    patching.parameters("matchers.set_provider", lambda: matchers.set_provider, ["provider_class"]),
+    patching.attributes("Matcher", lambda: Matcher, ["temp", "permission", "expire_time"]),
+    patching.attributes("Permission", lambda: Permission, ["checkers"]),
+    patching.attributes("User", lambda: User, ["users"]),
+]
+
+
+def apply() -> None:
     matchers.set_provider(WaitingIndexProvider)
     get_value = TrieRule.get_value
 
@@ -172,3 +195,17 @@ def install() -> None:
         return get_value(bot, event, state)
 
     TrieRule.get_value = classmethod(announce_walk)  # type: ignore[method-assign,assignment]
+
+
+PATCH = patching.Patch(
+    "bot/waiting.py (waiting dialogues found by their session)",
+    CHECKS,
+    apply,
+    otherwise="every waiting dialogue is checked against every event, as NoneBot does it",
+)
+
+
+def install() -> bool:
+    """Use the index from now on (in the bot process, once its plugins are loaded); False (nothing changed, a
+    warning logged) on a NoneBot this was not written for."""
+    return PATCH.install()

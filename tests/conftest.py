@@ -3,6 +3,9 @@
 PostgreSQL: each run creates its own database on the server named by YIJING_TEST_POSTGRES (default: the local
 server, user postgres) and drops it at the end. Where the server cannot be reached the PostgreSQL cases are
 skipped, unless CI or YIJING_REQUIRE_POSTGRES is set, where that is a failure.
+
+Patches of NoneBot and plugin internals (bot/patching.py) run strict here and in the bot processes the end-to-end
+tests start: a patch whose target has changed raises instead of warning, so an upgrade that moves one fails the run.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ SUPERUSERS = ["onebot:10001", "telegram:9001"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    os.environ["YIJING_STRICT_PATCHES"] = "1"
     config.stash[NONEBOT_INIT_KWARGS] = {
         "driver": "~fastapi+~aiohttp",
         "log_level": os.environ.get("YIJING_TEST_LOG_LEVEL", "WARNING"),
@@ -45,18 +49,21 @@ async def after_nonebot_init(after_nonebot_init: None) -> None:
     from nonebot.adapters.onebot.v11 import Adapter as OneBotAdapter
     from nonebot.adapters.telegram import Adapter as TelegramAdapter
 
-    from bot import onebot_sender, sequential_checks
+    from bot import onebot_sender, sequential_checks, waiting
     from bot.app import fix_telegram_segment_repr, install_hooks, load_plugins
 
     driver = nonebot.get_driver()
     driver.register_adapter(OneBotAdapter)
-    fix_telegram_segment_repr()
+    assert fix_telegram_segment_repr(), "the tests describe Telegram segments as the bot does"
     driver.register_adapter(TelegramAdapter)
     driver.register_adapter(ConsoleAdapter)
     load_plugins()
-    onebot_sender.install()
-    install_hooks(["/", "／"])
+    assert onebot_sender.install(), "the bot reads a QQ group message's sender from the message; so must the tests"
+    assert install_hooks(["/", "／"]), "the bot drops chatter before NoneBot's pre-processors; so must the tests"
     assert sequential_checks.install(), "the bot checks parameters in turn; the tests must run the same way"
+    # nonebug keeps the matchers in a store of its own, so the waiting index is not installed here; its target
+    # must still be the one it was written for (the end-to-end tests run the bot with it installed)
+    assert waiting.PATCH.differences() == []
 
 
 @pytest.fixture(autouse=True)

@@ -58,7 +58,7 @@ def made() -> list[type[Matcher]]:
 
 
 def test_installed_for_this_nonebot() -> None:
-    assert sequential_checks.signatures_match()
+    assert sequential_checks.PATCH.differences() == []
     from nonebot.dependencies import Dependent
 
     assert Dependent.solve is sequential_checks.solve_in_turn
