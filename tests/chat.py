@@ -47,8 +47,8 @@ def onebot_group_message(
     )
 
 
-def onebot_private_message(user_id: int, message: str, nickname: str = "队员") -> PrivateMessageEvent:
-    body = OneBotMessage(OneBotSegment.text(message))
+def onebot_private_message(user_id: int, message: str | OneBotMessage, nickname: str = "队员") -> PrivateMessageEvent:
+    body = OneBotMessage(OneBotSegment.text(message)) if isinstance(message, str) else message
     return PrivateMessageEvent(
         time=int(time.time()),
         self_id=int(ONEBOT_SELF_ID),
@@ -59,7 +59,7 @@ def onebot_private_message(user_id: int, message: str, nickname: str = "队员")
         message_id=next(_ids),
         message=body,
         original_message=body,
-        raw_message=message,
+        raw_message=str(message),
         font=0,
         sender=Sender(user_id=user_id, nickname=nickname),
         to_me=True,

@@ -29,6 +29,7 @@ from plugins._common import (
 )
 from storage.errors import DomainError
 from storage.services import anonymous_rewards, tips
+from storage.services.photos import cleaned, without_metadata
 from storage.services.when import describe
 
 PRIVATE_ONLY = "线索请私聊我发送 /线索（/tip），不要在群里发线索内容。"
@@ -74,8 +75,11 @@ async def _photos(bot: Bot, event: Event, state: T_State, message: UniMessage) -
             data = None
         if not data:
             raise DomainError("有照片没有收到，请再发一次。")
+        picture = await asyncio.to_thread(without_metadata, data if isinstance(data, bytes) else bytes(data))
+        if picture is None:
+            raise DomainError("有一张照片打不开，请换一张再发。")
         suffix = "." + (image.mimetype or "image/jpeg").split("/")[-1].replace("jpeg", "jpg")
-        photos.append(tips.Photo(data=data if isinstance(data, bytes) else bytes(data), suffix=suffix))
+        photos.append(tips.Photo(data=picture, suffix=suffix))
     return photos
 
 
@@ -205,6 +209,10 @@ def _receipt_text(receipt: tips.Receipt) -> str:
     )
 
 
+def _photo_as_shown(photo: str) -> bytes | None:
+    return cleaned(tips.photo_path(photo).read_bytes())
+
+
 async def _show(place: Place, number: int) -> None:
     view = await refuse_on_error(tips.view_tip(place.caller, number))
     tip = view.tip
@@ -227,8 +235,11 @@ async def _show(place: Place, number: int) -> None:
     message = UniMessage.text("\n".join(lines))
     for line in view.history:
         for photo in line.photos:
-            # the bytes themselves: a QQ client on another machine could not open a path on this one
-            message += Image(raw=await asyncio.to_thread(tips.photo_path(photo).read_bytes))
+            # the bytes themselves: a QQ client on another machine could not open a path on this one; a photo
+            # kept before photos were stored without EXIF loses it here
+            picture = await asyncio.to_thread(_photo_as_shown, photo)
+            if picture is not None:
+                message += Image(raw=picture)
     await message.finish()
 
 

@@ -39,6 +39,7 @@ from storage.services.ledger import record_points
 from storage.services.organisation import audit, officer_unit, team_of_group
 from storage.services.outbox import Destination, enqueue
 from storage.services.people import Caller, Rights, mask_phone, member_of, rights_of
+from storage.services.photos import cleaned
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import add_to_totals
 from storage.settings import settings
@@ -80,7 +81,8 @@ def check_text(text: str) -> str:
 
 
 def _store_photos(tip_id: int, photos: list[Photo]) -> list[str]:
-    """Keep the photos under the data directory (platform URLs expire); names are content hashes."""
+    """Keep the photos under the data directory (platform URLs expire), without their EXIF (storage/services/
+    photos.py); names are content hashes."""
     if len(photos) > MAX_PHOTOS:
         raise DomainError(f"照片一次最多{MAX_PHOTOS}张。")
     folder = settings.data_dir / "tips" / str(tip_id)
@@ -89,11 +91,14 @@ def _store_photos(tip_id: int, photos: list[Photo]) -> list[str]:
     for photo in photos:
         if len(photo.data) > MAX_PHOTO_BYTES:
             raise DomainError("照片太大：每张不超过10MB。")
+        data = cleaned(photo.data)
+        if data is None:
+            raise DomainError("有一张照片打不开，请换一张再发。")
         suffix = photo.suffix if photo.suffix in (".jpg", ".jpeg", ".png", ".gif", ".webp") else ".jpg"
-        name = hashlib.sha256(photo.data).hexdigest()[:32] + suffix
+        name = hashlib.sha256(data).hexdigest()[:32] + suffix
         path = folder / name
         if not path.exists():
-            path.write_bytes(photo.data)
+            path.write_bytes(data)
         stored.append(str(path.relative_to(settings.data_dir)))
     return stored
 

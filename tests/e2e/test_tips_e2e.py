@@ -49,7 +49,8 @@ def _log_on_failure(request: pytest.FixtureRequest, bot: tuple[BotProcess, int])
         print(bot[0].log_tail(80))  # noqa: T201
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"evidence" * 16
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+"""A one-pixel PNG with nothing but the picture: kept and shown as it is (tests/test_tip_photos.py: with EXIF)."""
 
 
 class PhotoServer:
