@@ -177,3 +177,18 @@ def test_what_is_not_a_picture_or_would_fill_the_memory_is_refused() -> None:
     Image.new("1", (10_000, 7_000)).save(huge, "PNG")  # a few kilobytes that decode to 70 megapixels
     assert len(huge.getvalue()) < 100_000
     assert photos.without_metadata(huge.getvalue()) is None
+
+
+async def test_a_photo_sent_with_an_addition_is_kept_without_metadata(
+    reporter: Caller, photo_url: str, tmp_path: Path
+) -> None:
+    tip = (await tips.report_tip(reporter, "赌博", "三号楼地下室聚赌")).tip
+    addition = Message(f"/补充 {tip.id} 今晚又来了 ") + MessageSegment.image(photo_url)
+    (reply,) = await send(REPORTER, addition)
+    assert reply.extract_plain_text() == f"已补充到线索 {tip.id}。"
+    (photo_only,) = await send(REPORTER, Message(f"/补充 {tip.id} ") + MessageSegment.image(photo_url))
+    assert photo_only.extract_plain_text() == f"已补充到线索 {tip.id}。"
+    (kept,) = (tmp_path / "data" / "tips" / str(tip.id)).iterdir()  # the same picture twice is kept once
+    assert_only_the_picture(kept.read_bytes())
+    seen = await tips.view_tip(Caller("onebot", str(OFFICER)), tip.id)
+    assert [entry.text for entry in seen.history][:3] == ["三号楼地下室聚赌", "今晚又来了", ""]

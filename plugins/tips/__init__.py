@@ -1,6 +1,7 @@
 """Tips (线索): reported in private, step by step or in one message; reviewed by officers in private."""
 
 import asyncio
+from typing import Union
 
 from nonebot import get_driver, require
 from nonebot.adapters import Bot, Event
@@ -53,7 +54,7 @@ __plugin_meta__ = PluginMetadata(
 tip_command = command("线索", "tip", Args["words", MultiVar(str, "*")])
 tipview_command = command("查看线索", "tipview", Args["number?", Number])
 mytips_command = command("我的线索", "mytips")
-tipadd_command = command("补充", "tipadd", Args["number?", Number]["words", MultiVar(str, "*")])
+tipadd_command = command("补充", "tipadd", Args["number?", Number]["words", MultiVar(Union[str, Image], "*")])  # noqa: UP007
 tips_command = command("线索列表", "tips", Args["words", MultiVar(str, "*")])
 verify_command = command("核实", "verify", Args["number?", Number]["points?", Number]["note", MultiVar(str, "*")])
 dismiss_command = command("驳回", "dismiss", Args["number?", Number]["words", MultiVar(str, "*")])
@@ -277,7 +278,7 @@ async def add(
     state: T_State,
     place: CurrentPlace,
     number: Match[int],
-    words: Match[tuple[str, ...]],
+    words: Match[tuple[str | Image, ...]],
     message: UniMsg,
 ) -> None:
     if place.in_group:
@@ -285,7 +286,7 @@ async def add(
     if not number.available:
         await finish(ADD_USAGE)
     photos = await refuse_on_error(_photos(bot, event, state, message))
-    text = " ".join(words.result) if words.available else ""
+    text = " ".join(word for word in words.result if isinstance(word, str)) if words.available else ""
     tip = await refuse_on_error(tips.add_to_tip(place.caller, number.result, text, photos))
     await finish(f"已补充到线索 {tip.id}。")
 
