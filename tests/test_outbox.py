@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter, deque
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import pytest
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
 from plugins._outbox.dispatcher import Dispatcher, Outgoing, SendFailed, merge, retry_after_in
+from plugins._outbox.journal import SentJournal
 from plugins._outbox.limits import Limits, RateLimiter
 from storage import db
 from storage.models import OutboxMessage, OutboxState, Priority
@@ -225,3 +230,96 @@ def test_qq_accounts_send_about_one_a_second_with_jitter() -> None:
     assert min(gaps) >= 1.0
     assert max(gaps) <= 1.5
     assert len(set(gaps)) > 50  # jittered, not a steady beat
+
+
+class DatabaseAway:
+    """The outbox's database unreachable from cut() until restore(): every transaction fails as a lost connection
+    does."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+        self.reachable = outbox.session
+
+    def cut(self) -> None:
+        self.monkeypatch.setattr(outbox, "session", self._lost)
+
+    def restore(self) -> None:
+        self.monkeypatch.setattr(outbox, "session", self.reachable)
+
+    @staticmethod
+    @asynccontextmanager
+    async def _lost():
+        raise OperationalError("COMMIT", {}, ConnectionResetError("the connection to the server was lost"))
+        yield
+
+
+class CountingSender(RecordingSender):
+    """Counts what reaches the chats; the database goes away right after the send number `cut_after`."""
+
+    def __init__(self, clock: FakeClock, away: DatabaseAway, cut_after: int | None = None) -> None:
+        super().__init__(clock)
+        self.away = away
+        self.cut_after = cut_after
+        self.arrived: Counter[str] = Counter()
+
+    async def send(self, message: Outgoing, account: str) -> None:
+        self.arrived[message.text] += 1
+        if self.cut_after is not None and sum(self.arrived.values()) == self.cut_after:
+            self.away.cut()
+
+
+async def five_notices() -> list[str]:
+    now = datetime.fromtimestamp(START, timezone.utc)
+    texts = [f"审核通过通知 {number}" for number in range(5)]
+    async with db.session() as session:
+        for number, text in enumerate(texts):
+            await outbox.enqueue(session, Destination("telegram", str(-100 - number)), text, not_before=now)
+    return texts
+
+
+async def test_notices_sent_as_the_database_goes_away_are_not_sent_again(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = await five_notices()
+    clock = FakeClock()
+    away = DatabaseAway(monkeypatch)
+    sender = CountingSender(clock, away, cut_after=2)
+    journal = SentJournal.in_folder(tmp_path / "data")
+    dispatcher = Dispatcher(sender, owner="t", clock=clock, lease=timedelta(minutes=2), journal=journal)
+    with pytest.raises(OperationalError):
+        await dispatcher.run_once()  # all five went out, and none could be marked sent
+    assert sum(sender.arrived.values()) == 5
+    clock.t += 30
+    with pytest.raises(OperationalError):
+        await dispatcher.run_once()  # still away: nothing is claimed, nothing goes out
+    away.restore()
+    clock.t += 180  # the batch's lease has long run out
+    await dispatcher.run_until_empty()
+    assert sender.arrived == Counter(texts)  # each once
+    assert await count(OutboxMessage.state == OutboxState.sent) == 5
+    assert journal.entries() == []
+
+
+async def test_a_restart_while_the_database_is_away_sends_nothing_twice(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = await five_notices()
+    clock = FakeClock()
+    away = DatabaseAway(monkeypatch)
+    sender = CountingSender(clock, away, cut_after=1)
+    journal = SentJournal.in_folder(tmp_path / "data")
+    with pytest.raises(OperationalError):
+        await Dispatcher(sender, owner="first", clock=clock, journal=journal).run_once()
+    assert journal.path.stat().st_mode & 0o777 == 0o600
+    with journal.path.open("a") as file:
+        file.write("12 1 17")  # a line cut short as the process was killed
+    away.restore()
+    clock.t += 600
+    restarted = Dispatcher(sender, owner="second", clock=clock, journal=SentJournal.in_folder(tmp_path / "data"))
+    await restarted.run_until_empty()
+    assert sender.arrived == Counter(texts)
+    assert restarted.sent == 0
+    async with db.session() as session:
+        rows = (await session.exec(select(OutboxMessage))).all()
+    assert {(row.state, row.attempts) for row in rows} == {("sent", 1)}
+    assert journal.entries() == []

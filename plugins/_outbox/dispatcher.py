@@ -1,7 +1,9 @@
 """The dispatcher: claims due outbox rows, merges what waits for the same chat, and sends within the limits.
 
 It is written against a clock and a sender so that the same code runs with the real platforms and, in tests,
-on a simulated clock with a recording sender.
+on a simulated clock with a recording sender. With a sent journal (plugins/_outbox/journal.py) every send is
+written to a local file before it is marked sent, so that sends the database could not record while it was away
+are recorded when it is back instead of going out again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Protocol
 
 from nonebot.log import logger
 
+from plugins._outbox.journal import SentEntry, SentJournal
 from plugins._outbox.limits import RateLimiter
 from storage.models import OutboxMessage
 from storage.services import outbox
@@ -129,6 +132,7 @@ class Dispatcher:
         lookahead: float = 10.0,
         lease: timedelta = timedelta(minutes=2),
         on_sent: Callable[[Outgoing, float], Awaitable[None]] | None = None,
+        journal: SentJournal | None = None,
     ) -> None:
         self.sender = sender
         self.owner = owner
@@ -139,6 +143,8 @@ class Dispatcher:
         """Seconds ahead a claimed message may be scheduled; later ones go back to the queue."""
         self.lease = lease
         self.on_sent = on_sent
+        self.journal = journal
+        """Where sends are written before they are marked sent (None: marked in the database only)."""
         self.sent = 0
         self.parked = 0
 
@@ -147,11 +153,17 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch and send what the limits allow within the look-ahead. Returns how many were handled."""
+        await self.replay_journal()  # raises while the database is away: nothing is claimed then
         now = self.clock.now()
         platforms = self.sender.platforms()
         rows = await outbox.claim(self.owner, platforms, self._datetime(now), self.batch, self.lease)
         if not rows:
             return 0
+        attempts = {row.id: row.attempts for row in rows}
+        gone = await self._journaled()  # sent by another process whose lease ran out before it could mark them
+        if already_sent := [row.id for row in rows if row.id in gone]:
+            await outbox.mark_sent(already_sent, self._datetime(now))
+            rows = [row for row in rows if row.id not in gone]
         scheduled: list[tuple[float, Outgoing, str]] = []
         later: dict[float, list[int]] = {}
         for message in merge(rows):
@@ -171,18 +183,24 @@ class Dispatcher:
         # Go through the batch in time order on the clock; each send runs as its own task so that a slow
         # platform answer does not hold up the next send's turn.
         scheduled.sort(key=lambda item: item[0])
-        sending: list[asyncio.Task[list[int]]] = []
+        sending: list[asyncio.Task[list[SentEntry]]] = []
         for when, message, account in scheduled:
             delay = when - self.clock.now()
             if delay > 0:
                 await self.clock.sleep(delay)
-            sending.append(asyncio.ensure_future(self._send(message, account, self.clock.now())))
-        sent_ids = [message_id for ids in await asyncio.gather(*sending) for message_id in ids]
-        await outbox.mark_sent(sent_ids, self._datetime(self.clock.now()))
-        return len(rows)
+            sending.append(asyncio.ensure_future(self._send(message, account, self.clock.now(), attempts)))
+        # Every send runs to its end even when recording a failure meets a database that has gone away.
+        results = await asyncio.gather(*sending, return_exceptions=True)
+        sent = [entry for result in results if isinstance(result, list) for entry in result]
+        await outbox.mark_sent([entry.message_id for entry in sent], self._datetime(self.clock.now()))
+        await self._forget(sent)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return len(rows) + len(already_sent)
 
-    async def _send(self, message: Outgoing, account: str, sent_at: float) -> list[int]:
-        """Send one message; the ids that went out (to be marked sent with the rest of the batch)."""
+    async def _send(self, message: Outgoing, account: str, sent_at: float, attempts: dict[int, int]) -> list[SentEntry]:
+        """Send one message; what went out (journaled, to be marked sent with the rest of the batch)."""
         try:
             await self.sender.send(message, account)
         except SendFailed as failure:
@@ -191,10 +209,53 @@ class Dispatcher:
         except Exception as error:  # an unexpected failure is still only this message's
             await self._failed(message, account, SendFailed(repr(error)))
             return []
+        entries = [SentEntry(message_id, attempts[message_id], self.clock.now()) for message_id in message.ids]
+        await self._record(entries)
         self.sent += 1
         if self.on_sent is not None:
             await self.on_sent(message, sent_at)
-        return message.ids
+        return entries
+
+    async def replay_journal(self) -> int:
+        """Record in the database the sends the journal holds (they went out while it was away), then take them
+        out of the journal. Returns how many rows were marked sent; raises while the database is still away."""
+        entries = await self._journal_entries()
+        if not entries:
+            return 0
+        marked = await outbox.confirm_sent(
+            [(entry.message_id, entry.attempt, self._datetime(entry.sent_at)) for entry in entries]
+        )
+        await self._forget(entries)
+        logger.info(f"outbox: {len(entries)} send(s) from the journal recorded, {marked} marked sent now")
+        return marked
+
+    async def _record(self, entries: list[SentEntry]) -> None:
+        if self.journal is None:
+            return
+        try:
+            await asyncio.to_thread(self.journal.record, entries)
+        except OSError as error:  # the send is marked in the database as before; only an outage could repeat it
+            logger.error(f"outbox: could not write the sent journal {self.journal.path}: {error}")
+
+    async def _journaled(self) -> set[int]:
+        return {entry.message_id for entry in await self._journal_entries()}
+
+    async def _journal_entries(self) -> list[SentEntry]:
+        if self.journal is None:
+            return []
+        try:
+            return await asyncio.to_thread(self.journal.entries)
+        except OSError as error:
+            logger.error(f"outbox: could not read the sent journal {self.journal.path}: {error}")
+            return []
+
+    async def _forget(self, entries: list[SentEntry]) -> None:
+        if self.journal is None or not entries:
+            return
+        try:
+            await asyncio.to_thread(self.journal.forget, entries)
+        except OSError as error:  # left in the journal: replaying it again changes nothing
+            logger.error(f"outbox: could not compact the sent journal {self.journal.path}: {error}")
 
     async def _failed(self, message: Outgoing, account: str, failure: SendFailed) -> None:
         now = self.clock.now()

@@ -22,11 +22,13 @@ from plugins._arguments import as_number
 from plugins._common import CurrentPlace, command, finish, platform_of, with_buttons
 from plugins._images import image_for
 from plugins._outbox.dispatcher import Dispatcher, Outgoing, SendFailed, retry_after_in
+from plugins._outbox.journal import SentJournal
 from plugins._outbox.limits import Limits, RateLimiter
 from storage import db
 from storage.services import outbox
 from storage.services.organisation import get_rights
 from storage.services.when import describe
+from storage.settings import settings
 
 OUTBOX_USAGE = "发件箱（管理员用）：/发件箱 看待发和发送失败的消息；/发件箱 重发 全部|编号… 把发送失败的放回队列"
 
@@ -118,6 +120,8 @@ _loop_task: asyncio.Task[None] | None = None
 
 async def dispatch_forever() -> None:
     await db.wait_until_open()  # the database is opened by another start-up hook, maybe after this one
+    # in [bot] data_dir, known once the settings are applied (before the database is opened)
+    dispatcher.journal = SentJournal.in_folder(settings.data_dir)
     while True:
         try:
             handled = await dispatcher.run_once()

@@ -187,6 +187,28 @@ async def mark_sent(ids: list[int], now: datetime) -> None:
         )
 
 
+async def confirm_sent(sends: list[tuple[int, int, datetime]]) -> int:
+    """Record sends the database missed (it was away when they went out): (id, attempt, sent at) each. A row is
+    marked sent only while it is still being sent in that attempt; one another process has claimed since is left to
+    it. Returns how many rows were marked."""
+    if not sends:
+        return 0
+    marked = 0
+    async with session() as db:
+        for message_id, attempt, sent_at in sends:
+            result = await db.exec(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.attempts == attempt,
+                    OutboxMessage.state == OutboxState.sending,
+                )
+                .values(state=OutboxState.sent, sent_at=sent_at, lease_owner=None, lease_until=None, last_error=None)
+            )
+            marked += result.rowcount or 0
+    return marked
+
+
 async def release(ids: list[int], not_before: datetime) -> None:
     """Give rows back unsent (the limits would not let them go soon): no attempt is counted."""
     if not ids:
