@@ -68,7 +68,10 @@ async def test_points_leaderboard_picture_and_export_file(bot: tuple[BotProcess,
         )
         assert awarded.text.startswith("已给张三（成员号 2）奖励 12 分"), awarded.text
         await qq.expect_private(30001, "你获得 12 分奖励，理由：协助寻找走失老人", since=since)
+        since = qq.mark()
         await qq.ask_group(TEAM_GROUP, OFFICER, "/奖励 3 5 夜间巡逻")
+        # the notice of the award comes from the outbox: wait for it, so that it is not taken for the answer below
+        await qq.expect_private(30002, "你获得 5 分奖励", since=since)
 
         points = await qq.ask_private(30002, "/积分")
         assert "李四（成员号 3）积分余额 5 分" in points.text
