@@ -39,6 +39,9 @@ class FakeClock:
         self.t += max(seconds, 0)
         await asyncio.sleep(0)
 
+    def datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.t, timezone.utc)
+
 
 class RecordingSender:
     def __init__(self, clock: FakeClock, platforms: tuple[str, ...] = ("telegram",)) -> None:
@@ -298,6 +301,11 @@ async def test_notices_sent_as_the_database_goes_away_are_not_sent_again(
     assert sender.arrived == Counter(texts)  # each once
     assert await count(OutboxMessage.state == OutboxState.sent) == 5
     assert journal.entries() == []
+    async with db.session() as session:  # with the database there, a send leaves nothing in the journal
+        await outbox.enqueue(session, Destination("telegram", "-200"), "又一条", not_before=clock.datetime())
+    assert await dispatcher.run_once() == 1
+    assert sender.arrived["又一条"] == 1
+    assert journal.path.read_text() == ""
 
 
 async def test_a_restart_while_the_database_is_away_sends_nothing_twice(
