@@ -14,7 +14,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 FILE_NAME = "outbox-sent.journal"
@@ -25,7 +25,8 @@ class SentEntry:
     message_id: int
     attempt: int
     """The row's attempt count when it was sent: replay only marks a row still in that attempt."""
-    sent_at: float
+    sent_at: float = field(compare=False)
+    """Written to the millisecond; an entry is the same whatever its time."""
 
     def line(self) -> str:
         return f"{self.message_id} {self.attempt} {self.sent_at:.3f}\n"
