@@ -34,6 +34,9 @@ BATCH = 20
 
 def write_config(directory: Path, port: int, database: Path) -> Path:
     outbox = f"""
+[bot]
+data_dir = "{directory / "data"}"
+
 [outbox]
 batch_size = {BATCH}
 lookahead_seconds = 2
