@@ -12,7 +12,7 @@ several bot processes pay once). The entries are private (storage.services.ledge
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,7 @@ from storage.models import AnonymousPayout, LedgerReason, RewardState, Tip, utcn
 from storage.services.ledger import record_points
 from storage.services.outbox import tell_member
 from storage.services.retry import retry_on_conflict
-from storage.services.totals import balance_of, period_key
+from storage.services.totals import balance_of, period_key, weekly_time_passed
 from storage.settings import settings
 
 ANONYMOUS_REWARD_NOTE = "匿名线索奖励"
@@ -31,10 +31,7 @@ ANONYMOUS_REWARD_NOTE = "匿名线索奖励"
 
 def payout_due(now: datetime) -> bool:
     """Whether this week's payout time has come."""
-    weekday, hour, minute = settings.anonymous_payout_at
-    local = now.astimezone(settings.timezone)
-    monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    return local >= monday + timedelta(days=weekday, hours=hour, minutes=minute)
+    return weekly_time_passed(settings.anonymous_payout_at, now)
 
 
 @dataclass(frozen=True)

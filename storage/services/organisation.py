@@ -282,11 +282,7 @@ async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, te
     """/设队长: an officer of the team's unit appoints an active member of the team as its leader."""
     async with session() as db:
         rights = await rights_of(db, caller)
-        if not rights.is_officer:
-            raise NotAllowed("只有民警可以设队长。")
-        located = await locate_team(db, caller, rights, group_id, team_name)
-        if not rights.covers_unit(located.unit):
-            raise NotAllowed(f"“{located.team.name}”不归你的单位管，不能设队长。")
+        located = await team_run_by(db, caller, rights, group_id, team_name, "设队长")
         member = await find_person(db, target)
         membership = (
             await db.exec(
@@ -301,6 +297,25 @@ async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, te
         new = await add_role(db, member, RoleKind.leader, located.team.id, actor)
         await audit(db, caller, actor, "set_leader", f"member:{member.id}", team=located.team.name, new=new)
         return Leadership(member=member, team=located.team, new=new)
+
+
+async def team_run_by(
+    db: AsyncSession,
+    caller: Caller,
+    rights: Rights,
+    group_id: str | None,
+    team_name: str | None,
+    doing: str,
+    doing_to_it: str | None = None,
+) -> GroupTeam:
+    """The team a leader command is about, refused unless the caller is an officer of its unit or above; `doing`
+    names the act in the refusals ("设队长"), `doing_to_it` where the team is named first ("撤销它的队长")."""
+    if not rights.is_officer:
+        raise NotAllowed(f"只有民警可以{doing}。")
+    located = await locate_team(db, caller, rights, group_id, team_name)
+    if not rights.covers_unit(located.unit):
+        raise NotAllowed(f"“{located.team.name}”不归你的单位管，不能{doing_to_it or doing}。")
+    return located
 
 
 async def locate_team(

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from storage.db import session
 from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import Member, Role, RoleKind, Team, Unit
-from storage.services.organisation import audit, find_unit, locate_team
+from storage.services.organisation import audit, find_unit, team_run_by
 from storage.services.outbox import tell_member
 from storage.services.people import Caller, PersonRef, find_person, rights_of
 from storage.services.retry import retry_on_conflict
@@ -76,11 +76,7 @@ async def unset_leader(caller: Caller, target: PersonRef, group_id: str | None, 
     """/撤销队长: an officer of the team's unit (or above it) ends someone's leadership of the team."""
     async with session() as db:
         rights = await rights_of(db, caller)
-        if not rights.is_officer:
-            raise NotAllowed("只有民警可以撤销队长。")
-        located = await locate_team(db, caller, rights, group_id, team_name)
-        if not rights.covers_unit(located.unit):
-            raise NotAllowed(f"“{located.team.name}”不归你的单位管，不能撤销它的队长。")
+        located = await team_run_by(db, caller, rights, group_id, team_name, "撤销队长", "撤销它的队长")
         member = await find_person(db, target)
         role = (
             await db.exec(

@@ -34,7 +34,7 @@ from storage.services.organisation import audit, covers_member, in_unit_or_below
 from storage.services.outbox import Destination, Message, enqueue_all, tell_member
 from storage.services.people import Caller, PersonRef, Rights, find_person, rights_of
 from storage.services.retry import retry_on_conflict
-from storage.services.totals import ALL_TIME, Period, balance_of, period_of
+from storage.services.totals import ALL_TIME, Period, balance_of, period_of, weekly_time_passed
 from storage.settings import settings
 
 REASON_NAMES = {
@@ -495,11 +495,7 @@ async def _unfinished_broadcast(db: AsyncSession, kind: str, period: str) -> Bro
 def weekly_board_due(now: datetime) -> bool:
     if settings.weekly_board_at is None:
         return False
-    weekday, hour, minute = settings.weekly_board_at
-    local = now.astimezone(settings.timezone)
-    start_of_week = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    due = start_of_week + timedelta(days=weekday, hours=hour, minutes=minute)
-    return local >= due
+    return weekly_time_passed(settings.weekly_board_at, now)
 
 
 def honours_due(now: datetime) -> bool:

@@ -48,6 +48,14 @@ def period_key(kind: str, moment: datetime) -> str:
     return ALL_TIME
 
 
+def weekly_time_passed(at: tuple[int, int, int], now: datetime) -> bool:
+    """Whether this week's (weekday with Monday 0, hour, minute) has come, in the configured time zone."""
+    weekday, hour, minute = at
+    local = now.astimezone(settings.timezone)
+    start_of_week = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    return local >= start_of_week + timedelta(days=weekday, hours=hour, minutes=minute)
+
+
 def period_keys(moment: datetime) -> list[str]:
     return [period_key(kind, moment) for kind in PERIOD_KINDS]
 
