@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
+from plugins._texts import refusal
 from storage import db
 from storage.errors import DomainError
 from storage.services.organisation import grant_officer_in
@@ -34,7 +35,7 @@ async def run(settings: Settings, arguments: argparse.Namespace) -> int:
             return await _import_roster(Path(arguments.file))
         return await _grant(arguments)
     except DomainError as error:
-        print(f"没有办成：{error}", file=sys.stderr)  # noqa: T201
+        print(f"没有办成：{refusal(error)}", file=sys.stderr)  # noqa: T201
         return 1
     finally:
         await db.close_database()
@@ -47,7 +48,7 @@ async def _import_roster(path: Path) -> int:
         f"未变 {report.unchanged}，加入队伍 {report.memberships_added}，拒收 {len(report.rejected)}。"
     )
     for line, reason in report.rejected:
-        say(f"  第 {line} 行拒收：{reason}")
+        say(f"  第 {line} 行拒收：{refusal(reason)}")
     return 0
 
 

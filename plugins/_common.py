@@ -33,6 +33,7 @@ from nonebot_plugin_alconna import (
 from nonebot_plugin_uninfo import SceneType, get_interface, get_session
 
 from plugins._arguments import as_number
+from plugins._texts import refusal
 from storage.errors import DomainError
 from storage.services.people import Caller, PersonRef
 
@@ -192,7 +193,7 @@ async def refuse_on_error(work: Awaitable[T]) -> T:
     try:
         return await work
     except DomainError as error:
-        await finish(error.message)
+        await finish(refusal(error))
 
 
 def with_buttons(

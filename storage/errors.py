@@ -1,15 +1,28 @@
-"""Refusals a user should read: a short, plain Chinese sentence that says what to do instead."""
+"""Refusals: a request that cannot be carried out, named by a code with the values a message needs.
+
+The wording a user reads lives with the face that shows it (for chat, `plugins/_texts`): a refusal there still
+says what to type instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 
 class DomainError(Exception):
-    """A request that cannot be carried out; nothing was changed. `str(error)` is the reply to the user."""
+    """A request that cannot be carried out; nothing was changed.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    `code` names the refusal ("tasks.full", "tips.not_yours"): dotted, the domain first. `params` are the values
+    its message needs (numbers, names, what was typed, already shortened with `quoted`).
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
 
     def __str__(self) -> str:
-        return self.message
+        return f"{self.code} {self.params}" if self.params else self.code
 
 
 class NotAllowed(DomainError):

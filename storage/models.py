@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import Enum, IntEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
@@ -13,6 +13,18 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class _Saved(Protocol):
+    id: int | None
+
+
+def id_of(row: _Saved) -> int:
+    """The primary key of a row already saved (flushed or loaded): SQLModel types every `id` `int | None`,
+    because a row has none until the database gives it one."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: it has not been saved")
+    return row.id
 
 
 class UTCDateTime(TypeDecorator):

@@ -27,6 +27,7 @@ from plugins._common import (
     refuse_on_error,
     with_buttons,
 )
+from plugins._texts import refusal
 from storage.errors import DomainError
 from storage.services import reminders, tasks
 from storage.services.organisation import get_rights
@@ -159,7 +160,7 @@ def _check_answer(key: str, text: str, answers: dict[str, str]) -> str | None:
                 return f"人数写1到{tasks.MAX_CAPACITY}之间的数字，例如 10"
             text = str(number)
     except DomainError as error:
-        return error.message
+        return refusal(error)
     answers[key] = text
     return None
 

@@ -28,6 +28,7 @@ from plugins._common import (
     open_dialogue,
     refuse_on_error,
 )
+from plugins._texts import refusal
 from storage.errors import DomainError
 from storage.services import anonymous_rewards, tips
 from storage.services.photos import cleaned, without_metadata
@@ -182,7 +183,7 @@ async def tip_step(bot: Bot, event: Event, state: T_State, place: CurrentPlace) 
             )
             await finish(_receipt_text(receipt))
     except DomainError as error:
-        await tip_command.reject(UniMessage.text(f"{error.message}\n（回复“取消”退出）"))
+        await tip_command.reject(UniMessage.text(f"{refusal(error)}\n（回复“取消”退出）"))
     state["step"] = step + 1
     if WIZARD[step + 1][0] == "confirm":
         await tip_command.reject(UniMessage.text(_draft_text(draft)))

@@ -38,7 +38,7 @@ class ImportReport:
     members_updated: int = 0
     memberships_added: int = 0
     unchanged: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, DomainError]] = field(default_factory=list)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -108,7 +108,7 @@ async def import_roster(path: Path) -> ImportReport:
                 async with db.begin_nested():
                     outcome, joined_team = await _import_row(db, row)
             except DomainError as error:
-                report.rejected.append((number, error.message))
+                report.rejected.append((number, error))
                 continue
             if outcome == "created":
                 report.members_created += 1

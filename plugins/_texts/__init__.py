@@ -1,0 +1,66 @@
+"""The chat face's wording: every sentence a user reads in chat, beside the facts the services return.
+
+Each domain has a module here (`tasks`, `tips`, ...) with
+- `REFUSALS`: refusal code → message, either a `str.format` template over the error's params or a function of
+  them; a refusal still says what to type instead;
+- presenters: functions from a service's typed result to the text of a reply;
+- notice renderers: `@render_notice.register` functions from a notice dataclass (storage/services/notices.py) to
+  the text queued in the outbox.
+
+Importing this package installs `render_notice` as the renderer services queue their notices through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import singledispatch
+
+from nonebot.log import logger
+
+from storage.errors import DomainError
+from storage.services import notices
+
+Refusal = str | Callable[..., str]
+
+UNKNOWN_REFUSAL = "这一步没有办成，什么也没有改。请稍后再试，或发送 /帮助 看看用法。"
+
+
+@singledispatch
+def render_notice(notice: object) -> str:
+    raise TypeError(f"no chat wording for {type(notice).__name__}")
+
+
+_refusals: dict[str, Refusal] = {}
+
+
+def add_refusals(refusals: Mapping[str, Refusal]) -> None:
+    """A domain module's refusals join the table; a code is worded once."""
+    for code in refusals:
+        if code in _refusals:
+            raise ValueError(f"refusal {code} is worded twice")
+    _refusals.update(refusals)
+
+
+def refusal_codes() -> frozenset[str]:
+    return frozenset(_refusals)
+
+
+def refusal(error: DomainError) -> str:
+    """What the user reads when a service refuses."""
+    wording = _refusals.get(error.code)
+    if wording is None and not error.code.isascii():
+        return error.code  # TRANSITION: a service not yet moved to codes still raises its sentence
+    if wording is None:
+        logger.error(f"no chat wording for refusal {error.code} {error.params}")
+        return UNKNOWN_REFUSAL
+    try:
+        return wording.format(**error.params) if isinstance(wording, str) else wording(**error.params)
+    except (KeyError, IndexError, TypeError) as problem:
+        logger.error(f"refusal {error.code} {error.params} could not be worded: {problem!r}")
+        return UNKNOWN_REFUSAL
+
+
+notices.use_renderer(render_notice)
+
+# The domains' wording; each module adds its refusals and registers its notice renderers when imported.
+from plugins._texts import common  # noqa: F401
