@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 from sqlmodel import func, select
 
+from plugins._texts import refusal
 from storage import db
 from storage.models import Member, PlatformIdentity, Team, TeamMembership, Unit
 from storage.services.membership import my_profile
@@ -62,7 +63,7 @@ async def test_roster_import_is_idempotent_and_reports_rejected_rows(database: s
     assert report.rows == 8
     assert report.members_created == 3
     assert report.memberships_added == 4  # 王建国 is in two teams
-    reasons = dict(report.rejected)
+    reasons = {line: refusal(error) for line, error in report.rejected}
     assert sorted(reasons) == [6, 7, 8, 9]
     assert "缺少单位" in reasons[6]
     assert "手机号" in reasons[7]
