@@ -8,10 +8,11 @@ import pytest
 from sqlmodel import col, select
 
 from storage import db
-from storage.errors import DomainError, NotAllowed
+from storage.errors import NotAllowed
 from storage.models import OutboxMessage, PointEntry
 from storage.services import emergency, membership, organisation, tasks
 from storage.services.people import Caller, PersonRef
+from tests.refusals import refused
 
 ADMIN = Caller("onebot", "10001")
 OFFICER = Caller("onebot", "20001", "李警官")
@@ -74,7 +75,7 @@ async def test_responses_count_once_and_the_officer_hears_when_enough(database: 
     assert len([m for m in await sent_to() if m[0] == "user:20001"]) == 1  # told once
     state = await emergency.alert_state(OFFICER, alert.id)
     assert [r.name for r in state.responders] == ["队员1", "队员2", "队员3", "队员4"]
-    with pytest.raises(DomainError, match="不是队员"):
+    with refused("不是队员"):
         await emergency.respond(Caller("onebot", "39999"), alert.id, None)
 
 
@@ -84,7 +85,7 @@ async def test_too_few_answers_escalate_once_to_the_parent_units_groups(database
     application = await membership.apply_to_team(branch, "710009", "分局队员", "13600000099", [])
     await membership.decide_application(Caller("onebot", "20009"), approve=True, number=application.number)
     alert = (await emergency.raise_alert(OFFICER, "山中失联驴友", 5, [], None)).alert
-    with pytest.raises(DomainError, match="没有发给你的"):
+    with refused("没有发给你的"):
         await emergency.respond(branch, None, 8)  # not the station's volunteer: not called yet
     await emergency.respond(volunteer(1), alert.id, 5, alert.created_at + timedelta(minutes=1))
     assert await emergency.escalate_due(alert.created_at + timedelta(minutes=4)) == []
@@ -108,7 +109,7 @@ async def test_closing_awards_responders_once(database: str) -> None:
     async with db.session() as session:
         entries = (await session.exec(select(PointEntry))).all()
     assert sorted((e.member_id, e.amount) for e in entries) == [(3, 10), (4, 10)]  # 队员1 and 队员2
-    with pytest.raises(DomainError, match="已经结束"):
+    with refused("已经结束"):
         await emergency.respond(volunteer(3), alert.id, None)
 
 

@@ -8,10 +8,11 @@ import pytest
 from sqlmodel import col, func, select
 
 from storage import db
-from storage.errors import DomainError, NotAllowed
+from storage.errors import NotAllowed
 from storage.models import AuditLog, GroupBinding, Member, MembershipStatus, TeamMembership, Unit
 from storage.services import membership, organisation
 from storage.services.people import Caller, PersonRef, mask_phone
+from tests.refusals import refused
 
 ADMIN = Caller("onebot", "10001", "管理员")
 OFFICER = Caller("onebot", "20001", "李警官")
@@ -91,9 +92,9 @@ async def test_officer_of_a_parent_unit_covers_sub_units(database: str) -> None:
 
 async def test_join_validates_and_does_not_duplicate(database: str) -> None:
     await set_up_team()
-    with pytest.raises(DomainError, match="手机号"):
+    with refused("手机号"):
         await membership.apply_to_team(VOLUNTEER, GROUP, "张三", "12345", [])
-    with pytest.raises(DomainError, match="还没有绑定"):
+    with refused("还没有绑定"):
         await membership.apply_to_team(VOLUNTEER, "999", "张三", "13800138000", [])
     assert await count(TeamMembership) == 0
     first = await membership.apply_to_team(VOLUNTEER, GROUP, "张三", "138 0013 8000", ["驾驶、医护"])
@@ -120,7 +121,7 @@ async def test_simultaneous_joins_from_one_account_make_one_application(database
 async def test_someone_else_cannot_take_a_registered_phone(database: str) -> None:
     await set_up_team()
     await membership.apply_to_team(VOLUNTEER, GROUP, "张三", "13800138000", [])
-    with pytest.raises(DomainError, match="已登记"):
+    with refused("已登记"):
         await membership.apply_to_team(Caller("onebot", "30002"), GROUP, "李四", "13800138000", [])
     assert await count(Member) == 2  # the officer and 张三
 
@@ -138,7 +139,7 @@ async def test_vetting_by_leader_and_officer(database: str) -> None:
     assert decision.applicant_accounts == [("onebot", VOLUNTEER.user_id)]
     repeated = await membership.decide_application(OFFICER, approve=True, number=application.number)
     assert not repeated.changed
-    with pytest.raises(DomainError, match="已是正式队员"):
+    with refused("已是正式队员"):
         await membership.decide_application(OFFICER, approve=False, number=application.number)
     assert (await membership.list_pending(OFFICER, GROUP))[1] == 0
 
@@ -176,7 +177,7 @@ async def test_leader_of_another_team_cannot_decide(database: str) -> None:
 async def test_setting_a_leader_needs_an_active_member(database: str) -> None:
     await set_up_team()
     application = await membership.apply_to_team(VOLUNTEER, GROUP, "张三", "13800138000", [])
-    with pytest.raises(DomainError, match="正式队员"):
+    with refused("正式队员"):
         await organisation.set_leader(OFFICER, PersonRef(member_number=application.member.id), GROUP, None)
     with pytest.raises(NotAllowed):
         await organisation.set_leader(VOLUNTEER, PersonRef(member_number=application.member.id), GROUP, None)

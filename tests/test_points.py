@@ -10,11 +10,12 @@ import pytest
 from sqlmodel import col, func, select
 
 from storage import db
-from storage.errors import DomainError, NotAllowed
+from storage.errors import NotAllowed
 from storage.models import AuditLog, Broadcast, LedgerReason, MemberTotal, OutboxMessage, PointEntry
 from storage.services import ledger, membership, organisation, standings, tasks, tips, totals
 from storage.services.people import Caller, PersonRef
 from storage.settings import configure, settings
+from tests.refusals import refused
 
 ADMIN = Caller("onebot", "10001")
 OFFICER = Caller("onebot", "20001", "李警官")
@@ -141,7 +142,7 @@ async def test_leaderboards_by_team_unit_and_city_with_the_callers_place(databas
         await standings.leaderboard(volunteer(1), GROUPS["一队"], "month", "unit", "points", by_team=True, now=NOW)
     teams = await standings.leaderboard(OFFICER, GROUPS["一队"], "month", "unit", "points", by_team=True, now=NOW)
     assert [(t.name, t.members, t.total) for t in teams.by_team] == [("一队", 3, 85), ("二队", 3, 50)]
-    with pytest.raises(DomainError, match="全市"):
+    with refused("全市"):
         await standings.leaderboard(Caller("onebot", "39999"), None, "month", "team", "points", now=NOW)
 
 
@@ -151,9 +152,9 @@ async def test_points_summary_and_awards_with_caps_audit_and_no_double_send(data
     target = PersonRef(member_number=members["一队"][0])
     with pytest.raises(NotAllowed):
         await standings.award_points(volunteer(2), target, 5, "帮忙")
-    with pytest.raises(NotAllowed, match="不在你管的单位"):
+    with refused("不在你管的单位", kind=NotAllowed):
         await standings.award_points(OTHER_OFFICER, target, 5, "帮忙")
-    with pytest.raises(DomainError, match="理由"):
+    with refused("理由"):
         await standings.award_points(OFFICER, target, 5, "  ")
 
     async def balance() -> int:

@@ -12,6 +12,7 @@ from storage.errors import DomainError, NotAllowed
 from storage.models import LedgerReason, OutboxMessage, PointEntry, Reward
 from storage.services import ledger, shop, totals
 from storage.settings import configure
+from tests.refusals import refused
 from tests.test_points import OFFICER, OTHER_OFFICER, set_up, volunteer
 
 
@@ -32,7 +33,7 @@ async def test_redeeming_spends_points_within_stock_and_limits_and_cancelling_re
         await shop.add_reward(volunteer(1), "保温杯", 100, 5, None)
     cup, unit_name = await shop.add_reward(OFFICER, "保温杯", 100, 2, 1)
     assert unit_name == "闫千户派出所"
-    with pytest.raises(DomainError, match="积分"):
+    with refused("积分"):
         await shop.add_reward(OFFICER, "雨伞", 0, 5, None)
     await fund(one[0], 250)
 
@@ -41,14 +42,14 @@ async def test_redeeming_spends_points_within_stock_and_limits_and_cancelling_re
     assert shelf.balance == 250
     outside = await shop.list_rewards(volunteer(7))  # 外队 is in another branch
     assert outside.rewards == []
-    with pytest.raises(DomainError, match="没有你能兑换"):
+    with refused("没有你能兑换"):
         await shop.redeem(volunteer(7), cup.id)
 
     done = await shop.redeem(volunteer(1), cup.id)
     assert (done.balance, done.reward.stock, done.changed) == (150, 1, True)
     double_click = await shop.redeem(volunteer(1), cup.id)
     assert (double_click.changed, double_click.redemption.id, double_click.balance) == (False, done.redemption.id, 150)
-    with pytest.raises(DomainError, match="积分不够"):
+    with refused("积分不够"):
         await shop.redeem(volunteer(2), cup.id)  # 0 points: never below zero
     assert await balance(one[1]) == 0
 
@@ -73,9 +74,9 @@ async def test_redeeming_spends_points_within_stock_and_limits_and_cancelling_re
     handed = await shop.fulfil(OFFICER, again.redemption.id)
     assert handed.changed
     assert not (await shop.fulfil(OFFICER, again.redemption.id)).changed
-    with pytest.raises(DomainError, match="已发放"):
+    with refused("已发放"):
         await shop.cancel_redemption(volunteer(1), again.redemption.id)
-    with pytest.raises(DomainError, match="每人限兑 1 件"):
+    with refused("每人限兑 1 件"):
         await shop.redeem(volunteer(1), cup.id)
     async with db.session() as session:
         told = (await session.exec(select(OutboxMessage.text).where(OutboxMessage.chat_key == "user:30001"))).all()
@@ -123,7 +124,7 @@ async def test_rewards_from_the_configuration_are_offered_everywhere(database: s
     for caller in (volunteer(1), volunteer(3)):
         rewards = (await shop.list_rewards(caller)).rewards
         assert [(reward.name, source, reward.stock) for reward, source in rewards] == [("义警纪念徽章", "全市", 10)]
-    with pytest.raises(NotAllowed, match="配置文件"):
+    with refused("配置文件", kind=NotAllowed):
         await shop.change_reward(OFFICER, rewards[0][0].id, stock=50)
     configure(rewards=[])
     await shop.offer_configured_rewards()

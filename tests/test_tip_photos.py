@@ -14,11 +14,11 @@ from nonebot.adapters.onebot.v11 import Message, MessageSegment
 from nonebot.message import handle_event
 from PIL import Image
 
-from storage.errors import DomainError
 from storage.services import membership, organisation, photos, tips
 from storage.services.people import Caller, PersonRef
 from storage.settings import configure
 from tests.chat import RecordingBot, onebot_private_message
+from tests.refusals import refused
 
 GROUP, OFFICER, REPORTER = 555001, 20001, 30001
 ARTIST, GPS_IFD, ORIENTATION = 0x013B, 0x8825, 0x0112
@@ -128,7 +128,7 @@ async def test_a_tip_photo_is_kept_and_shown_without_position_camera_or_owner(
 
 async def test_what_is_not_a_picture_is_refused_and_nothing_is_kept(reporter: Caller, tmp_path: Path) -> None:
     tip = (await tips.report_tip(reporter, "赌博", "三号楼地下室聚赌")).tip
-    with pytest.raises(DomainError, match="打不开"):
+    with refused("打不开"):
         await tips.add_to_tip(reporter, tip.id, "", [tips.Photo(b"MZ\x90\x00 a program")])
     assert list((tmp_path / "data" / "tips").rglob("*.*")) == []
 

@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import select
 
 from storage import db
-from storage.errors import DomainError, NotAllowed
+from storage.errors import NotAllowed
 from storage.models import AuditLog, OutboxMessage, PointEntry
 from storage.services import membership, organisation, tips
 from storage.services.people import Caller, PersonRef
 from storage.settings import configure
+from tests.refusals import refused
 
 ADMIN = Caller("onebot", "10001")
 STATION = Caller("onebot", "20001", "李警官")
@@ -41,11 +42,11 @@ async def station(database: str, tmp_path: Path) -> None:
 
 
 async def test_only_members_report_and_the_text_is_checked(station: None) -> None:
-    with pytest.raises(DomainError, match="先成为队员"):
+    with refused("先成为队员"):
         await tips.report_tip(Caller("onebot", "39999"), "赌博", "有人赌博")
-    with pytest.raises(DomainError, match="类别"):
+    with refused("类别"):
         await tips.report_tip(REPORTER, "八卦", "有人赌博")
-    with pytest.raises(DomainError, match="发生了什么"):
+    with refused("发生了什么"):
         await tips.report_tip(REPORTER, "赌博", "  ")
 
 
@@ -102,16 +103,16 @@ async def test_verifying_rewards_once_and_the_ledger_names_no_tip(station: None)
     assert [(entry.amount, entry.reason, entry.note, entry.private) for entry in entries] == [
         (20, "tip", "线索奖励", False)
     ]
-    with pytest.raises(DomainError, match="已核实"):
+    with refused("已核实"):
         await tips.add_to_tip(REPORTER, tip.id, "还有")
-    with pytest.raises(DomainError, match="已核实"):
+    with refused("已核实"):
         await tips.dismiss_tip(STATION, tip.id, "不对")
 
 
 async def test_duplicates_are_not_rewarded_and_the_reporter_hears_every_change(station: None) -> None:
     first = (await tips.report_tip(REPORTER, "盗窃", "车棚丢车")).tip
     second = (await tips.report_tip(REPORTER, "盗窃", "车棚又丢车")).tip
-    with pytest.raises(DomainError, match="理由"):
+    with refused("理由"):
         await tips.dismiss_tip(STATION, second.id, "")
     decision = await tips.dismiss_tip(STATION, second.id, "", duplicate_of=first.id)
     assert decision.tip.status == "duplicate"

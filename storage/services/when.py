@@ -18,7 +18,6 @@ from typing import Any
 from storage.errors import DomainError, quoted
 from storage.settings import settings
 
-EXAMPLES = "例如 明天19:00、周六 8:30、晚上7点、2026-12-01 19:00、2026-12-01 07:10-08:00"
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(小时|个小时|h|H|分钟|min)$")
 TIME_HINT = re.compile(
     r"(今天|明天|后天|大后天|明早|明晚|今晚|周|星期|礼拜|上午|下午|早上|晚上|中午|凌晨|傍晚|\d+[:：点时]|\d+月|\d+日|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2})"
@@ -76,30 +75,29 @@ def parse_span(text: str, now: datetime | None = None) -> Span:
     zone = settings.timezone
     now = (now or datetime.now(timezone.utc)).astimezone(zone)
     cleaned = _normalise(text)
-    unreadable = DomainError(f"看不懂时间“{quoted(text)}”：{EXAMPLES}")
+    unreadable = DomainError("when.unreadable", text=quoted(text))
     if len(cleaned) > MAX_TEXT or not looks_like_time(cleaned) or _impossible_clock(cleaned):
         raise unreadable
     try:
         parsed = _jionlp().parse_time(cleaned, time_base=now.replace(tzinfo=None).timestamp())
         if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
-            raise DomainError(f"时间“{quoted(text)}”不够具体：{EXAMPLES}")
+            raise DomainError("when.vague", text=quoted(text))
         start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
         is_span = parsed["type"] == "time_span"
         end = datetime.fromisoformat(parsed["time"][1]).replace(tzinfo=zone) if is_span else None
     except PARSER_ERRORS:
         raise unreadable from None
     if not CLOCK.search(cleaned):
-        raise DomainError(f"“{quoted(text)}”请写上几点，例如 {quoted(text)} 19:00")
+        raise DomainError("when.no_clock", text=quoted(text))
     if BARE_WEEKDAY.match(cleaned) and start < now:
         start += timedelta(days=7)
         end = end + timedelta(days=7) if end else None
     if end is not None:
         end = end.replace(second=0)
         if end <= start:
-            raise DomainError(f"“{quoted(text)}”的结束时间要晚于开始时间。")
+            raise DomainError("when.ends_before_start", text=quoted(text))
     if start <= now:
-        shown = start.strftime("%m月%d日 %H:%M")
-        raise DomainError(f"时间“{quoted(text)}”（{shown}）已经过去了：请写以后的时间，{EXAMPLES}")
+        raise DomainError("when.past", text=quoted(text), start=start)
     return Span(start=start.astimezone(timezone.utc), end=end.astimezone(timezone.utc) if end else None)
 
 
@@ -111,7 +109,7 @@ def parse_duration(text: str) -> timedelta | None:
     amount = float(match.group(1))
     minutes = amount * 60 if match.group(2) in ("小时", "个小时", "h", "H") else amount
     if not 0 < minutes <= 24 * 60:
-        raise DomainError(f"时长“{quoted(text)}”不对：写 2小时 或 90分钟，最长24小时。")
+        raise DomainError("when.bad_duration", text=quoted(text))
     return timedelta(minutes=round(minutes))
 
 
@@ -125,7 +123,9 @@ WEEKDAYS = "一二三四五六日"
 
 
 def describe(start: datetime, end: datetime | None = None) -> str:
-    """12月01日(周二) 19:00-21:00 in the configured time zone."""
+    """12月01日(周二) 19:00-21:00 in the configured time zone.
+
+    TRANSITION: the chat face's copy is plugins/_texts/when.py; this one goes when no service words a message."""
     begin = local(start)
     text = f"{begin.month}月{begin.day}日(周{WEEKDAYS[begin.weekday()]}) {begin:%H:%M}"
     if end is not None:
@@ -150,7 +150,6 @@ class DateRange:
 PERIOD_WORDS = {"本周": ("week", 0), "上周": ("week", 1), "本月": ("month", 0), "上月": ("month", 1),
                 "今年": ("year", 0), "去年": ("year", 1)}  # fmt: skip
 DATE_RANGE_SPLIT = re.compile(r"\s*(?:至|到|~|～|—|(?<=\d)-(?=\d{1,2}月))\s*")
-DATE_EXAMPLES = "例如 本月、上月、今年、2026年10月、11月1日至11月20日、2026-11-01到2026-11-20"
 
 
 def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
@@ -165,13 +164,13 @@ def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
         return DateRange(period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc), period.label)
     zone = settings.timezone
     base = now.astimezone(zone).replace(tzinfo=None).timestamp()
-    unreadable = DomainError(f"看不懂时间段“{quoted(text)}”：{DATE_EXAMPLES}")
+    unreadable = DomainError("when.unreadable_period", text=quoted(text))
     if len(cleaned) > MAX_TEXT:
         raise unreadable
     try:
         parsed = _jionlp().parse_time(DATE_RANGE_SPLIT.sub("到", cleaned), time_base=base)
         if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
-            raise DomainError(f"时间段“{quoted(text)}”不够具体：{DATE_EXAMPLES}")
+            raise DomainError("when.vague_period", text=quoted(text))
         start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
         last = datetime.fromisoformat(parsed["time"][1]).replace(tzinfo=zone)
         start = start.replace(hour=0, minute=0, second=0)
@@ -179,9 +178,9 @@ def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
     except PARSER_ERRORS:
         raise unreadable from None
     if end <= start:
-        raise DomainError(f"时间段“{quoted(text)}”的结束要晚于开始。")
+        raise DomainError("when.period_ends_before_start", text=quoted(text))
     if end - start > timedelta(days=367):
-        raise DomainError("时间段最长一年。")
+        raise DomainError("when.period_too_long")
     final = end - timedelta(days=1)
     label = f"{start.year}年{start.month}月{start.day}日至{final.month}月{final.day}日"
     return DateRange(start.astimezone(timezone.utc), end.astimezone(timezone.utc), label)
