@@ -18,6 +18,7 @@ from typing import Any
 from storage.errors import DomainError, quoted
 from storage.settings import settings
 
+HOUR_UNITS = ("小时", "个小时", "h", "H")
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(小时|个小时|h|H|分钟|min)$")
 TIME_HINT = re.compile(
     r"(今天|明天|后天|大后天|明早|明晚|今晚|周|星期|礼拜|上午|下午|早上|晚上|中午|凌晨|傍晚|\d+[:：点时]|\d+月|\d+日|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2})"
@@ -64,10 +65,17 @@ def looks_like_time(text: str) -> bool:
     return bool(TIME_HINT.search(text))
 
 
+SHORTHANDS = (("：", ":"), ("明早", "明天早上"), ("明晚", "明天晚上"), ("今晚", "今天晚上"))
+"""What people write, in the words the time parser (jionlp) reads."""
+SPAN_JOINER = "到"
+"""How jionlp reads a span: 19:00到21:00."""
+
+
 def _normalise(text: str) -> str:
-    text = text.strip().replace("：", ":")
-    text = text.replace("明早", "明天早上").replace("明晚", "明天晚上").replace("今晚", "今天晚上")
-    return RANGE.sub(r"\1到\2", text)
+    text = text.strip()
+    for written, read in SHORTHANDS:
+        text = text.replace(written, read)
+    return RANGE.sub(rf"\1{SPAN_JOINER}\2", text)
 
 
 def parse_span(text: str, now: datetime | None = None) -> Span:
@@ -107,7 +115,7 @@ def parse_duration(text: str) -> timedelta | None:
     if not match:
         return None
     amount = float(match.group(1))
-    minutes = amount * 60 if match.group(2) in ("小时", "个小时", "h", "H") else amount
+    minutes = amount * 60 if match.group(2) in HOUR_UNITS else amount
     if not 0 < minutes <= 24 * 60:
         raise DomainError("when.bad_duration", text=quoted(text))
     return timedelta(minutes=round(minutes))
@@ -168,7 +176,7 @@ def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
     if len(cleaned) > MAX_TEXT:
         raise unreadable
     try:
-        parsed = _jionlp().parse_time(DATE_RANGE_SPLIT.sub("到", cleaned), time_base=base)
+        parsed = _jionlp().parse_time(DATE_RANGE_SPLIT.sub(SPAN_JOINER, cleaned), time_base=base)
         if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
             raise DomainError("when.vague_period", text=quoted(text))
         start = datetime.fromisoformat(parsed["time"][0]).replace(tzinfo=zone)
