@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import func, select
 
+from plugins._texts.tasks import task_card
 from storage import db
 from storage.errors import NotAllowed
 from storage.models import PointEntry, Signup, SignupStatus, Task
@@ -91,7 +92,7 @@ async def test_only_officers_post_and_the_card_says_how_to_sign_up(database: str
         await tasks.post_task(volunteer(1), GROUP, spec)
     posted = await tasks.post_task(OFFICER, GROUP, spec)
     assert posted.groups == [tasks.GroupAddress("onebot", GROUP)]
-    card = tasks.task_card(posted.view)
+    card = task_card(posted.view)
     assert card.startswith(f"【任务 {posted.view.task.id}】巡逻")
     assert "11月25日(周三) 19:00-21:00" in card
     assert "名额：10人，已报 0，还剩 10" in card
@@ -123,10 +124,10 @@ async def test_fifty_at_once_for_ten_places_wait_in_arrival_order(database: str)
 
 
 async def test_sign_ups_from_several_bot_processes_at_once_never_overfill_a_task(database: str) -> None:
-    # tasks._signup is /报名 without this process's own queue for the task: as if each came to another process
+    # tasks.signup._signup is /报名 without this process's own queue for the task: as if each came to another process
     await make_team(volunteers=30)
     task = (await post("巡逻 明天19:00 2小时 北区 10人")).view.task
-    results = await asyncio.gather(*(tasks._signup(volunteer(n), task.id, NOW) for n in range(1, 31)))
+    results = await asyncio.gather(*(tasks.signup._signup(volunteer(n), task.id, NOW) for n in range(1, 31)))
     assert sorted(result.status for result in results) == ["signed"] * 10 + ["waiting"] * 20
     assert sorted(result.position for result in results if result.status == "waiting") == list(range(1, 21))
     assert sorted(result.places_left for result in results if result.status == "signed") == list(range(10))
