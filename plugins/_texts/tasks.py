@@ -198,7 +198,8 @@ def text_for_closed_task(closed: ClosedTask) -> str:
 
 
 def text_for_signup(name: str, result: SignupResult) -> str:
-    """The reply to /报名, addressed by the name the caller goes by here."""
+    """The reply to /报名, addressed by the name the caller goes by here (你 when the chat gave none)."""
+    name = name or "你"
     task = result.task
     when = describe(task.start_at, task.end_at)
     if result.status == "waiting":

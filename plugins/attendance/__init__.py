@@ -36,7 +36,7 @@ async def signup_for_task(place: CurrentPlace, number: Match[int]) -> None:
     if not number.available:
         await finish(SIGNUP_USAGE)
     result = await refuse_on_error(tasks.signup_for_task(place.caller, number.result))
-    await finish(texts.text_for_signup(place.caller.name or "你", result))
+    await finish(texts.text_for_signup(place.caller.name, result))
 
 
 @cancel_command.handle()
