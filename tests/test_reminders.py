@@ -39,7 +39,7 @@ async def set_up(volunteers: int = 2) -> None:
         await membership.decide_application(OFFICER, approve=True, number=application.number)
 
 
-async def post(words: str) -> tasks.Task:
+async def post(words: str) -> tasks.TaskFacts:
     return (await tasks.post_task(OFFICER, GROUP, tasks.parse_task_words(words.split(), NOW))).view.task
 
 

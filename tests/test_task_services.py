@@ -6,11 +6,12 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
+from plugins._texts.tasks import task_card
 from storage import db
 from storage.errors import NotAllowed
-from storage.models import PointEntry, Signup, SignupStatus, Task
+from storage.models import OutboxMessage, PointEntry, Priority, Signup, SignupStatus, Task
 from storage.services import membership, organisation, tasks
 from storage.services.people import Caller, PersonRef
 from storage.settings import settings
@@ -91,7 +92,7 @@ async def test_only_officers_post_and_the_card_says_how_to_sign_up(database: str
         await tasks.post_task(volunteer(1), GROUP, spec)
     posted = await tasks.post_task(OFFICER, GROUP, spec)
     assert posted.groups == [tasks.GroupAddress("onebot", GROUP)]
-    card = tasks.task_card(posted.view)
+    card = task_card(posted.view)
     assert card.startswith(f"【任务 {posted.view.task.id}】巡逻")
     assert "11月25日(周三) 19:00-21:00" in card
     assert "名额：10人，已报 0，还剩 10" in card
@@ -123,10 +124,10 @@ async def test_fifty_at_once_for_ten_places_wait_in_arrival_order(database: str)
 
 
 async def test_sign_ups_from_several_bot_processes_at_once_never_overfill_a_task(database: str) -> None:
-    # tasks._signup is /报名 without this process's own queue for the task: as if each came to another process
+    # tasks.signup._signup is /报名 without this process's own queue for the task: as if each came to another process
     await make_team(volunteers=30)
     task = (await post("巡逻 明天19:00 2小时 北区 10人")).view.task
-    results = await asyncio.gather(*(tasks._signup(volunteer(n), task.id, NOW) for n in range(1, 31)))
+    results = await asyncio.gather(*(tasks.signup._signup(volunteer(n), task.id, NOW) for n in range(1, 31)))
     assert sorted(result.status for result in results) == ["signed"] * 10 + ["waiting"] * 20
     assert sorted(result.position for result in results if result.status == "waiting") == list(range(1, 21))
     assert sorted(result.places_left for result in results if result.status == "signed") == list(range(10))
@@ -239,3 +240,75 @@ async def test_automatic_closing_and_weekly_repeat(database: str) -> None:
     await tasks.close_task(None, task.id, task.end_at + settings.close_after)
     async with db.session() as session:
         assert (await session.exec(select(func.count()).select_from(Task))).one() == 2
+
+
+async def test_the_messages_queued_for_others_read_as_posted(database: str) -> None:
+    """Cards, a move up from the waiting list, a cancellation and a closing summary, as queued in the outbox."""
+    await make_team(volunteers=2)
+    await organisation.bind_group(OFFICER, "555002", "夕阳红巡逻队")
+    async with db.session() as session:
+        before = (await session.exec(select(func.max(OutboxMessage.id)))).one() or 0
+    weekly = (await post("巡逻 明天19:00 2小时 北区 1人 5分 每周")).view.task
+    other = (await post("宣传 后天9:00 1小时 南区 5人")).view.task
+    await tasks.signup_for_task(volunteer(1), weekly.id, NOW)
+    await tasks.signup_for_task(volunteer(2), weekly.id, NOW)
+    await tasks.cancel_signup(volunteer(1), weekly.id, NOW)
+    await tasks.signup_for_task(volunteer(1), other.id, NOW)
+    await tasks.cancel_task(OFFICER, other.id, "下雨", GROUP)
+    await tasks.check_in(volunteer(2), weekly.id, weekly.start_at)
+    closed = await tasks.close_task(OFFICER, weekly.id, weekly.start_at + timedelta(hours=3), GROUP)
+    assert closed.next_task is not None
+    following = closed.next_task.task.id
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.id) > before).order_by(col(OutboxMessage.id))
+            )
+        ).all()
+
+    def card(task_id: int, when: str) -> str:
+        return (
+            f"【任务 {task_id}】巡逻\n时间：{when}\n地点：北区\n名额：1人，已报 0，还剩 1\n积分：5分\n每周重复\n"
+            f"报名：/报名 {task_id}　取消：/取消报名 {task_id}"
+        )
+
+    def buttons(task_id: int) -> list[list[str]]:
+        return [["报名", f"/signup {task_id}"], ["取消报名", f"/cancel {task_id}"]]
+
+    assert [(row.chat_key, row.text, row.buttons, row.priority) for row in rows] == [
+        ("group:555002", card(weekly.id, "11月25日(周三) 19:00-21:00"), buttons(weekly.id), Priority.task_card),
+        (
+            "group:555002",
+            f"【任务 {other.id}】宣传\n时间：11月26日(周四) 09:00-10:00\n地点：南区\n名额：5人，已报 0，还剩 5\n"
+            f"报名：/报名 {other.id}　取消：/取消报名 {other.id}",
+            buttons(other.id),
+            Priority.task_card,
+        ),
+        (
+            "user:30002",
+            f"队员2：有人取消，你已从候补转为正式报名任务 {weekly.id}（巡逻，11月25日(周三) 19:00-21:00）。",
+            [],
+            Priority.personal,
+        ),
+        (
+            "user:30001",
+            f"队员1，你报名的任务 {other.id}（宣传，11月26日(周四) 09:00-10:00）已取消，原因：下雨。",
+            [],
+            Priority.personal,
+        ),
+        (
+            "group:555002",
+            f"任务 {other.id}（宣传，11月26日(周四) 09:00-10:00）已取消，原因：下雨。",
+            [],
+            Priority.task_card,
+        ),
+        (
+            "group:555002",
+            f"任务 {weekly.id}（巡逻，11月25日(周三) 19:00-21:00）已结束。\n到岗 1 人，共 2.0 小时：队员22.0小时\n"
+            "到岗的每人得 5 分，发送 /我的 查看。",
+            [],
+            Priority.digest,
+        ),
+        (f"group:{GROUP}", card(following, "12月2日(周三) 19:00-21:00"), buttons(following), Priority.task_card),
+        ("group:555002", card(following, "12月2日(周三) 19:00-21:00"), buttons(following), Priority.task_card),
+    ]

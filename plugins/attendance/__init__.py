@@ -11,8 +11,8 @@ from nonebot_plugin_alconna import Args, Match, UniMsg
 
 from plugins._arguments import Number
 from plugins._common import LATER, CurrentPlace, command, finish, location_in, refuse_on_error
+from plugins._texts import tasks as texts
 from storage.services import tasks
-from storage.services.when import describe
 
 SIGNUP_USAGE = "报名：/报名 任务编号，例如 /报名 12\n任务编号见 /任务"
 CANCEL_USAGE = "取消报名：/取消报名 任务编号，例如 /取消报名 12"
@@ -36,21 +36,7 @@ async def signup_for_task(place: CurrentPlace, number: Match[int]) -> None:
     if not number.available:
         await finish(SIGNUP_USAGE)
     result = await refuse_on_error(tasks.signup_for_task(place.caller, number.result))
-    task = result.task
-    when = describe(task.start_at, task.end_at)
-    name = place.caller.name or "你"
-    if result.status == "waiting":
-        state = "已在候补名单" if not result.changed else "报名已满，已排进候补"
-        await finish(
-            f"{name}：任务 {task.id}（{task.kind}，{when}）{state}，第 {result.position} 位。"
-            "有人取消会自动递补并通知你。"
-        )
-    if not result.changed:
-        await finish(f"{name}：你已经报名了任务 {task.id}（{task.kind}，{when}），不用重复报名。")
-    await finish(
-        f"{name}：报名成功！任务 {task.id}（{task.kind}，{when}，{task.place}），还剩 {result.places_left} 个名额。\n"
-        f"开始前半小时起可以 /签到 {task.id}"
-    )
+    await finish(texts.text_for_signup(place.caller.name, result))
 
 
 @cancel_command.handle()
@@ -58,37 +44,15 @@ async def cancel_signup(place: CurrentPlace, number: Match[int]) -> None:
     if not number.available:
         await finish(CANCEL_USAGE)
     result = await refuse_on_error(tasks.cancel_signup(place.caller, number.result))
-    task = result.task
-    if not result.changed:
-        await finish(tasks.NOTHING_TO_CANCEL.format(task_id=task.id))
-    if result.promoted is not None:
-        await finish(f"已取消你在任务 {task.id} 的报名。名额已由候补的{result.promoted.name}递补，已通知他。")
-    await finish(f"已取消你在任务 {task.id} 的{'候补' if result.was_waiting else '报名'}。")
+    await finish(texts.text_for_cancelled_signup(result))
 
 
 @checkin_command.handle()
 async def check_in(place: CurrentPlace, number: Match[int], message: UniMsg) -> None:
     result = await refuse_on_error(tasks.check_in(place.caller, number.result if number.available else None))
-    task = result.task
-    if not result.changed:
-        await finish(f"你已经签到过任务 {task.id} 了。")
-    lines = [f"签到成功：任务 {task.id}（{task.kind}，{task.place}）。结束时发送 /签退 {task.id}"]
-    location = location_in(message)
-    if location is not None:
-        checked = await tasks.attach_location(place.caller, *location)
-        if checked is not None:
-            lines.append(_location_text(checked))
-    elif result.task_has_coordinates:
-        lines.append("可以在一分钟内发送你的位置，用来核对是否在任务地点。")
-    await finish("\n".join(lines))
-
-
-def _location_text(checked: tasks.LocationCheck) -> str:
-    if checked.distance_m is None:
-        return "位置已记录。"
-    if checked.outside:
-        return f"位置已记录：离任务地点约 {checked.distance_m} 米，超出范围，已标记给民警核对。"
-    return f"位置已记录：离任务地点约 {checked.distance_m} 米，在范围内。"
+    location = location_in(message) if result.changed else None
+    checked = await tasks.attach_location(place.caller, *location) if location is not None else None
+    await finish(texts.text_for_check_in(result, location is not None, checked))
 
 
 async def _has_location(message: UniMsg) -> bool:
@@ -105,13 +69,10 @@ async def location_after_check_in(place: CurrentPlace, message: UniMsg) -> None:
         return
     checked = await tasks.attach_location(place.caller, *location)
     if checked is not None:
-        await finish(f"任务 {checked.task.id}：{_location_text(checked)}")
+        await finish(texts.text_for_location_after_check_in(checked))
 
 
 @checkout_command.handle()
 async def check_out(place: CurrentPlace, number: Match[int]) -> None:
     result = await refuse_on_error(tasks.check_out(place.caller, number.result if number.available else None))
-    task = result.task
-    if not result.changed:
-        await finish(f"你已经签退过任务 {task.id} 了，服务 {result.minutes / 60:.1f} 小时。")
-    await finish(f"签退成功：任务 {task.id}，本次服务 {result.minutes / 60:.1f} 小时。辛苦了！")
+    await finish(texts.text_for_check_out(result))

@@ -28,10 +28,11 @@ from plugins._common import (
     with_buttons,
 )
 from plugins._texts import refusal
+from plugins._texts import tasks as texts
 from storage.errors import DomainError
 from storage.services import reminders, tasks
 from storage.services.organisation import get_rights
-from storage.services.when import describe, parse_duration, parse_span, warm_up
+from storage.services.when import parse_duration, parse_span, warm_up
 
 NEWTASK_USAGE = (
     "发布任务（民警用）：一行写完，例如\n"
@@ -58,15 +59,11 @@ closetask_command = command("结束任务", "closetask", Args["number?", Number]
 
 async def _publish(place: Place, spec: tasks.TaskSpec) -> None:
     posted = await refuse_on_error(tasks.post_task(place.caller, place.group_id, spec))
-    task = posted.view.task
-    lines = [f"已发布任务 {task.id}：{task.kind}，{describe(task.start_at, task.end_at)}。"]
-    if posted.announced:
-        lines.append(f"任务卡片将发到 {posted.announced} 个队伍群。")
-    if posted.announced == len(posted.groups):
-        await finish("\n".join(lines))
+    reply = texts.text_for_posted_task(posted)
+    if not posted.posted_here:
+        await finish(reply)
     # this group is one of the task's: the card (with its buttons) is the answer here
-    lines += ["", tasks.task_card(posted.view)]
-    await with_buttons("\n".join(lines), place.caller.platform, tasks.signup_buttons(task.id)).finish()
+    await with_buttons(reply, place.caller.platform, tasks.signup_buttons(posted.view.task.id)).finish()
 
 
 WIZARD = [
@@ -87,7 +84,7 @@ async def post_task(bot: Bot, event: Event, state: T_State, place: CurrentPlace,
         spec = await refuse_on_error(_parse(given))
         await _publish(place, spec)
     if not (await get_rights(place.caller)).is_officer:
-        await finish("只有民警可以发布任务。")
+        await finish(texts.OFFICERS_ONLY_POST)
     # Step by step: one question at a time, each answer checked at once; 取消 stops.
     state["answers"] = {}
     state["step"] = 0
@@ -169,38 +166,9 @@ def _check_answer(key: str, text: str, answers: dict[str, str]) -> str | None:
 async def show_tasks(place: CurrentPlace, number: Match[int]) -> None:
     if number.available:
         detail = await refuse_on_error(tasks.task_detail(place.caller, number.result))
-        await finish(_roster_text(detail))
+        await finish(texts.text_for_task_detail(detail))
     views = await refuse_on_error(tasks.list_open_tasks(place.caller, place.group_id))
-    if not views:
-        await finish("现在没有可报名的任务。")
-    lines = ["近期任务："]
-    for view in views:
-        task = view.task
-        when = describe(task.start_at, task.end_at)
-        lines.append(f"{task.id}｜{task.kind}｜{when}｜{task.place}｜还剩{view.places_left}个名额")
-    lines.append("报名：/报名 编号　查看名单：/任务 编号")
-    await finish("\n".join(lines))
-
-
-def _roster_text(detail: tasks.TaskDetail) -> str:
-    lines = [tasks.task_card(detail.view)]
-    if detail.signed:
-        names = []
-        for line in detail.signed:
-            mark = ""
-            if line.checked_in:
-                mark = "✓" if not line.outside_radius else "✓(位置偏远)"
-            names.append(line.name + mark)
-        lines.append(f"已报名（{len(detail.signed)}）：{'、'.join(names)}")
-    else:
-        lines.append("还没有人报名。")
-    if detail.waiting:
-        lines.append(f"候补（{len(detail.waiting)}）：{'、'.join(line.name for line in detail.waiting)}")
-    if detail.absent:
-        lines.append(f"缺勤：{'、'.join(line.name for line in detail.absent)}")
-    if any(line.checked_in for line in detail.signed):
-        lines.append("✓ 表示已签到")
-    return "\n".join(lines)
+    await finish(texts.text_for_open_tasks(views))
 
 
 @canceltask_command.handle()
@@ -209,10 +177,7 @@ async def cancel_task(place: CurrentPlace, number: Match[int], reason: Match[tup
         await finish(CANCELTASK_USAGE)
     text = " ".join(reason.result) if reason.available else None
     cancelled = await refuse_on_error(tasks.cancel_task(place.caller, number.result, text, place.group_id))
-    task = cancelled.view.task
-    if not cancelled.changed:
-        await finish(f"任务 {task.id} 之前已经取消了。")
-    await finish(f"{tasks.cancellation_notice(task)}\n已通知报名和候补的 {len(cancelled.affected)} 人。")
+    await finish(texts.text_for_cancelled_task(cancelled))
 
 
 @closetask_command.handle()
@@ -220,10 +185,7 @@ async def close_task(place: CurrentPlace, number: Match[int]) -> None:
     if not number.available:
         await finish(CLOSETASK_USAGE)
     closed = await refuse_on_error(tasks.close_task(place.caller, number.result, group_id=place.group_id))
-    summary = tasks.closing_summary(closed)
-    if not closed.changed:
-        await finish(f"任务 {closed.view.task.id} 之前已经结束。\n{summary}")
-    await finish(summary)
+    await finish(texts.text_for_closed_task(closed))
 
 
 async def close_due_tasks() -> None:

@@ -1,0 +1,351 @@
+"""Posting a task (/发布任务), the open tasks (/任务), one task with its roster (/任务 N), cancelling (/取消任务).
+
+A posted task's card goes to its teams' other groups as a notice (`TaskCard`), worded by the face when queued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import session
+from storage.errors import DomainError, NotAllowed, quoted
+from storage.models import Member, Priority, Signup, SignupStatus, Task, TaskStatus, TaskTeam, Team, Unit, id_of, utcnow
+from storage.services import notices
+from storage.services.organisation import audit, find_unit, in_unit_or_below, team_of_group
+from storage.services.outbox import Destination, enqueue_many
+from storage.services.people import Caller, Rights, rights_of
+from storage.services.reminders import cancel_reminders, schedule_reminders
+from storage.services.retry import retry_on_conflict
+from storage.services.tasks.queries import (
+    TASK_BY_ID,
+    GroupAddress,
+    MemberAddress,
+    TaskFacts,
+    TaskView,
+    addresses,
+    except_here,
+    groups_of,
+    member_team_ids,
+    officer_check,
+    privately,
+    registered_member,
+    task_or_refuse,
+    task_team_ids,
+    view_of,
+)
+from storage.services.tasks.spec import TaskSpec, check_spec
+
+SIGNUP_BUTTON_COMMANDS = ("signup", "cancel")
+"""The commands the buttons under a task card fill in, followed by the task's number."""
+
+
+@dataclass(frozen=True)
+class TaskCard:
+    """Notice: a task's card, posted to its groups."""
+
+    view: TaskView
+
+
+@dataclass(frozen=True)
+class ButtonLabel:
+    """Notice: the label of a button that fills in a command (one of SIGNUP_BUTTON_COMMANDS)."""
+
+    command: str
+
+
+@dataclass(frozen=True)
+class TaskCancelled:
+    """Notice to a task's other groups: the task was cancelled."""
+
+    task: TaskFacts
+
+
+@dataclass(frozen=True)
+class YourTaskCancelled:
+    """Notice, privately to one signed up or waiting: the task was cancelled."""
+
+    name: str
+    task: TaskFacts
+
+
+def signup_buttons(task_id: int) -> list[tuple[str, str]]:
+    """Buttons under a task card (on platforms that have them): each fills in its command; the face words them."""
+    return [(notices.render(ButtonLabel(command)), f"/{command} {task_id}") for command in SIGNUP_BUTTON_COMMANDS]
+
+
+async def announce(db: AsyncSession, destinations: list[Destination], view: TaskView) -> None:
+    """Queue the task's card, with its buttons, for these groups."""
+    if destinations:
+        card = notices.render(TaskCard(view))
+        buttons = signup_buttons(view.task.id)
+        await enqueue_many(db, destinations, card, priority=Priority.task_card, buttons=buttons)
+
+
+@dataclass(frozen=True)
+class PostedTask:
+    view: TaskView
+    groups: list[GroupAddress]
+    announced: int = 0
+    """How many other groups the card was queued for."""
+
+    @property
+    def posted_here(self) -> bool:
+        """The command came from one of the task's groups (where the reply carries the card)."""
+        return self.announced < len(self.groups)
+
+
+async def _teams_for_target(
+    db: AsyncSession, caller: Caller, rights: Rights, spec: TaskSpec, group_id: str | None
+) -> tuple[Unit, list[Team]]:
+    if spec.unit_text:
+        unit = await find_unit(db, spec.unit_text)
+        if unit is None:
+            raise DomainError("tasks.no_such_unit", text=quoted(spec.unit_text))
+        if not rights.covers_unit(unit):
+            raise NotAllowed("tasks.unit_not_yours", unit=unit.path)
+        statement = (
+            select(Team)
+            .join(Unit, col(Unit.id) == col(Team.unit_id))
+            .where(in_unit_or_below(unit))
+            .order_by(col(Team.id))
+        )
+        teams = list((await db.exec(statement)).all())
+        if not teams:
+            raise DomainError("tasks.unit_without_teams", unit=unit.path)
+        return unit, teams
+    if spec.team_names:
+        teams = []
+        owner: Unit | None = None
+        for name in spec.team_names:
+            candidates = (
+                await db.exec(select(Team, Unit).join(Unit, col(Unit.id) == col(Team.unit_id)).where(Team.name == name))
+            ).all()
+            mine = [(team, unit) for team, unit in candidates if rights.covers_unit(unit)]
+            if not mine:
+                raise DomainError("tasks.no_such_team", name=quoted(name))
+            if len(mine) > 1:
+                raise DomainError("tasks.team_name_ambiguous", name=quoted(name))
+            teams.append(mine[0][0])
+            owner = owner or mine[0][1]
+        assert owner is not None
+        return owner, teams
+    if group_id is None:
+        raise DomainError("tasks.private_needs_target")
+    located = await team_of_group(db, caller.platform, group_id)
+    if located is None:
+        raise DomainError("tasks.post_group_not_bound")
+    if not rights.covers_unit(located.unit):
+        raise NotAllowed("tasks.team_not_yours", team=located.team.name)
+    return located.unit, [located.team]
+
+
+async def _save_task(db: AsyncSession, spec: TaskSpec, unit: Unit, teams: list[Team], author: int | None) -> Task:
+    assert spec.start is not None
+    assert spec.end is not None
+    assert spec.capacity is not None
+    task = Task(
+        kind=spec.kind,
+        place=spec.place,
+        start_at=spec.start,
+        end_at=spec.end,
+        signup_deadline=spec.deadline or spec.start,
+        capacity=spec.capacity,
+        points=spec.points,
+        required_tags=spec.required_tags,
+        latitude=spec.latitude,
+        longitude=spec.longitude,
+        radius_m=spec.radius_m,
+        repeat_weekly=spec.repeat_weekly,
+        unit_id=id_of(unit),
+        created_by=author,
+    )
+    db.add(task)
+    await db.flush()
+    for team in teams:
+        db.add(TaskTeam(task_id=id_of(task), team_id=id_of(team)))
+    await db.flush()
+    return task
+
+
+@retry_on_conflict
+async def post_task(caller: Caller, group_id: str | None, spec: TaskSpec) -> PostedTask:
+    """/发布任务: an officer posts a task to this group's team, named teams, or a whole unit and its sub-units."""
+    check_spec(spec)
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not rights.is_officer:
+            raise NotAllowed("tasks.officers_only_post")
+        unit, teams = await _teams_for_target(db, caller, rights, spec, group_id)
+        author = id_of(rights.member) if rights.member else None
+        task = await _save_task(db, spec, unit, teams, author)
+        if task.repeat_weekly:
+            task.series_id = task.id
+            db.add(task)
+        await schedule_reminders(db, task)
+        await audit(db, caller, rights.member, "post_task", f"task:{task.id}", kind=task.kind, teams=len(teams))
+        view = await view_of(db, task)
+        groups = await groups_of(db, [id_of(team) for team in teams])
+        elsewhere = except_here(groups, caller, group_id)
+        await announce(db, elsewhere, view)
+        return PostedTask(view=view, groups=groups, announced=len(elsewhere))
+
+
+async def list_open_tasks(caller: Caller, group_id: str | None, now: datetime | None = None) -> list[TaskView]:
+    """/任务: open tasks of this group's team, or in private of the caller's teams."""
+    now = now or utcnow()
+    async with session() as db:
+        if group_id is not None:
+            located = await team_of_group(db, caller.platform, group_id)
+            if located is None:
+                raise DomainError("tasks.list_group_not_bound")
+            team_ids = [id_of(located.team)]
+        else:
+            member = await registered_member(db, caller)
+            team_ids = await member_team_ids(db, id_of(member))
+        if not team_ids:
+            return []
+        for_the_teams = select(TaskTeam.task_id).where(col(TaskTeam.team_id).in_(team_ids))
+        statement = (
+            select(Task)
+            .where(col(Task.id).in_(for_the_teams), Task.status == TaskStatus.open, col(Task.end_at) > now)
+            .order_by(col(Task.start_at), col(Task.id))
+            .limit(20)
+        )
+        tasks = (await db.exec(statement)).all()
+        return [await view_of(db, task) for task in tasks]
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    name: str
+    status: str
+    checked_in: bool
+    checked_out: bool
+    outside_radius: bool
+    minutes: int | None
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    view: TaskView
+    signed: list[RosterLine]
+    waiting: list[RosterLine]
+    absent: list[RosterLine]
+
+
+async def may_see_roster(db: AsyncSession, rights: Rights, task: Task) -> bool:
+    """A task's roster is for the members of its teams, their leaders, and the officers covering the task or one of
+    its teams."""
+    if rights.is_admin:
+        return True
+    teams = (
+        await db.exec(
+            select(Team, Unit)
+            .join(TaskTeam, col(TaskTeam.team_id) == col(Team.id))
+            .join(Unit, col(Unit.id) == col(Team.unit_id))
+            .where(TaskTeam.task_id == task.id)
+        )
+    ).all()
+    owner = await db.get(Unit, task.unit_id)
+    if rights.officer_units and any(rights.covers_unit(unit) for unit in [owner, *(u for _, u in teams)] if unit):
+        return True
+    team_ids = {id_of(team) for team, _ in teams}
+    if team_ids & rights.leader_team_ids:
+        return True
+    if rights.member is None:
+        return False
+    return bool(team_ids & set(await member_team_ids(db, id_of(rights.member))))
+
+
+async def task_detail(caller: Caller, task_id: int) -> TaskDetail:
+    """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it."""
+    async with session() as db:
+        task = (await db.exec(TASK_BY_ID, params={"task_id": task_id})).first()
+        if task is None or not await may_see_roster(db, await rights_of(db, caller), task):
+            raise NotAllowed("tasks.no_such_task", task_id=task_id)
+        rows = (
+            await db.exec(
+                select(Signup, Member)
+                .join(Member, col(Member.id) == col(Signup.member_id))
+                .where(Signup.task_id == task_id, Signup.status != SignupStatus.cancelled)
+                .order_by(col(Signup.arrived_at), col(Signup.id))
+            )
+        ).all()
+        lines = {
+            status: [
+                RosterLine(
+                    name=member.name,
+                    status=signup.status,
+                    checked_in=signup.checked_in_at is not None,
+                    checked_out=signup.checked_out_at is not None,
+                    outside_radius=signup.outside_radius,
+                    minutes=signup.minutes_served,
+                )
+                for signup, member in rows
+                if signup.status == status
+            ]
+            for status in SignupStatus
+        }
+        return TaskDetail(
+            view=await view_of(db, task),
+            signed=lines[SignupStatus.signed] + lines[SignupStatus.attended],
+            waiting=lines[SignupStatus.waiting],
+            absent=lines[SignupStatus.no_show],
+        )
+
+
+@dataclass(frozen=True)
+class CancelledTask:
+    view: TaskView
+    changed: bool
+    affected: list[MemberAddress]
+    groups: list[GroupAddress]
+
+
+@retry_on_conflict
+async def cancel_task(caller: Caller, task_id: int, reason: str | None, group_id: str | None = None) -> CancelledTask:
+    """/取消任务: everyone signed up or waiting is told."""
+    reason = (reason or "").strip()[:200] or None
+    async with session() as db:
+        rights = await rights_of(db, caller)
+        if not rights.is_officer:
+            raise NotAllowed("tasks.officers_only_cancel")
+        task = await task_or_refuse(db, task_id, lock=True)
+        officer_check(rights, await db.get(Unit, task.unit_id), task_id)
+        if task.status == TaskStatus.closed:
+            raise DomainError("tasks.cancel_closed", task_id=task_id)
+        changed = task.status != TaskStatus.cancelled
+        affected_ids: list[int] = []
+        if changed:
+            task.status = TaskStatus.cancelled
+            task.cancel_reason = reason
+            db.add(task)
+            await cancel_reminders(db, task_id)
+            signups = (
+                await db.exec(
+                    select(Signup).where(
+                        Signup.task_id == task_id,
+                        col(Signup.status).in_([SignupStatus.signed, SignupStatus.waiting]),
+                    )
+                )
+            ).all()
+            affected_ids = [signup.member_id for signup in signups]
+            await audit(db, caller, rights.member, "cancel_task", f"task:{task_id}", reason=reason)
+        result = CancelledTask(
+            view=await view_of(db, task),
+            changed=changed,
+            affected=await addresses(db, affected_ids),
+            groups=await groups_of(db, await task_team_ids(db, task_id)),
+        )
+        if changed:
+            facts = result.view.task
+            for member in result.affected:
+                await enqueue_many(db, privately(member), notices.render(YourTaskCancelled(member.name, facts)))
+            elsewhere = except_here(result.groups, caller, group_id)
+            if elsewhere:
+                await enqueue_many(db, elsewhere, notices.render(TaskCancelled(facts)), priority=Priority.task_card)
+        return result

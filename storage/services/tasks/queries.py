@@ -1,0 +1,246 @@
+"""What the task services share: the facts they return about a task, where to tell people, and the lookups.
+
+The Core tables behind the models are here too, for the statements of the evening peak's commands (/报名, /签到,
+/签退), which run on one connection without the ORM (storage.db.run_transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Table, bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.errors import DomainError, NotAllowed
+from storage.models import (
+    GroupBinding,
+    Member,
+    MembershipStatus,
+    PlatformIdentity,
+    Signup,
+    SignupStatus,
+    Task,
+    TaskTeam,
+    Team,
+    TeamMembership,
+    Unit,
+    id_of,
+)
+from storage.services.outbox import Destination
+from storage.services.people import Caller, Rights, member_of
+
+DEFAULT_RADIUS_M = 500
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """A task as saved: what a card, a notice or a summary says about it."""
+
+    id: int
+    kind: str
+    place: str
+    start_at: datetime
+    end_at: datetime
+    signup_deadline: datetime
+    capacity: int
+    points: int
+    required_tags: list[str]
+    repeat_weekly: bool
+    status: str
+    cancel_reason: str | None
+
+    @classmethod
+    def of(cls, task: Task) -> TaskFacts:
+        return cls(
+            id=id_of(task),
+            kind=task.kind,
+            place=task.place,
+            start_at=task.start_at,
+            end_at=task.end_at,
+            signup_deadline=task.signup_deadline,
+            capacity=task.capacity,
+            points=task.points,
+            required_tags=list(task.required_tags),
+            repeat_weekly=task.repeat_weekly,
+            status=task.status,
+            cancel_reason=task.cancel_reason,
+        )
+
+
+@dataclass(frozen=True)
+class TaskHeading:
+    """What a reply about a task names: its number, kind, place and time."""
+
+    id: int
+    kind: str
+    place: str
+    start_at: datetime
+    end_at: datetime
+
+    @classmethod
+    def of(cls, task: Task) -> TaskHeading:
+        return cls(id_of(task), task.kind, task.place, task.start_at, task.end_at)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task with its teams and how many have signed up or wait."""
+
+    task: TaskFacts
+    team_names: list[str]
+    signed: int
+    waiting: int
+
+    @property
+    def places_left(self) -> int:
+        return max(self.task.capacity - self.signed, 0)
+
+
+@dataclass(frozen=True)
+class GroupAddress:
+    platform: str
+    group_id: str
+
+
+@dataclass(frozen=True)
+class MemberAddress:
+    member_id: int
+    name: str
+    accounts: tuple[tuple[str, str], ...]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a model (SQLModel does not declare `__table__` to type checkers)."""
+    table = vars(model)["__table__"]
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
+
+
+task_table = table_of(Task)
+signup_table = table_of(Signup)
+member_table = table_of(Member)
+identity_table = table_of(PlatformIdentity)
+task_team_table = table_of(TaskTeam)
+membership_table = table_of(TeamMembership)
+
+ACCOUNT = core_select(identity_table.c.member_id).where(
+    identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")
+)
+"""The member behind an account (no row when the account is unknown)."""
+
+TASK_BY_ID = select(Task).where(col(Task.id) == bindparam("task_id"))
+TASK_BY_ID_LOCKED = TASK_BY_ID.with_for_update()
+"""Built once: /任务 N, /取消任务, /取消报名 and closing read a task by number (locked: until the transaction ends)."""
+
+
+_task_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def task_lock(task_id: int) -> asyncio.Lock:
+    """Sign-ups for one task are taken one at a time, in the order they arrived (asyncio's locks are FIFO).
+
+    The database lock (FOR UPDATE on PostgreSQL, the single writer on SQLite) keeps capacity exact across
+    processes; this one keeps arrival order within a process and spares SQLite retries.
+    """
+    lock = _task_locks.get(task_id)
+    if lock is None:
+        lock = asyncio.Lock()
+        _task_locks[task_id] = lock
+    return lock
+
+
+def aware(moment: datetime) -> datetime:
+    """A moment read back from SQLite may come without its (UTC) offset."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+async def task_or_refuse(db: AsyncSession, task_id: int, *, lock: bool = False) -> Task:
+    statement = TASK_BY_ID_LOCKED if lock else TASK_BY_ID
+    task = (await db.exec(statement, params={"task_id": task_id})).first()
+    if task is None:
+        raise DomainError("tasks.no_such_task", task_id=task_id)
+    return task
+
+
+def officer_check(rights: Rights, unit: Unit | None, task_id: int) -> None:
+    """An officer acts on the tasks of their units; for any other task the answer is the one for no task at all."""
+    if unit is None or not rights.covers_unit(unit):
+        raise NotAllowed("tasks.no_such_task", task_id=task_id)
+
+
+async def registered_member(db: AsyncSession, caller: Caller) -> Member:
+    member = await member_of(db, caller.platform, caller.user_id)
+    if member is None:
+        raise DomainError("tasks.not_registered")
+    return member
+
+
+async def task_team_ids(db: AsyncSession, task_id: int) -> list[int]:
+    return list((await db.exec(select(TaskTeam.team_id).where(TaskTeam.task_id == task_id))).all())
+
+
+async def member_team_ids(db: AsyncSession, member_id: int) -> list[int]:
+    statement = select(TeamMembership.team_id).where(
+        TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.active
+    )
+    return list((await db.exec(statement)).all())
+
+
+async def view_of(db: AsyncSession, task: Task) -> TaskView:
+    teams = (
+        await db.exec(
+            select(Team.name).join(TaskTeam, col(TaskTeam.team_id) == col(Team.id)).where(TaskTeam.task_id == task.id)
+        )
+    ).all()
+    statuses = (await db.exec(select(Signup.status).where(Signup.task_id == task.id))).all()
+    signed = sum(
+        1 for status in statuses if status in (SignupStatus.signed, SignupStatus.attended, SignupStatus.no_show)
+    )
+    waiting = sum(1 for status in statuses if status == SignupStatus.waiting)
+    return TaskView(task=TaskFacts.of(task), team_names=list(teams), signed=signed, waiting=waiting)
+
+
+async def groups_of(db: AsyncSession, team_ids: list[int]) -> list[GroupAddress]:
+    if not team_ids:
+        return []
+    bindings = (
+        await db.exec(
+            select(GroupBinding).where(col(GroupBinding.team_id).in_(team_ids)).order_by(col(GroupBinding.id))
+        )
+    ).all()
+    return [GroupAddress(binding.platform, binding.group_id) for binding in bindings]
+
+
+async def addresses(db: AsyncSession, member_ids: list[int]) -> list[MemberAddress]:
+    if not member_ids:
+        return []
+    members = {m.id: m for m in (await db.exec(select(Member).where(col(Member.id).in_(member_ids)))).all()}
+    identities = (await db.exec(select(PlatformIdentity).where(col(PlatformIdentity.member_id).in_(member_ids)))).all()
+    accounts: dict[int, list[tuple[str, str]]] = {}
+    for identity in identities:
+        accounts.setdefault(identity.member_id, []).append((identity.platform, identity.user_id))
+    return [
+        MemberAddress(member_id=mid, name=members[mid].name, accounts=tuple(accounts.get(mid, ())))
+        for mid in member_ids
+        if mid in members
+    ]
+
+
+def to_groups(groups: list[GroupAddress]) -> list[Destination]:
+    return [Destination(group.platform, group.group_id) for group in groups]
+
+
+def except_here(groups: list[GroupAddress], caller: Caller | None, group_id: str | None) -> list[Destination]:
+    """The groups to post to: all of them but the one the command came from (which gets the reply)."""
+    here = (caller.platform, group_id) if caller is not None and group_id is not None else None
+    return to_groups([group for group in groups if (group.platform, group.group_id) != here])
+
+
+def privately(member: MemberAddress) -> list[Destination]:
+    return [Destination(platform, user_id, private=True) for platform, user_id in member.accounts]
