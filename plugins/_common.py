@@ -136,6 +136,8 @@ async def _current_place() -> Place:
     # parameters costs NoneBot two task groups and a task per parameter to check and solve them, for every command.
     bot, event = current_bot.get(), current_event.get()
     session = await ask_uninfo(get_session(bot, event))
+    if session is None:  # uninfo has no loader for this adapter: nobody to act as (answered as any failure)
+        raise LookupError(f"no uninfo session for {bot.adapter.get_name()} {event.get_type()} events")
     name = (session.member.nick if session.member and session.member.nick else None) or session.user.nick
     name = name or session.user.name or ""
     caller = Caller(platform=platform_of(bot), user_id=str(session.user.id), name=name)
@@ -291,7 +293,7 @@ def _location_in_card(raw: str) -> tuple[float, float] | None:
     for value in meta.values():
         if isinstance(value, dict) and "lat" in value and ("lng" in value or "lon" in value):
             try:
-                return float(value["lat"]), float(value.get("lng", value.get("lon")))
+                return float(value["lat"]), float(value["lng"] if "lng" in value else value["lon"])
             except (TypeError, ValueError):
                 return None
     return None

@@ -71,7 +71,7 @@ def _add(lines: list[str], row: Command | Usage, in_group: bool, in_team_group: 
 @help_command.handle()
 async def show_help(place: CurrentPlace) -> None:
     rights = await get_rights(place.caller)
-    located = await get_group_team(place.caller.platform, place.group_id) if place.in_group else None
+    located = await get_group_team(place.caller.platform, place.group_id) if place.group_id is not None else None
     lines = ["义警助手，能用的命令："]
     if place.in_group:
         if located is None:
