@@ -1,7 +1,9 @@
 """Every command, in the order /帮助, README's table and Telegram's menu list them: by who uses them.
 
-A new command gets a row here before `plugins._common.command()` will declare it; then
-`python -m plugins._commands` prints README's table and menu to paste (tests/test_commands.py compares them).
+A row starts with the command's name, its English alias, its order of use (1 for the most used: its NoneBot
+priority) and who /帮助 shows it to; the fields are described in model.py. A new command gets a row here before
+`plugins._common.command()` will declare it; then `python -m plugins._commands` prints README's table and menu to
+paste (tests/test_commands.py compares them).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from plugins._commands.model import Audience, Command, Usage, Where
 
 EVERYONE, LEADERS = Audience.EVERYONE, Audience.LEADERS
 OFFICERS, ADMINISTRATORS = Audience.OFFICERS, Audience.ADMINISTRATORS
-ON_ITS_LINE = "　"
+SAME_LINE = "　"
+"""/帮助 puts a command with `continues=SAME_LINE` after the one before, on its line."""
 
 TABLE: tuple[Command | Usage, ...] = (
     # everyone
@@ -49,7 +52,7 @@ TABLE: tuple[Command | Usage, ...] = (
         "`/商城 上架 名称 积分N [库存N] [每人N] [单位:名称]`, `/商城 下架 编号`, `/商城 库存 编号 数量`",
     ),
     Command(
-        "兑换", "redeem", 16, EVERYONE, help="编号　/兑换 看我的兑换单", continues=ON_ITS_LINE,
+        "兑换", "redeem", 16, EVERYONE, help="编号　/兑换 看我的兑换单", continues=SAME_LINE,
         menu="兑换: /redeem 编号", usage="编号", who="members",
         what="spend points on a reward (never below zero; stock and per-member limits hold even for simultaneous "
         "clicks); `/兑换` lists your redemptions, `/兑换 取消 单号` cancels one not yet handed over and refunds it",
@@ -67,7 +70,7 @@ TABLE: tuple[Command | Usage, ...] = (
         what="sign up; past capacity you wait in order and move up when someone cancels",
     ),
     Command(
-        "取消报名", "cancel", 5, EVERYONE, help="编号", continues=ON_ITS_LINE, menu="取消报名: /cancel 编号",
+        "取消报名", "cancel", 5, EVERYONE, help="编号", continues=SAME_LINE, menu="取消报名: /cancel 编号",
         usage="编号", who="volunteers", what="cancel; the first one waiting moves up and is told",
     ),
     Command(
@@ -76,7 +79,7 @@ TABLE: tuple[Command | Usage, ...] = (
         "checked",
     ),
     Command(
-        "签退", "checkout", 2, EVERYONE, help="", continues=ON_ITS_LINE, menu="签退: /checkout", usage="[编号]",
+        "签退", "checkout", 2, EVERYONE, help="", continues=SAME_LINE, menu="签退: /checkout", usage="[编号]",
         who="volunteers", what="check out; hours count only between the task's start and end",
     ),
     Command(
@@ -86,11 +89,11 @@ TABLE: tuple[Command | Usage, ...] = (
         "points to private chat",
     ),
     Command(
-        "我的线索", "mytips", 14, EVERYONE, help="", continues=ON_ITS_LINE, menu="我的线索", who="reporters",
+        "我的线索", "mytips", 14, EVERYONE, help="", continues=SAME_LINE, menu="我的线索", who="reporters",
         what="your tips and their status",
     ),
     Command(
-        "补充", "tipadd", 13, EVERYONE, help="编号 内容", continues=ON_ITS_LINE, menu="补充线索: /tipadd 编号 内容",
+        "补充", "tipadd", 13, EVERYONE, help="编号 内容", continues=SAME_LINE, menu="补充线索: /tipadd 编号 内容",
         usage="编号 内容", who="reporters", what="add text or photos to your tip, or answer an officer's question",
     ),
     Command(
@@ -148,23 +151,23 @@ TABLE: tuple[Command | Usage, ...] = (
         what="tips of your unit and those below it (number, category, status, who handles it)",
     ),
     Command(
-        "查看线索", "tipview", 24, OFFICERS, help="编号", continues=ON_ITS_LINE, menu="查看线索（民警）: /tipview 编号",
+        "查看线索", "tipview", 24, OFFICERS, help="编号", continues=SAME_LINE, menu="查看线索（民警）: /tipview 编号",
         usage="编号", who="officers, in private",
         what="one tip with its history and photos (opening a new one takes it on); `/线索 编号` does the same",
     ),
     Command(
-        "核实", "verify", 26, OFFICERS, help="", continues=ON_ITS_LINE, menu="核实线索: /verify 编号 积分",
+        "核实", "verify", 26, OFFICERS, help="", continues=SAME_LINE, menu="核实线索: /verify 编号 积分",
         usage="编号 [积分] [备注]", who="officers, in private",
         what="verify and reward once (points by category from `[tips]`; an anonymous tip's reward is paid with the "
         "unit's weekly batch, see below); the reporter is told",
     ),
     Command(
-        "驳回", "dismiss", 27, OFFICERS, help="", continues=ON_ITS_LINE, menu="驳回线索: /dismiss 编号 理由",
+        "驳回", "dismiss", 27, OFFICERS, help="", continues=SAME_LINE, menu="驳回线索: /dismiss 编号 理由",
         usage="编号 理由", who="officers, in private",
         what="reject, or `/驳回 编号 重复 原编号` for a duplicate; the reporter is told",
     ),
     Command(
-        "回复线索", "tipreply", 28, OFFICERS, help="（均在私聊）", continues=ON_ITS_LINE,
+        "回复线索", "tipreply", 28, OFFICERS, help="（均在私聊）", continues=SAME_LINE,
         menu="回复举报人: /tipreply 编号 内容", usage="编号 内容", who="officers, in private",
         what="ask the reporter through the bot, without your name",
     ),
@@ -186,7 +189,7 @@ TABLE: tuple[Command | Usage, ...] = (
         usage="编号 [原因]", who="officers", what="cancel; everyone signed up or waiting is told",
     ),
     Command(
-        "结束任务", "closetask", 23, OFFICERS, help="编号", continues=ON_ITS_LINE, menu="结束任务: /closetask 编号",
+        "结束任务", "closetask", 23, OFFICERS, help="编号", continues=SAME_LINE, menu="结束任务: /closetask 编号",
         usage="编号", who="officers",
         what="close: no-shows, final attendance, points once, a summary to the groups (also automatic an hour after "
         "the end)",
