@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -327,7 +328,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {error}") from error
 
 
-def config_path_from(argument: str | None, environ: dict[str, str] | None = None) -> str | None:
+def config_path_from(argument: str | None, environ: Mapping[str, str] | None = None) -> str | None:
     """--config wins, then BOT_CONFIG; None when neither names a file (see load_settings)."""
-    environ = os.environ if environ is None else environ
-    return argument or environ.get("BOT_CONFIG") or None
+    variables = os.environ if environ is None else environ
+    return argument or variables.get("BOT_CONFIG") or None

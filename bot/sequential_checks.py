@@ -30,9 +30,8 @@ from contextlib import AsyncExitStack
 from typing import Any, cast
 
 from nonebot.adapters import Bot, Event
-from nonebot.dependencies import Dependent
+from nonebot.dependencies import Dependent, Param
 from nonebot.exception import SkippedException
-from nonebot.internal.params import Param
 from nonebot.rule import Rule
 from nonebot.typing import T_DependencyCache, T_State
 

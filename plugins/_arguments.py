@@ -8,7 +8,7 @@ type. Full-width digits (１２, as some phone keyboards type them) are numbers 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from nepattern import BasePattern, MatchFailed, MatchMode, parser
 from nonebot_plugin_alconna import At
@@ -34,7 +34,7 @@ def amount_in(digits: str) -> int:
     return int(digits) if len(digits) <= MAX_DIGITS else NUMBER_LIMIT + 1
 
 
-class BoundedNumber(BasePattern[int, Any, MatchMode]):
+class BoundedNumber(BasePattern[int, Any, Literal[MatchMode.TYPE_CONVERT]]):
     """An alconna argument that accepts a number within [low, high], written with digits."""
 
     def __init__(self, low: int, high: int, alias: str) -> None:

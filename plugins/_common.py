@@ -33,6 +33,7 @@ from nonebot_plugin_alconna import (
 from nonebot_plugin_uninfo import SceneType, get_interface, get_session
 
 from plugins._arguments import as_number
+from plugins._commands import COMMANDS, declared
 from plugins._texts import refusal
 from storage.errors import DomainError
 from storage.services.people import Caller, PersonRef
@@ -44,25 +45,22 @@ CANCEL_WORDS = ("取消", "退出", "算了", "cancel")
 DIALOGUE_EXPIRED = "等太久了，已退出，什么也没有改。需要时重新发送命令。"
 
 
-COMMANDS_BY_USE = (
-    "签到", "签退", "报名", "响应", "取消报名", "任务", "积分", "排行榜", "我的", "帮助", "加入", "线索", "补充",
-    "我的线索", "商城", "兑换", "紧急", "审核", "通过", "拒绝", "发布任务", "取消任务", "结束任务", "查看线索",
-    "线索列表", "核实", "驳回", "回复线索", "奖励", "发放", "统计", "导出", "绑定队伍", "设队长", "授权民警",
-    "设为警务群", "发件箱", "撤销队长", "撤销民警",
-)  # fmt: skip
-"""Commands, most used first. NoneBot checks every matcher of a priority for every event, and stops at the
-first priority whose matcher takes the event: with one command per priority in this order, a check-in at the
-evening peak is matched after one check instead of thirty."""
-LATER = len(COMMANDS_BY_USE) + 10
+LATER = len(COMMANDS) + 10
 """The priority for matchers that look at messages after every command has had its turn."""
 
 
 def command(name: str, alias: str, args: Args | None = None) -> type[AlconnaMatcher]:
-    """A command with a Chinese name and an English alias, started by a command start such as "/".
+    """A command with a Chinese name and an English alias, started by a command start such as "/": one of the
+    table's (plugins/_commands/table.py), with the alias the table gives it.
+
+    Its priority is its order of use in the table. NoneBot checks every matcher of a priority for every event, and
+    stops at the first priority whose matcher takes the event: with one command per priority, most used first, a
+    check-in at the evening peak is matched after one check instead of thirty.
 
     It is handled even when its arguments do not parse, so that the handler can answer with its usage; alconna's
     own parse errors are never sent to users (they are not plain Chinese, and would echo what was typed).
     """
+    row = declared(name, alias)
     alconna = Alconna(name, args) if args is not None else Alconna(name)
     return on_alconna(
         alconna,
@@ -72,7 +70,7 @@ def command(name: str, alias: str, args: Args | None = None) -> type[AlconnaMatc
         skip_for_unmatch=False,
         auto_send_output=False,
         block=True,
-        priority=COMMANDS_BY_USE.index(name) + 1 if name in COMMANDS_BY_USE else LATER - 1,
+        priority=row.use_rank,
         _depth=1,
     )
 
@@ -138,6 +136,8 @@ async def _current_place() -> Place:
     # parameters costs NoneBot two task groups and a task per parameter to check and solve them, for every command.
     bot, event = current_bot.get(), current_event.get()
     session = await ask_uninfo(get_session(bot, event))
+    if session is None:  # uninfo has no loader for this adapter: nobody to act as (answered as any failure)
+        raise LookupError(f"no uninfo session for {bot.adapter.get_name()} {event.get_type()} events")
     name = (session.member.nick if session.member and session.member.nick else None) or session.user.nick
     name = name or session.user.name or ""
     caller = Caller(platform=platform_of(bot), user_id=str(session.user.id), name=name)
@@ -293,7 +293,7 @@ def _location_in_card(raw: str) -> tuple[float, float] | None:
     for value in meta.values():
         if isinstance(value, dict) and "lat" in value and ("lng" in value or "lon" in value):
             try:
-                return float(value["lat"]), float(value.get("lng", value.get("lon")))
+                return float(value["lat"]), float(value["lng"] if "lng" in value else value["lon"])
             except (TypeError, ValueError):
                 return None
     return None

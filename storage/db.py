@@ -46,15 +46,15 @@ def create_engine(url: str) -> AsyncEngine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys, and its folder is created."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        in_a_file = bool(parsed.database) and parsed.database != ":memory:"
-        if in_a_file:
-            folder = Path(parsed.database).parent
+        file = parsed.database if parsed.database and parsed.database != ":memory:" else None
+        if file is not None:
+            folder = Path(file).parent
             if folder.exists() and not folder.is_dir():
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
             folder.mkdir(parents=True, exist_ok=True)
-        if in_a_file and not parsed.query:
+        if file is not None and not parsed.query:
             # each statement one trip to aiosqlite's thread (storage/sqlite_driver.py)
-            connect = partial(sqlite_driver.connect, parsed.database, timeout=30, check_same_thread=False)
+            connect = partial(sqlite_driver.connect, file, timeout=30, check_same_thread=False)
             engine = create_async_engine(url, async_creator=connect)
         else:
             engine = create_async_engine(url, connect_args={"timeout": 30})

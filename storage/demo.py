@@ -17,6 +17,7 @@ from storage.models import (
     RoleKind,
     TeamMembership,
     Unit,
+    id_of,
 )
 from storage.services.ledger import record_points
 from storage.services.organisation import add_role, ensure_team, ensure_unit_path
@@ -45,24 +46,26 @@ async def seed_demo(platform: str, user_id: str, group_id: str) -> bool:
         if (await db.exec(select(Unit).where(Unit.path == DEMO_UNIT))).first() is not None:
             return False
         unit = await ensure_unit_path(db, DEMO_UNIT)
-        teams = {name: await ensure_team(db, unit, name) for name in (DEMO_TEAM, OTHER_TEAM)}
+        team_ids = {name: id_of(await ensure_team(db, unit, name)) for name in (DEMO_TEAM, OTHER_TEAM)}
         officer = Member(name="体验民警", status=MemberStatus.active)
         db.add(officer)
         await db.flush()
-        db.add(PlatformIdentity(platform=platform, user_id=user_id, member_id=officer.id))
-        await add_role(db, officer, RoleKind.officer, unit.id, None)
+        officer_id = id_of(officer)
+        db.add(PlatformIdentity(platform=platform, user_id=user_id, member_id=officer_id))
+        await add_role(db, officer, RoleKind.officer, id_of(unit), None)
         # also a member of the demo team, so that signing up and checking in can be tried too
-        db.add(TeamMembership(team_id=teams[DEMO_TEAM].id, member_id=officer.id, status=MembershipStatus.active))
-        db.add(GroupBinding(platform=platform, group_id=group_id, team_id=teams[DEMO_TEAM].id, bound_by=officer.id))
+        db.add(TeamMembership(team_id=team_ids[DEMO_TEAM], member_id=officer_id, status=MembershipStatus.active))
+        db.add(GroupBinding(platform=platform, group_id=group_id, team_id=team_ids[DEMO_TEAM], bound_by=officer_id))
         for name, phone, tags, team_name, status, points in DEMO_MEMBERS:
             member_status = MemberStatus.active if status == MembershipStatus.active else MemberStatus.applied
             member = Member(name=name, phone=phone, tags=tags, status=member_status)
             db.add(member)
             await db.flush()
-            db.add(TeamMembership(team_id=teams[team_name].id, member_id=member.id, status=status))
+            member_id = id_of(member)
+            db.add(TeamMembership(team_id=team_ids[team_name], member_id=member_id, status=status))
             if points:
-                await record_points(db, member.id, points, LedgerReason.award, "demo", member.id, note="示范数据")
-        await record_points(db, officer.id, 40, LedgerReason.award, "demo", officer.id, note="示范数据")
+                await record_points(db, member_id, points, LedgerReason.award, "demo", member_id, note="示范数据")
+        await record_points(db, officer_id, 40, LedgerReason.award, "demo", officer_id, note="示范数据")
         for name, cost, stock, per_member in DEMO_REWARDS:
-            db.add(Reward(unit_id=unit.id, name=name, cost=cost, stock=stock, per_member_limit=per_member))
+            db.add(Reward(unit_id=id_of(unit), name=name, cost=cost, stock=stock, per_member_limit=per_member))
         return True

@@ -27,7 +27,7 @@ import aiosqlite
 class OneTripCursor:
     """An aiosqlite cursor whose `execute` also fetches the rows, in the same trip to the connection's thread."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: OneTripConnection) -> None:
         self._connection = connection
         self._cursor: sqlite3.Cursor | None = None
         self._rows: deque[Any] = deque()
@@ -99,7 +99,9 @@ class OneTripConnection(aiosqlite.Connection):
         super().__init__(*args, **kwargs)
         self._begin_statement: str | None = None
 
-    def cursor(self) -> OneTripCursor:  # type: ignore[override]
+    # Not aiosqlite's cursor(), on purpose: SQLAlchemy's adapter calls cursor() and enters it with `async with`
+    # (its AsyncIODBAPIConnection), which this cursor does without aiosqlite's Result wrapper and its coroutine.
+    def cursor(self) -> OneTripCursor:  # pyright: ignore[reportIncompatibleMethodOverride]
         return OneTripCursor(self)
 
     def begin_with_next_statement(self, statement: str = "BEGIN") -> None:
@@ -132,4 +134,5 @@ async def connect(database: str, **kwargs: Any) -> OneTripConnection:
     """Open `database` (a file) the way SQLAlchemy's aiosqlite dialect does, with one-trip cursors."""
     connection = OneTripConnection(partial(sqlite3.connect, database, **kwargs), iter_chunk_size=64)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite: a forgotten connection never holds exit
-    return await connection
+    await connection  # starts its thread and opens the database
+    return connection

@@ -20,7 +20,7 @@ from nonebot.log import logger
 
 from plugins._outbox.journal import SentEntry, SentJournal
 from plugins._outbox.limits import RateLimiter
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, id_of
 from storage.services import outbox
 
 MERGE_LIMIT = 1500
@@ -71,12 +71,15 @@ class SendFailed(Exception):
 class Sender(Protocol):
     def platforms(self) -> list[str]:
         """Platforms with a connected bot account in this process."""
+        ...
 
     def account(self, platform: str) -> str | None:
         """The bot account that sends for this platform (its self id)."""
+        ...
 
     async def send(self, message: Outgoing, account: str) -> None:
         """Send, or raise SendFailed."""
+        ...
 
 
 def merge(rows: list[OutboxMessage]) -> list[Outgoing]:
@@ -90,13 +93,13 @@ def merge(rows: list[OutboxMessage]) -> list[Outgoing]:
         mergeable = not row.buttons and not row.image
         if current is not None and mergeable and not current.buttons and not current.image:
             if len(current.text) + len(SEPARATOR) + len(row.text) <= MERGE_LIMIT:
-                current.ids.append(row.id)
+                current.ids.append(id_of(row))
                 current.text += SEPARATOR + row.text
                 current.mentions += [m for m in row.mentions if m not in current.mentions]
                 current.priority = min(current.priority, row.priority)
                 continue
         outgoing = Outgoing(
-            ids=[row.id],
+            ids=[id_of(row)],
             platform=row.platform,
             chat_key=row.chat_key,
             target=dict(row.target),
@@ -159,7 +162,7 @@ class Dispatcher:
         rows = await outbox.claim(self.owner, platforms, self._datetime(now), self.batch, self.lease)
         if not rows:
             return 0
-        attempts = {row.id: row.attempts for row in rows}
+        attempts = {id_of(row): row.attempts for row in rows}
         gone = await self._journaled()  # sent by another process whose lease ran out before it could mark them
         if already_sent := [row.id for row in rows if row.id in gone]:
             await outbox.mark_sent(already_sent, self._datetime(now))

@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
-from storage.models import OutboxMessage, OutboxState, PlatformIdentity, Priority, utcnow
+from storage.models import OutboxMessage, OutboxState, PlatformIdentity, Priority, id_of, utcnow
 
 ADAPTERS = {"onebot": "OneBot V11", "telegram": "Telegram", "console": "Console"}
 MAX_ATTEMPTS = 8
@@ -199,9 +199,9 @@ async def confirm_sent(sends: list[tuple[int, int, datetime]]) -> int:
             result = await db.exec(
                 update(OutboxMessage)
                 .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.attempts == attempt,
-                    OutboxMessage.state == OutboxState.sending,
+                    col(OutboxMessage.id) == message_id,
+                    col(OutboxMessage.attempts) == attempt,
+                    col(OutboxMessage.state) == OutboxState.sending,
                 )
                 .values(state=OutboxState.sent, sent_at=sent_at, lease_owner=None, lease_until=None, last_error=None)
             )
@@ -216,7 +216,7 @@ async def release(ids: list[int], not_before: datetime) -> None:
     async with session() as db:
         await db.exec(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids), OutboxMessage.state == OutboxState.sending)
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.state) == OutboxState.sending)
             .values(
                 state=OutboxState.pending,
                 not_before=not_before,
@@ -250,7 +250,7 @@ async def mark_failed(ids: list[int], error: str, now: datetime, retry_after: ti
                 row.state = OutboxState.dropped
             elif row.attempts >= MAX_ATTEMPTS and retry_after is None:
                 row.state = OutboxState.parked
-                parked.append(row.id)
+                parked.append(id_of(row))
             else:
                 row.state = OutboxState.pending
                 row.not_before = now + (retry_after or backoff(row.attempts))
@@ -288,7 +288,7 @@ async def summary(limit: int = 10) -> OutboxSummary:
 async def retry_parked(ids: list[int] | None = None, now: datetime | None = None) -> int:
     """Put parked messages back in the queue (all of them, or the ones named), due at once."""
     async with session() as db:
-        statement = update(OutboxMessage).where(OutboxMessage.state == OutboxState.parked)
+        statement = update(OutboxMessage).where(col(OutboxMessage.state) == OutboxState.parked)
         if ids:
             statement = statement.where(col(OutboxMessage.id).in_(ids))
         due = now or utcnow()

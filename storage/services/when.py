@@ -169,6 +169,8 @@ def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
     if cleaned in PERIOD_WORDS:
         kind, back = PERIOD_WORDS[cleaned]
         period = period_of(kind, now, back=back)
+        if period.start is None or period.end is None:  # only all time has no bounds, and no word asks for it
+            raise ValueError(f"{cleaned} is not a bounded period")
         return DateRange(period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc), period.label)
     zone = settings.timezone
     base = now.astimezone(zone).replace(tzinfo=None).timestamp()

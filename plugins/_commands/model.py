@@ -1,0 +1,67 @@
+"""What a row of the command table says: a command, or another way of writing one shown to a section of /帮助."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Audience(Enum):
+    """Who /帮助 shows a command to, in the order of its sections: everyone, then those who run teams, officers
+    and administrators, each section shown to those with the right (an administrator is an officer too)."""
+
+    EVERYONE = "everyone"
+    LEADERS = "leaders and officers"
+    OFFICERS = "officers"
+    ADMINISTRATORS = "administrators"
+
+
+class Where(Enum):
+    """Where /帮助 lists a command's line."""
+
+    ANYWHERE = "anywhere"
+    GROUP = "in a group"
+    TEAM_GROUP = "in a group bound to a team"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command: how it is typed, who /帮助 shows it to and how, how README and Telegram's menu describe it.
+
+    /帮助 writes it as "/name（/alias）help", on a line of its own or, with `continues`, at the end of the line
+    before after that separator. README's table writes "`/name usage` `/alias alias_usage` | who | what".
+    """
+
+    name: str
+    """The Chinese name, typed after "/" or "／"."""
+    alias: str
+    """The English alias; Telegram's menu takes only Latin names."""
+    use_rank: int
+    """Order of use, 1 for the most used: NoneBot checks the commands in this order (their priority)."""
+    audience: Audience
+    help: str | None
+    """/帮助's words after "/name（/alias）"; None for /帮助 itself, which is the list."""
+    menu: str
+    """Telegram's menu: the description after "alias - "."""
+    who: str
+    """README: who may use it."""
+    what: str
+    """README: what it does."""
+    usage: str = ""
+    """README: the arguments after the name ("|" is written as is; the table escapes it)."""
+    alias_usage: str = ""
+    """README: the arguments after the alias, where they are words of their own in English."""
+    continues: str | None = None
+    """/帮助: the separator after which it goes on the line before, or None for a line of its own."""
+    where: Where = Where.ANYWHERE
+    in_private: str = ""
+    """/帮助 in a private chat, for a command listed only in groups: what it says instead (nothing if empty)."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Another way of writing a command, for a section of /帮助 other than the command's own: "/name help"."""
+
+    name: str
+    audience: Audience
+    help: str
