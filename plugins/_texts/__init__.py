@@ -67,5 +67,6 @@ from plugins._texts import (
     common,  # noqa: F401
     membership,  # noqa: F401
     organisation,  # noqa: F401
+    tips,  # noqa: F401
     when,  # noqa: F401
 )
