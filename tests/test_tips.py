@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from plugins._texts.tips import text_for_reporter
+from plugins._texts.tips import text_for_reporter, text_for_tip_view
 from storage import db
 from storage.errors import NotAllowed
-from storage.models import AuditLog, OutboxMessage, PointEntry
+from storage.models import AuditLog, OutboxMessage, PointEntry, TipEntry, id_of
 from storage.services import membership, organisation, tips
 from storage.services.people import Caller, PersonRef
 from storage.settings import configure
@@ -127,3 +127,15 @@ async def test_duplicates_are_not_rewarded_and_the_reporter_hears_every_change(s
     assert any(text.startswith(f"民警回复（线索 {first.id}）：几点丢的？") for text in to_reporter)
     assert not any("李警官" in text for text in to_reporter)
     assert [(t.number, t.status) for t in await tips.my_tips(REPORTER)] == [(second.id, "duplicate"), (first.id, "new")]
+
+
+async def test_the_history_reads_the_same_for_status_changes_written_before_they_were_kept_as_facts(
+    station: None,
+) -> None:
+    number = id_of((await tips.report_tip(REPORTER, "盗窃", "车棚丢车")).tip)
+    async with db.session() as session:  # as versions before the notes were kept apart wrote them
+        session.add(TipEntry(tip_id=number, kind="status", text=f"你的线索 {number} 经核查未予采纳：不属实"))
+    await tips.dismiss_tip(STATION, number, "不属实")
+    seen = text_for_tip_view(await tips.view_tip(STATION, number))
+    said = f"状态：你的线索 {number} 经核查未予采纳：不属实"
+    assert seen.count(said) == 2
