@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from plugins._texts.tips import text_for_reporter, text_for_tip_view
 from storage import db
 from storage.errors import NotAllowed
-from storage.models import AuditLog, OutboxMessage, PointEntry
+from storage.models import AuditLog, OutboxMessage, PointEntry, TipEntry, id_of
 from storage.services import membership, organisation, tips
 from storage.services.people import Caller, PersonRef
 from storage.settings import configure
@@ -66,7 +67,7 @@ async def test_an_anonymous_tip_is_seen_by_its_units_officers_without_the_report
     with pytest.raises(NotAllowed):
         await tips.view_tip(REPORTER, tip.id)
     seen = await tips.view_tip(BRANCH, tip.id)  # the parent unit's officer may look, and takes it on
-    assert seen.reporter == "匿名"
+    assert text_for_reporter(seen.reporter) == "匿名"
     assert seen.handler == "分局民警"
     assert seen.history[0].text == "三号楼地下室聚赌"
     stored = tips.photo_path(seen.history[0].photos[0])
@@ -82,7 +83,7 @@ async def test_an_anonymous_tip_is_seen_by_its_units_officers_without_the_report
 async def test_a_named_tip_shows_the_reporter_with_a_masked_phone(station: None) -> None:
     tip = (await tips.report_tip(REPORTER, "治安", "路灯坏了", anonymous=False)).tip
     seen = await tips.view_tip(STATION, tip.id)
-    assert seen.reporter == "赵铁柱（成员号 4，139****5678）"
+    assert text_for_reporter(seen.reporter) == "赵铁柱（成员号 4，139****5678）"
 
 
 async def test_verifying_rewards_once_and_the_ledger_names_no_tip(station: None) -> None:
@@ -115,7 +116,7 @@ async def test_duplicates_are_not_rewarded_and_the_reporter_hears_every_change(s
     with refused("理由"):
         await tips.dismiss_tip(STATION, second.id, "")
     decision = await tips.dismiss_tip(STATION, second.id, "", duplicate_of=first.id)
-    assert decision.tip.status == "duplicate"
+    assert decision.status == "duplicate"
     await tips.reply_to_tip(STATION, first.id, "几点丢的？")
     await tips.add_to_tip(REPORTER, first.id, "晚上八点")
     async with db.session() as session:
@@ -126,3 +127,15 @@ async def test_duplicates_are_not_rewarded_and_the_reporter_hears_every_change(s
     assert any(text.startswith(f"民警回复（线索 {first.id}）：几点丢的？") for text in to_reporter)
     assert not any("李警官" in text for text in to_reporter)
     assert [(t.number, t.status) for t in await tips.my_tips(REPORTER)] == [(second.id, "duplicate"), (first.id, "new")]
+
+
+async def test_the_history_reads_the_same_for_status_changes_written_before_they_were_kept_as_facts(
+    station: None,
+) -> None:
+    number = id_of((await tips.report_tip(REPORTER, "盗窃", "车棚丢车")).tip)
+    async with db.session() as session:  # as versions before the notes were kept apart wrote them
+        session.add(TipEntry(tip_id=number, kind="status", text=f"你的线索 {number} 经核查未予采纳：不属实"))
+    await tips.dismiss_tip(STATION, number, "不属实")
+    seen = text_for_tip_view(await tips.view_tip(STATION, number))
+    said = f"状态：你的线索 {number} 经核查未予采纳：不属实"
+    assert seen.count(said) == 2

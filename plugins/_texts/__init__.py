@@ -65,6 +65,10 @@ notices.use_renderer(render_notice)
 # The domains' wording; each module adds its refusals and registers its notice renderers when imported.
 from plugins._texts import (
     common,  # noqa: F401
+    emergency,  # noqa: F401
+    membership,  # noqa: F401
+    organisation,  # noqa: F401
     tasks,  # noqa: F401
+    tips,  # noqa: F401
     when,  # noqa: F401
 )

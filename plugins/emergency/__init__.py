@@ -15,6 +15,7 @@ from nonebot_plugin_apscheduler import scheduler
 
 from plugins._arguments import Number, amount_in, as_number
 from plugins._common import CurrentPlace, command, finish, refuse_on_error
+from plugins._texts.emergency import text_for_alert_state, text_for_closed, text_for_raised, text_for_response
 from storage.services import emergency
 from storage.services.people import parse_tags
 
@@ -68,22 +69,13 @@ async def alert(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
         points = next((amount_in(m.group(1)) for w in rest if (m := POINTS.match(w))), None)
         result = " ".join(w for w in rest if not POINTS.match(w)) or None
         closed = await refuse_on_error(emergency.close_alert(place.caller, alert_id, result, points))
-        lines = [emergency.status_text(closed.state)]
-        if not closed.changed:
-            lines.insert(0, "这个紧急呼叫之前已经结束。")
-        if points:
-            lines.append(f"给 {closed.awarded} 位响应者各 {points} 分（已给过的不再给）。")
-        await finish("\n".join(lines))
+        await finish(text_for_closed(closed, points))
     if len(given) == 1 and (alert_id := as_number(given[0])) is not None:
         state = await refuse_on_error(emergency.alert_state(place.caller, alert_id))
-        await finish(emergency.status_text(state))
+        await finish(text_for_alert_state(state))
     text, need, tags, unit = await refuse_on_error(_parse(given))  # a malformed 需要: list is refused
     raised = await refuse_on_error(emergency.raise_alert(place.caller, text, need, tags, unit))
-    people = f"，并私信 {raised.people} 位有相应特长的队员" if raised.people else ""
-    await finish(
-        f"紧急呼叫 {raised.alert.id} 已发出：{raised.unit_path} 的 {raised.groups} 个队伍群{people}。\n"
-        f"查看响应：/紧急 {raised.alert.id}；人数够了会通知你。"
-    )
+    await finish(text_for_raised(raised))
 
 
 async def _parse(words: list[str]) -> tuple[str, int, list[str], str | None]:
@@ -101,13 +93,7 @@ async def respond(place: CurrentPlace, number: Match[int], eta: Match[str]) -> N
     response = await refuse_on_error(
         emergency.respond(place.caller, number.result if number.available else None, minutes)
     )
-    alert_id = response.state.alert.id
-    if not response.changed:
-        await finish(f"你已经响应了紧急呼叫 {alert_id}，谢谢！")
-    arrival = f"，预计 {minutes} 分钟到" if minutes is not None else ""
-    await finish(
-        f"已响应紧急呼叫 {alert_id}{arrival}。现在 {response.state.count}/{response.state.alert.need} 人。请注意安全！"
-    )
+    await finish(text_for_response(response, minutes))
 
 
 async def escalate_due_alerts() -> None:

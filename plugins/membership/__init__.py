@@ -1,5 +1,7 @@
 """Joining and vetting: /加入, /审核, /通过, /拒绝, and a member's own page /我的."""
 
+from typing import NoReturn
+
 from nonebot import on_message, require
 from nonebot.adapters import Bot, Event
 from nonebot.plugin import PluginMetadata
@@ -12,9 +14,15 @@ from nonebot_plugin_alconna import Args, At, Match, MultiVar
 
 from plugins._arguments import NumberOrMention
 from plugins._common import LATER, CurrentPlace, Place, command, finish, person_from, refuse_on_error
-from storage.models import MembershipStatus
+from plugins._texts.membership import (
+    text_for_application,
+    text_for_decision,
+    text_for_join_started,
+    text_for_pending,
+    text_for_profile,
+)
 from storage.services import membership
-from storage.services.people import looks_like_phone, mask_phone
+from storage.services.people import looks_like_phone
 
 JOIN_USAGE = (
     "加入队伍：在你的队伍群里发送 /加入 姓名 特长，例如 /加入 张三 驾驶 医护（特长可以不写）。\n"
@@ -41,7 +49,7 @@ async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     given = list(words.result) if words.available else []
     phones = [word for word in given if looks_like_phone(word)]
     others = [word for word in given if word not in phones]
-    if not place.in_group:
+    if place.group_id is None:
         await _finish_in_private(place, phones, others)
     if not others:
         await finish(JOIN_USAGE)
@@ -49,35 +57,19 @@ async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
         application = await refuse_on_error(
             membership.apply_to_team(place.caller, place.group_id, others[0], phones[0], others[1:])
         )
-        await finish(_application_text(application))
+        await finish(text_for_application(application))
     started = await refuse_on_error(membership.start_application(place.caller, place.group_id, others[0], others[1:]))
-    if started.application is not None:
-        await finish(_application_text(started.application))
-    await finish(
-        f"{started.name}，请私聊我，发送你的手机号，完成加入“{started.team.name}”的申请（手机号不要发在群里）。"
-    )
+    await finish(text_for_join_started(started))
 
 
-async def _finish_in_private(place: Place, phones: list[str], others: list[str]) -> None:
+async def _finish_in_private(place: Place, phones: list[str], others: list[str]) -> NoReturn:
     if not phones:
         if await membership.pending_join(place.caller) is not None:
             await finish("请回复你的手机号（11位，例如 13800138000），完成加入申请。")
         await finish(JOIN_USAGE)
     name = others[0] if others else None
     application = await refuse_on_error(membership.finish_application(place.caller, phones[0], name))
-    await finish(_application_text(application))
-
-
-def _application_text(application: membership.Application) -> str:
-    team = application.team.name
-    if application.already_member:
-        return f"{application.member.name}，你已经是“{team}”的队员了。发送 /我的 查看。"
-    if not application.created:
-        return f"{application.member.name}，你的申请（编号 {application.number}）已在等待审核，不用重复申请。"
-    return (
-        f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
-        "队长或民警审核后会通知你。队长请发送 /审核 查看。"
-    )
+    await finish(text_for_application(application))
 
 
 async def _is_phone(event: Event) -> bool:
@@ -93,23 +85,13 @@ async def phone_sent_in_private(place: CurrentPlace, event: Event) -> None:
     if place.in_group:
         return
     application = await refuse_on_error(membership.finish_application(place.caller, event.get_plaintext()))
-    await finish(_application_text(application))
+    await finish(text_for_application(application))
 
 
 @pending_command.handle()
 async def list_pending(place: CurrentPlace) -> None:
     applications, total = await refuse_on_error(membership.list_pending(place.caller, place.group_id))
-    if not applications:
-        await finish("现在没有待审核的申请。")
-    lines = [f"待审核的申请（共 {total} 个）："]
-    for application in applications:
-        tags = "、".join(application.tags) or "无"
-        who = f"{application.name}｜{application.phone_masked}｜特长：{tags}"
-        lines.append(f"编号 {application.number}｜{who}｜{application.team_name}")
-    if total > len(applications):
-        lines.append(f"还有 {total - len(applications)} 个，先处理上面这些。")
-    lines.append("通过：/通过 编号　拒绝：/拒绝 编号 理由")
-    await finish("\n".join(lines))
+    await finish(text_for_pending(applications, total))
 
 
 async def _decide(bot: Bot, place: Place, which: Match[int | At], *, approve: bool, reason: str | None = None) -> None:
@@ -123,16 +105,7 @@ async def _decide(bot: Bot, place: Place, which: Match[int | At], *, approve: bo
             place.caller, approve=approve, number=number, person=person, group_id=place.group_id, reason=reason
         )
     )
-    name, team = decision.member.name, decision.team.name
-    if not decision.changed:
-        state = "已通过" if approve else "已拒绝"
-        await finish(f"申请 {decision.number}（{name}）之前就{state}了，没有再改动。")
-    if approve:
-        summary = f"已通过{name}加入“{team}”，成员号 {decision.member.id}。"
-    else:
-        because = f"，理由：{decision.reason}" if decision.reason else ""
-        summary = f"已拒绝{name}加入“{team}”的申请{because}。"
-    await finish(summary)
+    await finish(text_for_decision(decision))
 
 
 @approve_command.handle()
@@ -148,36 +121,6 @@ async def reject_application(
     await _decide(bot, place, which, approve=False, reason=text)
 
 
-STATUS_NAMES = {
-    MembershipStatus.applied.value: "待审核",
-    MembershipStatus.active.value: "正式队员",
-    MembershipStatus.rejected.value: "未通过",
-    MembershipStatus.left.value: "已退出",
-}
-MEMBER_STATUS_NAMES = {"applied": "待审核", "active": "正常", "suspended": "暂停", "left": "已退出"}
-
-
 @me_command.handle()
 async def show_me(place: CurrentPlace) -> None:
-    profile = await membership.my_profile(place.caller)
-    if profile.member is None:
-        lines = ["你还没有登记。在队伍群里发送 /加入 姓名 即可申请加入。"]
-        if profile.is_admin:
-            lines.append("你是管理员。")
-        await finish("\n".join(lines))
-    member = profile.member
-    lines = [
-        f"{member.name}，成员号 {member.id}",
-        f"手机：{mask_phone(member.phone)}",
-        f"特长：{'、'.join(member.tags) or '无'}",
-        f"状态：{MEMBER_STATUS_NAMES.get(member.status, member.status)}",
-        f"积分：{profile.points}",
-    ]
-    for team in profile.teams:
-        leader = "，队长" if team.is_leader else ""
-        lines.append(f"队伍：{team.team_name}（{STATUS_NAMES.get(team.status, team.status)}{leader}）")
-    for unit in profile.officer_units:
-        lines.append(f"民警：{unit}")
-    if profile.is_admin:
-        lines.append("管理员")
-    await finish("\n".join(lines))
+    await finish(text_for_profile(await membership.my_profile(place.caller)))

@@ -11,6 +11,13 @@ from nonebot_plugin_alconna import Args, At, Match
 
 from plugins._arguments import NumberOrMention
 from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error
+from plugins._texts.organisation import (
+    text_for_binding,
+    text_for_grant,
+    text_for_leader_removed,
+    text_for_leadership,
+    text_for_officer_revoked,
+)
 from storage.services import organisation, revocation
 
 GRANT_USAGE = (
@@ -52,26 +59,19 @@ async def grant_officer(bot: Bot, place: CurrentPlace, who: Match[At | int], uni
     if person is None or not unit.available:
         await finish(GRANT_USAGE)
     grant = await refuse_on_error(organisation.grant_officer(place.caller, person, unit.result))
-    state = "已授权" if grant.new else "本来就是"
-    await finish(f"{grant.member.name}（成员号 {grant.member.id}）{state}“{grant.unit.path}”的民警。")
+    await finish(text_for_grant(grant))
 
 
 @bind_command.handle()
 async def bind_team(place: CurrentPlace, team: Match[str], unit: Match[str]) -> None:
     if not team.available:
         await finish(BIND_USAGE)
-    if not place.in_group:
+    if place.group_id is None:
         await finish("请在要绑定的队伍群里发送 /绑定队伍 队伍名")
     binding = await refuse_on_error(
         organisation.bind_group(place.caller, place.group_id, team.result, unit.result if unit.available else None)
     )
-    lines = [f"本群已绑定到“{binding.team.name}”（{binding.unit.path}）。"]
-    if binding.created_team:
-        lines.append("这是新建的队伍。")
-    if binding.previous_team is not None:
-        lines.append(f"原来绑定的是“{binding.previous_team.name}”。")
-    lines.append("队员请发送：/加入 姓名 特长")
-    await finish("\n".join(lines))
+    await finish(text_for_binding(binding))
 
 
 @leader_command.handle()
@@ -82,8 +82,7 @@ async def set_leader(bot: Bot, place: CurrentPlace, who: Match[At | int], team: 
     leadership = await refuse_on_error(
         organisation.set_leader(place.caller, person, place.group_id, team.result if team.available else None)
     )
-    state = "已设为" if leadership.new else "本来就是"
-    await finish(f"{leadership.member.name}{state}“{leadership.team.name}”的队长。")
+    await finish(text_for_leadership(leadership))
 
 
 @revoke_command.handle()
@@ -91,17 +90,9 @@ async def revoke_officer(bot: Bot, place: CurrentPlace, who: Match[At | int], un
     person = await person_from(bot, who.result, place) if who.available else None
     if person is None:
         await finish(REVOKE_USAGE)
-    revoked = await refuse_on_error(
-        revocation.revoke_officer(place.caller, person, unit.result if unit.available else None)
-    )
-    who_text = f"{revoked.member.name}（成员号 {revoked.member.id}）"
-    if not revoked.units:
-        where = f"“{unit.result}”的" if unit.available else ""
-        await finish(f"{who_text}本来就不是{where}民警，没有可撤销的。")
-    lines = [f"已撤销{who_text}在“{'、'.join(revoked.units)}”的民警权限，已私信告知。"]
-    if revoked.still:
-        lines.append(f"他仍是“{'、'.join(revoked.still)}”的民警。")
-    await finish("\n".join(lines))
+    unit_text = unit.result if unit.available else None
+    revoked = await refuse_on_error(revocation.revoke_officer(place.caller, person, unit_text))
+    await finish(text_for_officer_revoked(revoked, unit_text))
 
 
 @unset_leader_command.handle()
@@ -112,6 +103,4 @@ async def unset_leader(bot: Bot, place: CurrentPlace, who: Match[At | int], team
     removed = await refuse_on_error(
         revocation.unset_leader(place.caller, person, place.group_id, team.result if team.available else None)
     )
-    if not removed.changed:
-        await finish(f"{removed.member.name}本来就不是“{removed.team.name}”的队长。")
-    await finish(f"{removed.member.name}已不再是“{removed.team.name}”的队长，已私信告知。")
+    await finish(text_for_leader_removed(removed))

@@ -29,10 +29,20 @@ from plugins._common import (
     refuse_on_error,
 )
 from plugins._texts import refusal
+from plugins._texts.tips import (
+    text_for_addition,
+    text_for_dismissed,
+    text_for_my_tips,
+    text_for_police_group,
+    text_for_receipt,
+    text_for_reply,
+    text_for_tip_list,
+    text_for_tip_view,
+    text_for_verified,
+)
 from storage.errors import DomainError
 from storage.services import anonymous_rewards, tips
 from storage.services.photos import cleaned, without_metadata
-from storage.services.when import describe
 
 PRIVATE_ONLY = "线索请私聊我发送 /线索（/tip），不要在群里发线索内容。"
 TIP_USAGE = (
@@ -76,10 +86,10 @@ async def _photos(bot: Bot, event: Event, state: T_State, message: UniMessage) -
             logger.warning(f"a tip photo could not be fetched: {type(error).__name__}")
             data = None
         if not data:
-            raise DomainError("有照片没有收到，请再发一次。")
+            raise DomainError("tips.photo_not_received")
         picture = await asyncio.to_thread(without_metadata, data if isinstance(data, bytes) else bytes(data))
         if picture is None:
-            raise DomainError("有一张照片打不开，请换一张再发。")
+            raise DomainError("tips.photo_unreadable")
         suffix = "." + (image.mimetype or "image/jpeg").split("/")[-1].replace("jpeg", "jpg")
         photos.append(tips.Photo(data=picture, suffix=suffix))
     return photos
@@ -122,7 +132,7 @@ async def tip(
                 anonymous=anonymous,
             )
         )
-        await finish(_receipt_text(receipt))
+        await finish(text_for_receipt(receipt))
     state["tip"] = {"photos": []}
     open_dialogue(bot, event)
     await tip_command.pause(UniMessage.text(WIZARD[0][1]))
@@ -164,11 +174,11 @@ async def tip_step(bot: Bot, event: Event, state: T_State, place: CurrentPlace) 
             draft["location_text"] = None if text in ("跳过", "没有", "无") or draft["location"] else text
         elif key == "anonymous":
             if text not in ("匿名", "实名"):
-                raise DomainError("请回复“匿名”或“实名”。")
+                raise DomainError("tips.anonymous_or_named")
             draft["anonymous"] = text == "匿名"
         elif key == "confirm":
             if text not in ("确认", "确定", "是", "好"):
-                raise DomainError("回复“确认”提交，回复“取消”放弃。")
+                raise DomainError("tips.confirm_or_cancel")
             close_dialogue(event)
             receipt = await refuse_on_error(
                 tips.report_tip(
@@ -181,7 +191,7 @@ async def tip_step(bot: Bot, event: Event, state: T_State, place: CurrentPlace) 
                     anonymous=draft["anonymous"],
                 )
             )
-            await finish(_receipt_text(receipt))
+            await finish(text_for_receipt(receipt))
     except DomainError as error:
         await tip_command.reject(UniMessage.text(f"{refusal(error)}\n（回复“取消”退出）"))
     state["step"] = step + 1
@@ -203,38 +213,13 @@ def _draft_text(draft: dict) -> str:
     return "\n".join(lines)
 
 
-def _receipt_text(receipt: tips.Receipt) -> str:
-    who = "匿名" if receipt.tip.anonymous else "实名"
-    return (
-        f"线索已提交，编号 {receipt.tip.id}（{receipt.tip.category}，{who}）。民警核查后会告诉你结果。\n"
-        f"有新情况发送：/补充 {receipt.tip.id} 内容；查看：/我的线索"
-    )
-
-
 def _photo_as_shown(photo: str) -> bytes | None:
     return cleaned(tips.photo_path(photo).read_bytes())
 
 
 async def _show(place: Place, number: int) -> None:
     view = await refuse_on_error(tips.view_tip(place.caller, number))
-    tip = view.tip
-    lines = [
-        f"线索 {tip.id}｜{tip.category}｜{tips.STATUS_NAMES[tip.status]}｜{view.unit_path}",
-        f"举报人：{view.reporter}",
-        f"时间：{describe(tip.created_at)}",
-    ]
-    if view.handler:
-        lines.append(f"处理民警：{view.handler}")
-    if tip.latitude is not None:
-        lines.append(f"位置：{tip.latitude:.5f},{tip.longitude:.5f}")
-    if tip.location_text:
-        lines.append(f"地点：{tip.location_text}")
-    names = {"report": "举报", "addition": "补充", "question": "民警问", "status": "状态"}
-    for line in view.history:
-        photos = f"（照片 {len(line.photos)} 张）" if line.photos else ""
-        lines.append(f"{describe(line.at)} {names.get(line.kind, line.kind)}：{line.text}{photos}")
-    lines.append(f"核实：/核实 {tip.id} 积分 备注　驳回：/驳回 {tip.id} 理由　问举报人：/回复线索 {tip.id} 内容")
-    message = UniMessage.text("\n".join(lines))
+    message = UniMessage.text(text_for_tip_view(view))
     for line in view.history:
         for photo in line.photos:
             # the bytes themselves: a QQ client on another machine could not open a path on this one; a photo
@@ -261,15 +246,7 @@ async def view(place: CurrentPlace, number: Match[int]) -> None:
 @mytips_command.handle()
 async def my_tips(place: CurrentPlace) -> None:
     await _private_only(place)
-    mine = await tips.my_tips(place.caller)
-    if not mine:
-        await finish("你还没有报过线索。报线索：/线索")
-    lines = ["你的线索："]
-    lines += [
-        f"{tip.number}｜{tip.category}｜{tips.STATUS_NAMES[tip.status]}｜{describe(tip.created_at)}" for tip in mine
-    ]
-    lines.append("补充：/补充 编号 内容")
-    await finish("\n".join(lines))
+    await finish(text_for_my_tips(await tips.my_tips(place.caller)))
 
 
 @tipadd_command.handle()
@@ -289,7 +266,7 @@ async def add(
     photos = await refuse_on_error(_photos(bot, event, state, message))
     text = " ".join(word for word in words.result if isinstance(word, str)) if words.available else ""
     tip = await refuse_on_error(tips.add_to_tip(place.caller, number.result, text, photos))
-    await finish(f"已补充到线索 {tip.id}。")
+    await finish(text_for_addition(tip))
 
 
 @tips_command.handle()
@@ -300,16 +277,7 @@ async def list_tips(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     if given and wanted is None:
         await finish("状态写：新线索、核查中、已核实、已驳回、重复；不写则列出全部。")
     listed = await refuse_on_error(tips.list_tips(place.caller, wanted))
-    if not listed:
-        await finish("没有这样的线索。")
-    lines = ["线索列表："]
-    for tip in listed:
-        handler = f"｜{tip.handler}处理中" if tip.handler and tip.status == "reviewing" else ""
-        lines.append(
-            f"{tip.number}｜{tip.category}｜{tips.STATUS_NAMES[tip.status]}｜{tip.unit_path}｜{describe(tip.created_at)}{handler}"
-        )
-    lines.append("查看：/线索 编号")
-    await finish("\n".join(lines))
+    await finish(text_for_tip_list(listed))
 
 
 @verify_command.handle()
@@ -320,14 +288,7 @@ async def verify(place: CurrentPlace, number: Match[int], points: Match[int], no
     remark = " ".join(note.result) if note.available else None
     amount = points.result if points.available else None
     decision = await refuse_on_error(tips.verify_tip(place.caller, number.result, amount, remark))
-    if not decision.changed:
-        await finish(f"线索 {decision.tip.id} 之前已经核实，没有再发积分。")
-    if decision.tip.anonymous and decision.points:
-        await finish(
-            f"线索 {decision.tip.id} 已核实，已通知举报人。奖励 {decision.points} 分会在每周匿名奖励发放时"
-            "和本单位其他匿名奖励一起到账，只有举报人能看到。"
-        )
-    await finish(f"线索 {decision.tip.id} 已核实，给举报人 {decision.points} 分，已通知举报人。")
+    await finish(text_for_verified(decision))
 
 
 @dismiss_command.handle()
@@ -339,8 +300,7 @@ async def dismiss(place: CurrentPlace, number: Match[int], words: Match[tuple[st
     duplicate_of = as_number(given[1]) if len(given) == 2 and given[0] == "重复" else None
     reason = "" if duplicate_of is not None else " ".join(given)
     decision = await refuse_on_error(tips.dismiss_tip(place.caller, number.result, reason, duplicate_of))
-    state = f"标为线索 {duplicate_of} 的重复" if duplicate_of else "驳回"
-    await finish(f"线索 {decision.tip.id} 已{state}，已通知举报人。")
+    await finish(text_for_dismissed(decision, duplicate_of))
 
 
 @tipreply_command.handle()
@@ -348,17 +308,17 @@ async def reply(place: CurrentPlace, number: Match[int], words: Match[tuple[str,
     await _private_only(place)
     if not number.available or not words.available:
         await finish(REPLY_USAGE)
-    tip = await refuse_on_error(tips.reply_to_tip(place.caller, number.result, " ".join(words.result)))
-    await finish(f"已转给线索 {tip.id} 的举报人（不显示你的名字）。对方会用 /补充 回答。")
+    replied = await refuse_on_error(tips.reply_to_tip(place.caller, number.result, " ".join(words.result)))
+    await finish(text_for_reply(replied))
 
 
 @police_group_command.handle()
 async def police_group(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     given = list(words.result) if words.available else []
-    if not place.in_group or len(given) > 1:
+    if place.group_id is None or len(given) > 1:
         await finish(POLICE_GROUP_USAGE)
     chosen = await refuse_on_error(tips.set_police_group(place.caller, place.group_id, given[0] if given else None))
-    await finish(f"本群已设为“{chosen.path}”的警务群：新线索的编号和类别会发到这里，内容只在私聊查看。")
+    await finish(text_for_police_group(chosen))
 
 
 async def pay_anonymous_rewards() -> None:

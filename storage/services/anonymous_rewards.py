@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.db import session
-from storage.models import AnonymousPayout, LedgerReason, RewardState, Tip, utcnow
+from storage.models import AnonymousPayout, LedgerReason, RewardState, Tip, id_of, utcnow
+from storage.services import notices
 from storage.services.ledger import record_points
 from storage.services.outbox import tell_member
 from storage.services.retry import retry_on_conflict
@@ -27,6 +28,15 @@ from storage.services.totals import balance_of, period_key, weekly_time_passed
 from storage.settings import settings
 
 ANONYMOUS_REWARD_NOTE = "匿名线索奖励"
+"""The ledger note of a paid anonymous reward (no tip number)."""
+
+
+@dataclass(frozen=True)
+class AnonymousRewardPaidNotice:
+    """To the reporter alone: their anonymous tips' rewards of the week have been paid."""
+
+    points: int
+    balance: int
 
 
 def payout_due(now: datetime) -> bool:
@@ -105,7 +115,7 @@ async def _pay_unit(unit_id: int, now: datetime) -> Payout | None:
                 tip.points or 0,
                 LedgerReason.tip,
                 "tip",
-                tip.id,
+                id_of(tip),
                 note=ANONYMOUS_REWARD_NOTE,
                 private=True,
             )
@@ -115,9 +125,6 @@ async def _pay_unit(unit_id: int, now: datetime) -> Payout | None:
             db.add(tip)
         for reporter_id, points in received.items():
             balance = await balance_of(db, reporter_id)
-            await tell_member(
-                db,
-                reporter_id,
-                f"你的匿名线索奖励 {points} 分已到账（只有你能看到），现在共 {balance} 分。可以发送 /商城 兑换。",
-            )
+            notice = AnonymousRewardPaidNotice(points=points, balance=balance)
+            await tell_member(db, reporter_id, notices.render(notice))
         return Payout(unit_id=unit_id, reporters=len(reporters), points=payout.points)

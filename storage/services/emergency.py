@@ -27,8 +27,10 @@ from storage.models import (
     Team,
     TeamMembership,
     Unit,
+    id_of,
     utcnow,
 )
+from storage.services import notices
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, in_unit_or_below, officer_unit, units_of_member
 from storage.services.outbox import Destination, Message, enqueue, enqueue_all
@@ -37,6 +39,12 @@ from storage.services.retry import retry_on_conflict
 from storage.settings import settings
 
 MAX_TEXT = 500
+OPEN, CLOSED = "open", "closed"
+"""Alert.status."""
+RESPOND_BUTTON = "响应"
+"""The label of the button that answers a call-out (/respond N): the command's own name."""
+AWARD_NOTE = "紧急呼叫{number}"
+"""The ledger note of the points a call-out's responders are given."""
 
 
 async def _groups_under(db: AsyncSession, unit: Unit) -> list[Destination]:
@@ -80,13 +88,31 @@ async def _busy_member_ids(db: AsyncSession) -> set[int]:
     return set((await db.exec(statement)).all())
 
 
-def alert_text(alert: Alert, unit: Unit, *, escalated: bool = False) -> str:
-    head = "【紧急·升级】" if escalated else "【紧急】"
-    lines = [f"{head}{unit.path}：{alert.text}", f"需要 {alert.need} 人"]
-    if alert.required_tags:
-        lines[-1] += f"，需要特长：{'、'.join(alert.required_tags)}"
-    lines.append(f"能去的请回复：/响应 {alert.id} 预计N分钟（例如 /响应 {alert.id} 5分钟）")
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class AlertCallNotice:
+    """The call-out, to the groups of the unit (escalated: of its parent unit too) and to members with the tags."""
+
+    number: int
+    unit_path: str
+    text: str
+    need: int
+    tags: tuple[str, ...]
+    escalated: bool = False
+
+
+def _call(alert: Alert, unit: Unit, *, escalated: bool = False) -> AlertCallNotice:
+    return AlertCallNotice(
+        number=id_of(alert),
+        unit_path=unit.path,
+        text=alert.text,
+        need=alert.need,
+        tags=tuple(alert.required_tags),
+        escalated=escalated,
+    )
+
+
+def _buttons(alert: Alert) -> list[tuple[str, str]]:
+    return [(RESPOND_BUTTON, f"/respond {alert.id}")]
 
 
 @dataclass
@@ -103,22 +129,23 @@ async def raise_alert(caller: Caller, text: str, need: int, tags: list[str], uni
     active members who have them and are not checked in on a task right now."""
     text = text.strip()
     if not text:
-        raise DomainError("请写清楚情况，例如 /紧急 走失老人，男，75岁，蓝色外套，最后出现在北园大街 需要10人")
+        raise DomainError("emergency.no_text")
     if len(text) > MAX_TEXT:
-        raise DomainError(f"内容太长：不超过{MAX_TEXT}个字。")
+        raise DomainError("emergency.too_long", most=MAX_TEXT)
     if not 1 <= need <= 1000:
-        raise DomainError("需要的人数在 1 到 1000 之间。")
+        raise DomainError("emergency.need_range")
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("只有民警可以发紧急呼叫。")
-        unit = await officer_unit(db, rights, unit_text, "/紧急 内容 需要5人 范围:闫千户派出所")
-        alert = Alert(unit_id=unit.id, officer_id=rights.member.id if rights.member else None, text=text, need=need)
+            raise NotAllowed("organisation.officers_only", act="raise_alert")
+        unit = await officer_unit(db, rights, unit_text, "raise_alert")
+        officer_id = rights.member.id if rights.member else None
+        alert = Alert(unit_id=id_of(unit), officer_id=officer_id, text=text, need=need)
         alert.required_tags = tags
         db.add(alert)
         await db.flush()
-        message = alert_text(alert, unit)
-        buttons = [("响应", f"/respond {alert.id}")]
+        message = notices.render(_call(alert, unit))
+        buttons = _buttons(alert)
         groups = await _groups_under(db, unit)
         outgoing = [Message(group, message, priority=Priority.emergency, buttons=buttons) for group in groups]
         people = 0
@@ -144,22 +171,35 @@ async def raise_alert(caller: Caller, text: str, need: int, tags: list[str], uni
         return Raised(alert=alert, unit_path=unit.path, groups=len(groups), people=people)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Responder:
     name: str
     minutes_after: float
     eta_minutes: int | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class AlertState:
-    alert: Alert
+    """A call-out as its officer follows it: the count against the need, who answered and when."""
+
+    number: int
     unit_path: str
+    need: int
+    closed: bool
+    escalated: bool
+    result: str | None
     responders: list[Responder]
 
     @property
     def count(self) -> int:
         return len(self.responders)
+
+
+@dataclass(frozen=True)
+class NeedReachedNotice:
+    """To the officer who raised the call-out: enough people answered."""
+
+    state: AlertState
 
 
 async def _state(db: AsyncSession, alert: Alert) -> AlertState:
@@ -176,21 +216,15 @@ async def _state(db: AsyncSession, alert: Alert) -> AlertState:
         Responder(member.name, (response.responded_at - alert.created_at).total_seconds() / 60, response.eta_minutes)
         for response, member in rows
     ]
-    return AlertState(alert=alert, unit_path=unit.path if unit else "", responders=responders)
-
-
-def status_text(state: AlertState) -> str:
-    alert = state.alert
-    head = f"紧急呼叫 {alert.id}（{state.unit_path}）：{'已结束' if alert.status == 'closed' else '进行中'}"
-    if alert.escalated_at and alert.status != "closed":
-        head += "，已升级"
-    lines = [head, f"响应 {state.count}/{alert.need} 人"]
-    for responder in state.responders:
-        eta = f"，预计 {responder.eta_minutes} 分钟到" if responder.eta_minutes is not None else ""
-        lines.append(f"{responder.name}：呼叫后 {responder.minutes_after:.1f} 分钟响应{eta}")
-    if alert.result:
-        lines.append(f"结果：{alert.result}")
-    return "\n".join(lines)
+    return AlertState(
+        number=id_of(alert),
+        unit_path=unit.path if unit else "",
+        need=alert.need,
+        closed=alert.status == CLOSED,
+        escalated=alert.escalated_at is not None,
+        result=alert.result,
+        responders=responders,
+    )
 
 
 async def _officer_destinations(db: AsyncSession, alert: Alert) -> list[Destination]:
@@ -213,15 +247,16 @@ async def respond(
     """/响应: a volunteer can go; answering twice changes nothing. Reaching the need tells the officer."""
     now = now or utcnow()
     if eta_minutes is not None and not 0 <= eta_minutes <= 24 * 60:
-        raise DomainError("预计时间写成 5分钟 这样的分钟数。")
+        raise DomainError("emergency.bad_eta")
     async with session() as db:
         member = await member_of(db, caller.platform, caller.user_id)
         if member is None or member.status != MemberStatus.active:
-            raise DomainError("你还不是队员：在队伍群里发送 /加入 姓名")
-        units = await units_of_member(db, member.id)
+            raise DomainError("emergency.members_only")
+        member_id = id_of(member)
+        units = await units_of_member(db, member_id)
         alert = await _alert_for(db, alert_id, units)
-        if alert.status == "closed":
-            raise DomainError(f"紧急呼叫 {alert.id} 已经结束，谢谢你。")
+        if alert.status == CLOSED:
+            raise DomainError("emergency.over", number=alert.id)
         existing = (
             await db.exec(
                 select(AlertResponse).where(AlertResponse.alert_id == alert.id, AlertResponse.member_id == member.id)
@@ -229,14 +264,15 @@ async def respond(
         ).first()
         if existing is not None:
             return Response(state=await _state(db, alert), changed=False)
-        db.add(AlertResponse(alert_id=alert.id, member_id=member.id, eta_minutes=eta_minutes, responded_at=now))
+        db.add(AlertResponse(alert_id=id_of(alert), member_id=member_id, eta_minutes=eta_minutes, responded_at=now))
         await db.flush()
         state = await _state(db, alert)
         if state.count >= alert.need and alert.reached_at is None:
             alert.reached_at = now
             db.add(alert)
+            text = notices.render(NeedReachedNotice(state=state))
             for destination in await _officer_destinations(db, alert):
-                await enqueue(db, destination, "人数已够！\n" + status_text(state), priority=Priority.emergency)
+                await enqueue(db, destination, text, priority=Priority.emergency)
         return Response(state=state, changed=True)
 
 
@@ -261,20 +297,20 @@ async def _alert_for(db: AsyncSession, alert_id: int | None, units: list[Unit]) 
         alert = await db.get(Alert, alert_id)
         unit = await db.get(Unit, alert.unit_id) if alert else None
         if alert is None or unit is None or not covers(unit, alert.escalated_at is not None):
-            raise DomainError(f"没有发给你的紧急呼叫 {alert_id}。")
+            raise DomainError("emergency.not_for_you", number=alert_id)
         return alert
     open_alerts = (
         await db.exec(
             select(Alert, Unit)
             .join(Unit, col(Unit.id) == col(Alert.unit_id))
-            .where(Alert.status == "open")
+            .where(Alert.status == OPEN)
             .order_by(col(Alert.id).desc())
         )
     ).all()
     for alert, unit in open_alerts:
         if covers(unit, alert.escalated_at is not None):
             return alert
-    raise DomainError("现在没有发给你的紧急呼叫。")
+    raise DomainError("emergency.none_for_you")
 
 
 async def alert_state(caller: Caller, alert_id: int) -> AlertState:
@@ -284,7 +320,7 @@ async def alert_state(caller: Caller, alert_id: int) -> AlertState:
         alert = await db.get(Alert, alert_id)
         unit = await db.get(Unit, alert.unit_id) if alert else None
         if alert is None or unit is None or not (rights.is_officer and rights.covers_unit(unit)):
-            raise NotAllowed(f"没有编号为 {alert_id} 的紧急呼叫，或你无权查看。")
+            raise NotAllowed("emergency.not_visible", number=alert_id)
         return await _state(db, alert)
 
 
@@ -303,7 +339,7 @@ async def escalate_due(now: datetime | None = None) -> list[Escalation]:
         statement = (
             select(Alert)
             .where(
-                Alert.status == "open",
+                Alert.status == OPEN,
                 col(Alert.escalated_at).is_(None),
                 col(Alert.reached_at).is_(None),
                 col(Alert.created_at) <= now - settings.alert_escalate_after,
@@ -312,12 +348,13 @@ async def escalate_due(now: datetime | None = None) -> list[Escalation]:
         )
         for alert in (await db.exec(statement)).all():
             unit = await db.get(Unit, alert.unit_id)
+            assert unit is not None, "a call-out's unit is kept"
             alert.escalated_at = now
             db.add(alert)
             parent = await db.get(Unit, unit.parent_id) if unit.parent_id else None
             groups = await _groups_under(db, parent or unit)
-            text = alert_text(alert, unit, escalated=True)
-            buttons = [("响应", f"/respond {alert.id}")]
+            text = notices.render(_call(alert, unit, escalated=True))
+            buttons = _buttons(alert)
             await enqueue_all(
                 db,
                 [Message(group, text, priority=Priority.emergency, buttons=buttons) for group in groups],
@@ -337,16 +374,16 @@ class Closed:
 async def close_alert(caller: Caller, alert_id: int, result: str | None, points: int | None) -> Closed:
     """/紧急 结束: closes; responders may be awarded points through the ledger, once each."""
     if points is not None and not 0 <= points <= 1000:
-        raise DomainError("积分在 0 到 1000 之间。")
+        raise DomainError("emergency.points_range")
     async with session() as db:
         rights = await rights_of(db, caller)
         alert = (await db.exec(select(Alert).where(Alert.id == alert_id).with_for_update())).first()
         unit = await db.get(Unit, alert.unit_id) if alert else None
         if alert is None or unit is None or not (rights.is_officer and rights.covers_unit(unit)):
-            raise NotAllowed(f"没有编号为 {alert_id} 的紧急呼叫，或你无权结束。")
-        changed = alert.status != "closed"
+            raise NotAllowed("emergency.not_closable", number=alert_id)
+        changed = alert.status != CLOSED
         if changed:
-            alert.status = "closed"
+            alert.status = CLOSED
             alert.closed_at = utcnow()
             alert.result = (result or "").strip()[:500] or None
             alert.points = points or 0
@@ -354,16 +391,17 @@ async def close_alert(caller: Caller, alert_id: int, result: str | None, points:
             await audit(db, caller, rights.member, "close_alert", f"alert:{alert.id}", points=points)
         awarded = 0
         if points:
-            responses = (await db.exec(select(AlertResponse).where(AlertResponse.alert_id == alert.id))).all()
+            number = id_of(alert)
+            responses = (await db.exec(select(AlertResponse).where(AlertResponse.alert_id == number))).all()
+            note = AWARD_NOTE.format(number=number)
             for response in responses:
-                note = f"紧急呼叫{alert.id}"
                 if await record_points(
                     db,
                     response.member_id,
                     points,
                     LedgerReason.award,
                     "alert",
-                    alert.id,
+                    number,
                     actor_member_id=rights.member.id if rights.member else None,
                     note=note,
                 ):

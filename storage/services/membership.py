@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,8 +20,10 @@ from storage.models import (
     Team,
     TeamMembership,
     Unit,
+    id_of,
     utcnow,
 )
+from storage.services import notices
 from storage.services.ledger import balance_of
 from storage.services.organisation import audit, team_of_group
 from storage.services.outbox import Destination, enqueue
@@ -66,8 +68,16 @@ async def apply_to_team(
     async with session() as db:
         located = await team_of_group(db, caller.platform, group_id)
         if located is None:
-            raise DomainError("本群还没有绑定队伍，暂时不能加入。请联系民警先发送 /绑定队伍 队伍名")
+            raise DomainError("membership.group_not_bound")
         return await _apply(db, caller, located.team, group_id, name, phone, tags)
+
+
+@dataclass(frozen=True)
+class PhoneWantedNotice:
+    """To the account that began an application in a group: the phone number, please, in private."""
+
+    name: str
+    team: str
 
 
 @dataclass(frozen=True)
@@ -91,13 +101,14 @@ async def start_application(caller: Caller, group_id: str, name_text: str, tag_w
     async with session() as db:
         located = await team_of_group(db, caller.platform, group_id)
         if located is None:
-            raise DomainError("本群还没有绑定队伍，暂时不能加入。请联系民警先发送 /绑定队伍 队伍名")
+            raise DomainError("membership.group_not_bound")
+        team_id = id_of(located.team)
         member = await member_of(db, caller.platform, caller.user_id)
         if member is not None:
-            existing = await _membership(db, located.team.id, member.id)
+            existing = await _membership(db, team_id, id_of(member))
             if existing is not None and existing.status in (MembershipStatus.applied, MembershipStatus.active):
                 application = Application(
-                    number=existing.id,
+                    number=id_of(existing),
                     member=member,
                     team=located.team,
                     created=False,
@@ -105,14 +116,14 @@ async def start_application(caller: Caller, group_id: str, name_text: str, tag_w
                 )
                 return JoinStarted(team=located.team, name=name, waiting_for_phone=False, application=application)
         request = await _join_request(db, caller)
-        request = request or JoinRequest(platform=caller.platform, user_id=caller.user_id, team_id=located.team.id)
-        request.team_id, request.group_id, request.name, request.tags = located.team.id, group_id, name, tags
+        if request is None:
+            request = JoinRequest(
+                platform=caller.platform, user_id=caller.user_id, team_id=team_id, group_id=group_id, name=name
+            )
+        request.team_id, request.group_id, request.name, request.tags = team_id, group_id, name, tags
         request.created_at = utcnow()
         db.add(request)
-        prompt = (
-            f"{name}，你在“{located.team.name}”的群里申请加入。请直接回复你的手机号（11位，例如 13800138000），"
-            "只有队长和民警能看到，显示时会隐去中间四位。"
-        )
+        prompt = notices.render(PhoneWantedNotice(name=name, team=located.team.name))
         await enqueue(db, Destination(caller.platform, caller.user_id, private=True), prompt, best_effort=True)
         return JoinStarted(team=located.team, name=name, waiting_for_phone=True)
 
@@ -130,8 +141,9 @@ async def finish_application(caller: Caller, phone_text: str, name_text: str | N
     async with session() as db:
         request = await _join_request(db, caller)
         if request is None:
-            raise DomainError("请先在你的队伍群里发送 /加入 姓名，再私聊我发送手机号。")
+            raise DomainError("membership.nothing_begun")
         team = await db.get(Team, request.team_id)
+        assert team is not None, "a join request's team is kept while the request is"
         name = normalise_name(name_text) if name_text else request.name
         application = await _apply(db, caller, team, request.group_id, name, phone, list(request.tags))
         await db.delete(request)
@@ -169,11 +181,12 @@ async def _apply(
             await db.flush()
             await link_identity(db, member, caller.platform, caller.user_id)
     elif holder is not None and holder.id != member.id:
-        raise DomainError("这个手机号已被别人登记：请检查号码，或联系队长。")
-    membership = await _membership(db, team.id, member.id)
+        raise DomainError("membership.phone_taken")
+    team_id, member_id = id_of(team), id_of(member)
+    membership = await _membership(db, team_id, member_id)
     if membership is not None and membership.status in (MembershipStatus.applied, MembershipStatus.active):
         return Application(
-            number=membership.id,
+            number=id_of(membership),
             member=member,
             team=team,
             created=False,
@@ -186,7 +199,7 @@ async def _apply(
         member.status = MemberStatus.applied
     db.add(member)
     if membership is None:
-        membership = TeamMembership(team_id=team.id, member_id=member.id)
+        membership = TeamMembership(team_id=team_id, member_id=member_id)
     membership.status = MembershipStatus.applied
     membership.applied_at = utcnow()
     membership.decided_at = None
@@ -196,13 +209,13 @@ async def _apply(
     membership.applied_group_id = group_id
     db.add(membership)
     await db.flush()
-    return Application(number=membership.id, member=member, team=team, created=True)
+    return Application(number=id_of(membership), member=member, team=team, created=True)
 
 
 async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, caller: Caller) -> Member:
     """A roster import may have registered this phone already: the account joins that record if the name matches."""
     if holder.name != name:
-        raise DomainError("这个手机号已登记在别的姓名下：请检查姓名和号码，或联系队长。")
+        raise DomainError("membership.phone_under_other_name")
     on_platform = (
         await db.exec(
             select(PlatformIdentity).where(
@@ -213,7 +226,7 @@ async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, ca
     if on_platform is not None and on_platform.user_id == caller.user_id:
         return holder  # this account's own record, committed by a simultaneous /加入 after we looked
     if on_platform is not None:
-        raise DomainError("这个手机号已绑定了另一个账号：请用原账号操作，或联系队长。")
+        raise DomainError("membership.phone_on_other_account")
     await link_identity(db, holder, caller.platform, caller.user_id)
     return holder
 
@@ -233,9 +246,9 @@ def _decidable_teams(rights: Rights):
     statement = select(Team, Unit).join(Unit, col(Unit.id) == col(Team.unit_id))
     if rights.is_admin:
         return statement
-    conditions = [col(Team.id).in_(rights.leader_team_ids)] if rights.leader_team_ids else []
+    conditions: list[ColumnElement[bool]] = [col(Team.id).in_(rights.leader_team_ids)] if rights.leader_team_ids else []
     for unit in rights.officer_units:
-        conditions.append(Unit.path == unit.path)
+        conditions.append(col(Unit.path) == unit.path)
         conditions.append(col(Unit.path).startswith(unit.path + "/"))
     if not conditions:
         return None
@@ -249,15 +262,15 @@ async def list_pending(caller: Caller, group_id: str | None, limit: int = 20) ->
         if group_id is not None:
             located = await team_of_group(db, caller.platform, group_id)
             if located is None:
-                raise DomainError("本群还没有绑定队伍。私聊我发送 /审核 可以看你管的所有队伍。")
+                raise DomainError("membership.group_not_bound_for_review")
             if not rights.may_decide_for(located.team, located.unit):
-                raise NotAllowed("只有本队队长和民警可以审核。")
-            team_ids = [located.team.id]
+                raise NotAllowed("membership.review_this_team_only")
+            team_ids = [id_of(located.team)]
         else:
             teams = _decidable_teams(rights)
             if teams is None:
-                raise NotAllowed("只有队长和民警可以审核。")
-            team_ids = [team.id for team, _unit in (await db.exec(teams)).all()]
+                raise NotAllowed("membership.review_leaders_and_officers_only")
+            team_ids = [id_of(team) for team, _unit in (await db.exec(teams)).all()]
         if not team_ids:
             return [], 0
         statement = (
@@ -270,7 +283,7 @@ async def list_pending(caller: Caller, group_id: str | None, limit: int = 20) ->
         rows = (await db.exec(statement)).all()
         page = [
             PendingApplication(
-                number=membership.id,
+                number=id_of(membership),
                 name=member.name,
                 phone_masked=mask_phone(member.phone),
                 tags=list(member.tags),
@@ -296,6 +309,17 @@ class Decision:
     applicant_accounts: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ApplicationDecidedNotice:
+    """To the applicant, privately and in the group they applied from: their application was decided."""
+
+    name: str
+    team: str
+    member_number: int
+    approved: bool
+    reason: str | None
+
+
 @retry_on_conflict
 async def decide_application(
     caller: Caller,
@@ -311,16 +335,24 @@ async def decide_application(
     async with session() as db:
         rights = await rights_of(db, caller)
         membership = await _find_application(db, caller, rights, number, person, group_id)
-        team = await db.get(Team, membership.team_id)
-        unit = await db.get(Unit, team.unit_id)
+        team, unit, member = (
+            await db.exec(
+                select(Team, Unit, Member)
+                .join(Unit, col(Unit.id) == col(Team.unit_id))
+                .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
+                .join(Member, col(Member.id) == col(TeamMembership.member_id))
+                .where(TeamMembership.id == membership.id)
+            )
+        ).one()
         if not rights.may_decide_for(team, unit):
-            raise NotAllowed(f"只有“{team.name}”的队长和民警可以审核。")
-        member = await db.get(Member, membership.member_id)
+            raise NotAllowed("membership.review_team_only", team=team.name)
         target_status = MembershipStatus.active if approve else MembershipStatus.rejected
         changed = membership.status != target_status
         if membership.status not in (MembershipStatus.applied, target_status):
-            state = {"active": "已是正式队员", "rejected": "已被拒绝", "left": "已退出"}[membership.status]
-            raise DomainError(f"申请 {membership.id}（{member.name}）{state}，无需再审。")
+            raise DomainError(
+                "membership.decided_already", number=membership.id, name=member.name, status=membership.status
+            )
+        member_id = id_of(member)
         if changed:
             membership.status = target_status
             membership.decided_at = utcnow()
@@ -335,17 +367,20 @@ async def decide_application(
                 caller,
                 rights.member,
                 "approve_application" if approve else "reject_application",
-                f"member:{member.id}",
+                f"member:{member_id}",
                 team=team.name,
                 application=membership.id,
                 reason=reason,
             )
-        accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == member.id))).all()
+        accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == member_id))).all()
         addresses = [(account.platform, account.user_id) for account in accounts]
         if changed:
-            await _tell_applicant(db, membership, member, team, approve, addresses, caller, group_id)
+            notice = ApplicationDecidedNotice(
+                name=member.name, team=team.name, member_number=member_id, approved=approve, reason=reason
+            )
+            await _tell_applicant(db, membership, notices.render(notice), addresses, caller, group_id)
         return Decision(
-            number=membership.id,
+            number=id_of(membership),
             member=member,
             team=team,
             approved=approve,
@@ -353,34 +388,24 @@ async def decide_application(
             reason=membership.reason,
             applicant_platform=membership.applied_platform,
             applicant_group_id=membership.applied_group_id,
-            applicant_accounts=[(account.platform, account.user_id) for account in accounts],
+            applicant_accounts=addresses,
         )
-
-
-def decision_notice(member: Member, team: Team, approved: bool, reason: str | None) -> str:
-    if approved:
-        return f"{member.name}，你加入“{team.name}”的申请已通过，成员号 {member.id}。发送 /帮助 看看能做什么。"
-    because = f"，理由：{reason}" if reason else ""
-    return f"{member.name}，你加入“{team.name}”的申请没有通过{because}。有疑问请联系队长。"
 
 
 async def _tell_applicant(
     db: AsyncSession,
     membership: TeamMembership,
-    member: Member,
-    team: Team,
-    approved: bool,
+    text: str,
     accounts: list[tuple[str, str]],
     caller: Caller,
     group_id: str | None,
 ) -> None:
     """The applicant hears of the decision privately, and in the group they applied from unless it was decided there."""
-    notice = decision_notice(member, team, approved, membership.reason)
     for platform, user_id in accounts:
-        await enqueue(db, Destination(platform, user_id, private=True), notice)
-    applied_in = (membership.applied_platform, membership.applied_group_id)
-    if all(applied_in) and applied_in != (caller.platform, group_id):
-        await enqueue(db, Destination(membership.applied_platform, membership.applied_group_id), notice)
+        await enqueue(db, Destination(platform, user_id, private=True), text)
+    platform, applied_in = membership.applied_platform, membership.applied_group_id
+    if platform and applied_in and (platform, applied_in) != (caller.platform, group_id):
+        await enqueue(db, Destination(platform, applied_in), text)
 
 
 async def _find_application(
@@ -394,10 +419,10 @@ async def _find_application(
     if number is not None:
         membership = await db.get(TeamMembership, number)
         if membership is None:
-            raise DomainError(f"没有编号为 {number} 的申请：发送 /审核 查看待审核的申请。")
+            raise DomainError("membership.no_such_application", number=number)
         return membership
     if person is None:
-        raise DomainError("请写申请编号或 @ 申请人，例如 /通过 12（编号见 /审核）。")
+        raise DomainError("membership.which_application")
     member = await find_person(db, person)
     statement = select(TeamMembership).where(TeamMembership.member_id == member.id)
     if group_id is not None:
@@ -407,12 +432,12 @@ async def _find_application(
     memberships = (await db.exec(statement.order_by(col(TeamMembership.applied_at).desc()))).all()
     waiting = [membership for membership in memberships if membership.status == MembershipStatus.applied]
     if len(waiting) > 1:
-        raise DomainError(f"{member.name}申请了几个队伍：请用申请编号，发送 /审核 查看。")
+        raise DomainError("membership.several_applications", name=member.name)
     if waiting:
         return waiting[0]
     if memberships:
         return memberships[0]
-    raise DomainError(f"{member.name}没有待审核的申请。")
+    raise DomainError("membership.nothing_to_decide", name=member.name)
 
 
 @dataclass(frozen=True)
@@ -459,5 +484,5 @@ async def my_profile(caller: Caller) -> Profile:
             teams=teams,
             officer_units=[unit.path for unit in rights.officer_units],
             is_admin=rights.is_admin,
-            points=await balance_of(db, rights.member.id),
+            points=await balance_of(db, id_of(rights.member)),
         )

@@ -10,12 +10,25 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
 from storage.errors import DomainError, NotAllowed, quoted
-from storage.models import AuditLog, GroupBinding, Member, MembershipStatus, Role, RoleKind, Team, TeamMembership, Unit
+from storage.models import (
+    AuditLog,
+    GroupBinding,
+    Member,
+    MembershipStatus,
+    Role,
+    RoleKind,
+    Team,
+    TeamMembership,
+    Unit,
+    id_of,
+)
 from storage.services.people import Caller, PersonRef, Rights, ensure_member, find_person, is_plain_name, rights_of
 from storage.services.retry import retry_on_conflict
 
 MAX_UNIT_NAME = 30
 MAX_TEAM_NAME = 30
+WIDE_SLASH = "／"
+"""Typed for / between a unit and its parent by a Chinese keyboard."""
 
 
 @dataclass(frozen=True)
@@ -27,21 +40,21 @@ class GroupTeam:
 
 
 def split_unit_path(text: str) -> list[str]:
-    parts = [part.strip() for part in text.replace("／", "/").split("/")]
+    parts = [part.strip() for part in text.replace(WIDE_SLASH, "/").split("/")]
     if not parts or any(not part for part in parts):
-        raise DomainError("单位名不对：例如 历下分局，或带上级 济南市公安局/历下分局。")
+        raise DomainError("organisation.bad_unit_name")
     for part in parts:
         if len(part) > MAX_UNIT_NAME:
-            raise DomainError(f"单位名“{quoted(part)}”太长：不超过{MAX_UNIT_NAME}个字。")
+            raise DomainError("organisation.unit_name_too_long", name=quoted(part), most=MAX_UNIT_NAME)
         if not is_plain_name(part):
-            raise DomainError("单位名请只写汉字、字母和数字，例如 历下分局。")
+            raise DomainError("organisation.unit_name_not_plain")
     return parts
 
 
 def check_team_name(text: str) -> str:
     name = text.strip()
     if not name or len(name) > MAX_TEAM_NAME or not is_plain_name(name):
-        raise DomainError(f"队伍名请填1到{MAX_TEAM_NAME}个字（汉字、字母和数字），例如 夕阳红巡逻队。")
+        raise DomainError("organisation.bad_team_name", most=MAX_TEAM_NAME)
     return name
 
 
@@ -68,8 +81,8 @@ async def find_unit(db: AsyncSession, text: str) -> Unit | None:
         return unit
     candidates = (await db.exec(select(Unit).where(Unit.name == parts[0]))).all()
     if len(candidates) > 1:
-        paths = "、".join(candidate.path for candidate in candidates)
-        raise DomainError(f"有几个单位叫“{quoted(parts[0])}”（{paths}）：请写全路径。")
+        paths = [candidate.path for candidate in candidates]
+        raise DomainError("organisation.several_units", name=quoted(parts[0]), paths=paths)
     return candidates[0] if candidates else None
 
 
@@ -96,7 +109,7 @@ async def ensure_team(db: AsyncSession, unit: Unit, name: str) -> Team:
     name = check_team_name(name)
     team = (await db.exec(select(Team).where(Team.unit_id == unit.id, Team.name == name))).first()
     if team is None:
-        team = Team(name=name, unit_id=unit.id)
+        team = Team(name=name, unit_id=id_of(unit))
         db.add(team)
         await db.flush()
     return team
@@ -135,19 +148,20 @@ async def covers_member(db: AsyncSession, rights: Rights, member: Member) -> boo
         return True
     if not rights.officer_units:
         return False
-    return any(rights.covers_unit(unit) for unit in await units_of_member(db, member.id))
+    return any(rights.covers_unit(unit) for unit in await units_of_member(db, id_of(member)))
 
 
-async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, example: str) -> Unit:
-    """The unit an officer acts for in a command: the one named (theirs or below), or their only unit."""
+async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, act: str) -> Unit:
+    """The unit an officer acts for in a command: the one named (theirs or below), or their only unit. `act`
+    names the command ("raise_alert"), so that a refusal can show how to write the unit in it."""
     if unit_text:
         unit = await find_unit(db, unit_text)
         if unit is None or not rights.covers_unit(unit):
-            raise DomainError(f"没有你能管的单位“{quoted(unit_text)}”：请写你的单位或下级单位，例如 {example}")
+            raise DomainError("organisation.unit_not_yours", text=quoted(unit_text), act=act)
         return unit
     if len(rights.officer_units) == 1:
         return rights.officer_units[0]
-    raise DomainError(f"请写明单位，例如 {example}")
+    raise DomainError("organisation.which_unit", act=act)
 
 
 async def get_group_team(platform: str, group_id: str) -> GroupTeam | None:
@@ -165,7 +179,8 @@ async def add_role(db: AsyncSession, member: Member, kind: RoleKind, scope_id: i
     statement = select(Role).where(Role.member_id == member.id, Role.kind == kind, Role.scope_id == scope_id)
     if (await db.exec(statement)).first() is not None:
         return False
-    db.add(Role(member_id=member.id, kind=kind, scope_id=scope_id, granted_by=granted_by.id if granted_by else None))
+    granter = id_of(granted_by) if granted_by else None
+    db.add(Role(member_id=id_of(member), kind=kind, scope_id=scope_id, granted_by=granter))
     await db.flush()
     return True
 
@@ -182,7 +197,7 @@ async def grant_officer_in(
 ) -> Grant:
     member = await find_person(db, target, create=True)
     unit = await ensure_unit_path(db, unit_path)
-    new = await add_role(db, member, RoleKind.officer, unit.id, actor)
+    new = await add_role(db, member, RoleKind.officer, id_of(unit), actor)
     await audit(db, caller, actor, "grant_officer", f"member:{member.id}", unit=unit.path, new=new)
     return Grant(member=member, unit=unit, new=new)
 
@@ -193,7 +208,7 @@ async def grant_officer(caller: Caller, target: PersonRef, unit_path: str) -> Gr
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_admin:
-            raise NotAllowed("只有管理员可以授权民警。")
+            raise NotAllowed("organisation.admins_only", act="grant_officer")
         return await grant_officer_in(db, target, unit_path, caller, rights.member)
 
 
@@ -218,10 +233,10 @@ async def bind_group(caller: Caller, group_id: str, team_name: str, unit_text: s
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("只有民警可以绑定队伍。")
+            raise NotAllowed("organisation.officers_only", act="bind_team")
         unit = await _unit_for_binding(db, rights, team_name, unit_text)
         if not rights.covers_unit(unit):
-            raise NotAllowed(f"你不是“{unit.path}”的民警，不能给它绑定队伍。")
+            raise NotAllowed("organisation.unit_not_yours_to", unit=unit.path, act="bind_team")
         existing = (await db.exec(select(Team).where(Team.unit_id == unit.id, Team.name == team_name))).first()
         team = existing or await ensure_team(db, unit, team_name)
         binding = (
@@ -231,15 +246,16 @@ async def bind_group(caller: Caller, group_id: str, team_name: str, unit_text: s
         ).first()
         previous: Team | None = None
         actor = await _officer_member(db, caller, rights)
+        team_id = id_of(team)
         if binding is None:
-            db.add(GroupBinding(platform=caller.platform, group_id=group_id, team_id=team.id, bound_by=actor.id))
-        elif binding.team_id != team.id:
+            db.add(GroupBinding(platform=caller.platform, group_id=group_id, team_id=team_id, bound_by=id_of(actor)))
+        elif binding.team_id != team_id:
             previous = await db.get(Team, binding.team_id)
             previous_unit = await db.get(Unit, previous.unit_id) if previous else None
-            if previous_unit is not None and not rights.covers_unit(previous_unit):
-                raise NotAllowed(f"本群已绑定“{previous.name}”（{previous_unit.path}），你无权改绑。")
-            binding.team_id = team.id
-            binding.bound_by = actor.id
+            if previous is not None and previous_unit is not None and not rights.covers_unit(previous_unit):
+                raise NotAllowed("organisation.bound_elsewhere", team=previous.name, unit=previous_unit.path)
+            binding.team_id = team_id
+            binding.bound_by = id_of(actor)
             db.add(binding)
         await audit(db, caller, actor, "bind_group", f"{caller.platform}:{group_id}", team=team.name, unit=unit.path)
         return Binding(team=team, unit=unit, created_team=existing is None, previous_team=previous)
@@ -251,9 +267,7 @@ async def _unit_for_binding(db: AsyncSession, rights: Rights, team_name: str, un
         if unit is None and rights.is_admin:
             return await ensure_unit_path(db, unit_text)  # administrators set up the unit tree as they go
         if unit is None:
-            raise DomainError(
-                f"没有单位“{quoted(unit_text)}”：请写你所在单位的名字，例如 /绑定队伍 {team_name} 历下分局"
-            )
+            raise DomainError("organisation.no_unit_for_team", text=quoted(unit_text), team=team_name)
         return unit
     # A team of that name under one of the officer's units is meant; otherwise the officer's own unit.
     for unit in rights.officer_units:
@@ -263,11 +277,9 @@ async def _unit_for_binding(db: AsyncSession, rights: Rights, team_name: str, un
     if len(rights.officer_units) == 1:
         return rights.officer_units[0]
     if rights.officer_units:
-        names = "、".join(unit.name for unit in rights.officer_units)
-        raise DomainError(
-            f"你是几个单位的民警（{names}）：请写明单位，例如 /绑定队伍 {team_name} {rights.officer_units[0].name}"
-        )
-    raise DomainError(f"请写明队伍所属单位，例如 /绑定队伍 {team_name} 历下分局")
+        names = [unit.name for unit in rights.officer_units]
+        raise DomainError("organisation.which_unit_for_team", units=names, team=team_name)
+    raise DomainError("organisation.unit_for_team_needed", team=team_name)
 
 
 @dataclass(frozen=True)
@@ -282,7 +294,7 @@ async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, te
     """/设队长: an officer of the team's unit appoints an active member of the team as its leader."""
     async with session() as db:
         rights = await rights_of(db, caller)
-        located = await team_run_by(db, caller, rights, group_id, team_name, "设队长")
+        located = await team_run_by(db, caller, rights, group_id, team_name, "set_leader")
         member = await find_person(db, target)
         membership = (
             await db.exec(
@@ -292,9 +304,9 @@ async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, te
             )
         ).first()
         if membership is None or membership.status != MembershipStatus.active:
-            raise DomainError(f"{member.name}还不是“{located.team.name}”的正式队员：请先通过他的加入申请。")
+            raise DomainError("organisation.not_active_member", name=member.name, team=located.team.name)
         actor = await _officer_member(db, caller, rights)
-        new = await add_role(db, member, RoleKind.leader, located.team.id, actor)
+        new = await add_role(db, member, RoleKind.leader, id_of(located.team), actor)
         await audit(db, caller, actor, "set_leader", f"member:{member.id}", team=located.team.name, new=new)
         return Leadership(member=member, team=located.team, new=new)
 
@@ -305,16 +317,15 @@ async def team_run_by(
     rights: Rights,
     group_id: str | None,
     team_name: str | None,
-    doing: str,
-    doing_to_it: str | None = None,
+    act: str,
 ) -> GroupTeam:
-    """The team a leader command is about, refused unless the caller is an officer of its unit or above; `doing`
-    names the act in the refusals ("设队长"), `doing_to_it` where the team is named first ("撤销它的队长")."""
+    """The team a leader command is about, refused unless the caller is an officer of its unit or above; `act`
+    names the command in the refusals ("set_leader")."""
     if not rights.is_officer:
-        raise NotAllowed(f"只有民警可以{doing}。")
+        raise NotAllowed("organisation.officers_only", act=act)
     located = await locate_team(db, caller, rights, group_id, team_name)
     if not rights.covers_unit(located.unit):
-        raise NotAllowed(f"“{located.team.name}”不归你的单位管，不能{doing_to_it or doing}。")
+        raise NotAllowed("organisation.team_not_yours", team=located.team.name, act=act)
     return located
 
 
@@ -332,13 +343,13 @@ async def locate_team(
             GroupTeam(team, unit) for team, unit in teams
         ]
         if not mine:
-            raise DomainError(f"没有叫“{quoted(team_name)}”的队伍：请检查队名，或在该队的群里发送。")
+            raise DomainError("organisation.no_such_team", name=quoted(team_name))
         if len(mine) > 1:
-            raise DomainError(f"有几个队伍叫“{quoted(team_name)}”：请到该队的群里发送。")
+            raise DomainError("organisation.several_teams", name=quoted(team_name))
         return mine[0]
     if group_id is not None:
         located = await team_of_group(db, caller.platform, group_id)
         if located is not None:
             return located
-        raise DomainError("本群还没有绑定队伍：民警请先发送 /绑定队伍 队伍名")
-    raise DomainError("请在队伍群里发送，或在最后写上队伍名。")
+        raise DomainError("organisation.group_not_bound")
+    raise DomainError("organisation.team_needed")

@@ -17,6 +17,7 @@ from storage.models import (
     RoleKind,
     Team,
     Unit,
+    id_of,
 )
 from storage.settings import settings
 
@@ -82,9 +83,14 @@ class Rights:
         return team.id in self.leader_team_ids or self.covers_unit(unit)
 
 
+NO_PHONE = "未登记"
+"""Shown instead of a masked phone for a member who has none (a label)."""
+
+
 def mask_phone(phone: str | None) -> str:
+    """The phone as leaders and officers see it: 138****8000 (NO_PHONE when there is none)."""
     if not phone:
-        return "未登记"
+        return NO_PHONE
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
@@ -95,7 +101,7 @@ def normalise_phone(text: str) -> str:
     if digits.startswith("+86"):
         digits = digits[3:]
     if not PHONE_PATTERN.match(digits):
-        raise DomainError("手机号不对：请填11位大陆手机号，例如 13800138000。")  # never said back: it may be in a group
+        raise DomainError("people.bad_phone")  # what was typed is never said back: it may be in a group
     return digits
 
 
@@ -110,11 +116,11 @@ def looks_like_phone(text: str) -> bool:
 def normalise_name(text: str) -> str:
     name = text.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
-        raise DomainError(f"姓名请填1到{MAX_NAME_LENGTH}个字，例如 张三。")
+        raise DomainError("people.name_length", most=MAX_NAME_LENGTH)
     if PHONE_PATTERN.match(name) or name.isdigit():
-        raise DomainError("第一个填姓名，第二个填手机号，例如：/加入 张三 13800138000 驾驶")
+        raise DomainError("people.name_is_a_number")
     if not is_plain_name(name):
-        raise DomainError("姓名请只写汉字或字母，例如 张三。")
+        raise DomainError("people.name_not_plain")
     return name
 
 
@@ -129,10 +135,10 @@ def parse_tags(words: list[str] | str) -> list[str]:
             if not tag or tag in tags:
                 continue
             if len(tag) > MAX_TAG_LENGTH:
-                raise DomainError(f"特长“{quoted(tag)}”太长：每个特长不超过{MAX_TAG_LENGTH}个字，例如 救援 医护 驾驶。")
+                raise DomainError("people.tag_too_long", tag=quoted(tag), most=MAX_TAG_LENGTH)
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise DomainError(f"特长最多填{MAX_TAGS}个。")
+        raise DomainError("people.too_many_tags", most=MAX_TAGS)
     return tags
 
 
@@ -157,7 +163,7 @@ async def identity_of(db: AsyncSession, platform: str, user_id: str) -> Platform
 
 
 async def link_identity(db: AsyncSession, member: Member, platform: str, user_id: str) -> None:
-    db.add(PlatformIdentity(platform=platform, user_id=user_id, member_id=member.id))
+    db.add(PlatformIdentity(platform=platform, user_id=user_id, member_id=id_of(member)))
     await db.flush()
 
 
@@ -192,13 +198,13 @@ async def find_person(db: AsyncSession, ref: PersonRef, *, create: bool = False)
     if ref.member_number is not None:
         member = await db.get(Member, ref.member_number)
         if member is None:
-            raise DomainError(f"没有成员号 {ref.member_number}：请先用 /我的 查看对方的成员号。")
+            raise DomainError("people.no_such_member", number=ref.member_number)
         return member
     if ref.platform and ref.user_id:
         if create:
             return await ensure_member(db, ref.platform, ref.user_id, ref.display_name)
         member = await member_of(db, ref.platform, ref.user_id)
         if member is None:
-            raise DomainError("此人还没有登记：请对方先在队伍群里发送 /加入 姓名。")
+            raise DomainError("people.not_registered")
         return member
-    raise DomainError("请 @ 此人，或写他的成员号（对方发送 /我的 可以看到）。")
+    raise DomainError("people.who")

@@ -13,11 +13,27 @@ from sqlmodel import col, select
 
 from storage.db import session
 from storage.errors import DomainError, NotAllowed, quoted
-from storage.models import Member, Role, RoleKind, Team, Unit
+from storage.models import Member, Role, RoleKind, Team, Unit, id_of
+from storage.services import notices
 from storage.services.organisation import audit, find_unit, team_run_by
 from storage.services.outbox import tell_member
 from storage.services.people import Caller, PersonRef, find_person, rights_of
 from storage.services.retry import retry_on_conflict
+
+
+@dataclass(frozen=True)
+class OfficerRoleEndedNotice:
+    """To the member whose officer role an administrator took back."""
+
+    units: tuple[str, ...]
+    """The paths of the units they are no longer an officer of."""
+
+
+@dataclass(frozen=True)
+class LeadershipEndedNotice:
+    """To the member an officer took a team's leadership from."""
+
+    team: str
 
 
 @dataclass(frozen=True)
@@ -35,7 +51,7 @@ async def revoke_officer(caller: Caller, target: PersonRef, unit_text: str | Non
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_admin:
-            raise NotAllowed("只有管理员可以撤销民警。")
+            raise NotAllowed("organisation.admins_only", act="revoke_officer")
         member = await find_person(db, target)
         held = (
             await db.exec(
@@ -48,7 +64,7 @@ async def revoke_officer(caller: Caller, target: PersonRef, unit_text: str | Non
         if unit_text:
             unit = await find_unit(db, unit_text)
             if unit is None:
-                raise DomainError(f"没有叫“{quoted(unit_text)}”的单位：请写完整的单位名，例如 历下分局。")
+                raise DomainError("organisation.no_such_unit", text=quoted(unit_text))
             ending = [(role, held_unit) for role, held_unit in held if held_unit.id == unit.id]
         else:
             ending = list(held)
@@ -59,7 +75,7 @@ async def revoke_officer(caller: Caller, target: PersonRef, unit_text: str | Non
         still = [held_unit.path for role, held_unit in held if role.id not in ending_ids]
         if ended:
             await audit(db, caller, rights.member, "revoke_officer", f"member:{member.id}", units=ended)
-            await tell_member(db, member.id, f"管理员已撤销你在“{'、'.join(ended)}”的民警权限。")
+            await tell_member(db, id_of(member), notices.render(OfficerRoleEndedNotice(units=tuple(ended))))
         return OfficerRevoked(member=member, units=ended, still=still)
 
 
@@ -76,7 +92,7 @@ async def unset_leader(caller: Caller, target: PersonRef, group_id: str | None, 
     """/撤销队长: an officer of the team's unit (or above it) ends someone's leadership of the team."""
     async with session() as db:
         rights = await rights_of(db, caller)
-        located = await team_run_by(db, caller, rights, group_id, team_name, "撤销队长", "撤销它的队长")
+        located = await team_run_by(db, caller, rights, group_id, team_name, "unset_leader")
         member = await find_person(db, target)
         role = (
             await db.exec(
@@ -89,5 +105,5 @@ async def unset_leader(caller: Caller, target: PersonRef, group_id: str | None, 
             return LeaderRemoved(member=member, team=located.team, changed=False)
         await db.delete(role)
         await audit(db, caller, rights.member, "unset_leader", f"member:{member.id}", team=located.team.name)
-        await tell_member(db, member.id, f"你已不再是“{located.team.name}”的队长（民警已撤销）。")
+        await tell_member(db, id_of(member), notices.render(LeadershipEndedNotice(team=located.team.name)))
         return LeaderRemoved(member=member, team=located.team, changed=True)

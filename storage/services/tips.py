@@ -33,8 +33,10 @@ from storage.models import (
     TipEntry,
     TipStatus,
     Unit,
+    id_of,
     utcnow,
 )
+from storage.services import notices
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, officer_unit, team_of_group
 from storage.services.outbox import Destination, enqueue
@@ -56,6 +58,16 @@ STATUS_NAMES = {
     TipStatus.rejected.value: "已驳回",
     TipStatus.duplicate.value: "重复线索",
 }
+"""The statuses as officers and reporters read them (labels of the stored values)."""
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+REWARD_NOTE = "线索奖励"
+"""The ledger note of a named tip's reward."""
+
+REPORT, ADDITION, QUESTION = "report", "addition", "question"
+"""Kinds of a tip's history entries (TipEntry.kind) besides the status changes, whose kind is the new status
+(reviewing, verified, rejected, duplicate) and whose text is the officer's note or reason."""
+OLD_STATUS = "status"
+"""A status change recorded before the kinds above: its text is shown as it was written."""
 
 
 @dataclass(frozen=True)
@@ -67,16 +79,16 @@ class Photo:
 def check_category(text: str) -> str:
     category = text.strip()
     if category not in CATEGORIES:
-        raise DomainError(f"线索类别请选：{'、'.join(CATEGORIES)}")
+        raise DomainError("tips.bad_category")
     return category
 
 
 def check_text(text: str) -> str:
     text = text.strip()
     if not text:
-        raise DomainError("请写下发生了什么：时间、地点、人和事。")
+        raise DomainError("tips.no_text")
     if len(text) > MAX_TEXT:
-        raise DomainError(f"内容太长：一次最多{MAX_TEXT}个字，其余可以用 /补充 发送。")
+        raise DomainError("tips.report_too_long", most=MAX_TEXT)
     return text
 
 
@@ -84,17 +96,17 @@ def _store_photos(tip_id: int, photos: list[Photo]) -> list[str]:
     """Keep the photos under the data directory (platform URLs expire), without their EXIF (storage/services/
     photos.py); names are content hashes."""
     if len(photos) > MAX_PHOTOS:
-        raise DomainError(f"照片一次最多{MAX_PHOTOS}张。")
+        raise DomainError("tips.too_many_photos", most=MAX_PHOTOS)
     folder = settings.data_dir / "tips" / str(tip_id)
     folder.mkdir(parents=True, exist_ok=True)
     stored = []
     for photo in photos:
         if len(photo.data) > MAX_PHOTO_BYTES:
-            raise DomainError("照片太大：每张不超过10MB。")
+            raise DomainError("tips.photo_too_big", most_mb=MAX_PHOTO_BYTES // (1024 * 1024))
         data = cleaned(photo.data)
         if data is None:
-            raise DomainError("有一张照片打不开，请换一张再发。")
-        suffix = photo.suffix if photo.suffix in (".jpg", ".jpeg", ".png", ".gif", ".webp") else ".jpg"
+            raise DomainError("tips.photo_unreadable")
+        suffix = photo.suffix if photo.suffix in PHOTO_SUFFIXES else ".jpg"
         name = hashlib.sha256(data).hexdigest()[:32] + suffix
         path = folder / name
         if not path.exists():
@@ -110,7 +122,7 @@ def photo_path(relative: str) -> Path:
 async def _reporter(db: AsyncSession, caller: Caller) -> tuple[Member, Unit]:
     member = await member_of(db, caller.platform, caller.user_id)
     if member is None or member.status != MemberStatus.active:
-        raise DomainError("报线索要先成为队员：在队伍群里发送 /加入 姓名，审核通过后再报。")
+        raise DomainError("tips.members_only")
     statement = (
         select(Unit)
         .join(Team, col(Team.unit_id) == col(Unit.id))
@@ -120,7 +132,7 @@ async def _reporter(db: AsyncSession, caller: Caller) -> tuple[Member, Unit]:
     )
     unit = (await db.exec(statement)).first()
     if unit is None:
-        raise DomainError("报线索要先成为队员：在队伍群里发送 /加入 姓名，审核通过后再报。")
+        raise DomainError("tips.members_only")
     return member, unit
 
 
@@ -134,24 +146,75 @@ async def _officer_accounts(db: AsyncSession, unit_id: int) -> list[tuple[str, s
     return list((await db.exec(statement)).all())
 
 
-async def _tell_officers(db: AsyncSession, tip: Tip, unit: Unit, text: str, *, only: int | None = None) -> int:
+async def _tell_officers(db: AsyncSession, unit_id: int, notice: object, *, only: int | None = None) -> int:
     """Privately to the unit's officers (or to the one handling the tip), and in the unit's police groups."""
     if only is not None:
         accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == only))).all()
         destinations = [Destination(a.platform, a.user_id, private=True) for a in accounts]
     else:
-        destinations = [Destination(p, u, private=True) for p, u in await _officer_accounts(db, unit.id)]
-        groups = (await db.exec(select(PoliceGroup).where(PoliceGroup.unit_id == unit.id))).all()
+        destinations = [Destination(p, u, private=True) for p, u in await _officer_accounts(db, unit_id)]
+        groups = (await db.exec(select(PoliceGroup).where(PoliceGroup.unit_id == unit_id))).all()
         destinations += [Destination(group.platform, group.group_id) for group in groups]
+    text = notices.render(notice)
     for destination in destinations:
         await enqueue(db, destination, text)
     return len(destinations)
 
 
-async def _tell_reporter(db: AsyncSession, tip: Tip, text: str) -> None:
+async def _tell_reporter(db: AsyncSession, tip: Tip, notice: object) -> None:
     accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == tip.reporter_id))).all()
+    text = notices.render(notice)
     for account in accounts:
         await enqueue(db, Destination(account.platform, account.user_id, private=True), text)
+
+
+@dataclass(frozen=True)
+class NewTipNotice:
+    """To the unit's officers and police groups: there is a tip. Not what it says, nor anything of who sent it."""
+
+    number: int
+    category: str
+    unit_path: str
+
+
+@dataclass(frozen=True)
+class TipAddedNotice:
+    """To the officer handling the tip (or the unit's officers): the reporter added to it."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class TipTakenNotice:
+    """To the reporter: an officer opened the tip and is looking into it."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class TipVerifiedNotice:
+    """To the reporter: the tip was verified, with the reward (an anonymous one is paid with the weekly payout)."""
+
+    number: int
+    points: int
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class TipDismissedNotice:
+    """To the reporter: the tip was rejected with a reason, or merged into an earlier one."""
+
+    number: int
+    reason: str
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class TipQuestionNotice:
+    """To the reporter: an officer's question, without the officer's name."""
+
+    number: int
+    question: str
 
 
 @dataclass
@@ -176,9 +239,10 @@ async def report_tip(
     text = check_text(text)
     async with session() as db:
         member, unit = await _reporter(db, caller)
+        unit_id = id_of(unit)
         tip = Tip(
-            reporter_id=member.id,
-            unit_id=unit.id,
+            reporter_id=id_of(member),
+            unit_id=unit_id,
             category=category,
             anonymous=anonymous,
             latitude=location[0] if location else None,
@@ -187,9 +251,9 @@ async def report_tip(
         )
         db.add(tip)
         await db.flush()
-        db.add(TipEntry(tip_id=tip.id, kind="report", text=text, photos=_store_photos(tip.id, photos or [])))
-        announcement = f"新线索 {tip.id}（{category}），单位：{unit.path}。请私聊我发送 /线索 {tip.id} 查看。"
-        await _tell_officers(db, tip, unit, announcement)
+        number = id_of(tip)
+        db.add(TipEntry(tip_id=number, kind=REPORT, text=text, photos=_store_photos(number, photos or [])))
+        await _tell_officers(db, unit_id, NewTipNotice(number=number, category=category, unit_path=unit.path))
         return Receipt(tip=tip, unit_path=unit.path)
 
 
@@ -209,7 +273,7 @@ async def my_tips(caller: Caller) -> list[MyTip]:
         tips = (
             await db.exec(select(Tip).where(Tip.reporter_id == member.id).order_by(col(Tip.id).desc()).limit(20))
         ).all()
-        return [MyTip(tip.id, tip.category, tip.status, tip.created_at) for tip in tips]
+        return [MyTip(id_of(tip), tip.category, tip.status, tip.created_at) for tip in tips]
 
 
 @retry_on_conflict
@@ -217,26 +281,19 @@ async def add_to_tip(caller: Caller, tip_id: int, text: str, photos: list[Photo]
     """/补充: the reporter adds text or photos to an open tip; whoever handles it is told there is more."""
     text = text.strip()
     if not text and not photos:
-        raise DomainError("请写补充的内容，例如 /补充 12 他们每晚十点以后聚集")
+        raise DomainError("tips.nothing_added")
     if len(text) > MAX_TEXT:
-        raise DomainError(f"内容太长：一次最多{MAX_TEXT}个字。")
+        raise DomainError("tips.too_long", most=MAX_TEXT)
     async with session() as db:
         member = await member_of(db, caller.platform, caller.user_id)
         tip = await db.get(Tip, tip_id)
         if tip is None or member is None or tip.reporter_id != member.id:
-            raise DomainError(f"你没有编号为 {tip_id} 的线索：发送 /我的线索 查看。")
+            raise DomainError("tips.not_yours", number=tip_id)
         if tip.status not in OPEN:
-            raise DomainError(f"线索 {tip_id} 已{STATUS_NAMES[tip.status]}，不能再补充；有新情况请重新报 /线索")
-        db.add(TipEntry(tip_id=tip.id, kind="addition", text=text, photos=_store_photos(tip.id, photos or [])))
-        unit = await db.get(Unit, tip.unit_id)
-        await _tell_officers(
-            db, tip, unit, f"线索 {tip.id} 有补充，请私聊我发送 /线索 {tip.id} 查看。", only=tip.claimed_by
-        )
+            raise DomainError("tips.closed_to_additions", number=tip_id, status=tip.status)
+        db.add(TipEntry(tip_id=tip_id, kind=ADDITION, text=text, photos=_store_photos(tip_id, photos or [])))
+        await _tell_officers(db, tip.unit_id, TipAddedNotice(number=tip_id), only=tip.claimed_by)
         return tip
-
-
-def _member_id(rights: Rights) -> int | None:
-    return rights.member.id if rights.member else None
 
 
 def _officer_may_see(rights: Rights, unit: Unit) -> bool:
@@ -249,24 +306,43 @@ async def _tip_for_officer(db: AsyncSession, caller: Caller, tip_id: int) -> tup
     unit = await db.get(Unit, tip.unit_id) if tip is not None else None
     if tip is None or unit is None or not _officer_may_see(rights, unit):
         # the same answer whether the tip exists or not: a number tells nothing to someone without the right
-        raise NotAllowed(f"没有编号为 {tip_id} 的线索，或你无权查看（只有线索所在单位及上级单位的民警可以）。")
+        raise NotAllowed("tips.not_visible", number=tip_id)
     return tip, unit, rights
 
 
-@dataclass
+@dataclass(frozen=True)
 class TipLine:
     at: datetime
     kind: str
+    """REPORT, ADDITION, QUESTION, a status the tip changed to (its text the officer's note or reason), or
+    OLD_STATUS."""
     text: str
     photos: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
+class NamedReporter:
+    """Who reported a tip they gave their name to, as officers see them (the phone masked)."""
+
+    name: str
+    member_number: int
+    phone_masked: str
+
+
+@dataclass(frozen=True)
 class TipView:
-    tip: Tip
+    """A tip as an officer sees it. For an anonymous tip nothing here tells who reported it."""
+
+    number: int
+    category: str
+    status: str
     unit_path: str
-    reporter: str
-    """"匿名" for an anonymous tip; otherwise name, member number and masked phone."""
+    created_at: datetime
+    latitude: float | None
+    longitude: float | None
+    location_text: str | None
+    reporter: NamedReporter | None
+    """None for an anonymous tip."""
     handler: str | None
     history: list[TipLine]
 
@@ -278,22 +354,36 @@ async def view_tip(caller: Caller, tip_id: int) -> TipView:
         tip, unit, rights = await _tip_for_officer(db, caller, tip_id)
         if tip.status == TipStatus.new and rights.member is not None:
             tip.status = TipStatus.reviewing
-            tip.claimed_by = rights.member.id
+            tip.claimed_by = id_of(rights.member)
             db.add(tip)
-            db.add(TipEntry(tip_id=tip.id, kind="status", text="核查中", officer_id=rights.member.id))
-            await _tell_reporter(db, tip, f"你的线索 {tip.id} 已有民警在核查。")
-        await audit(db, caller, rights.member, "view_tip", f"tip:{tip.id}")
-        reporter = "匿名"
+            db.add(TipEntry(tip_id=tip_id, kind=TipStatus.reviewing.value, officer_id=tip.claimed_by))
+            await _tell_reporter(db, tip, TipTakenNotice(number=tip_id))
+        await audit(db, caller, rights.member, "view_tip", f"tip:{tip_id}")
+        reporter = None
         if not tip.anonymous:
             member = await db.get(Member, tip.reporter_id)
-            reporter = f"{member.name}（成员号 {member.id}，{mask_phone(member.phone)}）"
+            assert member is not None, "a tip's reporter is kept"
+            reporter = NamedReporter(
+                name=member.name, member_number=id_of(member), phone_masked=mask_phone(member.phone)
+            )
         handler = None
         if tip.claimed_by is not None:
             officer = await db.get(Member, tip.claimed_by)
             handler = officer.name if officer else None
-        entries = (await db.exec(select(TipEntry).where(TipEntry.tip_id == tip.id).order_by(col(TipEntry.id)))).all()
-        history = [TipLine(entry.at, entry.kind, entry.text, list(entry.photos)) for entry in entries]
-        return TipView(tip=tip, unit_path=unit.path, reporter=reporter, handler=handler, history=history)
+        entries = (await db.exec(select(TipEntry).where(TipEntry.tip_id == tip_id).order_by(col(TipEntry.id)))).all()
+        return TipView(
+            number=tip_id,
+            category=tip.category,
+            status=tip.status,
+            unit_path=unit.path,
+            created_at=tip.created_at,
+            latitude=tip.latitude,
+            longitude=tip.longitude,
+            location_text=tip.location_text,
+            reporter=reporter,
+            handler=handler,
+            history=[TipLine(entry.at, entry.kind, entry.text, list(entry.photos)) for entry in entries],
+        )
 
 
 @dataclass
@@ -311,27 +401,38 @@ async def list_tips(caller: Caller, status: str | None = None, limit: int = 20) 
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("只有民警可以查看线索列表。")
+            raise NotAllowed("organisation.officers_only", act="list_tips")
         statement = select(Tip, Unit).join(Unit, col(Unit.id) == col(Tip.unit_id))
         if status is not None:
             statement = statement.where(Tip.status == status)
         rows = (await db.exec(statement.order_by(col(Tip.id).desc()))).all()
         visible = [(tip, unit) for tip, unit in rows if rights.covers_unit(unit)][:limit]
         handler_ids = {tip.claimed_by for tip, _ in visible if tip.claimed_by}
-        names = {}
+        names: dict[int, str] = {}
         if handler_ids:
             officers = (await db.exec(select(Member).where(col(Member.id).in_(handler_ids)))).all()
-            names = {officer.id: officer.name for officer in officers}
+            names = {id_of(officer): officer.name for officer in officers}
         await audit(db, caller, rights.member, "list_tips", status or "all", count=len(visible))
         return [
-            TipSummary(tip.id, tip.category, tip.status, unit.path, names.get(tip.claimed_by), tip.created_at)
+            TipSummary(
+                id_of(tip),
+                tip.category,
+                tip.status,
+                unit.path,
+                names.get(tip.claimed_by) if tip.claimed_by is not None else None,
+                tip.created_at,
+            )
             for tip, unit in visible
         ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Decision:
-    tip: Tip
+    """What an officer's /核实 or /驳回 did (nothing of who reported the tip)."""
+
+    number: int
+    status: str
+    anonymous: bool
     changed: bool
     points: int = 0
 
@@ -342,30 +443,29 @@ async def verify_tip(caller: Caller, tip_id: int, points: int | None, note: str 
     async with session() as db:
         tip, _unit, rights = await _tip_for_officer(db, caller, tip_id)
         if tip.status == TipStatus.verified:
-            return Decision(tip=tip, changed=False, points=tip.points or 0)
+            return Decision(tip_id, tip.status, tip.anonymous, changed=False, points=tip.points or 0)
         if tip.status not in OPEN:
-            raise DomainError(f"线索 {tip_id} 已{STATUS_NAMES[tip.status]}，不能再核实。")
+            raise DomainError("tips.closed_to_verifying", number=tip_id, status=tip.status)
         amount = settings.tip_points.get(tip.category, settings.tip_points_default) if points is None else points
         if not 0 <= amount <= 1000:
-            raise DomainError("奖励积分要在 0 到 1000 之间。")
+            raise DomainError("tips.points_range")
+        closed_at = utcnow()
         tip.status = TipStatus.verified
         tip.points = amount
-        tip.closed_at = utcnow()
+        tip.closed_at = closed_at
         tip.claimed_by = tip.claimed_by or (rights.member.id if rights.member else None)
         db.add(tip)
-        db.add(TipEntry(tip_id=tip.id, kind="status", text=f"已核实 {note or ''}".strip(), officer_id=tip.claimed_by))
-        told = f"你的线索 {tip.id} 已核实{f'，奖励 {amount} 分' if amount else ''}。谢谢你！"
+        db.add(TipEntry(tip_id=tip_id, kind=TipStatus.verified.value, text=note or "", officer_id=tip.claimed_by))
         if tip.anonymous and amount:
             # paid later with others of the unit, seen by the reporter alone (storage.services.anonymous_rewards)
             tip.reward_state = RewardState.due
-            told += "为了不让人从时间和分数上认出你，匿名线索的奖励每周和同单位的其他奖励一起发放，到账时会告诉你。"
         elif amount:
-            await record_points(db, tip.reporter_id, amount, LedgerReason.tip, "tip", tip.id, note="线索奖励")
+            await record_points(db, tip.reporter_id, amount, LedgerReason.tip, "tip", tip_id, note=REWARD_NOTE)
         if not tip.anonymous:  # the tips leaderboard names reporters, so it counts only those who gave their name
-            await add_to_totals(db, tip.reporter_id, tips=1, at=tip.closed_at)
-        await audit(db, caller, rights.member, "verify_tip", f"tip:{tip.id}", points=amount)
-        await _tell_reporter(db, tip, told)
-        return Decision(tip=tip, changed=True, points=amount)
+            await add_to_totals(db, tip.reporter_id, tips=1, at=closed_at)
+        await audit(db, caller, rights.member, "verify_tip", f"tip:{tip_id}", points=amount)
+        await _tell_reporter(db, tip, TipVerifiedNotice(number=tip_id, points=amount, anonymous=tip.anonymous))
+        return Decision(tip_id, TipStatus.verified.value, tip.anonymous, changed=True, points=amount)
 
 
 @retry_on_conflict
@@ -373,49 +473,48 @@ async def dismiss_tip(caller: Caller, tip_id: int, reason: str, duplicate_of: in
     """/驳回: rejected with a reason, or marked a duplicate of an earlier tip (not rewarded)."""
     reason = reason.strip()[:200]
     if not reason and duplicate_of is None:
-        raise DomainError("请写驳回理由，例如 /驳回 12 经核查不属实；重复的写 /驳回 12 重复 8")
+        raise DomainError("tips.no_reason")
     async with session() as db:
         tip, _unit, rights = await _tip_for_officer(db, caller, tip_id)
         if tip.status not in OPEN:
-            raise DomainError(f"线索 {tip_id} 已{STATUS_NAMES[tip.status]}。")
+            raise DomainError("tips.closed", number=tip_id, status=tip.status)
         if duplicate_of is not None:
             original = await db.get(Tip, duplicate_of)
             if original is None or original.id == tip.id or (original.unit_id != tip.unit_id and not rights.is_admin):
-                raise DomainError(f"没有可以对应的线索 {duplicate_of}：重复的线索要是同一单位更早的一条。")
-            tip.status = TipStatus.duplicate
+                raise DomainError("tips.no_original", number=duplicate_of)
+            status = TipStatus.duplicate.value
             tip.duplicate_of = original.id
-            told = f"你的线索 {tip.id} 与更早的一条相同，已合并处理。谢谢你！"
+            reason = ""
         else:
-            tip.status = TipStatus.rejected
-            told = f"你的线索 {tip.id} 经核查未予采纳：{reason}"
+            status = TipStatus.rejected.value
+        tip.status = status
         tip.closed_at = utcnow()
         db.add(tip)
-        db.add(
-            TipEntry(tip_id=tip.id, kind="status", text=told, officer_id=rights.member.id if rights.member else None)
-        )
-        await audit(db, caller, rights.member, "dismiss_tip", f"tip:{tip.id}", duplicate_of=duplicate_of)
-        await _tell_reporter(db, tip, told)
-        return Decision(tip=tip, changed=True)
+        officer_id = rights.member.id if rights.member else None
+        db.add(TipEntry(tip_id=tip_id, kind=status, text=reason, officer_id=officer_id))
+        await audit(db, caller, rights.member, "dismiss_tip", f"tip:{tip_id}", duplicate_of=duplicate_of)
+        duplicate = duplicate_of is not None
+        await _tell_reporter(db, tip, TipDismissedNotice(number=tip_id, reason=reason, duplicate=duplicate))
+        return Decision(tip_id, status, tip.anonymous, changed=True)
 
 
 @retry_on_conflict
-async def reply_to_tip(caller: Caller, tip_id: int, text: str) -> Tip:
-    """/回复线索: an officer's question reaches the reporter, without the officer's name."""
+async def reply_to_tip(caller: Caller, tip_id: int, text: str) -> int:
+    """/回复线索: an officer's question reaches the reporter, without the officer's name. The tip's number."""
     text = text.strip()
     if not text:
-        raise DomainError("请写要问的话，例如 /回复线索 12 请问大概几点开始？")
+        raise DomainError("tips.no_question")
     if len(text) > MAX_TEXT:
-        raise DomainError(f"内容太长：一次最多{MAX_TEXT}个字。")
+        raise DomainError("tips.too_long", most=MAX_TEXT)
     async with session() as db:
         tip, _unit, rights = await _tip_for_officer(db, caller, tip_id)
         if tip.status not in OPEN:
-            raise DomainError(f"线索 {tip_id} 已{STATUS_NAMES[tip.status]}。")
-        db.add(
-            TipEntry(tip_id=tip.id, kind="question", text=text, officer_id=rights.member.id if rights.member else None)
-        )
-        await audit(db, caller, rights.member, "reply_tip", f"tip:{tip.id}")
-        await _tell_reporter(db, tip, f"民警回复（线索 {tip.id}）：{text}\n回答请发送：/补充 {tip.id} 你的回答")
-        return tip
+            raise DomainError("tips.closed", number=tip_id, status=tip.status)
+        officer_id = rights.member.id if rights.member else None
+        db.add(TipEntry(tip_id=tip_id, kind=QUESTION, text=text, officer_id=officer_id))
+        await audit(db, caller, rights.member, "reply_tip", f"tip:{tip_id}")
+        await _tell_reporter(db, tip, TipQuestionNotice(number=tip_id, question=text))
+        return tip_id
 
 
 @retry_on_conflict
@@ -424,18 +523,19 @@ async def set_police_group(caller: Caller, group_id: str, unit_text: str | None)
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer or rights.member is None:
-            raise NotAllowed("只有民警可以设置警务群。")
-        unit = await officer_unit(db, rights, unit_text, "/设为警务群 历下分局")
+            raise NotAllowed("organisation.officers_only", act="set_police_group")
+        unit = await officer_unit(db, rights, unit_text, "set_police_group")
         if await team_of_group(db, caller.platform, group_id) is not None:
-            raise DomainError("这是队员的队伍群，不能设为警务群：线索的消息只能发到只有民警的群。")
+            raise DomainError("tips.team_group")
         existing = (
             await db.exec(
                 select(PoliceGroup).where(PoliceGroup.platform == caller.platform, PoliceGroup.group_id == group_id)
             )
         ).first()
-        police_group = existing or PoliceGroup(platform=caller.platform, group_id=group_id, unit_id=unit.id)
-        police_group.unit_id = unit.id
-        police_group.set_by = rights.member.id
+        unit_id = id_of(unit)
+        police_group = existing or PoliceGroup(platform=caller.platform, group_id=group_id, unit_id=unit_id)
+        police_group.unit_id = unit_id
+        police_group.set_by = id_of(rights.member)
         db.add(police_group)
         await audit(db, caller, rights.member, "set_police_group", f"{caller.platform}:{group_id}", unit=unit.path)
         return unit

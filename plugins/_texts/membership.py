@@ -1,0 +1,145 @@
+"""Joining and vetting as chat shows them, a member's own page, and the rules for names, phones and specialties."""
+
+from __future__ import annotations
+
+from plugins._texts import add_refusals, render_notice
+from storage.models import MembershipStatus
+from storage.services.membership import (
+    Application,
+    ApplicationDecidedNotice,
+    Decision,
+    JoinStarted,
+    PendingApplication,
+    PhoneWantedNotice,
+    Profile,
+)
+from storage.services.people import mask_phone
+
+DECIDED_ALREADY = {"active": "已是正式队员", "rejected": "已被拒绝", "left": "已退出"}
+MEMBERSHIP_STATUS_NAMES = {
+    MembershipStatus.applied.value: "待审核",
+    MembershipStatus.active.value: "正式队员",
+    MembershipStatus.rejected.value: "未通过",
+    MembershipStatus.left.value: "已退出",
+}
+MEMBER_STATUS_NAMES = {"applied": "待审核", "active": "正常", "suspended": "暂停", "left": "已退出"}
+
+
+def _decided_already(number: int, name: str, status: str) -> str:
+    return f"申请 {number}（{name}）{DECIDED_ALREADY[status]}，无需再审。"
+
+
+REFUSALS = {
+    # names, phones and specialties (storage/services/people.py)
+    "people.bad_phone": "手机号不对：请填11位大陆手机号，例如 13800138000。",
+    "people.name_length": "姓名请填1到{most}个字，例如 张三。",
+    "people.name_is_a_number": "第一个填姓名，第二个填手机号，例如：/加入 张三 13800138000 驾驶",
+    "people.name_not_plain": "姓名请只写汉字或字母，例如 张三。",
+    "people.tag_too_long": "特长“{tag}”太长：每个特长不超过{most}个字，例如 救援 医护 驾驶。",
+    "people.too_many_tags": "特长最多填{most}个。",
+    # joining
+    "membership.group_not_bound": "本群还没有绑定队伍，暂时不能加入。请联系民警先发送 /绑定队伍 队伍名",
+    "membership.nothing_begun": "请先在你的队伍群里发送 /加入 姓名，再私聊我发送手机号。",
+    "membership.phone_taken": "这个手机号已被别人登记：请检查号码，或联系队长。",
+    "membership.phone_under_other_name": "这个手机号已登记在别的姓名下：请检查姓名和号码，或联系队长。",
+    "membership.phone_on_other_account": "这个手机号已绑定了另一个账号：请用原账号操作，或联系队长。",
+    # vetting
+    "membership.group_not_bound_for_review": "本群还没有绑定队伍。私聊我发送 /审核 可以看你管的所有队伍。",
+    "membership.review_this_team_only": "只有本队队长和民警可以审核。",
+    "membership.review_leaders_and_officers_only": "只有队长和民警可以审核。",
+    "membership.review_team_only": "只有“{team}”的队长和民警可以审核。",
+    "membership.decided_already": _decided_already,
+    "membership.no_such_application": "没有编号为 {number} 的申请：发送 /审核 查看待审核的申请。",
+    "membership.which_application": "请写申请编号或 @ 申请人，例如 /通过 12（编号见 /审核）。",
+    "membership.several_applications": "{name}申请了几个队伍：请用申请编号，发送 /审核 查看。",
+    "membership.nothing_to_decide": "{name}没有待审核的申请。",
+}
+
+
+def text_for_application(application: Application) -> str:
+    team = application.team.name
+    if application.already_member:
+        return f"{application.member.name}，你已经是“{team}”的队员了。发送 /我的 查看。"
+    if not application.created:
+        return f"{application.member.name}，你的申请（编号 {application.number}）已在等待审核，不用重复申请。"
+    return (
+        f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
+        "队长或民警审核后会通知你。队长请发送 /审核 查看。"
+    )
+
+
+def text_for_join_started(started: JoinStarted) -> str:
+    if started.application is not None:
+        return text_for_application(started.application)
+    return f"{started.name}，请私聊我，发送你的手机号，完成加入“{started.team.name}”的申请（手机号不要发在群里）。"
+
+
+def text_for_pending(applications: list[PendingApplication], total: int) -> str:
+    if not applications:
+        return "现在没有待审核的申请。"
+    lines = [f"待审核的申请（共 {total} 个）："]
+    for application in applications:
+        tags = "、".join(application.tags) or "无"
+        who = f"{application.name}｜{application.phone_masked}｜特长：{tags}"
+        lines.append(f"编号 {application.number}｜{who}｜{application.team_name}")
+    if total > len(applications):
+        lines.append(f"还有 {total - len(applications)} 个，先处理上面这些。")
+    lines.append("通过：/通过 编号　拒绝：/拒绝 编号 理由")
+    return "\n".join(lines)
+
+
+def text_for_decision(decision: Decision) -> str:
+    name, team = decision.member.name, decision.team.name
+    if not decision.changed:
+        state = "已通过" if decision.approved else "已拒绝"
+        return f"申请 {decision.number}（{name}）之前就{state}了，没有再改动。"
+    if decision.approved:
+        return f"已通过{name}加入“{team}”，成员号 {decision.member.id}。"
+    because = f"，理由：{decision.reason}" if decision.reason else ""
+    return f"已拒绝{name}加入“{team}”的申请{because}。"
+
+
+def text_for_profile(profile: Profile) -> str:
+    member = profile.member
+    if member is None:
+        lines = ["你还没有登记。在队伍群里发送 /加入 姓名 即可申请加入。"]
+        if profile.is_admin:
+            lines.append("你是管理员。")
+        return "\n".join(lines)
+    lines = [
+        f"{member.name}，成员号 {member.id}",
+        f"手机：{mask_phone(member.phone)}",
+        f"特长：{'、'.join(member.tags) or '无'}",
+        f"状态：{MEMBER_STATUS_NAMES.get(member.status, member.status)}",
+        f"积分：{profile.points}",
+    ]
+    for team in profile.teams:
+        leader = "，队长" if team.is_leader else ""
+        lines.append(f"队伍：{team.team_name}（{MEMBERSHIP_STATUS_NAMES.get(team.status, team.status)}{leader}）")
+    for unit in profile.officer_units:
+        lines.append(f"民警：{unit}")
+    if profile.is_admin:
+        lines.append("管理员")
+    return "\n".join(lines)
+
+
+@render_notice.register
+def _phone_wanted(notice: PhoneWantedNotice) -> str:
+    return (
+        f"{notice.name}，你在“{notice.team}”的群里申请加入。请直接回复你的手机号（11位，例如 13800138000），"
+        "只有队长和民警能看到，显示时会隐去中间四位。"
+    )
+
+
+@render_notice.register
+def _application_decided(notice: ApplicationDecidedNotice) -> str:
+    if notice.approved:
+        return (
+            f"{notice.name}，你加入“{notice.team}”的申请已通过，成员号 {notice.member_number}。"
+            "发送 /帮助 看看能做什么。"
+        )
+    because = f"，理由：{notice.reason}" if notice.reason else ""
+    return f"{notice.name}，你加入“{notice.team}”的申请没有通过{because}。有疑问请联系队长。"
+
+
+add_refusals(REFUSALS)
