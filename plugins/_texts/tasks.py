@@ -32,9 +32,7 @@ NEWTASK_EXAMPLE = "/发布任务 巡逻 明天19:00 2小时 闫千户片区 10�
 NO_SUCH_TASK = "没有你能看到的任务 {task_id}：发送 /任务 查看你的队伍的任务。"
 """Said alike whether the task does not exist or is not the caller's to see or act on: task numbers are
 sequential, and a stranger trying them learns nothing."""
-NOT_REGISTERED = "你还没有加入队伍：在队伍群里发送 /加入 姓名"
 NOTHING_TO_CANCEL = "你没有报名任务 {task_id}，不用取消。"
-OFFICERS_ONLY_POST = "只有民警可以发布任务。"
 
 SPEC_FIELDS = {"kind": "类型", "time": "时间", "place": "地点", "capacity": "人数", "duration": "时长"}
 RANGE_FIELDS = {"capacity": "人数", "points": "积分", "radius": "半径"}
@@ -266,7 +264,6 @@ def _attending(action: str) -> str:
 
 REFUSALS: dict[str, Refusal] = {
     "tasks.no_such_task": NO_SUCH_TASK,
-    "tasks.not_registered": NOT_REGISTERED,
     # /发布任务's words
     "tasks.spec_empty": f"请写任务内容，例如 {NEWTASK_EXAMPLE}",
     "tasks.spec_kind_first": f"第一个词写任务类型（{'、'.join(KINDS)}），例如 {NEWTASK_EXAMPLE}",
@@ -283,17 +280,12 @@ REFUSALS: dict[str, Refusal] = {
     "tasks.spec_ends_before_start": "结束时间要晚于开始时间。",
     "tasks.spec_too_long": "一个任务最长{hours}小时：更长的请分几次发布。",
     # posting, cancelling, closing
-    "tasks.officers_only_post": OFFICERS_ONLY_POST,
-    "tasks.officers_only_cancel": "只有民警可以取消任务。",
-    "tasks.officers_only_close": "只有民警可以结束任务。",
     "tasks.no_such_unit": "没有单位“{text}”：请写单位全名，例如 单位:历下分局",
-    "tasks.unit_not_yours": "你不是“{unit}”的民警，不能给它发任务。",
     "tasks.unit_without_teams": "“{unit}”下面还没有队伍。",
     "tasks.no_such_team": "没有你能发任务的队伍“{name}”：请检查队名。",
     "tasks.team_name_ambiguous": "有几个队伍叫“{name}”：请改用 单位:单位名。",
     "tasks.private_needs_target": "私聊发布时请写明对象：队伍:队名 或 单位:单位名。",
     "tasks.post_group_not_bound": "本群还没有绑定队伍：先 /绑定队伍 队伍名，或写明 队伍:队名。",
-    "tasks.team_not_yours": "“{team}”不归你的单位管，不能发任务。",
     "tasks.list_group_not_bound": "本群还没有绑定队伍。",
     "tasks.cancel_closed": "任务 {task_id} 已经结束，不能取消。",
     "tasks.close_cancelled": "任务 {task_id} 已取消。",

@@ -29,7 +29,7 @@ from plugins._common import (
 )
 from plugins._texts import refusal
 from plugins._texts import tasks as texts
-from storage.errors import DomainError
+from storage.errors import DomainError, NotAllowed
 from storage.services import reminders, tasks
 from storage.services.organisation import get_rights
 from storage.services.when import parse_duration, parse_span, warm_up
@@ -84,7 +84,7 @@ async def post_task(bot: Bot, event: Event, state: T_State, place: CurrentPlace,
         spec = await refuse_on_error(_parse(given))
         await _publish(place, spec)
     if not (await get_rights(place.caller)).is_officer:
-        await finish(texts.OFFICERS_ONLY_POST)
+        await finish(refusal(NotAllowed("organisation.officers_only", act="post_task")))
     # Step by step: one question at a time, each answer checked at once; 取消 stops.
     state["answers"] = {}
     state["step"] = 0

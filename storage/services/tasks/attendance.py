@@ -129,7 +129,7 @@ def _signup_for_attendance(
     if task_id is not None:
         found = connection.execute(_ACCOUNT_AND_SIGNUP_FOR_TASK, {**account, "task_id": task_id}).first()
         if found is None:
-            raise DomainError("tasks.not_registered")
+            raise DomainError("organisation.not_in_team")
         if found.task_id is None or found.signup_status in (None, SignupStatus.cancelled):
             raise DomainError("tasks.not_signed_up", task_id=task_id, action=action)  # alike for a task that is not
         if found.signup_status not in (SignupStatus.signed, SignupStatus.attended):
@@ -141,7 +141,7 @@ def _signup_for_attendance(
     params = {**account, "opens_by": now + settings.checkin_opens_before, "now": now}
     rows = connection.execute(_SIGNUPS_OPEN_NOW, params).all()
     if not rows and connection.execute(ACCOUNT, account).first() is None:
-        raise DomainError("tasks.not_registered")  # someone not registered is told that first
+        raise DomainError("organisation.not_in_team")  # someone not registered is told that first
     candidates = [row for row in rows if _window_opens(row.start_at) <= now <= row.end_at]
     if action == CHECK_OUT:
         candidates = [row for row in candidates if row.checked_in_at is not None and row.checked_out_at is None]

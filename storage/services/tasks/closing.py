@@ -85,7 +85,7 @@ async def _close_task(caller: Caller | None, task_id: int, now: datetime | None,
     async with session() as db:
         rights = await rights_of(db, caller) if caller is not None else None
         if rights is not None and not rights.is_officer:
-            raise NotAllowed("tasks.officers_only_close")
+            raise NotAllowed("organisation.officers_only", act="close_task")
         task = await task_or_refuse(db, task_id, lock=True)
         if rights is not None:
             officer_check(rights, await db.get(Unit, task.unit_id), task_id)

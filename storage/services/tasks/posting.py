@@ -106,7 +106,7 @@ async def _teams_for_target(
         if unit is None:
             raise DomainError("tasks.no_such_unit", text=quoted(spec.unit_text))
         if not rights.covers_unit(unit):
-            raise NotAllowed("tasks.unit_not_yours", unit=unit.path)
+            raise NotAllowed("organisation.unit_not_yours_to", unit=unit.path, act="post_task")
         statement = (
             select(Team)
             .join(Unit, col(Unit.id) == col(Team.unit_id))
@@ -139,7 +139,7 @@ async def _teams_for_target(
     if located is None:
         raise DomainError("tasks.post_group_not_bound")
     if not rights.covers_unit(located.unit):
-        raise NotAllowed("tasks.team_not_yours", team=located.team.name)
+        raise NotAllowed("organisation.team_not_yours", team=located.team.name, act="post_task")
     return located.unit, [located.team]
 
 
@@ -178,7 +178,7 @@ async def post_task(caller: Caller, group_id: str | None, spec: TaskSpec) -> Pos
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("tasks.officers_only_post")
+            raise NotAllowed("organisation.officers_only", act="post_task")
         unit, teams = await _teams_for_target(db, caller, rights, spec, group_id)
         author = id_of(rights.member) if rights.member else None
         task = await _save_task(db, spec, unit, teams, author)
@@ -313,7 +313,7 @@ async def cancel_task(caller: Caller, task_id: int, reason: str | None, group_id
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("tasks.officers_only_cancel")
+            raise NotAllowed("organisation.officers_only", act="cancel_task")
         task = await task_or_refuse(db, task_id, lock=True)
         officer_check(rights, await db.get(Unit, task.unit_id), task_id)
         if task.status == TaskStatus.closed:

@@ -177,7 +177,7 @@ def officer_check(rights: Rights, unit: Unit | None, task_id: int) -> None:
 async def registered_member(db: AsyncSession, caller: Caller) -> Member:
     member = await member_of(db, caller.platform, caller.user_id)
     if member is None:
-        raise DomainError("tasks.not_registered")
+        raise DomainError("organisation.not_in_team")
     return member
 
 

@@ -211,7 +211,7 @@ def _signup_in_transaction(connection: Connection, caller: Caller, task_id: int,
             and connection.execute(ACCOUNT, {"platform": caller.platform, "user_id": caller.user_id}).first()
         ):
             raise DomainError("tasks.no_such_task", task_id=task_id)
-        raise DomainError("tasks.not_registered")
+        raise DomainError("organisation.not_in_team")
     task = TaskHeading(found.id, found.kind, found.place, found.start_at, found.end_at)
     if found.existing_status in (SignupStatus.signed, SignupStatus.waiting):
         position = None
