@@ -65,6 +65,7 @@ notices.use_renderer(render_notice)
 # The domains' wording; each module adds its refusals and registers its notice renderers when imported.
 from plugins._texts import (
     common,  # noqa: F401
+    reminders,  # noqa: F401
     roster,  # noqa: F401
     shop,  # noqa: F401
     when,  # noqa: F401
