@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text
 from sqlmodel import SQLModel
 
+import plugins._texts  # noqa: F401  (the chat's wording: reminders are rendered with it when queued, as in the bot)
 from plugins._outbox.dispatcher import Dispatcher, Outgoing
 from plugins._outbox.limits import Limits, RateLimiter
 from storage import db

@@ -7,7 +7,8 @@ long the event loop stops between its beats. Every command the bot answers meanw
 
 Baseline, in the same run: the same heartbeat with the database open and nothing else running.
 
-Prints, for each post: the messages queued, wall and CPU seconds, and the loop's longest stall and p99.
+Prints, for each post: the messages queued, wall and CPU seconds, and the loop's longest stall and p99. The
+messages are worded as the bot words them (plugins/_texts renders each team's notice when it is queued).
 
     .venv/bin/python bench/periodic_posts.py                       # SQLite in a temporary folder
     .venv/bin/python bench/periodic_posts.py --database postgresql+asyncpg://postgres@127.0.0.1:5432/yijing_posts
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+import plugins._texts  # noqa: F401  (the chat's wording: the posts' notices are rendered with it, as in the bot)
 from storage import db
 from storage.services import standings
 from storage.services.totals import period_of

@@ -14,7 +14,10 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from storage.services.standings import Board, show_value
+from plugins._texts.standings import board_rows, board_title, own_place
+from plugins._texts.stats import day_label
+from plugins._texts.when import period_text
+from storage.services.standings import Board
 from storage.services.stats import Report
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -60,22 +63,14 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
 
 def board_image(board: Board) -> bytes:
     """A ranked card: title, the top ten (or teams by points per member), and the caller's own place."""
-    if board.by_team is not None:
-        lines = [
-            (row.rank, f"{row.name}（{row.members}人）", f"人均 {show_value(board.metric, round(row.per_member))}")
-            for row in board.by_team
-        ]
-        own = board.own_team
-        own_line = f"本队第 {own.rank} 名" if own else ""
-    else:
-        lines = [(row.rank, row.name, show_value(board.metric, row.value)) for row in board.rows]
-        own_line = f"你：第 {board.own.rank} 名，{show_value(board.metric, board.own.value)}" if board.own else ""
+    lines = board_rows(board)
+    own_line = own_place(board) or ""
     width, top, row_height = 720, 150, 64
     height = top + row_height * max(len(lines), 1) + (90 if own_line else 40)
     image = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, width, 120), fill=POLICE_BLUE)
-    draw.text((36, 22), _fit(draw, board.title, 36, width - 72), font=font(36), fill=(255, 255, 255))
+    draw.text((36, 22), _fit(draw, board_title(board), 36, width - 72), font=font(36), fill=(255, 255, 255))
     draw.text((36, 74), "义警助手", font=font(22), fill=(200, 215, 240))
     if not lines:
         draw.text((36, top), "还没有人上榜", font=font(28), fill=MUTED)
@@ -157,12 +152,12 @@ def stats_chart(report: Report) -> bytes:
             axis.invert_yaxis()
             axis.legend()
         else:
-            labels = [day for day, _, _ in report.days]
+            labels = [day_label(day, report.weekly) for day, _, _ in report.days]
             axis.bar(labels, [count for _, count, _ in report.days], color="#103b7d", label="签到人次")
             axis.set_ylabel("签到人次")
             step = max(len(labels) // 10, 1)
             axis.set_xticks(range(0, len(labels), step), labels[::step])
-        axis.set_title(f"{report.total.name} {report.period.label}")
+        axis.set_title(f"{report.total.name} {period_text(report.period)}")
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlmodel import SQLModel, col, select
 
+from plugins._texts.export import export_file
 from storage import db
 from storage.models import AnonymousPayout, OutboxMessage, PointEntry, RewardState, Tip
 from storage.services import anonymous_rewards, export, organisation, outbox, shop, standings, stats, tips
@@ -142,8 +143,8 @@ async def outcome(call):
 
 
 async def workbook(caller: Caller, group_id: str | None, unit: str | None) -> dict[str, list]:
-    period = DateRange(WEDNESDAY - timedelta(days=30), WEDNESDAY + timedelta(days=30), "这两个月")
-    made = await export.export_workbook(caller, group_id, period, unit)
+    period = DateRange(WEDNESDAY - timedelta(days=30), WEDNESDAY + timedelta(days=30))
+    made = export_file(await export.export_workbook(caller, group_id, period, unit))
     book = load_workbook(io.BytesIO(made.content))
     return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book}
 
@@ -169,7 +170,7 @@ async def what_others_read() -> dict[str, object]:
                 )
         for scope in ("team", "unit"):
             seen[f"{name} /统计 {scope}"] = await outcome(
-                stats.report(caller, group, DateRange(WEDNESDAY, WEDNESDAY + timedelta(days=14), "两周"), scope)
+                stats.report(caller, group, DateRange(WEDNESDAY, WEDNESDAY + timedelta(days=14)), scope)
             )
         seen[f"{name} /导出"] = await outcome(workbook(caller, group, None))
         seen[f"{name} /发放"] = await outcome(shop.pending_redemptions(caller))

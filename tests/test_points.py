@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import col, func, select
 
+from plugins._texts.standings import board_title, reason_name
 from storage import db
 from storage.errors import NotAllowed
 from storage.models import AuditLog, Broadcast, LedgerReason, MemberTotal, OutboxMessage, PointEntry
@@ -124,7 +125,7 @@ async def test_leaderboards_by_team_unit_and_city_with_the_callers_place(databas
     monkeypatch.undo()
 
     board = await standings.leaderboard(volunteer(1), GROUPS["一队"], "month", "team", "points", now=NOW)
-    assert board.title == "一队 2026年11月 积分榜"
+    assert board_title(board) == "一队 2026年11月 积分榜"
     assert [(r.rank, r.name, r.value) for r in board.rows] == [(1, "队员2", 50), (2, "队员1", 30), (3, "队员3", 5)]
     assert (board.own.rank, board.own.value) == (2, 30)
 
@@ -178,7 +179,7 @@ async def test_points_summary_and_awards_with_caps_audit_and_no_double_send(data
     assert any("扣 8 分" in text for text in told)
     summary = await standings.my_points(volunteer(1), GROUPS["一队"])
     assert (summary.balance, summary.month_points, summary.team_rank.rank) == (12, 12, 1)
-    assert [line.reason for line in summary.recent] == ["扣分", "奖励", "奖励"]
+    assert [reason_name(line.reason) for line in summary.recent] == ["扣分", "奖励", "奖励"]
 
 
 async def test_weekly_board_and_monthly_honours_are_posted_once(database: str, monkeypatch) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlmodel import col, select
 
+from plugins._texts.shop import offered_by
 from storage import db
 from storage.errors import DomainError, NotAllowed
 from storage.models import LedgerReason, OutboxMessage, PointEntry, Reward
@@ -123,7 +124,8 @@ async def test_rewards_from_the_configuration_are_offered_everywhere(database: s
     await shop.offer_configured_rewards()  # a restart: still one
     for caller in (volunteer(1), volunteer(3)):
         rewards = (await shop.list_rewards(caller)).rewards
-        assert [(reward.name, source, reward.stock) for reward, source in rewards] == [("义警纪念徽章", "全市", 10)]
+        shown = [(reward.name, offered_by(source), reward.stock) for reward, source in rewards]
+        assert shown == [("义警纪念徽章", "全市", 10)]
     with refused("配置文件", kind=NotAllowed):
         await shop.change_reward(OFFICER, rewards[0][0].id, stock=50)
     configure(rewards=[])

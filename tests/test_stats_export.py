@@ -10,6 +10,8 @@ from openpyxl import load_workbook
 from PIL import Image, ImageDraw
 
 from plugins._images import board_image, certificate_image, font, image_for, stats_chart
+from plugins._texts.export import export_file
+from plugins._texts.stats import text_for_report
 from storage.errors import NotAllowed
 from storage.models import utcnow
 from storage.services import emergency, export, organisation, stats, tasks, tips
@@ -23,7 +25,7 @@ from tests.test_points import GROUPS, NOW, OFFICER, set_up, volunteer
 def around_now() -> DateRange:
     """From before the test's fixed clock to after today's real clock: the tasks and the joins both fall in it."""
     start = min(NOW, utcnow()) - timedelta(days=2)
-    return DateRange(start, max(NOW, utcnow()) + timedelta(days=40), "测试期间")
+    return DateRange(start, max(NOW, utcnow()) + timedelta(days=40))
 
 
 async def run_a_patrol() -> int:
@@ -68,7 +70,7 @@ async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str
     assert (unit.total.tips, unit.total.hazards, unit.total.disputes) == (4, 1, 1)  # the unit counts every tip
     assert unit.total.alert_median_seconds == pytest.approx(90, abs=1)
     assert [(part.name, part.patrols) for part in unit.parts] == [("一队", 2), ("二队", 0)]
-    text = stats.report_text(unit)
+    text = text_for_report(unit)
     assert "巡逻 2 人次" in text
     assert "隐患 1 起，矛盾纠纷 1 起" in text
     assert "首个响应中位数 1.5 分钟" in text
@@ -91,7 +93,7 @@ async def test_the_export_names_no_anonymous_reporter_and_keeps_text_as_text(dat
 
     with pytest.raises(NotAllowed):
         await export.export_workbook(volunteer(1), None, around_now(), None)
-    made = await export.export_workbook(OFFICER, None, around_now(), None)
+    made = export_file(await export.export_workbook(OFFICER, None, around_now(), None))
     book = load_workbook(io.BytesIO(made.content))
     assert book.sheetnames == ["成员", "任务", "出勤明细", "积分流水", "线索"]
     people = list(book["成员"].iter_rows(min_row=2, values_only=True))
@@ -109,7 +111,7 @@ async def test_the_export_names_no_anonymous_reporter_and_keeps_text_as_text(dat
     everything = " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v)
     assert "13700000003" not in everything
 
-    leader = await export.export_workbook(volunteer(2), None, around_now(), None)
+    leader = export_file(await export.export_workbook(volunteer(2), None, around_now(), None))
     led = load_workbook(io.BytesIO(leader.content))
     assert led.sheetnames == ["成员", "任务", "出勤明细", "积分流水"]  # tips only reach officers
     assert leader.scope_name == "一队"
@@ -160,7 +162,7 @@ def test_the_board_and_certificate_pictures() -> None:
 async def test_a_sheet_too_long_is_cut_and_the_officer_told(database: str, monkeypatch) -> None:
     await set_up()
     monkeypatch.setattr(export, "MAX_ROWS", 4)
-    made = await export.export_workbook(OFFICER, None, around_now(), None)
+    made = export_file(await export.export_workbook(OFFICER, None, around_now(), None))
     assert made.cut == ["成员"]
     assert made.counts["成员"] == 4
     book = load_workbook(io.BytesIO(made.content))

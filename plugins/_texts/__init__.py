@@ -5,15 +5,18 @@ Each domain has a module here (`tasks`, `tips`, ...) with
   them; a refusal still says what to type instead;
 - presenters: functions from a service's typed result to the text of a reply;
 - notice renderers: `@render_notice.register` functions from a notice dataclass (storage/services/notices.py) to
-  the text queued in the outbox.
+  the text queued in the outbox; `@render_picture.register` ones for a notice sent with a picture, to the
+  description plugins/_images.py draws it from (with the words on it).
 
-Importing this package installs `render_notice` as the renderer services queue their notices through.
+Importing this package installs `render_notice` and `render_picture` as the renderers services queue their notices
+through.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import singledispatch
+from typing import Any
 
 from nonebot.log import logger
 
@@ -28,6 +31,11 @@ UNKNOWN_REFUSAL = "这一步没有办成，什么也没有改。请稍后再试�
 @singledispatch
 def render_notice(notice: object) -> str:
     raise TypeError(f"no chat wording for {type(notice).__name__}")
+
+
+@singledispatch
+def render_picture(notice: object) -> dict[str, Any]:
+    raise TypeError(f"no picture for {type(notice).__name__}")
 
 
 _refusals: dict[str, Refusal] = {}
@@ -61,13 +69,20 @@ def refusal(error: DomainError) -> str:
 
 
 notices.use_renderer(render_notice)
+notices.use_picture_renderer(render_picture)
 
 # The domains' wording; each module adds its refusals and registers its notice renderers when imported.
 from plugins._texts import (
     common,  # noqa: F401
     emergency,  # noqa: F401
+    export,  # noqa: F401
     membership,  # noqa: F401
     organisation,  # noqa: F401
+    reminders,  # noqa: F401
+    roster,  # noqa: F401
+    shop,  # noqa: F401
+    standings,  # noqa: F401
+    stats,  # noqa: F401
     tasks,  # noqa: F401
     tips,  # noqa: F401
     when,  # noqa: F401

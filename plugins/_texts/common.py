@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from plugins._texts import add_refusals
 
-REFUSALS = {}
+REFUSALS = {
+    "common.not_registered": "你还没有登记：请先在队伍群里发送 /加入 姓名",
+}
 
 add_refusals(REFUSALS)

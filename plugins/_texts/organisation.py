@@ -41,7 +41,7 @@ UNIT_EXAMPLES = {
 
 
 def _unit_example(act: str) -> str:
-    return UNIT_EXAMPLES.get(act, act)  # TRANSITION: a service not yet moved passes its example itself
+    return UNIT_EXAMPLES[act]
 
 
 def _unit_not_yours(text: str, act: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from plugins._texts import add_refusals
-from storage.services.when import local
+from storage.services.totals import Period
+from storage.services.when import DateRange, local
 
 WEEKDAYS = "一二三四五六日"
 EXAMPLES = "例如 明天19:00、周六 8:30、晚上7点、2026-12-01 19:00、2026-12-01 07:10-08:00"
@@ -24,6 +26,22 @@ def describe(start: datetime, end: datetime | None = None) -> str:
             else f" 至 {finish.month}月{finish.day}日 {finish:%H:%M}"
         )
     return text
+
+
+@lru_cache(maxsize=64)
+def period_text(period: Period | DateRange) -> str:
+    """A period as chat names it: 2026年11月, 2026年, 11月23日至11月29日 (a week), 累计 (all time), and days as
+    2026年11月1日至11月20日. (Cached: a weekly board names the same week for every team.)"""
+    if period.start is None or period.end is None:
+        return "累计"
+    start, last = local(period.start), local(period.end) - timedelta(days=1)
+    if period.kind == "month":
+        return f"{start.year}年{start.month}月"
+    if period.kind == "year":
+        return f"{start.year}年"
+    if period.kind == "week":
+        return f"{start.month}月{start.day}日至{last.month}月{last.day}日"
+    return f"{start.year}年{start.month}月{start.day}日至{last.month}月{last.day}日"
 
 
 def _past(text: str, start: datetime) -> str:

@@ -17,9 +17,8 @@ from nonebot_plugin_apscheduler import scheduler
 from plugins._arguments import NumberOrMention, SignedNumber
 from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error, shows_pictures
 from plugins._images import board_image
+from plugins._texts.standings import text_for_award, text_for_board, text_for_points
 from storage.services import standings
-from storage.services.standings import METRIC_NAMES, Board, show_value
-from storage.services.when import local
 
 POINTS_USAGE = "/积分（/points）查看积分余额、本月积分和排名、最近的积分记录"
 BOARD_USAGE = (
@@ -52,41 +51,7 @@ BY_TEAM_WORDS = ("分队", "按队", "teams")
 @points_command.handle()
 async def show_points(place: CurrentPlace) -> None:
     summary = await refuse_on_error(standings.my_points(place.caller, place.group_id))
-    lines = [f"{summary.member.name}（成员号 {summary.member.id}）积分余额 {summary.balance} 分"]
-    if summary.unseen:
-        lines.append(f"其中匿名线索奖励 {summary.unseen} 分，只有你能看到")
-    lines.append(f"{summary.month_label}获得 {summary.month_points} 分")
-    for label, name, standing in (
-        ("队内", summary.team_name, summary.team_rank),
-        ("单位", summary.unit_name, summary.unit_rank),
-    ):
-        if name:
-            lines.append(f"本月{label}（{name}）" + (f"第 {standing.rank} 名" if standing else "暂未上榜"))
-    if summary.recent:
-        lines.append("最近记录：")
-        for entry in summary.recent:
-            note = f" {entry.note}" if entry.note and entry.note != entry.reason else ""
-            lines.append(f"· {local(entry.at):%m-%d} {entry.amount:+d} {entry.reason}{note}")
-    lines.append("排行榜：/排行榜　兑换奖品：/商城")
-    await finish("\n".join(lines))
-
-
-def board_text(board: Board) -> str:
-    lines = [board.title]
-    if board.by_team is not None:
-        lines += [
-            f"{row.rank}. {row.name}（{row.members}人）人均 {show_value(board.metric, round(row.per_member))}"
-            for row in board.by_team
-        ]
-        if board.own_team is not None:
-            lines.append(f"本队第 {board.own_team.rank} 名")
-    else:
-        lines += [f"{row.rank}. {row.name}  {show_value(board.metric, row.value)}" for row in board.rows]
-        if board.own is not None:
-            lines.append(f"你：第 {board.own.rank} 名，{show_value(board.metric, board.own.value)}")
-    if len(lines) == 1:
-        lines.append(f"还没有人有{METRIC_NAMES[board.metric]}记录。")
-    return "\n".join(lines)
+    await finish(text_for_points(summary))
 
 
 @board_command.handle()
@@ -106,7 +71,7 @@ async def show_board(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]
     board = await refuse_on_error(
         standings.leaderboard(place.caller, place.group_id, period, scope, metric, by_team=by_team)
     )
-    message = UniMessage.text(board_text(board))
+    message = UniMessage.text(text_for_board(board))
     if not shows_pictures(bot):
         await message.finish()
     try:
@@ -127,13 +92,7 @@ async def award(
     if target is None or not amount.available or not words:
         await finish(AWARD_USAGE)
     done = await refuse_on_error(standings.award_points(place.caller, target, amount.result, words))
-    name = f"{done.member.name}（成员号 {done.member.id}）"
-    if not done.changed:
-        await finish(f"刚才已经给{name}记过这笔（{done.asked:+d}，{done.reason}），没有重复记。")
-    if done.asked < 0:
-        await finish(f"已扣{name} {-done.asked} 分，理由：{done.reason}。已私信告知。")
-    capped = f"（已到积分上限，实际记 {done.granted} 分）" if done.granted < done.asked else ""
-    await finish(f"已给{name}奖励 {done.granted} 分{capped}，理由：{done.reason}。已私信告知。")
+    await finish(text_for_award(done))
 
 
 async def post_boards_and_honours() -> None:

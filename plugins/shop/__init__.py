@@ -12,8 +12,8 @@ from nonebot_plugin_alconna import Args, Match, MultiVar
 
 from plugins._arguments import amount_in
 from plugins._common import CurrentPlace, command, finish, refuse_on_error
+from plugins._texts import shop as texts
 from storage.services import shop
-from storage.services.when import local
 
 SHOP_USAGE = (
     "积分商城：/商城 查看奖品；/兑换 编号 用积分兑换\n"
@@ -48,25 +48,16 @@ async def show_shop(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     given = _words(words)
     if not given:
         shelf = await refuse_on_error(shop.list_rewards(place.caller))
-        lines = ["积分商城"]
-        for reward, source in shelf.rewards:
-            stock = "不限" if reward.stock is None else str(reward.stock)
-            limit = f"，每人限 {reward.per_member_limit}" if reward.per_member_limit else ""
-            lines.append(f"{reward.id}. {reward.name}　{reward.cost} 分　库存 {stock}{limit}（{source}）")
-        if not shelf.rewards:
-            lines.append("还没有奖品。" + ("上架：/商城 上架 名称 积分N 库存N" if shelf.manages else ""))
-        if shelf.balance is not None:
-            lines.append(f"你有 {shelf.balance} 分。兑换：/兑换 编号")
-        await finish("\n".join(lines))
+        await finish(texts.text_for_shelf(shelf))
     action, rest = given[0], given[1:]
     if action in ("上架", "add"):
         await _add_reward(place, rest)
     if action in ("下架", "remove") and len(rest) == 1 and NUMBER.match(rest[0]):
         reward = await refuse_on_error(shop.change_reward(place.caller, int(rest[0]), withdraw=True))
-        await finish(f"已下架 {reward.id}. {reward.name}。已兑换的兑换单照常发放。")
+        await finish(texts.text_for_withdrawn(reward))
     if action in ("库存", "stock") and len(rest) == 2 and all(NUMBER.match(word) for word in rest):
         reward = await refuse_on_error(shop.change_reward(place.caller, int(rest[0]), stock=int(rest[1])))
-        await finish(f"{reward.id}. {reward.name} 库存改为 {reward.stock}。")
+        await finish(texts.text_for_restocked(reward))
     await finish(SHOP_USAGE)
 
 
@@ -90,10 +81,7 @@ async def _add_reward(place: CurrentPlace, words: list[str]) -> None:
     reward, unit_name = await refuse_on_error(
         shop.add_reward(place.caller, " ".join(name), cost, stock, per_member, unit)
     )
-    stock_text = "不限" if reward.stock is None else str(reward.stock)
-    await finish(
-        f"已上架 {reward.id}. {reward.name}：{reward.cost} 分，库存 {stock_text}，{unit_name}及下级队伍可兑换。"
-    )
+    await finish(texts.text_for_added(reward, unit_name))
 
 
 @redeem_command.handle()
@@ -102,31 +90,14 @@ async def redeem(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     if not given:
         lines = await refuse_on_error(shop.my_redemptions(place.caller))
         if not lines:
-            await finish("你还没有兑换过。" + REDEEM_USAGE)
-        shown = [
-            f"兑换单 {line.redemption.id}：{line.reward_name}　{line.redemption.cost} 分　"
-            f"{shop.STATUS_NAMES[line.redemption.status]}　{local(line.redemption.created_at):%m-%d}"
-            for line in lines
-        ]
-        await finish("你的兑换单：\n" + "\n".join(shown) + "\n取消未发放的：/兑换 取消 兑换单号")
+            await finish(texts.NO_REDEMPTIONS + REDEEM_USAGE)
+        await finish(texts.text_for_my_redemptions(lines))
     if given[0] in ("取消", "cancel") and len(given) == 2 and NUMBER.match(given[1]):
         handled = await refuse_on_error(shop.cancel_redemption(place.caller, int(given[1])))
-        if not handled.changed:
-            await finish(f"兑换单 {given[1]} 之前已经取消了。")
-        await finish(
-            f"已取消兑换单 {given[1]}（{handled.line.reward_name}），{handled.line.redemption.cost} 分已退回。"
-        )
+        await finish(texts.text_for_own_cancel(handled, given[1]))
     if len(given) == 1 and NUMBER.match(given[0]):
         done = await refuse_on_error(shop.redeem(place.caller, int(given[0])))
-        if not done.changed:
-            await finish(
-                f"你刚才已经兑换了“{done.reward.name}”（兑换单号 {done.redemption.id}），没有重复扣分。"
-                f"现在有 {done.balance} 分。"
-            )
-        await finish(
-            f"已兑换“{done.reward.name}”，兑换单号 {done.redemption.id}，用去 {done.redemption.cost} 分，"
-            f"还剩 {done.balance} 分。\n请凭兑换单号找民警领取；不想要了可以发 /兑换 取消 {done.redemption.id}"
-        )
+        await finish(texts.text_for_redeemed(done))
     await finish(REDEEM_USAGE)
 
 
@@ -136,20 +107,13 @@ async def fulfil(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     if not given:
         lines = await refuse_on_error(shop.pending_redemptions(place.caller))
         if not lines:
-            await finish("没有待发放的兑换单。")
-        shown = [
-            f"兑换单 {line.redemption.id}：{line.member_name}（成员号 {line.redemption.member_id}）{line.reward_name}"
-            for line in lines
-        ]
-        await finish("待发放：\n" + "\n".join(shown) + "\n发放后发送 /发放 兑换单号")
+            await finish(texts.NOTHING_PENDING)
+        await finish(texts.text_for_pending(lines))
     if given[0] in ("取消", "cancel") and len(given) >= 2 and NUMBER.match(given[1]):
         reason = " ".join(given[2:]) or None
         handled = await refuse_on_error(shop.cancel_redemption(place.caller, int(given[1]), reason))
-        if not handled.changed:
-            await finish(f"兑换单 {given[1]} 之前已经取消了。")
-        await finish(f"已取消兑换单 {given[1]}，{handled.line.redemption.cost} 分已退回给 {handled.line.member_name}。")
+        await finish(texts.text_for_officer_cancel(handled, given[1]))
     if len(given) == 1 and NUMBER.match(given[0]):
         handled = await refuse_on_error(shop.fulfil(place.caller, int(given[0])))
-        state = "已标记为已发放" if handled.changed else "之前已经发放过"
-        await finish(f"兑换单 {given[0]}（{handled.line.member_name}：{handled.line.reward_name}）{state}。")
+        await finish(texts.text_for_fulfilled(handled, given[0]))
     await finish(FULFIL_USAGE)

@@ -16,6 +16,8 @@ from nonebot_plugin_alconna import Args, File, Image, Match, MultiVar, UniMessag
 
 from plugins._common import CurrentPlace, command, finish, platform_of, refuse_on_error, shows_pictures
 from plugins._images import stats_chart
+from plugins._texts.export import SEND_FAILED, export_file, text_for_export
+from plugins._texts.stats import text_for_report
 from storage.errors import DomainError, quoted
 from storage.services import export, stats
 from storage.services.when import parse_date_range
@@ -64,7 +66,7 @@ async def show_stats(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]
     period_text, scope, unit = _parse(words)
     period = await _period(period_text, STATS_USAGE)
     result = await refuse_on_error(stats.report(place.caller, place.group_id, period, scope, unit))
-    message = UniMessage.text(stats.report_text(result))
+    message = UniMessage.text(text_for_report(result))
     if not shows_pictures(bot):
         await message.finish()
     try:
@@ -83,22 +85,18 @@ async def export_workbook(bot: Bot, place: CurrentPlace, words: Match[tuple[str,
     period_text, _scope, unit = _parse(words)
     period = await _period(period_text, EXPORT_USAGE)
     made = await refuse_on_error(export.export_workbook(place.caller, None, period, unit))
-    counts = "，".join(f"{name} {count} 行" for name, count in made.counts.items())
-    if made.cut:
-        counts += (
-            f"（{'、'.join(made.cut)}超过 {export.MAX_ROWS} 行，只导出了前 {export.MAX_ROWS} 行：请缩短时间段或写单位）"
-        )
+    file = await asyncio.to_thread(export_file, made)
     folder = settings.data_dir / "exports" / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / made.file_name
-    path.write_bytes(made.content)
+    path = folder / file.file_name
+    path.write_bytes(file.content)
     if platform_of(bot) == "console":  # the console is this machine: the file stays where it is
-        await finish(f"已导出 {made.scope_name} {period.label}：{counts}。\n文件：{path.resolve()}")
+        await finish(text_for_export(made, file, path.resolve()))
     try:
-        await UniMessage.text(f"已导出 {made.scope_name} {period.label}：{counts}。文件随后发来，请妥善保管。").send()
-        await UniMessage(File(path=path, name=made.file_name)).send()
+        await UniMessage.text(text_for_export(made, file)).send()
+        await UniMessage(File(path=path, name=file.file_name)).send()
     except Exception as error:
         logger.opt(exception=error).error("sending the export failed")
-        await finish("表格已生成，但发送文件失败了，请稍后再试。")
+        await finish(SEND_FAILED)
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # personal data is not kept once sent

@@ -1,17 +1,22 @@
-"""/导出: an XLSX workbook of a team's or a unit's members, tasks with attendance, ledger and tips, for officers
-(leaders: their team, without tips). Anonymous reporters are never named, and their rewards are in no member's row:
-the ledger sheet shows each anonymous payout as one line of the unit without names, and the members sheet shows the
-points each member earned (as the boards do), not what they can spend."""
+"""/导出: the rows of an XLSX workbook of a team's or a unit's members, tasks with attendance, ledger and tips, for
+officers (leaders: their team, without tips). Anonymous reporters are never named, and their rewards are in no
+member's row: the ledger shows each anonymous payout as one line of the unit without names, and the members' rows
+show the points each member earned (as the boards do), not what they can spend.
+
+The rows are facts; the face titles the sheets and their columns and words the cells (plugins/_texts/export.py),
+and `workbook_bytes` writes them."""
 
 from __future__ import annotations
 
-import asyncio
 import io
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from openpyxl import Workbook
 from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage.db import session
 from storage.errors import NotAllowed
@@ -29,12 +34,11 @@ from storage.models import (
     Tip,
     TipEntry,
     Unit,
+    id_of,
 )
 from storage.services.organisation import audit
 from storage.services.people import Caller, mask_phone, rights_of
-from storage.services.standings import REASON_NAMES
-from storage.services.stats import Where, tasks_in, team_members, units_below, where_for
-from storage.services.tips import STATUS_NAMES
+from storage.services.stats import TeamWhere, Where, tasks_in, team_members, units_below, where_for
 from storage.services.totals import ALL_TIME
 from storage.services.when import DateRange, local
 
@@ -42,52 +46,149 @@ MAX_ROWS = 100_000
 """Rows per sheet at most: a city's month of ledger is hundreds of thousands of entries, too many to build while
 the bot answers everyone else; the officer is told to export a shorter period or a smaller unit."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-SIGNUP_NAMES = {"signed": "已报名", "waiting": "候补", "cancelled": "已取消", "attended": "已出勤", "no_show": "未到"}
-TASK_STATUS_NAMES = {"open": "进行中", "cancelled": "已取消", "closed": "已结束"}
-MEMBER_STATUS_NAMES = {"applied": "申请中", "active": "在队", "rejected": "未通过", "left": "已离队"}
 
 
-def cell(value):
-    """Text as typed, never read as a formula by a spreadsheet (a name such as =HYPERLINK(...) stays text)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+@dataclass(frozen=True)
+class MemberRow:
+    member_id: int
+    name: str
+    phone: str
+    """Masked."""
+    team: str
+    status: str
+    """The membership's MembershipStatus."""
+    tags: tuple[str, ...]
+    joined_at: datetime | None
+    points: int
+    """Earned in all time, as the boards count them."""
 
 
-def when(moment: datetime | None, *, date_only: bool = False) -> str:
-    if moment is None:
-        return ""
-    shown = local(moment)
-    return f"{shown:%Y-%m-%d}" if date_only else f"{shown:%Y-%m-%d %H:%M}"
+@dataclass(frozen=True)
+class TaskRow:
+    task_id: int
+    kind: str
+    place: str
+    start_at: datetime
+    end_at: datetime
+    status: str
+    """The TaskStatus."""
+    capacity: int
+    signed: int
+    checked_in: int
+    no_shows: int
+    hours: float
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    task_id: int
+    member_id: int
+    name: str
+    status: str
+    """The SignupStatus."""
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    minutes: int
+    distance_m: int | None
+    """How far from the task's place the check-in was, when it was located."""
+    outside_radius: bool
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    at: datetime | date
+    """When; for a tip's reward the day only (its minute could tell which tip it was)."""
+    member_id: int
+    name: str
+    amount: int
+    reason: str
+    """The LedgerReason."""
+    note: str
+    ref: tuple[str, int] | None
+    """What the entry is for (type, number); None for a tip's reward, which names no tip."""
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    """An anonymous payout of the unit: one line, no member on it."""
+
+    day: date
+    unit_name: str
+    points: int
+    reporters: int
+
+
+@dataclass(frozen=True)
+class TipRow:
+    tip_id: int
+    unit_name: str
+    category: str
+    status: str
+    """The TipStatus."""
+    created_at: datetime
+    location_text: str | None
+    located: bool
+    """Whether a position was shared."""
+    text: str
+    """What the report said first."""
+    reporter: str | None
+    """None for an anonymous tip."""
+    points: int | None
+    """The reward; None for an anonymous tip."""
+
+
+SHEETS = ("members", "tasks", "attendance", "ledger", "tips")
+"""The lists of an export, in the order of its sheets."""
 
 
 @dataclass(frozen=True)
 class Export:
-    file_name: str
-    content: bytes
     scope_name: str
-    counts: dict[str, int]
-    cut: list[str] = field(default_factory=list)
-    """Sheets that had more than MAX_ROWS rows: only the first MAX_ROWS are in the file."""
+    period: DateRange
+    members: list[MemberRow]
+    tasks: list[TaskRow]
+    attendance: list[AttendanceRow]
+    ledger: list[LedgerRow | PayoutRow]
+    tips: list[TipRow] | None
+    """None when the caller does not see tips (a leader, or a team's export)."""
+    cut: tuple[str, ...] = ()
+    """The lists (named as in SHEETS) that had more than MAX_ROWS rows: only the first MAX_ROWS are here."""
+
+
+def _within(rows: list, name: str, cut: list[str]) -> list:
+    if len(rows) > MAX_ROWS:
+        cut.append(name)
+        return rows[:MAX_ROWS]
+    return rows
+
+
+def _day(moment: datetime) -> date:
+    return local(moment).date()
 
 
 async def export_workbook(caller: Caller, group_id: str | None, period: DateRange, unit_text: str | None) -> Export:
     async with session() as db:
         rights = await rights_of(db, caller)
         if not (rights.is_officer or rights.leader_team_ids):
-            raise NotAllowed("导出只有队长和民警可以使用。")
+            raise NotAllowed("export.leaders_and_officers")
         where = await where_for(db, caller, rights, group_id, "", unit_text)
-        if where.team is not None:
+        if isinstance(where, TeamWhere):
             members_query = team_members(where.team)
         else:
             members_query = select(TeamMembership.member_id).where(
                 col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit))))
             )
-        sheets: dict[str, list[list]] = {}
+        cut: list[str] = []
 
         rows = (
             await db.exec(
-                select(Member, Team.name, TeamMembership.status, TeamMembership.decided_at, MemberTotal.points)
+                Select(  # sqlmodel's select() is typed for at most four columns
+                    Member,
+                    col(Team.name),
+                    col(TeamMembership.status),
+                    col(TeamMembership.decided_at),
+                    col(MemberTotal.points),
+                )
                 .join(TeamMembership, col(TeamMembership.member_id) == col(Member.id))
                 .join(Team, col(Team.id) == col(TeamMembership.team_id))
                 .outerjoin(
@@ -99,60 +200,56 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                 .limit(MAX_ROWS + 1)
             )
         ).all()
-        sheets["成员"] = [["成员号", "姓名", "手机", "队伍", "状态", "特长", "入队时间", "累计积分"]] + [
-            [
-                member.id,
-                member.name,
-                mask_phone(member.phone),
-                team_name,
-                MEMBER_STATUS_NAMES.get(status, status),
-                "、".join(member.tags),
-                when(decided_at),
-                points or 0,
-            ]
+        members = [
+            MemberRow(
+                member_id=id_of(member),
+                name=member.name,
+                phone=mask_phone(member.phone),
+                team=team_name,
+                status=status,
+                tags=tuple(member.tags),
+                joined_at=decided_at,
+                points=points or 0,
+            )
             for member, team_name, status, decided_at, points in rows
         ]
 
         in_period = select(Task).where(col(Task.id).in_(tasks_in(where, period)))
         tasks = (await db.exec(in_period.order_by(col(Task.start_at)).limit(MAX_ROWS + 1))).all()
-        task_ids = [task.id for task in tasks]
-        signups = await _signups(db, task_ids, where)
-        by_task: dict[int, list] = {}
+        signups = await _signups(db, [id_of(task) for task in tasks], where)
+        by_task: dict[int, list[Signup]] = {}
         for signup, _member in signups:
             by_task.setdefault(signup.task_id, []).append(signup)
-        sheets["任务"] = [
-            ["任务号", "类型", "地点", "开始", "结束", "状态", "名额", "报名", "签到", "未到", "服务小时"]
-        ]
+        task_rows = []
         for task in tasks:
-            own = by_task.get(task.id, [])
-            sheets["任务"].append(
-                [
-                    task.id,
-                    task.kind,
-                    task.place,
-                    when(task.start_at),
-                    when(task.end_at),
-                    TASK_STATUS_NAMES.get(task.status, task.status),
-                    task.capacity,
-                    sum(1 for s in own if s.status != SignupStatus.cancelled),
-                    sum(1 for s in own if s.checked_in_at is not None),
-                    sum(1 for s in own if s.status == SignupStatus.no_show),
-                    round(sum(s.minutes_served or 0 for s in own) / 60, 1),
-                ]
+            own = by_task.get(id_of(task), [])
+            task_rows.append(
+                TaskRow(
+                    task_id=id_of(task),
+                    kind=task.kind,
+                    place=task.place,
+                    start_at=task.start_at,
+                    end_at=task.end_at,
+                    status=task.status,
+                    capacity=task.capacity,
+                    signed=sum(1 for s in own if s.status != SignupStatus.cancelled),
+                    checked_in=sum(1 for s in own if s.checked_in_at is not None),
+                    no_shows=sum(1 for s in own if s.status == SignupStatus.no_show),
+                    hours=round(sum(s.minutes_served or 0 for s in own) / 60, 1),
+                )
             )
-        sheets["出勤明细"] = [["任务号", "成员号", "姓名", "状态", "签到", "签退", "服务分钟", "位置核验"]] + [
-            [
-                signup.task_id,
-                member.id,
-                member.name,
-                SIGNUP_NAMES.get(signup.status, signup.status),
-                when(signup.checked_in_at),
-                when(signup.checked_out_at),
-                signup.minutes_served or 0,
-                ""
-                if signup.distance_m is None
-                else ("超出范围" if signup.outside_radius else f"{signup.distance_m}米"),
-            ]
+        attendance = [
+            AttendanceRow(
+                task_id=signup.task_id,
+                member_id=id_of(member),
+                name=member.name,
+                status=signup.status,
+                checked_in_at=signup.checked_in_at,
+                checked_out_at=signup.checked_out_at,
+                minutes=signup.minutes_served or 0,
+                distance_m=signup.distance_m,
+                outside_radius=signup.outside_radius,
+            )
             for signup, member in signups
         ]
 
@@ -170,69 +267,43 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                 .limit(MAX_ROWS + 1)
             )
         ).all()
-        sheets["积分流水"] = [["时间", "成员号", "姓名", "分数", "原因", "说明", "关联"]]
+        ledger: list[LedgerRow | PayoutRow] = []
         for entry, name in entries:
             is_tip = entry.reason == LedgerReason.tip
-            sheets["积分流水"].append(
-                [
+            ledger.append(
+                LedgerRow(
                     # a tip reward shows only its day and no tip number: an anonymous reporter stays unknown
-                    when(entry.created_at, date_only=is_tip),
-                    entry.member_id,
-                    name,
-                    entry.amount,
-                    REASON_NAMES.get(entry.reason, entry.reason),
-                    entry.note,
-                    "" if is_tip else f"{entry.ref_type}:{entry.ref_id}",
-                ]
+                    at=_day(entry.created_at) if is_tip else entry.created_at,
+                    member_id=entry.member_id,
+                    name=name,
+                    amount=entry.amount,
+                    reason=entry.reason,
+                    note=entry.note,
+                    ref=None if is_tip else (entry.ref_type, entry.ref_id),
+                )
             )
 
-        if where.unit is not None:
-            sheets["积分流水"] += await _anonymous_payout_lines(db, where.unit, period)
-        if rights.is_officer and where.unit is not None:
-            tips = (
-                await db.exec(
-                    select(Tip, Member.name, Unit.name)
-                    .join(Member, col(Member.id) == col(Tip.reporter_id))
-                    .join(Unit, col(Unit.id) == col(Tip.unit_id))
-                    .where(
-                        col(Tip.unit_id).in_(units_below(where.unit)),
-                        col(Tip.created_at) >= period.start,
-                        col(Tip.created_at) < period.end,
-                    )
-                    .order_by(col(Tip.id))
-                    .limit(MAX_ROWS + 1)
-                )
-            ).all()
-            first_text = await _first_texts(db, [tip.id for tip, _, _ in tips])
-            sheets["线索"] = [["线索号", "单位", "类别", "状态", "提交时间", "地点", "内容", "报告人", "奖励积分"]] + [
-                [
-                    tip.id,
-                    unit_name,
-                    tip.category,
-                    STATUS_NAMES.get(tip.status, tip.status),
-                    when(tip.created_at),
-                    tip.location_text or ("有定位" if tip.latitude is not None else ""),
-                    first_text.get(tip.id, ""),
-                    "匿名" if tip.anonymous else reporter,
-                    "" if tip.anonymous else (tip.points or ""),
-                ]
-                for tip, reporter, unit_name in tips
-            ]
+        tip_rows = None
+        if not isinstance(where, TeamWhere):
+            ledger += await _anonymous_payouts(db, where.unit, period)
+            if rights.is_officer:
+                tip_rows = await _tips(db, where.unit, period)
         await audit(
             db, caller, rights.member, "export", where.name, start=period.start.isoformat(), end=period.end.isoformat()
         )
-    content = await asyncio.to_thread(_workbook_bytes, sheets)
-    stamp = local(period.start).strftime("%Y%m%d")
     return Export(
-        file_name=f"义警数据_{where.name}_{stamp}.xlsx",
-        content=content,
         scope_name=where.name,
-        counts={name: min(len(rows) - 1, MAX_ROWS) for name, rows in sheets.items()},
-        cut=[name for name, rows in sheets.items() if len(rows) - 1 > MAX_ROWS],
+        period=period,
+        members=_within(members, "members", cut),
+        tasks=_within(task_rows, "tasks", cut),
+        attendance=_within(attendance, "attendance", cut),
+        ledger=_within(ledger, "ledger", cut),
+        tips=None if tip_rows is None else _within(tip_rows, "tips", cut),
+        cut=tuple(cut),
     )
 
 
-async def _anonymous_payout_lines(db, unit: Unit, period: DateRange) -> list[list]:
+async def _anonymous_payouts(db: AsyncSession, unit: Unit, period: DateRange) -> list[PayoutRow]:
     """The unit's anonymous tip rewards paid in the period, one line a payout, with no member on it."""
     payouts = (
         await db.exec(
@@ -247,26 +318,51 @@ async def _anonymous_payout_lines(db, unit: Unit, period: DateRange) -> list[lis
         )
     ).all()
     return [
-        [
-            when(payout.paid_at, date_only=True),
-            "",
-            f"（{unit_name}）",
-            payout.points,
-            "匿名线索奖励",
-            f"{payout.reporters} 人，不列姓名",
-            "",
-        ]
+        PayoutRow(day=_day(payout.paid_at), unit_name=unit_name, points=payout.points, reporters=payout.reporters)
         for payout, unit_name in payouts
     ]
 
 
+async def _tips(db: AsyncSession, unit: Unit, period: DateRange) -> list[TipRow]:
+    tips = (
+        await db.exec(
+            select(Tip, Member.name, Unit.name)
+            .join(Member, col(Member.id) == col(Tip.reporter_id))
+            .join(Unit, col(Unit.id) == col(Tip.unit_id))
+            .where(
+                col(Tip.unit_id).in_(units_below(unit)),
+                col(Tip.created_at) >= period.start,
+                col(Tip.created_at) < period.end,
+            )
+            .order_by(col(Tip.id))
+            .limit(MAX_ROWS + 1)
+        )
+    ).all()
+    first_text = await _first_texts(db, [id_of(tip) for tip, _, _ in tips])
+    return [
+        TipRow(
+            tip_id=id_of(tip),
+            unit_name=unit_name,
+            category=tip.category,
+            status=tip.status,
+            created_at=tip.created_at,
+            location_text=tip.location_text,
+            located=tip.latitude is not None,
+            text=first_text.get(id_of(tip), ""),
+            reporter=None if tip.anonymous else reporter,
+            points=None if tip.anonymous else tip.points,
+        )
+        for tip, reporter, unit_name in tips
+    ]
+
+
 def _teams(where: Where):
-    if where.team is not None:
+    if isinstance(where, TeamWhere):
         return select(Team.id).where(Team.id == where.team.id)
     return select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit)))
 
 
-async def _signups(db, task_ids: list[int], where: Where):
+async def _signups(db: AsyncSession, task_ids: list[int], where: Where) -> Sequence[tuple[Signup, Member]]:
     if not task_ids:
         return []
     statement = (
@@ -276,29 +372,37 @@ async def _signups(db, task_ids: list[int], where: Where):
         .order_by(col(Signup.task_id), col(Signup.id))
         .limit(MAX_ROWS + 1)
     )
-    if where.team is not None:
+    if isinstance(where, TeamWhere):
         statement = statement.where(col(Signup.member_id).in_(team_members(where.team)))
     return (await db.exec(statement)).all()
 
 
-async def _first_texts(db, tip_ids: list[int]) -> dict[int, str]:
+async def _first_texts(db: AsyncSession, tip_ids: list[int]) -> dict[int, str]:
     if not tip_ids:
         return {}
     first = (
         select(TipEntry.tip_id, func.min(TipEntry.id).label("first"))
         .where(col(TipEntry.tip_id).in_(tip_ids), TipEntry.kind == "report")
-        .group_by(TipEntry.tip_id)
+        .group_by(col(TipEntry.tip_id))
         .subquery()
     )
     rows = await db.exec(select(TipEntry.tip_id, TipEntry.text).join(first, first.c.first == col(TipEntry.id)))
     return dict(rows.all())
 
 
-def _workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
+def cell(value):
+    """Text as typed, never read as a formula by a spreadsheet (a name such as =HYPERLINK(...) stays text)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
+    """An XLSX file of the sheets (title → rows, the first its heading); every text cell stays text."""
     book = Workbook(write_only=True)
     for title, rows in sheets.items():
         sheet = book.create_sheet(title)
-        for row in rows[: MAX_ROWS + 1]:
+        for row in rows:
             sheet.append([cell(value) for value in row])
     buffer = io.BytesIO()
     book.save(buffer)

@@ -19,6 +19,10 @@ from storage.settings import settings
 
 __all__ = ["balance_of", "capped_amount", "record_points"]
 
+CAPPED_NOTE = "(达到积分上限，应得{asked}分)"
+"""Added to the note of an entry the caps cut, and kept with it in the ledger: the note is stored data (/积分 and
+the export show it as it was written, entries of earlier versions too), so its words are fixed here once."""
+
 
 async def record_points(
     db: AsyncSession,
@@ -54,7 +58,7 @@ async def record_points(
         await lock_balance(db, member_id)
         granted = await capped_amount(db, member_id, amount, now)
         if granted < amount:
-            note = f"{note} (达到积分上限，应得{amount}分)".strip()
+            note = f"{note} {CAPPED_NOTE.format(asked=amount)}".strip()
     entry = PointEntry(
         member_id=member_id,
         amount=granted,

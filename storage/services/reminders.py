@@ -28,22 +28,26 @@ from storage.models import (
     TaskReminder,
     TaskStatus,
     TaskTeam,
+    id_of,
     utcnow,
 )
+from storage.services import notices
 from storage.services.outbox import Destination, Message, enqueue_all
-from storage.services.when import describe
 from storage.settings import settings
 
 BATCH = 200
 """Reminders turned into messages per transaction: small enough to keep the event loop responsive."""
 CHECKIN = "checkin"
 DEADLINE = "deadline"
+BEFORE = "before"
+SIGNUP_BUTTON = "报名"
+"""The label of the button under a reminder with places left: the command's own name (/报名), as on task cards."""
 
 
 def reminder_times(task: Task) -> dict[str, datetime]:
     """Every reminder this task should get, by kind, from the configured times."""
     start = task.start_at
-    times = {f"before:{int(offset.total_seconds() // 60)}": start - offset for offset in settings.reminders_before}
+    times = {f"{BEFORE}:{int(offset.total_seconds() // 60)}": start - offset for offset in settings.reminders_before}
     if settings.remind_at_checkin_open:
         times[CHECKIN] = start - settings.checkin_opens_before
     deadline = task.signup_deadline
@@ -55,14 +59,15 @@ def reminder_times(task: Task) -> dict[str, datetime]:
 async def schedule_reminders(db: AsyncSession, task: Task, now: datetime | None = None) -> int:
     """(Re)derive a task's pending reminders; those whose time has passed already are not created."""
     now = now or utcnow()
+    task_id = id_of(task)
     await db.exec(
         update(TaskReminder)
-        .where(TaskReminder.task_id == task.id, TaskReminder.state == ReminderState.pending)
+        .where(col(TaskReminder.task_id) == task_id, col(TaskReminder.state) == ReminderState.pending)
         .values(state=ReminderState.cancelled, done_at=now)
     )
     existing = {
         reminder.kind: reminder
-        for reminder in (await db.exec(select(TaskReminder).where(TaskReminder.task_id == task.id))).all()
+        for reminder in (await db.exec(select(TaskReminder).where(TaskReminder.task_id == task_id))).all()
     }
     created = 0
     if task.status != TaskStatus.open:
@@ -70,7 +75,7 @@ async def schedule_reminders(db: AsyncSession, task: Task, now: datetime | None 
     for kind, due in reminder_times(task).items():
         if due <= now:
             continue
-        reminder = existing.get(kind) or TaskReminder(task_id=task.id, kind=kind, due_at=due)
+        reminder = existing.get(kind) or TaskReminder(task_id=task_id, kind=kind, due_at=due)
         if reminder.state == ReminderState.sent:
             continue
         reminder.due_at = due
@@ -85,7 +90,7 @@ async def schedule_reminders(db: AsyncSession, task: Task, now: datetime | None 
 async def cancel_reminders(db: AsyncSession, task_id: int, now: datetime | None = None) -> None:
     await db.exec(
         update(TaskReminder)
-        .where(TaskReminder.task_id == task_id, TaskReminder.state == ReminderState.pending)
+        .where(col(TaskReminder.task_id) == task_id, col(TaskReminder.state) == ReminderState.pending)
         .values(state=ReminderState.cancelled, done_at=now or utcnow())
     )
 
@@ -138,10 +143,46 @@ async def send_due_reminders(now: datetime | None = None, limit: int = BATCH) ->
     return run
 
 
+@dataclass(frozen=True)
+class TaskReminderNotice:
+    """A reminder posted to a task's groups: before it starts, when check-in opens, or before sign-up closes
+    while places are left."""
+
+    reminder: str
+    """BEFORE, CHECKIN or DEADLINE."""
+    minutes_ahead: int
+    """For BEFORE: how long before the start."""
+    task_id: int
+    task_kind: str
+    place: str
+    start: datetime
+    end: datetime
+    signup_deadline: datetime
+    signed: tuple[str, ...]
+    """The names of those signed up, in the order they came."""
+    places_left: int
+
+
+def reminder_notice(reminder: TaskReminder, task: Task, names: list[str], places_left: int) -> TaskReminderNotice:
+    kind, _, minutes = reminder.kind.partition(":")
+    return TaskReminderNotice(
+        reminder=kind,
+        minutes_ahead=int(minutes) if kind == BEFORE else 0,
+        task_id=id_of(task),
+        task_kind=task.kind,
+        place=task.place,
+        start=task.start_at,
+        end=task.end_at,
+        signup_deadline=task.signup_deadline,
+        signed=tuple(names),
+        places_left=places_left,
+    )
+
+
 async def _enqueue_reminders(db: AsyncSession, due: list[tuple[TaskReminder, Task]]) -> int:
     if not due:
         return 0
-    task_ids = list({task.id for _, task in due})
+    task_ids = list({id_of(task) for _, task in due})
     signed: dict[int, list[Member]] = {}
     rows = await db.exec(
         select(Signup.task_id, Member)
@@ -152,15 +193,15 @@ async def _enqueue_reminders(db: AsyncSession, due: list[tuple[TaskReminder, Tas
     for task_id, member in rows.all():
         signed.setdefault(task_id, []).append(member)
     groups: dict[int, list[GroupBinding]] = {}
-    rows = await db.exec(
+    bindings = await db.exec(
         select(TaskTeam.task_id, GroupBinding)
         .join(GroupBinding, col(GroupBinding.team_id) == col(TaskTeam.team_id))
         .where(col(TaskTeam.task_id).in_(task_ids))
         .order_by(col(GroupBinding.id))
     )
-    for task_id, binding in rows.all():
+    for task_id, binding in bindings.all():
         groups.setdefault(task_id, []).append(binding)
-    member_ids = list({member.id for members in signed.values() for member in members})
+    member_ids = list({id_of(member) for members in signed.values() for member in members})
     accounts: dict[tuple[int, str], list[str]] = {}
     if member_ids:
         identities = await db.exec(select(PlatformIdentity).where(col(PlatformIdentity.member_id).in_(member_ids)))
@@ -168,16 +209,17 @@ async def _enqueue_reminders(db: AsyncSession, due: list[tuple[TaskReminder, Tas
             accounts.setdefault((identity.member_id, identity.platform), []).append(identity.user_id)
     messages: list[Message] = []
     for reminder, task in due:
-        members = signed.get(task.id, [])
+        task_id = id_of(task)
+        members = signed.get(task_id, [])
         places_left = max(task.capacity - len(members), 0)
         if reminder.kind == DEADLINE and places_left == 0:
             continue  # the reminder at the deadline is for places still free
-        text = reminder_text(reminder, task, [member.name for member in members], places_left)
-        for binding in groups.get(task.id, []):
+        text = notices.render(reminder_notice(reminder, task, [member.name for member in members], places_left))
+        for binding in groups.get(task_id, []):
             mentions = (
                 []
                 if reminder.kind == DEADLINE
-                else [user_id for member in members for user_id in accounts.get((member.id, binding.platform), [])]
+                else [user_id for member in members for user_id in accounts.get((id_of(member), binding.platform), [])]
             )
             messages.append(
                 Message(
@@ -185,29 +227,8 @@ async def _enqueue_reminders(db: AsyncSession, due: list[tuple[TaskReminder, Tas
                     text=text,
                     priority=Priority.reminder,
                     mentions=mentions,
-                    buttons=[("报名", f"/signup {task.id}")] if places_left else [],
+                    buttons=[(SIGNUP_BUTTON, f"/signup {task_id}")] if places_left else [],
                     dedupe_key=f"reminder:{reminder.id}:{binding.platform}:{binding.group_id}",
                 )
             )
     return await enqueue_all(db, messages)
-
-
-def reminder_text(reminder: TaskReminder, task: Task, names: list[str], places_left: int) -> str:
-    when = describe(task.start_at, task.end_at)
-    if reminder.kind == DEADLINE:
-        deadline = describe(task.signup_deadline)
-        return (
-            f"【报名提醒】任务 {task.id}（{task.kind}，{when}，{task.place}）还剩 {places_left} 个名额，"
-            f"{deadline} 截止报名：/报名 {task.id}"
-        )
-    if reminder.kind == CHECKIN:
-        head = f"【签到提醒】任务 {task.id}（{task.kind}，{task.place}）现在可以签到了，{when}。"
-    else:
-        minutes = int(reminder.kind.split(":", 1)[1])
-        ahead = f"{minutes // 60}小时" if minutes % 60 == 0 else f"{minutes}分钟"
-        head = f"【任务提醒】任务 {task.id}（{task.kind}）{ahead}后开始：{when}，{task.place}。"
-    roster = f"已报名：{'、'.join(names)}。" if names else "还没有人报名。"
-    tail = f"到了请发送 /签到 {task.id}" if names else f"报名：/报名 {task.id}"
-    if places_left and names:
-        tail += f"；还剩 {places_left} 个名额：/报名 {task.id}"
-    return f"{head}\n{roster}\n{tail}"

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
 from storage.errors import DomainError, quoted
-from storage.models import Member, MembershipStatus, MemberStatus, TeamMembership
+from storage.models import Member, MembershipStatus, MemberStatus, TeamMembership, id_of
 from storage.services.organisation import audit, check_team_name, ensure_team, ensure_unit_path
 from storage.services.people import identity_of, link_identity, normalise_name, normalise_phone, parse_tags
 
@@ -29,6 +29,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "accounts": ("platform_ids", "accounts", "平台账号", "账号"),
 }
 REQUIRED = ("unit", "team", "name")
+ACCOUNT_SEPARATORS = ("；", ",", "，")
+"""Between accounts, besides ";"."""
 
 
 @dataclass
@@ -44,7 +46,7 @@ class ImportReport:
 def read_rows(path: Path) -> list[dict[str, str]]:
     """The rows of a CSV (UTF-8, with or without BOM, or GBK) or XLSX file, keyed by the column headers."""
     if not path.is_file():
-        raise DomainError(f"找不到文件 {path}")
+        raise DomainError("roster.no_file", path=str(path))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         workbook = load_workbook(path, read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
@@ -60,17 +62,21 @@ def read_rows(path: Path) -> list[dict[str, str]]:
             text = raw.decode("gbk")
         values = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
     else:
-        raise DomainError(f"不认识的文件类型 {path.suffix}：请用 .csv 或 .xlsx。")
+        raise DomainError("roster.unknown_type", suffix=path.suffix)
     if not values:
-        raise DomainError("文件是空的。")
+        raise DomainError("roster.empty")
     header = [_column_key(cell) for cell in values[0]]
     missing = [key for key in REQUIRED if key not in header]
     if missing:
-        names = "、".join(COLUMNS[key][1] for key in missing)
-        raise DomainError(f"表头缺少列：{names}。表头应为 单位,队伍,姓名,手机号,特长,平台账号")
+        raise DomainError("roster.missing_columns", columns=tuple(column_name(key) for key in missing))
     return [
         {key: row[index] if index < len(row) else "" for index, key in enumerate(header) if key} for row in values[1:]
     ]
+
+
+def column_name(key: str) -> str:
+    """The heading a roster gives a column (单位, 队伍, 姓名 ...): how a refusal names it."""
+    return COLUMNS[key][1]
 
 
 def _column_key(header: str) -> str | None:
@@ -84,14 +90,16 @@ def _column_key(header: str) -> str | None:
 def parse_accounts(text: str) -> list[tuple[str, str]]:
     """Accounts written as onebot:10001;telegram:123456."""
     accounts = []
-    for item in text.replace("；", ";").replace(",", ";").replace("，", ";").split(";"):
+    for separator in ACCOUNT_SEPARATORS:
+        text = text.replace(separator, ";")
+    for item in text.split(";"):
         item = item.strip()
         if not item:
             continue
         platform, _, user_id = item.partition(":")
         platform, user_id = platform.strip().lower(), user_id.strip()
         if platform not in PLATFORMS or not user_id:
-            raise DomainError(f"平台账号“{quoted(item)}”不对：应写成 onebot:QQ号 或 telegram:用户ID，多个用分号隔开")
+            raise DomainError("roster.bad_account", account=quoted(item))
         accounts.append((platform, user_id))
     return accounts
 
@@ -135,13 +143,13 @@ async def _import_row(db: AsyncSession, row: dict[str, str]) -> tuple[str, bool]
     """Apply one row: what happened to the member (created, updated, unchanged), and whether it joined a team."""
     for key in REQUIRED:
         if not row.get(key, "").strip():
-            raise DomainError(f"缺少{COLUMNS[key][1]}")
+            raise DomainError("roster.missing_value", column=column_name(key))
     name = normalise_name(row["name"])
     phone = normalise_phone(row["phone"]) if row.get("phone", "").strip() else None
     tags = parse_tags(row.get("tags", ""))
     accounts = parse_accounts(row.get("accounts", ""))
     if phone is None and not accounts:
-        raise DomainError("需要手机号或平台账号，才能在重复导入时认出此人")
+        raise DomainError("roster.unrecognisable")
     team_name = check_team_name(row["team"])
 
     member = (await db.exec(select(Member).where(Member.phone == phone))).first() if phone else None
@@ -151,10 +159,12 @@ async def _import_row(db: AsyncSession, row: dict[str, str]) -> tuple[str, bool]
             continue
         if member is None:
             member = await db.get(Member, identity.member_id)
+            if member is None:  # the identity's key says the member is there
+                raise LookupError(f"identity {platform}:{user_id} has no member {identity.member_id}")
             if phone and member.phone and member.phone != phone:
-                raise DomainError(f"账号 {platform}:{user_id} 已属于另一名成员（成员号 {identity.member_id}）")
+                raise DomainError("roster.account_taken", account=f"{platform}:{user_id}", member=identity.member_id)
         elif identity.member_id != member.id:
-            raise DomainError(f"账号 {platform}:{user_id} 已属于另一名成员（成员号 {identity.member_id}）")
+            raise DomainError("roster.account_taken", account=f"{platform}:{user_id}", member=identity.member_id)
 
     outcome = "unchanged"
     if member is None:
@@ -189,7 +199,7 @@ async def _import_row(db: AsyncSession, row: dict[str, str]) -> tuple[str, bool]
     ).first()
     if membership is not None and membership.status == MembershipStatus.active:
         return outcome, False
-    membership = membership or TeamMembership(team_id=team.id, member_id=member.id)
+    membership = membership or TeamMembership(team_id=id_of(team), member_id=id_of(member))
     membership.status = MembershipStatus.active
     db.add(membership)
     await db.flush()

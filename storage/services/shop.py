@@ -19,8 +19,10 @@ from storage.models import (
     RedemptionStatus,
     Reward,
     Unit,
+    id_of,
     utcnow,
 )
+from storage.services import notices
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, covers_member, in_unit_or_below, officer_unit, units_of_member
 from storage.services.outbox import tell_member
@@ -30,7 +32,9 @@ from storage.services.totals import balance_of, lock_balance
 from storage.settings import settings
 
 MAX_COST = 100_000
-STATUS_NAMES = {"pending": "待发放", "fulfilled": "已发放", "cancelled": "已取消"}
+MAX_NAME = 40
+MAX_STOCK = 1_000_000
+MAX_PER_MEMBER = 1000
 
 
 async def _member_unit_paths(db: AsyncSession, member_id: int) -> set[str]:
@@ -49,8 +53,8 @@ def _visible(paths: set[str]):
 
 @dataclass
 class Shelf:
-    rewards: list[tuple[Reward, str]]
-    """Each reward with where it comes from (全市 or a unit's name)."""
+    rewards: list[tuple[Reward, str | None]]
+    """Each reward with the name of the unit that offers it; None for one offered city-wide (the configuration's)."""
     balance: int | None
     manages: bool
 
@@ -67,30 +71,28 @@ async def list_rewards(caller: Caller) -> Shelf:
         )
         conditions = []
         if rights.member is not None:
-            conditions.append(_visible(await _member_unit_paths(db, rights.member.id)))
+            conditions.append(_visible(await _member_unit_paths(db, id_of(rights.member))))
         if rights.officer_units and not rights.is_admin:
             conditions += [in_unit_or_below(unit) for unit in rights.officer_units]
         if not rights.is_admin:
             if not conditions:
-                raise DomainError("你还没有加入队伍：请先在队伍群里发送 /加入 姓名")
+                raise DomainError("shop.not_in_a_team")
             statement = statement.where(or_(*conditions))
         rows = (await db.exec(statement.limit(50))).all()
-        balance = await balance_of(db, rights.member.id) if rights.member is not None else None
-        return Shelf(
-            rewards=[(reward, name or "全市") for reward, name in rows], balance=balance, manages=rights.is_officer
-        )
+        balance = await balance_of(db, id_of(rights.member)) if rights.member is not None else None
+        return Shelf(rewards=[(reward, name) for reward, name in rows], balance=balance, manages=rights.is_officer)
 
 
 def check_reward_fields(name: str, cost: int, stock: int | None, per_member: int | None) -> str:
     name = " ".join(name.split())
-    if not name or len(name) > 40:
-        raise DomainError("奖品名称请写1到40个字。")
+    if not name or len(name) > MAX_NAME:
+        raise DomainError("shop.bad_name", most=MAX_NAME)
     if not 1 <= cost <= MAX_COST:
-        raise DomainError(f"所需积分写 1 到 {MAX_COST}。")
-    if stock is not None and not 0 <= stock <= 1_000_000:
-        raise DomainError("库存写 0 到 1000000。")
-    if per_member is not None and not 1 <= per_member <= 1000:
-        raise DomainError("每人限兑写 1 到 1000。")
+        raise DomainError("shop.bad_cost", most=MAX_COST)
+    if stock is not None and not 0 <= stock <= MAX_STOCK:
+        raise DomainError("shop.bad_stock", most=MAX_STOCK)
+    if per_member is not None and not 1 <= per_member <= MAX_PER_MEMBER:
+        raise DomainError("shop.bad_per_member", most=MAX_PER_MEMBER)
     return name
 
 
@@ -103,8 +105,8 @@ async def add_reward(
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("只有民警可以上架奖品。")
-        unit = await officer_unit(db, rights, unit_text, "/商城 上架 保温杯 积分200 库存50 每人1 单位:历下分局")
+            raise NotAllowed("shop.officers_add")
+        unit = await officer_unit(db, rights, unit_text, "post_reward")
         reward = Reward(
             unit_id=unit.id,
             name=name,
@@ -122,10 +124,10 @@ async def add_reward(
 async def _reward_for_officer(db: AsyncSession, rights: Rights, reward_id: int) -> Reward:
     reward = await db.get(Reward, reward_id, with_for_update=True)
     if reward is None:
-        raise DomainError(f"没有编号 {reward_id} 的奖品：发送 /商城 查看编号。")
+        raise DomainError("shop.no_such_reward", reward=reward_id)
     unit = await db.get(Unit, reward.unit_id) if reward.unit_id is not None else None
     if not (rights.is_admin or (unit is not None and rights.covers_unit(unit))):
-        raise NotAllowed("这个奖品不是你的单位上架的（全市奖品在配置文件里管理）。")
+        raise NotAllowed("shop.not_your_reward")
     return reward
 
 
@@ -135,13 +137,13 @@ async def change_reward(caller: Caller, reward_id: int, *, stock: int | None = N
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("只有民警可以管理奖品。")
+            raise NotAllowed("shop.officers_manage")
         reward = await _reward_for_officer(db, rights, reward_id)
         if withdraw:
             reward.active = False
         if stock is not None:
-            if not 0 <= stock <= 1_000_000:
-                raise DomainError("库存写 0 到 1000000。")
+            if not 0 <= stock <= MAX_STOCK:
+                raise DomainError("shop.bad_stock", most=MAX_STOCK)
             reward.stock = stock
         db.add(reward)
         await audit(db, caller, rights.member, "change_reward", f"reward:{reward.id}", stock=stock, withdraw=withdraw)
@@ -168,17 +170,18 @@ async def redeem(caller: Caller, reward_id: int) -> Redeemed:
         rights = await rights_of(db, caller)
         member = rights.member
         if member is None:
-            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名")
+            raise DomainError("common.not_registered")
+        member_id = id_of(member)
         reward = await db.get(Reward, reward_id)
-        paths = await _member_unit_paths(db, member.id)
+        paths = await _member_unit_paths(db, member_id)
         if reward is None or not reward.active or not await _reward_visible(db, reward, paths):
-            raise DomainError(f"没有你能兑换的编号 {reward_id} 的奖品：发送 /商城 查看。")
-        balance = await lock_balance(db, member.id)
+            raise DomainError("shop.not_redeemable", reward=reward_id)
+        balance = await lock_balance(db, member_id)
         just_now = (
             await db.exec(
                 select(Redemption).where(
                     Redemption.reward_id == reward.id,
-                    Redemption.member_id == member.id,
+                    Redemption.member_id == member_id,
                     Redemption.status == RedemptionStatus.pending,
                     col(Redemption.created_at) >= utcnow() - REPEAT_WINDOW,
                 )
@@ -191,27 +194,27 @@ async def redeem(caller: Caller, reward_id: int) -> Redeemed:
                 await db.exec(
                     select(func.count()).where(
                         Redemption.reward_id == reward.id,
-                        Redemption.member_id == member.id,
+                        Redemption.member_id == member_id,
                         Redemption.status != RedemptionStatus.cancelled,
                     )
                 )
             ).one()
             if taken >= reward.per_member_limit:
-                raise DomainError(f"“{reward.name}”每人限兑 {reward.per_member_limit} 件，你已经兑换过了。")
+                raise DomainError("shop.limit_reached", reward=reward.name, limit=reward.per_member_limit)
         if balance < reward.cost:
-            raise DomainError(f"积分不够：“{reward.name}”要 {reward.cost} 分，你现在有 {balance} 分。")
+            raise DomainError("shop.not_enough_points", reward=reward.name, cost=reward.cost, balance=balance)
         taken_from_stock = await db.exec(
             update(Reward)
             .where(col(Reward.id) == reward.id, or_(col(Reward.stock).is_(None), col(Reward.stock) > 0))
-            .values(stock=Reward.stock - 1)
+            .values(stock=col(Reward.stock) - 1)
         )
         if taken_from_stock.rowcount != 1:
-            raise DomainError(f"“{reward.name}”已经兑完了，请等民警补货。")
-        redemption = Redemption(reward_id=reward.id, member_id=member.id, cost=reward.cost)
+            raise DomainError("shop.sold_out", reward=reward.name)
+        redemption = Redemption(reward_id=id_of(reward), member_id=member_id, cost=reward.cost)
         db.add(redemption)
         await db.flush()
         await record_points(
-            db, member.id, -reward.cost, LedgerReason.redemption, "redemption", redemption.id, note=reward.name
+            db, member_id, -reward.cost, LedgerReason.redemption, "redemption", id_of(redemption), note=reward.name
         )
         await db.refresh(reward)
         return Redeemed(redemption=redemption, reward=reward, balance=balance - reward.cost)
@@ -235,7 +238,7 @@ async def my_redemptions(caller: Caller, limit: int = 10) -> list[RedemptionLine
     async with session() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
-            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名")
+            raise DomainError("common.not_registered")
         rows = (
             await db.exec(
                 select(Redemption, Reward.name)
@@ -253,7 +256,7 @@ async def pending_redemptions(caller: Caller, limit: int = 20) -> list[Redemptio
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("只有民警可以发放奖品。")
+            raise NotAllowed("shop.officers_fulfil")
         rows = (
             await db.exec(
                 select(Redemption, Reward.name, Member)
@@ -279,12 +282,32 @@ class Handled:
     changed: bool
 
 
+@dataclass(frozen=True)
+class RedemptionFulfilled:
+    """Told to the member whose reward an officer handed over."""
+
+    reward: str
+    redemption: int
+
+
+@dataclass(frozen=True)
+class RedemptionCancelled:
+    """Told to the member whose redemption an officer cancelled: the points went back."""
+
+    reward: str
+    redemption: int
+    reason: str | None
+    points: int
+
+
 async def _redemption(db: AsyncSession, redemption_id: int) -> tuple[Redemption, Reward, Member]:
     redemption = await db.get(Redemption, redemption_id, with_for_update=True)
     if redemption is None:
-        raise DomainError(f"没有兑换单 {redemption_id}：发送 /兑换 查看你的兑换单。")
+        raise DomainError("shop.no_such_redemption", redemption=redemption_id)
     reward = await db.get(Reward, redemption.reward_id)
     member = await db.get(Member, redemption.member_id)
+    if reward is None or member is None:  # the keys say both are there
+        raise LookupError(f"redemption {redemption_id} lacks its reward or member")
     return redemption, reward, member
 
 
@@ -301,18 +324,18 @@ async def fulfil(caller: Caller, redemption_id: int) -> Handled:
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("只有民警可以发放奖品。")
+            raise NotAllowed("shop.officers_fulfil")
         redemption, reward, member = await _redemption(db, redemption_id)
         if not await covers_member(db, rights, member):
-            raise NotAllowed(f"兑换单 {redemption_id} 的兑换人不在你管的单位的队伍里。")
+            raise NotAllowed("shop.not_covered", redemption=redemption_id)
         line = RedemptionLine(redemption, reward.name, member.name)
         if redemption.status == RedemptionStatus.fulfilled:
             return Handled(line, changed=False)
         if redemption.status == RedemptionStatus.cancelled:
-            raise DomainError(f"兑换单 {redemption_id} 已取消，不能发放。")
+            raise DomainError("shop.fulfil_cancelled", redemption=redemption_id)
         _decide(db, redemption, RedemptionStatus.fulfilled, rights)
         await audit(db, caller, rights.member, "fulfil", f"redemption:{redemption.id}")
-        await tell_member(db, member.id, f"你兑换的“{reward.name}”（兑换单 {redemption.id}）已发放。谢谢你的付出！")
+        await tell_member(db, id_of(member), notices.render(RedemptionFulfilled(reward.name, id_of(redemption))))
         return Handled(line, changed=True)
 
 
@@ -324,30 +347,25 @@ async def cancel_redemption(caller: Caller, redemption_id: int, reason: str | No
         redemption, reward, member = await _redemption(db, redemption_id)
         own = rights.member is not None and rights.member.id == member.id
         if not own and not (rights.is_officer and await covers_member(db, rights, member)):
-            raise NotAllowed(f"兑换单 {redemption_id} 不是你的。发送 /兑换 查看你的兑换单。")
+            raise NotAllowed("shop.not_yours", redemption=redemption_id)
         line = RedemptionLine(redemption, reward.name, member.name)
         if redemption.status == RedemptionStatus.cancelled:
             return Handled(line, changed=False)
         if redemption.status == RedemptionStatus.fulfilled:
-            raise DomainError(f"兑换单 {redemption_id} 已发放，不能取消。")
+            raise DomainError("shop.cancel_fulfilled", redemption=redemption_id)
         redemption.reason = (reason or "")[:200] or None
         _decide(db, redemption, RedemptionStatus.cancelled, rights)
         await db.exec(
             update(Reward)
             .where(col(Reward.id) == reward.id, col(Reward.stock).is_not(None))
-            .values(stock=Reward.stock + 1)
+            .values(stock=col(Reward.stock) + 1)
         )
-        await record_points(
-            db, member.id, redemption.cost, LedgerReason.refund, "redemption", redemption.id, note=reward.name
-        )
+        member_id, number = id_of(member), id_of(redemption)
+        await record_points(db, member_id, redemption.cost, LedgerReason.refund, "redemption", number, note=reward.name)
         if not own:
-            await audit(db, caller, rights.member, "cancel_redemption", f"redemption:{redemption.id}", reason=reason)
-            because = f"，理由：{reason}" if reason else ""
-            await tell_member(
-                db,
-                member.id,
-                f"你兑换“{reward.name}”的兑换单 {redemption.id} 已被取消{because}，{redemption.cost} 分已退回。",
-            )
+            await audit(db, caller, rights.member, "cancel_redemption", f"redemption:{number}", reason=reason)
+            cancelled = RedemptionCancelled(reward.name, number, reason or None, redemption.cost)
+            await tell_member(db, member_id, notices.render(cancelled))
         return Handled(line, changed=True)
 
 

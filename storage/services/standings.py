@@ -4,6 +4,7 @@ monthly honours posted to every team's groups. Everything here reads the running
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage.db import session
 from storage.errors import DomainError, NotAllowed
@@ -27,8 +29,10 @@ from storage.models import (
     Team,
     TeamMembership,
     Unit,
+    id_of,
     utcnow,
 )
+from storage.services import notices
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, covers_member, in_unit_or_below, team_of_group
 from storage.services.outbox import Destination, Message, enqueue_all, tell_member
@@ -37,32 +41,12 @@ from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME, Period, balance_of, period_of, weekly_time_passed
 from storage.settings import settings
 
-REASON_NAMES = {
-    LedgerReason.attendance: "出勤",
-    LedgerReason.no_show: "未到扣分",
-    LedgerReason.tip: "线索奖励",
-    LedgerReason.award: "奖励",
-    LedgerReason.penalty: "扣分",
-    LedgerReason.redemption: "兑换",
-    LedgerReason.refund: "兑换退回",
-    LedgerReason.correction: "更正",
-}
-PERIOD_NAMES = {"week": "本周", "month": "本月", "year": "今年", "all": "总榜"}
-SCOPE_NAMES = {"team": "队伍", "unit": "单位", "city": "全市"}
-METRIC_NAMES = {"points": "积分", "minutes": "服务时长", "tips": "线索"}
 BOARD_SIZE = 10
 MAX_AWARD = 1000
+MAX_REASON = 50
+"""Characters of an award's reason at most."""
 REPEAT_WINDOW = timedelta(minutes=1)
 """The same award by the same officer again within this is taken for a double send and not applied twice."""
-
-
-def show_value(metric: str, value: int) -> str:
-    if metric == "minutes":
-        hours = value / 60
-        return f"{hours:.1f}小时" if hours % 1 else f"{int(hours)}小时"
-    if metric == "tips":
-        return f"{value}条"
-    return f"{value}分"
 
 
 @dataclass(frozen=True)
@@ -90,23 +74,21 @@ class TeamStanding:
 class Board:
     period: Period
     scope: str
-    scope_name: str
+    """team, unit or city."""
+    scope_name: str | None
+    """The team's or the unit's name; None for the city."""
     metric: str
     rows: list[Standing] = field(default_factory=list)
     own: Standing | None = None
     by_team: list[TeamStanding] | None = None
+    """Set for a board of teams by points per member."""
     own_team: TeamStanding | None = None
-
-    @property
-    def title(self) -> str:
-        what = "分队人均" if self.by_team is not None else ""
-        return f"{self.scope_name} {self.period.label} {what}{METRIC_NAMES[self.metric]}榜"
 
 
 @dataclass(frozen=True)
 class _Scope:
     kind: str
-    name: str
+    name: str | None
     team: Team | None = None
     unit: Unit | None = None
 
@@ -114,9 +96,9 @@ class _Scope:
 def _members_of(scope: _Scope):
     """The members a board ranks, as a subquery; None for the whole city."""
     statement = select(TeamMembership.member_id).where(TeamMembership.status == MembershipStatus.active)
-    if scope.kind == "team":
+    if scope.team is not None:
         return statement.where(TeamMembership.team_id == scope.team.id)
-    if scope.kind == "unit":
+    if scope.unit is not None:
         return (
             statement.join(Team, col(Team.id) == col(TeamMembership.team_id))
             .join(Unit, col(Unit.id) == col(Team.unit_id))
@@ -149,17 +131,17 @@ async def _home_team(
 
 async def _scope(db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, kind: str) -> _Scope:
     if kind == "city":
-        return _Scope(kind="city", name="全市")
+        return _Scope(kind="city", name=None)
     home = await _home_team(db, caller, rights, group_id)
     if kind == "team":
         if home is None:
-            raise DomainError("这里没有绑定队伍，你也还没有加入队伍：可以发送 /排行榜 全市")
+            raise DomainError("standings.no_team_here")
         return _Scope(kind="team", name=home[0].name, team=home[0], unit=home[1])
     if home is not None:
         return _Scope(kind="unit", name=home[1].name, unit=home[1])
     if rights.officer_units:
         return _Scope(kind="unit", name=rights.officer_units[0].name, unit=rights.officer_units[0])
-    raise DomainError("这里没有绑定队伍，你也还没有加入队伍：可以发送 /排行榜 全市")
+    raise DomainError("standings.no_team_here")
 
 
 async def _rank_rows(db: AsyncSession, key: str, metric: str, members, limit: int) -> list[Standing]:
@@ -191,22 +173,27 @@ async def _own_standing(db: AsyncSession, key: str, metric: str, members, member
     if members is not None:
         statement = statement.where(col(MemberTotal.member_id).in_(members))
     ahead = (await db.exec(statement)).one()
-    return Standing(rank=int(ahead) + 1, member_id=member.id, name=member.name, value=int(mine))
+    return Standing(rank=int(ahead) + 1, member_id=id_of(member), name=member.name, value=int(mine))
 
 
 async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> list[TeamStanding]:
     """Every team of the unit and its sub-units, by the total of its members per member."""
     value = getattr(MemberTotal, metric)
     statement = (
-        select(Team.id, Team.name, func.count(TeamMembership.member_id), func.coalesce(func.sum(value), 0))
+        select(
+            col(TeamMembership.team_id),  # the team's id, as the join says (and typed as never null)
+            col(Team.name),
+            func.count(col(TeamMembership.member_id)),
+            func.coalesce(func.sum(value), 0),
+        )
+        .join(Team, col(TeamMembership.team_id) == col(Team.id))
         .join(Unit, col(Unit.id) == col(Team.unit_id))
-        .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
         .outerjoin(
             MemberTotal,
             (col(MemberTotal.member_id) == col(TeamMembership.member_id)) & (col(MemberTotal.period) == key),
         )
         .where(in_unit_or_below(unit), TeamMembership.status == MembershipStatus.active)
-        .group_by(col(Team.id), col(Team.name))
+        .group_by(col(TeamMembership.team_id), col(Team.name))
     )
     teams = [
         (team_id, name, int(members), int(total)) for team_id, name, members, total in (await db.exec(statement)).all()
@@ -234,7 +221,7 @@ async def leaderboard(
         rights = await rights_of(db, caller)
         if by_team:
             if not (rights.is_officer or rights.leader_team_ids):
-                raise NotAllowed("分队排名只有队长和民警可以查看。可以发送 /排行榜 单位")
+                raise NotAllowed("standings.by_team_not_allowed")
             if scope == "team":
                 scope = "unit"
         where = await _scope(db, caller, rights, group_id, scope)
@@ -247,7 +234,7 @@ async def leaderboard(
                 if unit is None:
                     return board
             if not await _covers_for_ranking(db, rights, unit):
-                raise NotAllowed("分队排名只能看你管的单位：请在你的队伍群里发送 /排行榜 单位 分队")
+                raise NotAllowed("standings.by_team_not_covered")
             board.by_team = await _team_rows(db, span.key, metric, unit)
             home = await _home_team(db, caller, rights, group_id)
             if home is not None:
@@ -277,6 +264,7 @@ class LedgerLine:
     at: datetime
     amount: int
     reason: str
+    """The entry's LedgerReason."""
     note: str
 
 
@@ -285,7 +273,7 @@ class PointsSummary:
     member: Member
     balance: int
     month_points: int
-    month_label: str
+    month: Period
     team_name: str | None
     team_rank: Standing | None
     unit_name: str | None
@@ -301,15 +289,16 @@ async def my_points(caller: Caller, group_id: str | None, now: datetime | None =
     async with session() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
-            raise DomainError("你还没有登记：请先在队伍群里发送 /加入 姓名")
+            raise DomainError("common.not_registered")
         member = rights.member
+        member_id = id_of(member)
         month = period_of("month", now)
         totals = {
             row.period: row.points
             for row in (
                 await db.exec(
                     select(MemberTotal).where(
-                        MemberTotal.member_id == member.id, col(MemberTotal.period).in_([ALL_TIME, month.key])
+                        MemberTotal.member_id == member_id, col(MemberTotal.period).in_([ALL_TIME, month.key])
                     )
                 )
             ).all()
@@ -326,30 +315,27 @@ async def my_points(caller: Caller, group_id: str | None, now: datetime | None =
         entries = (
             await db.exec(
                 select(PointEntry)
-                .where(PointEntry.member_id == member.id)
+                .where(PointEntry.member_id == member_id)
                 .order_by(col(PointEntry.created_at).desc(), col(PointEntry.id).desc())
                 .limit(5)
             )
         ).all()
         unseen = await db.exec(
             select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
-                PointEntry.member_id == member.id, col(PointEntry.private).is_(True)
+                PointEntry.member_id == member_id, col(PointEntry.private).is_(True)
             )
         )
         return PointsSummary(
             member=member,
-            balance=await balance_of(db, member.id),
+            balance=await balance_of(db, member_id),
             unseen=int(unseen.one()),
             month_points=totals.get(month.key, 0),
-            month_label=month.label,
+            month=month,
             team_name=home[0].name if home else None,
             team_rank=team_rank,
             unit_name=home[1].name if home else None,
             unit_rank=unit_rank,
-            recent=[
-                LedgerLine(at=e.created_at, amount=e.amount, reason=REASON_NAMES.get(e.reason, e.reason), note=e.note)
-                for e in entries
-            ],
+            recent=[LedgerLine(at=e.created_at, amount=e.amount, reason=e.reason, note=e.note) for e in entries],
         )
 
 
@@ -364,30 +350,44 @@ class Award:
     changed: bool
 
 
+@dataclass(frozen=True)
+class PointsAwarded:
+    """Told privately to the member an officer gave points to (or, with a negative amount, took them from)."""
+
+    amount: int
+    """What the officer asked for."""
+    granted: int
+    """What the caps let through (for a gain)."""
+    reason: str
+    balance: int
+    """What the member can spend now."""
+
+
 @retry_on_conflict
 async def award_points(caller: Caller, target: PersonRef, amount: int, reason: str) -> Award:
     """/奖励: an officer adds (or with a negative number takes) points, with a reason; audited, and the member is
     told privately. The same award sent twice within a minute is applied once."""
     reason = " ".join(reason.split())
     if not reason:
-        raise DomainError("请写明理由，例如 /奖励 12 5 协助寻找走失老人")
-    if len(reason) > 50:
-        raise DomainError("理由请写50个字以内。")
+        raise DomainError("standings.no_reason")
+    if len(reason) > MAX_REASON:
+        raise DomainError("standings.reason_too_long", most=MAX_REASON)
     if amount == 0 or abs(amount) > MAX_AWARD:
-        raise DomainError(f"分数写 1 到 {MAX_AWARD}，扣分写负数，例如 /奖励 12 -5 无故缺勤")
+        raise DomainError("standings.bad_amount", most=MAX_AWARD)
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
-            raise NotAllowed("只有民警可以奖励或扣分。")
+            raise NotAllowed("standings.officers_only")
         member = await find_person(db, target)
+        member_id = id_of(member)
         if not await covers_member(db, rights, member):
-            raise NotAllowed(f"{member.name}（成员号 {member.id}）不在你管的单位的队伍里。")
+            raise NotAllowed("standings.not_covered", name=member.name, member=member_id)
         repeated = (
             await db.exec(
                 select(AuditLog.id).where(
                     AuditLog.action == "award",
                     AuditLog.actor == caller.key,
-                    AuditLog.target == f"member:{member.id}",
+                    AuditLog.target == f"member:{member_id}",
                     col(AuditLog.at) >= utcnow() - REPEAT_WINDOW,
                 )
             )
@@ -396,21 +396,18 @@ async def award_points(caller: Caller, target: PersonRef, amount: int, reason: s
             log = await db.get(AuditLog, log_id)
             if log and log.detail.get("amount") == amount and log.detail.get("reason") == reason:
                 return Award(member, amount, log.detail.get("granted", amount), reason, changed=False)
-        log = await audit(db, caller, rights.member, "award", f"member:{member.id}", amount=amount, reason=reason)
+        log = await audit(db, caller, rights.member, "award", f"member:{member_id}", amount=amount, reason=reason)
         await db.flush()
         kind = LedgerReason.award if amount > 0 else LedgerReason.penalty
         actor = rights.member.id if rights.member else None
-        entry = await record_points(db, member.id, amount, kind, "award", log.id, actor_member_id=actor, note=reason)
+        entry = await record_points(
+            db, member_id, amount, kind, "award", id_of(log), actor_member_id=actor, note=reason
+        )
         granted = entry.amount if entry else 0
         log.detail = {**log.detail, "granted": granted}
         db.add(log)
-        balance = await balance_of(db, member.id)
-        if amount > 0:
-            capped = f"（已到积分上限，实际 {granted} 分）" if granted < amount else ""
-            text = f"你获得 {granted} 分奖励{capped}，理由：{reason}。现在共 {balance} 分。"
-        else:
-            text = f"你被扣 {-amount} 分，理由：{reason}。现在共 {balance} 分。有疑问请联系民警。"
-        await tell_member(db, member.id, text)
+        balance = await balance_of(db, member_id)
+        await tell_member(db, member_id, notices.render(PointsAwarded(amount, granted, reason, balance)))
         return Award(member, amount, granted, reason, changed=True)
 
 
@@ -435,7 +432,7 @@ def _ranked_per_team(key: str, places: int, teams: tuple[int, int]):
             MemberTotal.minutes.label("minutes"),  # type: ignore[attr-defined]
             func.row_number()
             .over(
-                partition_by=TeamMembership.team_id,
+                partition_by=col(TeamMembership.team_id),
                 order_by=(
                     col(MemberTotal.points).desc(),
                     col(MemberTotal.minutes).desc(),
@@ -456,21 +453,27 @@ def _ranked_per_team(key: str, places: int, teams: tuple[int, int]):
     )
     columns = ranked.c
     return (
-        select(columns.team_id, columns.member_id, Member.name, columns.points, columns.minutes, columns.place)
+        Select(  # sqlmodel's select() is typed for at most four columns
+            columns.team_id, columns.member_id, col(Member.name), columns.points, columns.minutes, columns.place
+        )
         .join(Member, col(Member.id) == columns.member_id)
         .where(columns.place <= places)
         .order_by(columns.team_id, columns.place)
     )
 
 
-async def _team_groups(db: AsyncSession, teams: tuple[int, int]) -> dict[int, list[tuple[str, str, str]]]:
+TeamGroups = dict[int, list[tuple[str, str, str]]]
+"""Each team's groups: platform, group id and the team's name."""
+
+
+async def _team_groups(db: AsyncSession, teams: tuple[int, int]) -> TeamGroups:
     rows = await db.exec(
         select(GroupBinding.team_id, GroupBinding.platform, GroupBinding.group_id, Team.name)
         .join(Team, col(Team.id) == col(GroupBinding.team_id))
         .where(col(GroupBinding.team_id).between(*teams))
         .order_by(col(GroupBinding.id))
     )
-    groups: dict[int, list[tuple[str, str, str]]] = {}
+    groups: TeamGroups = {}
     for team_id, platform, group_id, name in rows.all():
         groups.setdefault(team_id, []).append((platform, group_id, name))
     return groups
@@ -506,7 +509,11 @@ def honours_due(now: datetime) -> bool:
     return local >= local.replace(day=1, hour=hour, minute=minute, second=0, microsecond=0)
 
 
-async def _post_once(kind: str, period: Period, messages_for) -> int:
+MessagesFor = Callable[[AsyncSession, tuple[int, int], TeamGroups], Awaitable[list[Message]]]
+"""A periodic post's messages for a batch of teams (first, last), given their groups."""
+
+
+async def _post_once(kind: str, period: Period, messages_for: MessagesFor) -> int:
     """Make a periodic post once across all processes, a batch of teams per transaction: each claims the post,
     builds and queues the batch's messages and records the last team done, so a post cut short (the process
     stopped) goes on from there at the next tick and no group gets it twice. Returns the messages queued here."""
@@ -523,7 +530,7 @@ async def _anyone_scored(db: AsyncSession, key: str) -> bool:
 
 
 @retry_on_conflict
-async def _post_next_batch(kind: str, period: Period, messages_for) -> int | None:
+async def _post_next_batch(kind: str, period: Period, messages_for: MessagesFor) -> int | None:
     """The next batch of teams' messages queued, or None when the post is finished (or made elsewhere)."""
     async with session() as db:
         post = await _unfinished_broadcast(db, kind, period.key)
@@ -533,11 +540,10 @@ async def _post_next_batch(kind: str, period: Period, messages_for) -> int | Non
             post.finished_at = utcnow()  # nobody had points (a city just set up): nothing to go through
             db.add(post)
             return None
-        team_ids = (
-            await db.exec(
-                select(Team.id).where(col(Team.id) > post.through_team).order_by(col(Team.id)).limit(POST_BATCH)
-            )
-        ).all()
+        found = await db.exec(
+            select(col(Team.id)).where(col(Team.id) > post.through_team).order_by(col(Team.id)).limit(POST_BATCH)
+        )
+        team_ids = [team_id for team_id in found.all() if team_id is not None]  # a primary key: never null
         if not team_ids:
             post.finished_at = utcnow()
             db.add(post)
@@ -550,6 +556,31 @@ async def _post_next_batch(kind: str, period: Period, messages_for) -> int | Non
         return queued
 
 
+BoardPlace = tuple[int, str, int]
+"""A place on a team's weekly board: the place, the member's name, their points (a plain tuple: a city's board
+makes 150,000 of them at once, and a class of its own made the post measurably slower)."""
+
+
+@dataclass(frozen=True)
+class WeeklyBoard:
+    """Last week's top ten of a team, posted to its groups."""
+
+    team: str
+    week: Period
+    places: tuple[BoardPlace, ...]
+
+
+@dataclass(frozen=True)
+class MonthlyStar:
+    """A team's 义警之星 of last month, announced in its groups with a certificate picture."""
+
+    team: str
+    month: Period
+    member: str
+    points: int
+    minutes: int
+
+
 async def post_weekly_boards(now: datetime | None = None) -> int:
     """Once a week: last week's top ten of every team, to the team's groups (teams with no points are skipped)."""
     now = now or utcnow()
@@ -557,19 +588,23 @@ async def post_weekly_boards(now: datetime | None = None) -> int:
         return 0
     last_week = period_of("week", now, back=1)
 
-    async def boards(db: AsyncSession, teams: tuple[int, int], groups) -> list[Message]:
-        lines: dict[int, list[str]] = {}
-        for row in (await db.exec(_ranked_per_team(last_week.key, BOARD_SIZE, teams))).all():
-            lines.setdefault(row.team_id, []).append(f"{row.place}. {row.name}  {row.points}分")
-        return [
-            Message(
-                Destination(platform, group_id),
-                f"{name} 上周（{last_week.label}）积分榜\n" + "\n".join(team_lines) + "\n查看更多：/排行榜 本周",
-                priority=Priority.digest,
-            )
-            for team_id, team_lines in lines.items()
-            for platform, group_id, name in groups.get(team_id, [])
-        ]
+    async def boards(db: AsyncSession, teams: tuple[int, int], groups: TeamGroups) -> list[Message]:
+        places: dict[int, list[BoardPlace]] = {}
+        for team_id, _member, name, points, _minutes, place in await db.exec(
+            _ranked_per_team(last_week.key, BOARD_SIZE, teams)
+        ):
+            places.setdefault(team_id, []).append((place, name, points))
+        messages = []
+        for team_id, team_places in places.items():
+            team_groups = groups.get(team_id, [])
+            if not team_groups:
+                continue
+            text = notices.render(WeeklyBoard(team_groups[0][2], last_week, tuple(team_places)))
+            messages += [
+                Message(Destination(platform, group_id), text, priority=Priority.digest)
+                for platform, group_id, _name in team_groups
+            ]
+        return messages
 
     return await _post_once("weekly_board", last_week, boards)
 
@@ -582,24 +617,20 @@ async def post_monthly_honours(now: datetime | None = None) -> int:
         return 0
     last_month = period_of("month", now, back=1)
 
-    async def stars(db: AsyncSession, teams: tuple[int, int], groups) -> list[Message]:
+    async def stars(db: AsyncSession, teams: tuple[int, int], groups: TeamGroups) -> list[Message]:
         messages = []
-        for row in (await db.exec(_ranked_per_team(last_month.key, 1, teams))).all():
-            hours = show_value("minutes", row.minutes)
-            for platform, group_id, team_name in groups.get(row.team_id, []):
-                text = (
-                    f"🏅 {team_name} {last_month.label}「义警之星」：{row.name}！\n"
-                    f"上月获得 {row.points} 分，服务 {hours}。感谢付出，向榜样学习！"
-                )
-                image = {
-                    "kind": "honour",
-                    "team": team_name,
-                    "member": row.name,
-                    "month": last_month.label,
-                    "points": row.points,
-                    "hours": hours,
-                }
-                messages.append(Message(Destination(platform, group_id), text, priority=Priority.digest, image=image))
+        for team_id, _member, name, points, minutes, _place in await db.exec(
+            _ranked_per_team(last_month.key, 1, teams)
+        ):
+            team_groups = groups.get(team_id, [])
+            if not team_groups:
+                continue
+            star = MonthlyStar(team_groups[0][2], last_month, name, points, minutes)
+            text, image = notices.render(star), notices.picture(star)
+            messages += [
+                Message(Destination(platform, group_id), text, priority=Priority.digest, image=image)
+                for platform, group_id, _name in team_groups
+            ]
         return messages
 
     return await _post_once("honours", last_month, stars)

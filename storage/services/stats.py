@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from statistics import median
 
 from sqlalchemy import and_, case
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage.db import session
 from storage.errors import DomainError, NotAllowed, quoted
@@ -37,12 +38,23 @@ HAZARD, DISPUTE = "安全隐患", "矛盾纠纷"
 
 
 @dataclass(frozen=True)
-class Where:
-    """What the figures are about: one team, or a unit with everything below it."""
+class TeamWhere:
+    """Figures about one team."""
 
     name: str
-    team: Team | None = None
-    unit: Unit | None = None
+    team: Team
+
+
+@dataclass(frozen=True)
+class UnitWhere:
+    """Figures about a unit with everything below it."""
+
+    name: str
+    unit: Unit
+
+
+Where = TeamWhere | UnitWhere
+"""What the figures are about."""
 
 
 @dataclass
@@ -86,8 +98,9 @@ class Report:
     total: Figures
     parts: list[Figures] = field(default_factory=list)
     """For a unit: each sub-unit (with everything below it) and each team directly in the unit."""
-    days: list[tuple[str, int, float]] = field(default_factory=list)
-    """For a team: check-ins and hours served per day (or per week for long periods)."""
+    days: list[tuple[date, int, float]] = field(default_factory=list)
+    """For a team: check-ins and hours served per day, or per week (from its Monday) when `weekly`."""
+    weekly: bool = False
 
 
 def units_below(unit: Unit):
@@ -105,7 +118,7 @@ def tasks_in(where: Where, period: DateRange):
     statement = select(Task.id).where(
         col(Task.start_at) >= period.start, col(Task.start_at) < period.end, Task.status != TaskStatus.cancelled
     )
-    if where.team is not None:
+    if isinstance(where, TeamWhere):
         return statement.where(col(Task.id).in_(select(TaskTeam.task_id).where(TaskTeam.team_id == where.team.id)))
     return statement.where(col(Task.unit_id).in_(units_below(where.unit)))
 
@@ -119,7 +132,7 @@ async def _attendance(db: AsyncSession, where: Where, period: DateRange) -> tupl
         return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
 
     statement = (
-        select(
+        Select(  # sqlmodel's select() is typed for at most four columns
             how_many(checked_in),
             how_many(checked_in, Task.kind == PATROL),
             how_many(checked_in, Task.kind == HAZARD_CHECK),
@@ -130,10 +143,12 @@ async def _attendance(db: AsyncSession, where: Where, period: DateRange) -> tupl
         .join(Task, col(Task.id) == col(Signup.task_id))
         .where(col(Signup.task_id).in_(tasks_in(where, period)))
     )
-    if where.team is not None:
+    if isinstance(where, TeamWhere):
         statement = statement.where(col(Signup.member_id).in_(team_members(where.team)))
-    row = (await db.exec(statement)).one()
-    return tuple(int(value) for value in row)  # type: ignore[return-value]
+    checkins, patrols, hazard_checks, minutes, attended, no_shows = (
+        int(value) for value in (await db.exec(statement)).one()
+    )
+    return checkins, patrols, hazard_checks, minutes, attended, no_shows
 
 
 async def _count(db: AsyncSession, statement) -> int:
@@ -152,7 +167,7 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
         found.no_shows,
     ) = await _attendance(db, where, period)
     tips = select(Tip.id, Tip.status).where(col(Tip.created_at) >= period.start, col(Tip.created_at) < period.end)
-    if where.team is not None:
+    if isinstance(where, TeamWhere):
         # a team's figures count named tips only: an anonymous one would show which team its reporter is in
         tips = tips.where(col(Tip.reporter_id).in_(team_members(where.team)), col(Tip.anonymous).is_(False))
     else:
@@ -168,14 +183,14 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
         col(TeamMembership.decided_at) >= period.start,
         col(TeamMembership.decided_at) < period.end,
     )
-    if where.team is not None:
+    if isinstance(where, TeamWhere):
         joined = joined.where(TeamMembership.team_id == where.team.id)
     else:
         joined = joined.where(
             col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit))))
         )
     found.new_members = await _count(db, joined)
-    if where.unit is not None and where.team is None:
+    if isinstance(where, UnitWhere):
         first_answers = (
             await db.exec(
                 select(Alert.id, Alert.created_at, func.min(AlertResponse.responded_at))
@@ -194,8 +209,9 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
     return found
 
 
-async def _days(db: AsyncSession, where: Where, period: DateRange) -> list[tuple[str, int, float]]:
-    """A team's check-ins and hours per day (per week when the period is longer than two months)."""
+async def _days(db: AsyncSession, where: TeamWhere, period: DateRange) -> tuple[list[tuple[date, int, float]], bool]:
+    """A team's check-ins and hours per day, or per week (by its Monday) when the period is longer than two
+    months; and whether it is per week."""
     rows = (
         await db.exec(
             select(Signup.checked_in_at, Signup.minutes_served).where(
@@ -206,25 +222,23 @@ async def _days(db: AsyncSession, where: Where, period: DateRange) -> list[tuple
         )
     ).all()
     weekly = period.end - period.start > timedelta(days=62)
-    buckets: dict[str, list[float]] = {}
+    buckets: dict[date, list[float]] = {}
     day = local(period.start)
     while day < local(period.end):
-        key = _bucket(day, weekly)
-        buckets.setdefault(key, [0, 0.0])
+        buckets.setdefault(_bucket(day.date(), weekly), [0, 0.0])
         day += timedelta(days=1)
     for checked_in_at, minutes in rows:
-        key = _bucket(local(checked_in_at), weekly)
+        if checked_in_at is None:  # as the query asks
+            continue
+        key = _bucket(local(checked_in_at).date(), weekly)
         if key in buckets:
             buckets[key][0] += 1
             buckets[key][1] += (minutes or 0) / 60
-    return [(key, int(value[0]), round(value[1], 1)) for key, value in buckets.items()]
+    return [(key, int(value[0]), round(value[1], 1)) for key, value in buckets.items()], weekly
 
 
-def _bucket(moment: datetime, weekly: bool) -> str:
-    if weekly:
-        monday = moment - timedelta(days=moment.weekday())
-        return f"{monday.month}/{monday.day}起"
-    return f"{moment.month}/{moment.day}"
+def _bucket(day: date, weekly: bool) -> date:
+    return day - timedelta(days=day.weekday()) if weekly else day
 
 
 async def where_for(
@@ -235,29 +249,29 @@ async def where_for(
     if unit_text:
         unit = await find_unit(db, unit_text)
         if unit is None or not rights.covers_unit(unit):
-            raise NotAllowed(f"没有你能查看的单位“{quoted(unit_text)}”。")
-        return Where(name=unit.name, unit=unit)
+            raise NotAllowed("stats.no_such_unit", unit=quoted(unit_text))
+        return UnitWhere(name=unit.name, unit=unit)
     if scope == "team" or (scope == "" and found is not None and not rights.is_officer):
         team = found.team if found is not None else None
         if team is None and len(rights.leader_team_ids) == 1:
             team = await db.get(Team, next(iter(rights.leader_team_ids)))
         if team is None:
-            raise DomainError("请在队伍群里发送 /统计 队伍，或写单位：/统计 本月 单位:历下分局")
+            raise DomainError("stats.which_team")
         unit = await db.get(Unit, team.unit_id)
-        if not (team.id in rights.leader_team_ids or rights.covers_unit(unit)):
-            raise NotAllowed("统计只有本队队长和民警可以查看。")
-        return Where(name=team.name, team=team)
+        if not (team.id in rights.leader_team_ids or (unit is not None and rights.covers_unit(unit))):
+            raise NotAllowed("stats.not_your_team")
+        return TeamWhere(name=team.name, team=team)
     if found is not None and rights.covers_unit(found.unit):
-        return Where(name=found.unit.name, unit=found.unit)
+        return UnitWhere(name=found.unit.name, unit=found.unit)
     if rights.officer_units:
-        return Where(name=rights.officer_units[0].name, unit=rights.officer_units[0])
+        return UnitWhere(name=rights.officer_units[0].name, unit=rights.officer_units[0])
     if rights.is_admin:
         root = (await db.exec(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(col(Unit.id)))).first()
         if root is not None:
-            return Where(name=root.name, unit=root)
+            return UnitWhere(name=root.name, unit=root)
     if rights.leader_team_ids:
         return await where_for(db, caller, rights, group_id, "team", None)
-    raise NotAllowed("统计只有队长和民警可以查看。")
+    raise NotAllowed("stats.leaders_and_officers")
 
 
 async def report(
@@ -266,46 +280,20 @@ async def report(
     async with session() as db:
         rights = await rights_of(db, caller)
         if not (rights.is_officer or rights.leader_team_ids):
-            raise NotAllowed("统计只有队长和民警可以查看。")
+            raise NotAllowed("stats.leaders_and_officers")
         where = await where_for(db, caller, rights, group_id, scope, unit_text)
         result = Report(period=period, total=await figures_for(db, where, period))
-        if where.team is not None:
-            result.days = await _days(db, where, period)
+        if isinstance(where, TeamWhere):
+            result.days, result.weekly = await _days(db, where, period)
             return result
         children = (
             await db.exec(select(Unit).where(Unit.parent_id == where.unit.id).order_by(col(Unit.id)).limit(30))
         ).all()
         for child in children:
-            result.parts.append(await figures_for(db, Where(name=child.name, unit=child), period))
+            result.parts.append(await figures_for(db, UnitWhere(name=child.name, unit=child), period))
         teams = (
             await db.exec(select(Team).where(Team.unit_id == where.unit.id).order_by(col(Team.id)).limit(30))
         ).all()
         for team in teams:
-            result.parts.append(await figures_for(db, Where(name=team.name, team=team), period))
+            result.parts.append(await figures_for(db, TeamWhere(name=team.name, team=team), period))
         return result
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
-def report_text(result: Report) -> str:
-    total = result.total
-    lines = [
-        f"{total.name} {result.period.label} 统计",
-        f"巡逻 {total.patrols} 人次，签到 {total.checkins} 人次，服务 {total.hours} 小时",
-        f"任务 {total.tasks} 个，出勤率 {_percent(total.attendance_rate)}，缺勤率 {_percent(total.no_show_rate)}",
-        f"线索 收到 {total.tips} 条，核实 {total.tips_verified} 条",
-        f"隐患 {total.hazards} 起，矛盾纠纷 {total.disputes} 起",
-        f"新队员 {total.new_members} 人",
-    ]
-    if result.total.alerts or result.parts:
-        wait = total.alert_median_seconds
-        shown = "—" if wait is None else (f"{wait / 60:.1f} 分钟" if wait >= 60 else f"{wait:.0f} 秒")
-        lines.append(f"紧急呼叫 {total.alerts} 次，首个响应中位数 {shown}")
-    if result.parts:
-        lines.append("分项（巡逻人次 / 服务小时 / 出勤率）：")
-        lines += [
-            f"· {part.name}：{part.patrols} / {part.hours} / {_percent(part.attendance_rate)}" for part in result.parts
-        ]
-    return "\n".join(lines)

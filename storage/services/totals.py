@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage.models import LedgerReason, MemberTotal, PointEntry, Signup, Tip, TipStatus, utcnow
 from storage.settings import settings
@@ -62,12 +63,15 @@ def period_keys(moment: datetime) -> list[str]:
 
 @dataclass(frozen=True)
 class Period:
+    """A week, month or year in the configured time zone, or all time (the face names it: 2026年11月)."""
+
     kind: str
+    """week, month, year or all."""
     key: str
-    label: str
     start: datetime | None
-    """The first moment (UTC) of the period; None for all time."""
+    """The first moment of the period (in the configured time zone); None for all time."""
     end: datetime | None
+    """The moment after its last; None for all time."""
 
 
 def period_of(kind: str, moment: datetime, back: int = 0) -> Period:
@@ -78,21 +82,17 @@ def period_of(kind: str, moment: datetime, back: int = 0) -> Period:
         monday = (local - timedelta(days=local.weekday() + 7 * back)).date()
         start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
         end = start + timedelta(days=7)
-        sunday = end - timedelta(days=1)
-        label = f"{start.month}月{start.day}日至{sunday.month}月{sunday.day}日"
     elif kind == "month":
         index = local.year * 12 + local.month - 1 - back
         start = datetime(index // 12, index % 12 + 1, 1, tzinfo=zone)
         following = index + 1
         end = datetime(following // 12, following % 12 + 1, 1, tzinfo=zone)
-        label = f"{start.year}年{start.month}月"
     elif kind == "year":
         start = datetime(local.year - back, 1, 1, tzinfo=zone)
         end = datetime(local.year - back + 1, 1, 1, tzinfo=zone)
-        label = f"{start.year}年"
     else:
-        return Period(kind="all", key=ALL_TIME, label="累计", start=None, end=None)
-    return Period(kind=kind, key=period_key(kind, start), label=label, start=start, end=end)
+        return Period(kind="all", key=ALL_TIME, start=None, end=None)
+    return Period(kind=kind, key=period_key(kind, start), start=start, end=end)
 
 
 async def _dialect(db: AsyncSession) -> str:
@@ -188,9 +188,14 @@ async def recount(db: AsyncSession) -> dict[tuple[int, str], Counts]:
             if index != 3 or key == ALL_TIME:
                 row[index] += amount
 
-    for member_id, amount, reason, private, created_at in await db.exec(
-        select(PointEntry.member_id, PointEntry.amount, PointEntry.reason, PointEntry.private, PointEntry.created_at)
-    ):
+    entries = Select(  # sqlmodel's select() is typed for at most four columns
+        col(PointEntry.member_id),
+        col(PointEntry.amount),
+        col(PointEntry.reason),
+        col(PointEntry.private),
+        col(PointEntry.created_at),
+    )
+    for member_id, amount, reason, private, created_at in await db.exec(entries):
         if counts_as_earned(reason, private):
             add(member_id, created_at, 0, amount)
         add(member_id, created_at, 3, amount)
@@ -199,13 +204,15 @@ async def recount(db: AsyncSession) -> dict[tuple[int, str], Counts]:
             col(Signup.minutes_served).is_not(None), col(Signup.checked_out_at).is_not(None)
         )
     ):
-        add(member_id, checked_out_at, 1, minutes)
+        if minutes is not None and checked_out_at is not None:  # as the query asks
+            add(member_id, checked_out_at, 1, minutes)
     for member_id, closed_at in await db.exec(
         select(Tip.reporter_id, Tip.closed_at).where(
             Tip.status == TipStatus.verified, col(Tip.anonymous).is_(False), col(Tip.closed_at).is_not(None)
         )
     ):
-        add(member_id, closed_at, 2, 1)
+        if closed_at is not None:  # as the query asks
+            add(member_id, closed_at, 2, 1)
     return {key: (values[0], values[1], values[2], values[3]) for key, values in counted.items()}
 
 
@@ -232,7 +239,7 @@ async def rebuild(db: AsyncSession) -> int:
     latest = (
         select(PointEntry.member_id, func.max(PointEntry.created_at))
         .where(col(PointEntry.private).is_(False), col(PointEntry.reason).not_in(NOT_EARNINGS))
-        .group_by(PointEntry.member_id)
+        .group_by(col(PointEntry.member_id))
     )
     last_points = dict((await db.exec(latest)).all())
     rows = [

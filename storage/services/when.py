@@ -148,11 +148,14 @@ def describe(start: datetime, end: datetime | None = None) -> str:
 
 @dataclass(frozen=True)
 class DateRange:
+    """A reporting period (the face names it: 2026年11月, 2026年11月1日至11月20日)."""
+
     start: datetime
     """The first moment, in UTC."""
     end: datetime
     """The moment after the last, in UTC."""
-    label: str
+    kind: str = "days"
+    """week, month or year for a period written as one (本周, 上月, 今年); days for one written as dates."""
 
 
 PERIOD_WORDS = {"本周": ("week", 0), "上周": ("week", 1), "本月": ("month", 0), "上月": ("month", 1),
@@ -169,9 +172,9 @@ def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
     if cleaned in PERIOD_WORDS:
         kind, back = PERIOD_WORDS[cleaned]
         period = period_of(kind, now, back=back)
-        if period.start is None or period.end is None:  # only all time has no bounds, and no word asks for it
-            raise ValueError(f"{cleaned} is not a bounded period")
-        return DateRange(period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc), period.label)
+        if period.start is None or period.end is None:
+            raise ValueError(f"{kind} has no bounds")  # PERIOD_WORDS name weeks, months and years only
+        return DateRange(period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc), kind)
     zone = settings.timezone
     base = now.astimezone(zone).replace(tzinfo=None).timestamp()
     unreadable = DomainError("when.unreadable_period", text=quoted(text))
@@ -191,6 +194,4 @@ def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
         raise DomainError("when.period_ends_before_start", text=quoted(text))
     if end - start > timedelta(days=367):
         raise DomainError("when.period_too_long")
-    final = end - timedelta(days=1)
-    label = f"{start.year}年{start.month}月{start.day}日至{final.month}月{final.day}日"
-    return DateRange(start.astimezone(timezone.utc), end.astimezone(timezone.utc), label)
+    return DateRange(start.astimezone(timezone.utc), end.astimezone(timezone.utc))
