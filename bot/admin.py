@@ -58,7 +58,8 @@ async def _grant(arguments: argparse.Namespace) -> int:
     else:
         platform, _, user_id = arguments.account.partition(":")
         if platform not in ("onebot", "telegram", "console") or not user_id:
-            raise DomainError("--account 应写成 onebot:QQ号 或 telegram:用户ID")
+            print("没有办成：--account 应写成 onebot:QQ号 或 telegram:用户ID", file=sys.stderr)  # noqa: T201
+            return 1
         person = PersonRef(platform=platform, user_id=user_id, display_name=arguments.name)
     async with db.session() as session:
         grant = await grant_officer_in(session, person, arguments.unit, None, None)

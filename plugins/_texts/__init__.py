@@ -56,8 +56,6 @@ def refusal_codes() -> frozenset[str]:
 def refusal(error: DomainError) -> str:
     """What the user reads when a service refuses."""
     wording = _refusals.get(error.code)
-    if wording is None and not error.code.isascii():
-        return error.code  # TRANSITION: a service not yet moved to codes still raises its sentence
     if wording is None:
         logger.error(f"no chat wording for refusal {error.code} {error.params}")
         return UNKNOWN_REFUSAL

@@ -127,23 +127,6 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(settings.timezone)
 
 
-WEEKDAYS = "一二三四五六日"
-
-
-def describe(start: datetime, end: datetime | None = None) -> str:
-    """12月01日(周二) 19:00-21:00 in the configured time zone.
-
-    TRANSITION: the chat face's copy is plugins/_texts/when.py; this one goes when no service words a message."""
-    begin = local(start)
-    text = f"{begin.month}月{begin.day}日(周{WEEKDAYS[begin.weekday()]}) {begin:%H:%M}"
-    if end is not None:
-        finish = local(end)
-        text += (
-            f"-{finish:%H:%M}"
-            if finish.date() == begin.date()
-            else f" 至 {finish.month}月{finish.day}日 {finish:%H:%M}"
-        )
-    return text
 
 
 @dataclass(frozen=True)
