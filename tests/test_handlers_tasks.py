@@ -11,11 +11,11 @@ from nonebot.adapters.onebot.v11 import Adapter, Bot, Message, MessageSegment
 from nonebug import App
 from sqlmodel import func, select
 
+from plugins._texts.when import describe
 from storage import db
 from storage.models import Signup, Task
 from storage.services import membership, organisation, tasks
 from storage.services.people import Caller, PersonRef
-from storage.services.when import describe
 from tests.chat import (
     ONEBOT_SELF_ID,
     onebot_group_message,

@@ -24,10 +24,10 @@ from plugins._images import image_for
 from plugins._outbox.dispatcher import Dispatcher, Outgoing, SendFailed, retry_after_in
 from plugins._outbox.journal import SentJournal
 from plugins._outbox.limits import Limits, RateLimiter
+from plugins._texts.when import describe
 from storage import db
 from storage.services import outbox
 from storage.services.organisation import get_rights
-from storage.services.when import describe
 from storage.settings import settings
 
 OUTBOX_USAGE = "发件箱（管理员用）：/发件箱 看待发和发送失败的消息；/发件箱 重发 全部|编号… 把发送失败的放回队列"

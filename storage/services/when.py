@@ -127,8 +127,6 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(settings.timezone)
 
 
-
-
 @dataclass(frozen=True)
 class DateRange:
     """A reporting period (the face names it: 2026年11月, 2026年11月1日至11月20日)."""
