@@ -6,7 +6,7 @@ import gc
 import pkgutil
 import re
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import nonebot
 import nonebot.log as nonebot_log
@@ -17,12 +17,15 @@ from nonebot.matcher import Matcher
 from nonebot.message import event_preprocessor, run_postprocessor
 
 import plugins
-from bot import chatter, patching, sequential_checks, waiting
+from bot import chatter, handled_exceptions, patching, sequential_checks, waiting
 from bot.config import CONSOLE_USER, Settings
 from storage import db
 from storage.demo import seed_demo
 from storage.services.shop import offer_configured_rewards
 from storage.settings import configure as configure_storage
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 CONSOLE_GROUP = "general"
 """nonechat's default channel: the demo team's group when trying the bot in the console."""
@@ -109,10 +112,10 @@ class RedactingStream:
         self._stream = stream
         self._secrets = [secret for secret in secrets if secret]
 
-    def write(self, text: str) -> int:
+    def write(self, message: str) -> None:
         for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return self._stream.write(mask_phones(text))
+            message = message.replace(secret, "***")
+        self._stream.write(mask_phones(message))
 
     def flush(self) -> None:
         self._stream.flush()
@@ -130,9 +133,9 @@ def install_log_redaction(settings: Settings) -> None:
       its text and sender; a tip's reporter must stay anonymous, so those lines are not written at all.
     NoneBot's own handler is replaced; the console adapter finds the new one by nonebot.log.logger_id.
     """
-    stream: TextIO = RedactingStream(sys.stdout, secrets_of(settings))
+    stream = RedactingStream(sys.stdout, secrets_of(settings))
 
-    def keep(record: dict[str, Any]) -> bool:
+    def keep(record: Record) -> bool:
         if not nonebot_log.default_filter(record):
             return False
         if record["function"] != "handle_event":
@@ -332,6 +335,7 @@ def setup(settings: Settings) -> None:
     install_hooks(settings.bot.command_start)
     waiting.install()
     sequential_checks.install()
+    handled_exceptions.install()
     install_lifecycle(settings)
     logger.info(
         f"义警助手 starting from {settings.source}: platforms {', '.join(settings.enabled_platforms()) or 'none'}, "
