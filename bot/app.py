@@ -17,7 +17,7 @@ from nonebot.matcher import Matcher
 from nonebot.message import event_preprocessor, run_postprocessor
 
 import plugins
-from bot import chatter, patching, sequential_checks, waiting
+from bot import chatter, handled_exceptions, patching, sequential_checks, waiting
 from bot.config import CONSOLE_USER, Settings
 from storage import db
 from storage.demo import seed_demo
@@ -335,6 +335,7 @@ def setup(settings: Settings) -> None:
     install_hooks(settings.bot.command_start)
     waiting.install()
     sequential_checks.install()
+    handled_exceptions.install()
     install_lifecycle(settings)
     logger.info(
         f"义警助手 starting from {settings.source}: platforms {', '.join(settings.enabled_platforms()) or 'none'}, "

@@ -49,7 +49,7 @@ async def after_nonebot_init(after_nonebot_init: None) -> None:
     from nonebot.adapters.onebot.v11 import Adapter as OneBotAdapter
     from nonebot.adapters.telegram import Adapter as TelegramAdapter
 
-    from bot import onebot_sender, sequential_checks, waiting
+    from bot import handled_exceptions, onebot_sender, sequential_checks, waiting
     from bot.app import fix_telegram_segment_repr, install_hooks, load_plugins
 
     driver = nonebot.get_driver()
@@ -61,6 +61,9 @@ async def after_nonebot_init(after_nonebot_init: None) -> None:
     assert onebot_sender.install(), "the bot reads a QQ group message's sender from the message; so must the tests"
     assert install_hooks(["/", "／"]), "the bot drops chatter before NoneBot's pre-processors; so must the tests"
     assert sequential_checks.install(), "the bot checks parameters in turn; the tests must run the same way"
+    assert handled_exceptions.install(), (
+        "handled exceptions leave no cycles in the bot; the tests must run the same way"
+    )
     # nonebug keeps the matchers in a store of its own, so the waiting index is not installed here; its target
     # must still be the one it was written for (the end-to-end tests run the bot with it installed)
     assert waiting.PATCH.differences() == []

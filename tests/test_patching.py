@@ -13,7 +13,7 @@ from nonebot.log import logger
 from nonebot.matcher import matchers
 from nonebot.rule import Rule, TrieRule
 
-from bot import chatter, onebot_sender, patching, sequential_checks, waiting
+from bot import chatter, handled_exceptions, onebot_sender, patching, sequential_checks, waiting
 from bot.app import TELEGRAM_SEGMENT_REPR
 
 
@@ -35,6 +35,7 @@ def test_every_patch_fits_the_installed_versions() -> None:
     assert patching.strict()  # tests/conftest.py: a patch refused at start-up fails the run
     assert chatter.patch(lambda bot, event: False).differences() == []
     assert sequential_checks.PATCH.applied
+    assert handled_exceptions.PATCH.applied
     assert onebot_sender.PATCH.applied
     assert waiting.PATCH.differences() == []
     assert TELEGRAM_SEGMENT_REPR.applied
