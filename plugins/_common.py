@@ -55,6 +55,9 @@ first priority whose matcher takes the event: with one command per priority in t
 evening peak is matched after one check instead of thirty."""
 LATER = len(COMMANDS_BY_USE) + 10
 """The priority for matchers that look at messages after every command has had its turn."""
+COMMAND_HEADS = "command_heads"
+"""The attribute of a command's first-word checker naming the first words it takes (bot/waiting.py reads it;
+tests/test_waiting.py checks that the two agree)."""
 
 
 def command(name: str, alias: str, args: Args | None = None) -> type[AlconnaMatcher]:
@@ -85,6 +88,10 @@ def _written_as(name: str, alias: str):
     first. A message whose first word is written as a command (a command start in front) but is neither this
     command's name nor its alias is turned away here. Anything else (no text in front, or a first word without a
     command start) is left to alconna to decide, as before.
+
+    The checker carries the first words it takes as `command_heads`: with them NoneBot's walk over the priorities
+    passes over this command's priority, without a task group, for a message naming another command
+    (bot/waiting.py).
     """
     starts = tuple(get_driver().config.command_start)
     heads = frozenset(start + word for start in starts for word in (name, alias))
@@ -97,6 +104,7 @@ def _written_as(name: str, alias: str):
             return True
         return words[0] in heads
 
+    setattr(could_be_this_command, COMMAND_HEADS, heads)
     return could_be_this_command
 
 
@@ -138,6 +146,8 @@ async def _current_place() -> Place:
     # parameters costs NoneBot two task groups and a task per parameter to check and solve them, for every command.
     bot, event = current_bot.get(), current_event.get()
     session = await ask_uninfo(get_session(bot, event))
+    if session is None:  # uninfo cannot describe this platform's sender: answered as an unexpected error
+        raise RuntimeError(f"no session for {type(event).__name__} from {bot.adapter.get_name()}")
     name = (session.member.nick if session.member and session.member.nick else None) or session.user.nick
     name = name or session.user.name or ""
     caller = Caller(platform=platform_of(bot), user_id=str(session.user.id), name=name)
@@ -293,7 +303,7 @@ def _location_in_card(raw: str) -> tuple[float, float] | None:
     for value in meta.values():
         if isinstance(value, dict) and "lat" in value and ("lng" in value or "lon" in value):
             try:
-                return float(value["lat"]), float(value.get("lng", value.get("lon")))
+                return float(value["lat"]), float(value["lng"] if "lng" in value else value["lon"])
             except (TypeError, ValueError):
                 return None
     return None
