@@ -471,17 +471,24 @@ class LoadPeer(OneBotPeer):
         self.calls.clear()
         self.events.clear()
 
-    async def command(self, group: int | None, user: int, message: str, timeout: float = 30) -> float:
-        """Send one command (in a group, or in private with group None); the time its reply arrived."""
+    async def command(
+        self, group: int | None, user: int, message: str, timeout: float = 30, trace: dict | None = None
+    ) -> float:
+        """Send one command (in a group, or in private with group None); the time its reply arrived. With `trace`,
+        the message's id and when it was handed to the socket are put in it."""
         key = ("group", group) if group is not None else ("private", user)
         if key in self.waiting:
             raise RuntimeError(f"two commands in flight in {key}")
         future = asyncio.get_running_loop().create_future()
         self.waiting[key] = future
+        if trace is not None:
+            trace["sending"] = time.perf_counter()
         if group is not None:
-            await self.group_message(group, user, message)
+            message_id = await self.group_message(group, user, message)
         else:
-            await self.private_message(user, message)
+            message_id = await self.private_message(user, message)
+        if trace is not None:
+            trace["id"], trace["sent"] = message_id, time.perf_counter()
         try:
             return await asyncio.wait_for(future, timeout)
         finally:
@@ -489,6 +496,13 @@ class LoadPeer(OneBotPeer):
 
 
 # ------------------------------------------------------------------------------------------------ phases
+
+
+def _append_lines(path: Path, rows: list[dict[str, Any]]) -> None:
+    """--trace: one JSON object a line. Times are time.perf_counter(), CLOCK_MONOTONIC on Linux, so they compare with
+    timestamps taken inside the bot process (a probe of one's own: event received, service, reply sent)."""
+    with path.open("a") as file:
+        file.writelines(json.dumps(row) + "\n" for row in rows)
 
 
 @contextlib.contextmanager
@@ -511,6 +525,8 @@ class Driver:
         self.arguments = arguments
         self.counters: dict[str, int] = {}
         self.replies: list[str] = []
+        self.phase = 0
+        self.block = 0
 
     def next_caller(self, kind: str) -> tuple[int, int]:
         k = self.counters.get(kind, self.arguments.offset)
@@ -531,12 +547,12 @@ class Driver:
         return replied - sent
 
     async def start_profile(self, label: str) -> subprocess.Popen | None:
-        """With --profile: py-spy samples our bot until stop_profile, into PROFILE-LABEL.txt (raw stacks)."""
+        """With --profile: py-spy samples our bot until stop_profile, into PROFILE-BOT-BLOCK-LABEL.txt (raw stacks)."""
         if not self.arguments.profile or self.arguments.bare:
             return None
         profiler = subprocess.Popen(  # noqa: ASYNC220 (returns at once)
             [str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(self.pid), "-r", "200", "-f", "raw",
-             "-o", f"{self.arguments.profile}-{self.name}-{label}.txt", "--nonblocking"],
+             "-o", f"{self.arguments.profile}-{self.name}-{self.block}-{label}.txt", "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         await asyncio.sleep(1)
@@ -594,13 +610,20 @@ class Driver:
     async def open_loop(self, kind: str, rate: float, seconds: float) -> dict:
         count = int(rate * seconds)
         latencies: list[float] = []
+        traces: list[dict[str, Any]] = []
         loop = asyncio.get_running_loop()
 
         async def fire(due: float) -> None:
             team, member = self.next_caller(kind)
-            replied = await self.peer.command(self.city.group(team), self.city.qq(member), self.text_for(kind, team))
+            trace: dict[str, Any] = {"due": due}
+            replied = await self.peer.command(
+                self.city.group(team), self.city.qq(member), self.text_for(kind, team), trace=trace
+            )
             latencies.append(replied - due)
+            trace["replied"] = replied
+            traces.append(trace)
 
+        profiler = await self.start_profile(f"open-{kind}")
         before = cpu_seconds(self.pid)
         start = time.perf_counter() + 0.05
         tasks = []
@@ -612,7 +635,12 @@ class Driver:
             tasks.append(loop.create_task(fire(due)))
         await asyncio.gather(*tasks)
         cpu = cpu_seconds(self.pid) - before
+        await self.stop_profile(profiler)
         self.peer.forget()
+        if self.arguments.trace:
+            self.phase += 1
+            rows = [{"phase": self.phase, "kind": kind, **trace} for trace in traces]
+            await asyncio.to_thread(_append_lines, Path(f"{self.arguments.trace}-{self.name}.jsonl"), rows)
         latencies.sort()
         return {
             "p50_ms": 1000 * statistics.median(latencies),
@@ -719,6 +747,7 @@ async def _measure_bot(name: str, process: BotProcess, port: int, city: City, ar
 async def measure_block(driver: Driver, kinds: list[str], dialogues: bool) -> dict:
     """Chatter, then each command in a closed and an open loop; `dialogues` says whether wizards are open meanwhile."""
     label = "dialogue_" if dialogues else ""
+    driver.block += 1
     block: dict[str, Any] = {"dialogues": dialogues}
     block["chatter"] = await driver.chatter(driver.arguments.messages, f"{label}chatter")
     for kind in kinds:
@@ -878,7 +907,13 @@ if __name__ == "__main__":
         "--compare", metavar="DIR", help="also run the bot from another checkout (e.g. the commit before a change)"
     )
     parser.add_argument("--only-ours", action="store_true", help="skip the bare bot (for profiling)")
-    parser.add_argument("--profile", help="py-spy our bot in each closed loop, to PROFILE-KIND.txt (raw stacks)")
+    parser.add_argument(
+        "--trace", metavar="PREFIX", help="each open-loop command's id, due, sent and reply times to PREFIX-BOT.jsonl"
+    )
+    parser.add_argument(
+        "--profile",
+        help="py-spy our bot in each chatter, closed and open loop, to PROFILE-BOT-BLOCK-PHASE.txt (raw stacks)",
+    )
     options = parser.parse_args()
     if options.compare:
         options.compare = str(Path(options.compare).resolve())

@@ -6,15 +6,18 @@ import gc
 import pkgutil
 import re
 import sys
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, TextIO
 
 import nonebot
 import nonebot.log as nonebot_log
+import nonebot.message
 from nonebot.adapters import Bot, Event
 from nonebot.exception import IgnoredException
 from nonebot.log import logger
 from nonebot.matcher import Matcher
 from nonebot.message import event_preprocessor, run_postprocessor
+from nonebot.typing import T_DependencyCache
 
 import plugins
 from bot import chatter, handled_exceptions, patching, sequential_checks, waiting
@@ -248,7 +251,8 @@ def strip_command_mention(bot: Bot, event: Event) -> None:
 
 def install_hooks(command_start: list[str]) -> bool:
     """Hooks every event passes: drop group chatter early, and never let an unexpected error go unanswered. Whether
-    chatter is dropped before NoneBot's pre-processors (bot/chatter.py) or, where that patch is refused, by one."""
+    chatter is dropped before NoneBot's pre-processors (bot/chatter.py) or, where that patch is refused, by one; the
+    error is answered when the matcher's run failed, or, where that patch is refused, by a run post-processor."""
     from plugins._common import dialogue_is_open  # plugin code can only be imported once NoneBot is initialised
 
     starts = tuple(command_start)
@@ -265,6 +269,9 @@ def install_hooks(command_start: list[str]) -> bool:
 
     dropped_early = chatter.install(is_chatter)
 
+    # A pre-processor of its own (a task group per event): the walk over the matchers starts a turn or two of the
+    # event loop later, and a dialogue whose prompt was just sent has by then registered its next step (NoneBot
+    # registers it only after the prompt's send returns; an answer read before that would miss it).
     @event_preprocessor
     async def prepare_message(bot: Bot, event: Event) -> None:
         if event.get_type() != "message":
@@ -273,20 +280,57 @@ def install_hooks(command_start: list[str]) -> bool:
         if not dropped_early and is_chatter(bot, event):
             raise IgnoredException("not a command")
 
-    @run_postprocessor
-    async def answer_unexpected_error(bot: Bot, event: Event, matcher: Matcher, exception: Exception | None) -> None:
-        if exception is None:
-            return
-        from nonebot_plugin_alconna import UniMessage
+    if not ERRORS_ANSWERED_AFTER_RUNS.install():
 
-        try:
-            await UniMessage.text("出错了，没有办成，请稍后再试。如果一直这样，请告诉民警。").send(
-                target=event, bot=bot
-            )
-        except Exception as error:
-            logger.warning(f"could not tell the user about an error: {error!r}")
+        @run_postprocessor
+        async def answer_after_run(bot: Bot, event: Event, matcher: Matcher, exception: Exception | None) -> None:
+            if exception is not None:
+                await answer_unexpected_error(bot, event)
 
     return dropped_early
+
+
+async def answer_unexpected_error(bot: Bot, event: Event) -> None:
+    from nonebot_plugin_alconna import UniMessage
+
+    try:
+        await UniMessage.text(UNEXPECTED_ERROR_REPLY).send(target=event, bot=bot)
+    except Exception as error:
+        logger.warning(f"could not tell the user about an error: {error!r}")
+
+
+def _answer_errors_after_runs() -> None:
+    """A matcher's run that failed is answered before NoneBot's run post-processors (there are none here): as a
+    post-processor of its own, the answer had cost every command a task group, a task and its four parameters."""
+    original = nonebot.message._apply_run_postprocessors
+
+    async def apply_run_postprocessors(
+        bot: Bot,
+        event: Event,
+        matcher: Matcher,
+        exception: Exception | None = None,
+        stack: AsyncExitStack | None = None,
+        dependency_cache: T_DependencyCache | None = None,
+    ) -> None:
+        if exception is not None:
+            await answer_unexpected_error(bot, event)
+        await original(bot, event, matcher, exception, stack, dependency_cache)
+
+    nonebot.message._apply_run_postprocessors = apply_run_postprocessors
+
+
+ERRORS_ANSWERED_AFTER_RUNS = patching.Patch(
+    "bot/app.py (an unexpected error answered once the matcher's run failed)",
+    [
+        patching.parameters(
+            "nonebot.message._apply_run_postprocessors",
+            lambda: nonebot.message._apply_run_postprocessors,
+            ["bot", "event", "matcher", "exception", "stack", "dependency_cache"],
+        ),
+    ],
+    _answer_errors_after_runs,
+    otherwise="it is answered by a run post-processor, which NoneBot runs in a task group after every command",
+)
 
 
 def install_lifecycle(settings: Settings) -> None:

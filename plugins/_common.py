@@ -47,6 +47,9 @@ DIALOGUE_EXPIRED = "等太久了，已退出，什么也没有改。需要时重
 
 LATER = len(COMMANDS) + 10
 """The priority for matchers that look at messages after every command has had its turn."""
+COMMAND_HEADS = "command_heads"
+"""The attribute of a command's first-word checker naming the first words it takes (bot/waiting.py reads it;
+tests/test_waiting.py checks that the two agree)."""
 
 
 def command(name: str, alias: str, args: Args | None = None) -> type[AlconnaMatcher]:
@@ -83,6 +86,10 @@ def _written_as(name: str, alias: str):
     first. A message whose first word is written as a command (a command start in front) but is neither this
     command's name nor its alias is turned away here. Anything else (no text in front, or a first word without a
     command start) is left to alconna to decide, as before.
+
+    The checker carries the first words it takes as `command_heads`: with them NoneBot's walk over the priorities
+    passes over this command's priority, without a task group, for a message naming another command
+    (bot/waiting.py).
     """
     starts = tuple(get_driver().config.command_start)
     heads = frozenset(start + word for start in starts for word in (name, alias))
@@ -95,6 +102,7 @@ def _written_as(name: str, alias: str):
             return True
         return words[0] in heads
 
+    setattr(could_be_this_command, COMMAND_HEADS, heads)
     return could_be_this_command
 
 
