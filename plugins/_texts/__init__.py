@@ -71,7 +71,6 @@ notices.use_picture_renderer(render_picture)
 
 # The domains' wording; each module adds its refusals and registers its notice renderers when imported.
 from plugins._texts import (
-    common,  # noqa: F401
     emergency,  # noqa: F401
     export,  # noqa: F401
     membership,  # noqa: F401

@@ -170,7 +170,7 @@ async def redeem(caller: Caller, reward_id: int) -> Redeemed:
         rights = await rights_of(db, caller)
         member = rights.member
         if member is None:
-            raise DomainError("common.not_registered")
+            raise DomainError("organisation.not_registered")
         member_id = id_of(member)
         reward = await db.get(Reward, reward_id)
         paths = await _member_unit_paths(db, member_id)
@@ -238,7 +238,7 @@ async def my_redemptions(caller: Caller, limit: int = 10) -> list[RedemptionLine
     async with session() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
-            raise DomainError("common.not_registered")
+            raise DomainError("organisation.not_registered")
         rows = (
             await db.exec(
                 select(Redemption, Reward.name)

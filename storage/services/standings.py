@@ -289,7 +289,7 @@ async def my_points(caller: Caller, group_id: str | None, now: datetime | None =
     async with session() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
-            raise DomainError("common.not_registered")
+            raise DomainError("organisation.not_registered")
         member = rights.member
         member_id = id_of(member)
         month = period_of("month", now)
