@@ -32,7 +32,7 @@ from sqlalchemy import text
 from storage import db
 from storage.models import Member, Team, utcnow
 from storage.services import standings
-from storage.services.people import Caller
+from storage.services.actors import ChatAccount
 from storage.services.totals import period_of
 from storage.settings import configure
 
@@ -146,7 +146,7 @@ async def main(arguments: argparse.Namespace) -> None:
                     {"key": month.key},
                 )
             ).scalar_one()
-        caller = Caller("onebot", str(100000 + member))
+        caller = ChatAccount("onebot", str(100000 + member))
         team = 1 + member % TEAMS
         params = {"start": month.start, "end": month.end, "team": team, "member": member}
 

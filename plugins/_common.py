@@ -36,7 +36,8 @@ from plugins._arguments import as_number
 from plugins._commands import COMMANDS, declared
 from plugins._texts import refusal
 from storage.errors import DomainError
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount, ChatGroup
+from storage.services.people import PersonRef
 
 T = TypeVar("T")
 
@@ -118,14 +119,18 @@ def shows_pictures(bot: Bot) -> bool:
 
 @dataclass(frozen=True)
 class Place:
-    """Where a command was sent: a group chat (with its id) or a private chat."""
+    """Who sent a command, and where: in a group chat, or in private (no group)."""
 
-    caller: Caller
-    group_id: str | None
+    caller: ChatAccount
+    group: ChatGroup | None
 
     @property
     def in_group(self) -> bool:
-        return self.group_id is not None
+        return self.group is not None
+
+    @property
+    def group_id(self) -> str | None:
+        return self.group.group_id if self.group is not None else None
 
 
 async def ask_uninfo(lookup: Coroutine[Any, Any, T]) -> T:
@@ -148,10 +153,11 @@ async def _current_place() -> Place:
         raise LookupError(f"no uninfo session for {bot.adapter.get_name()} {event.get_type()} events")
     name = (session.member.nick if session.member and session.member.nick else None) or session.user.nick
     name = name or session.user.name or ""
-    caller = Caller(platform=platform_of(bot), user_id=str(session.user.id), name=name)
+    platform = platform_of(bot)
+    caller = ChatAccount(platform=platform, user_id=str(session.user.id), name=name)
     if session.scene.type == SceneType.PRIVATE:
-        return Place(caller=caller, group_id=None)
-    return Place(caller=caller, group_id=str(session.scene.id))
+        return Place(caller=caller, group=None)
+    return Place(caller=caller, group=ChatGroup(platform, str(session.scene.id)))
 
 
 CurrentPlace = Annotated[Place, Depends(_current_place)]

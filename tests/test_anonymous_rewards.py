@@ -20,10 +20,12 @@ from plugins._texts.export import export_file
 from storage import db
 from storage.models import AnonymousPayout, OutboxMessage, PointEntry, RewardState, Tip
 from storage.services import anonymous_rewards, export, organisation, outbox, shop, standings, stats, tips
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from storage.services.totals import balance_of
 from storage.services.when import DateRange
 from storage.settings import configure
+from tests.places import in_group
 from tests.test_points import GROUPS, OFFICER, set_up, volunteer
 
 # Wednesday 2026-11-25 11:00 in Shanghai; the payout is on Mondays from 10:00
@@ -98,7 +100,7 @@ async def test_only_the_reporter_sees_the_reward_and_can_spend_it(database: str)
     for number in (1, 2, 3):
         await verified_anonymous_tip(number)
     await anonymous_rewards.pay_due_rewards()
-    mine = await standings.my_points(volunteer(1), GROUPS["一队"])
+    mine = await standings.my_points(volunteer(1), in_group(GROUPS["一队"]))
     assert (mine.balance, mine.unseen, mine.month_points) == (20, 20, 0)
     cup, _ = await shop.add_reward(OFFICER, "保温杯", 15, None, None)
     assert (await shop.redeem(volunteer(1), cup.id)).balance == 5
@@ -142,9 +144,9 @@ async def outcome(call):
         return f"{type(refused).__name__}: {refused}"
 
 
-async def workbook(caller: Caller, group_id: str | None, unit: str | None) -> dict[str, list]:
+async def workbook(caller: ChatAccount, group_id: str | None, unit: str | None) -> dict[str, list]:
     period = DateRange(WEDNESDAY - timedelta(days=30), WEDNESDAY + timedelta(days=30))
-    made = export_file(await export.export_workbook(caller, group_id, period, unit))
+    made = export_file(await export.export_workbook(caller, in_group(group_id), period, unit))
     book = load_workbook(io.BytesIO(made.content))
     return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book}
 
@@ -163,14 +165,14 @@ async def what_others_read() -> dict[str, object]:
             for scope in ("team", "unit", "city"):
                 for metric in ("points", "minutes", "tips"):
                     seen[f"{name} /排行榜 {period} {scope} {metric}"] = await outcome(
-                        standings.leaderboard(caller, group, period, scope, metric)
+                        standings.leaderboard(caller, in_group(group), period, scope, metric)
                     )
                 seen[f"{name} /排行榜 {period} {scope} 分队"] = await outcome(
-                    standings.leaderboard(caller, group, period, scope, "points", by_team=True)
+                    standings.leaderboard(caller, in_group(group), period, scope, "points", by_team=True)
                 )
         for scope in ("team", "unit"):
             seen[f"{name} /统计 {scope}"] = await outcome(
-                stats.report(caller, group, DateRange(WEDNESDAY, WEDNESDAY + timedelta(days=14)), scope)
+                stats.report(caller, in_group(group), DateRange(WEDNESDAY, WEDNESDAY + timedelta(days=14)), scope)
             )
         seen[f"{name} /导出"] = await outcome(workbook(caller, group, None))
         seen[f"{name} /发放"] = await outcome(shop.pending_redemptions(caller))
@@ -190,7 +192,7 @@ async def one_world(reporter: int) -> list[dict[str, object]]:
     reads = []
     with time_machine.travel(WEDNESDAY - timedelta(days=1), tick=False):
         one = (await set_up(per_team=4))["一队"]
-        await organisation.set_leader(OFFICER, PersonRef(member_number=one[3]), GROUPS["一队"], None)
+        await organisation.set_leader(OFFICER, PersonRef(member_number=one[3]), in_group(GROUPS["一队"]), None)
         for member in one[:2]:  # both suspects have points anyone can see, and the same
             await standings.award_points(OFFICER, PersonRef(member_number=member), 30, "夜间巡逻")
         cup, _ = await shop.add_reward(OFFICER, "保温杯", 25, None, None)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage import db
 from storage.services import organisation
+from tests.places import in_group
 
 
 @pytest.mark.postgres
@@ -38,10 +39,10 @@ async def test_commands_still_work_after_the_server_ended_every_connection(postg
         await asyncio.sleep(0.2)  # the closed sockets reach the bot's event loop
 
         # every pooled connection was ended: each must be replaced, not handed out to a command
-        found = await asyncio.gather(*(organisation.get_group_team("onebot", "40001") for _ in range(6)))
+        found = await asyncio.gather(*(organisation.get_team_at(in_group("40001")) for _ in range(6)))
         assert found == [None] * 6
         for _ in range(6):
-            assert await organisation.get_group_team("onebot", "40001") is None
+            assert await organisation.get_team_at(in_group("40001")) is None
     finally:
         await db.close_database()
 

@@ -11,28 +11,34 @@ from storage import db
 from storage.errors import NotAllowed
 from storage.models import OutboxMessage, PointEntry
 from storage.services import emergency, membership, organisation, tasks
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
+from tests.places import in_group
 from tests.refusals import refused
 
-ADMIN = Caller("onebot", "10001")
-OFFICER = Caller("onebot", "20001", "李警官")
+ADMIN = ChatAccount("onebot", "10001")
+OFFICER = ChatAccount("onebot", "20001", "李警官")
 GROUPS = ("710001", "710002")
 
 
-def volunteer(number: int) -> Caller:
-    return Caller("onebot", str(30000 + number), f"队员{number}")
+def volunteer(number: int) -> ChatAccount:
+    return ChatAccount("onebot", str(30000 + number), f"队员{number}")
 
 
 async def set_up() -> None:
     person = PersonRef(platform="onebot", user_id=OFFICER.user_id, display_name="李警官")
     await organisation.grant_officer(ADMIN, person, "市局/历下分局/闫千户派出所")
-    await organisation.bind_group(OFFICER, GROUPS[0], "一队")
-    await organisation.bind_group(OFFICER, GROUPS[1], "二队")
+    await organisation.bind_group(OFFICER, in_group(GROUPS[0]), "一队")
+    await organisation.bind_group(OFFICER, in_group(GROUPS[1]), "二队")
     await organisation.grant_officer(ADMIN, PersonRef(platform="onebot", user_id="20009"), "市局/历下分局")
-    await organisation.bind_group(Caller("onebot", "20009"), "710009", "分局直属队")
+    await organisation.bind_group(ChatAccount("onebot", "20009"), in_group("710009"), "分局直属队")
     for number in range(1, 5):
         application = await membership.apply_to_team(
-            volunteer(number), GROUPS[number % 2], f"队员{number}", f"137{number:08d}", ["救援"] if number < 3 else []
+            volunteer(number),
+            in_group(GROUPS[number % 2]),
+            f"队员{number}",
+            f"137{number:08d}",
+            ["救援"] if number < 3 else [],
         )
         await membership.decide_application(OFFICER, approve=True, number=application.number)
 
@@ -76,14 +82,14 @@ async def test_responses_count_once_and_the_officer_hears_when_enough(database: 
     state = await emergency.alert_state(OFFICER, alert.id)
     assert [r.name for r in state.responders] == ["队员1", "队员2", "队员3", "队员4"]
     with refused("不是队员"):
-        await emergency.respond(Caller("onebot", "39999"), alert.id, None)
+        await emergency.respond(ChatAccount("onebot", "39999"), alert.id, None)
 
 
 async def test_too_few_answers_escalate_once_to_the_parent_units_groups(database: str) -> None:
     await set_up()
-    branch = Caller("onebot", "30099")
-    application = await membership.apply_to_team(branch, "710009", "分局队员", "13600000099", [])
-    await membership.decide_application(Caller("onebot", "20009"), approve=True, number=application.number)
+    branch = ChatAccount("onebot", "30099")
+    application = await membership.apply_to_team(branch, in_group("710009"), "分局队员", "13600000099", [])
+    await membership.decide_application(ChatAccount("onebot", "20009"), approve=True, number=application.number)
     alert = (await emergency.raise_alert(OFFICER, "山中失联驴友", 5, [], None)).alert
     with refused("没有发给你的"):
         await emergency.respond(branch, None, 8)  # not the station's volunteer: not called yet
@@ -117,7 +123,7 @@ async def test_members_checked_in_elsewhere_are_not_called_privately(database: s
     await set_up()
     start = datetime.now(timezone.utc) + timedelta(minutes=10)
     spec = tasks.TaskSpec(kind="巡逻", place="北区", start=start, end=start + timedelta(hours=1), capacity=5)
-    task = (await tasks.post_task(OFFICER, GROUPS[1], spec)).view.task
+    task = (await tasks.post_task(OFFICER, in_group(GROUPS[1]), spec)).view.task
     await tasks.signup_for_task(volunteer(1), task.id)
     await tasks.check_in(volunteer(1), task.id)
     raised = await emergency.raise_alert(OFFICER, "需要救援", 2, ["救援"], None)

@@ -12,7 +12,8 @@ from sqlmodel import select
 from storage import db
 from storage.models import Member, PointEntry, utcnow
 from storage.services import membership, organisation
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from storage.services.totals import period_of
 from storage.settings import settings
 from tests.chat import (
@@ -21,6 +22,7 @@ from tests.chat import (
     onebot_private_message,
     onebot_text,
 )
+from tests.places import in_group
 
 GROUP = 556001
 OFFICER = 20001
@@ -30,14 +32,16 @@ FAKE_PNG = b"\x89PNG fake picture"
 
 async def set_up() -> None:
     await organisation.grant_officer(
-        Caller("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
+        ChatAccount("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
     )
-    await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "夕阳红巡逻队")
+    await organisation.bind_group(ChatAccount("onebot", str(OFFICER)), in_group(GROUP), "夕阳红巡逻队")
     for number, name in ((VOLUNTEER, "张三"), (VOLUNTEER + 1, "李四")):
         application = await membership.apply_to_team(
-            Caller("onebot", str(number)), str(GROUP), name, f"1380013800{number % 10}", []
+            ChatAccount("onebot", str(number)), in_group(GROUP), name, f"1380013800{number % 10}", []
         )
-        await membership.decide_application(Caller("onebot", str(OFFICER)), approve=True, number=application.number)
+        await membership.decide_application(
+            ChatAccount("onebot", str(OFFICER)), approve=True, number=application.number
+        )
     async with db.session() as session:  # a name as a platform may give it (a QQ nickname can hold anything)
         member = await session.get(Member, application.member.id)
         member.name = "[CQ:at,qq=all]"

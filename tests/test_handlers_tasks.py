@@ -15,13 +15,15 @@ from plugins._texts.when import describe
 from storage import db
 from storage.models import Signup, Task
 from storage.services import membership, organisation, tasks
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from tests.chat import (
     ONEBOT_SELF_ID,
     onebot_group_message,
     onebot_private_message,
     onebot_text,
 )
+from tests.places import in_group
 
 GROUP = 555001
 OFFICER = 20001
@@ -30,13 +32,13 @@ VOLUNTEER = 30001
 
 async def set_up() -> None:
     await organisation.grant_officer(
-        Caller("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
+        ChatAccount("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
     )
-    await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "夕阳红巡逻队")
+    await organisation.bind_group(ChatAccount("onebot", str(OFFICER)), in_group(GROUP), "夕阳红巡逻队")
     application = await membership.apply_to_team(
-        Caller("onebot", str(VOLUNTEER)), str(GROUP), "张三", "13800138000", []
+        ChatAccount("onebot", str(VOLUNTEER)), in_group(GROUP), "张三", "13800138000", []
     )
-    await membership.decide_application(Caller("onebot", str(OFFICER)), approve=True, number=application.number)
+    await membership.decide_application(ChatAccount("onebot", str(OFFICER)), approve=True, number=application.number)
 
 
 def conversation(ctx, bot, *steps) -> None:
@@ -173,7 +175,7 @@ async def post_soon(minutes: int = 20) -> tasks.PostedTask:
         longitude=117.12,
     )
     spec.radius_m = 300
-    return await tasks.post_task(Caller("onebot", str(OFFICER)), str(GROUP), spec)
+    return await tasks.post_task(ChatAccount("onebot", str(OFFICER)), in_group(GROUP), spec)
 
 
 NAPCAT_MAP_CARD = json.dumps(
@@ -193,7 +195,7 @@ NAPCAT_MAP_CARD = json.dumps(
 async def test_location_shared_after_check_in_is_checked(app: App, database: str, location, distance: str) -> None:
     await set_up()
     task = (await post_soon()).view.task
-    await tasks.signup_for_task(Caller("onebot", str(VOLUNTEER)), task.id)
+    await tasks.signup_for_task(ChatAccount("onebot", str(VOLUNTEER)), task.id)
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
         conversation(
@@ -209,7 +211,7 @@ async def test_location_shared_after_check_in_is_checked(app: App, database: str
                 f"任务 {task.id}：位置已记录：离任务地点{distance}。",
             ),
         )
-    detail = await tasks.task_detail(Caller("onebot", str(OFFICER)), task.id)
+    detail = await tasks.task_detail(ChatAccount("onebot", str(OFFICER)), task.id)
     assert detail.signed[0].checked_in
     assert detail.signed[0].outside_radius == ("超出" in distance)
 

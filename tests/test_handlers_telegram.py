@@ -14,7 +14,8 @@ from sqlmodel import select
 from storage import db
 from storage.models import OutboxMessage
 from storage.services import membership, organisation, tasks
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from tests.chat import (
     TELEGRAM_SELF_ID,
     TELEGRAM_USERNAME,
@@ -22,6 +23,7 @@ from tests.chat import (
     telegram_message,
     telegram_text,
 )
+from tests.places import in_group
 
 GROUP = -1001234567
 OFFICER = 9001
@@ -47,7 +49,7 @@ async def exchange(app: App, event, reply: str, *, extra=None) -> None:
 async def test_join_and_approve_on_telegram(app: App, database: str) -> None:
     # 9001 is a superuser in the tests' configuration: an administrator who grants himself officer rights
     await organisation.grant_officer(
-        Caller("telegram", str(OFFICER)), PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局"
+        ChatAccount("telegram", str(OFFICER)), PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局"
     )
     await exchange(
         app,
@@ -85,18 +87,18 @@ async def test_same_message_id_in_two_chats_is_two_commands(app: App, database: 
 
 
 async def test_check_in_then_share_a_telegram_location(app: App, database: str) -> None:
-    officer = Caller("telegram", str(OFFICER))
+    officer = ChatAccount("telegram", str(OFFICER))
     await organisation.grant_officer(officer, PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局")
-    await organisation.bind_group(officer, str(GROUP), "青春飞扬护学队")
+    await organisation.bind_group(officer, in_group(GROUP, "telegram"), "青春飞扬护学队")
     application = await membership.apply_to_team(
-        Caller("telegram", str(VOLUNTEER)), str(GROUP), "李四", "13900139000", []
+        ChatAccount("telegram", str(VOLUNTEER)), in_group(GROUP, "telegram"), "李四", "13900139000", []
     )
     await membership.decide_application(officer, approve=True, number=application.number)
     start = datetime.now(timezone.utc) + timedelta(minutes=10)
     spec = tasks.TaskSpec(kind="护学岗", place="小学", start=start, end=start + timedelta(hours=1), capacity=2)
     spec.latitude, spec.longitude, spec.radius_m = 36.65, 117.12, 300
-    task = (await tasks.post_task(officer, str(GROUP), spec)).view.task
-    await tasks.signup_for_task(Caller("telegram", str(VOLUNTEER)), task.id)
+    task = (await tasks.post_task(officer, in_group(GROUP, "telegram"), spec)).view.task
+    await tasks.signup_for_task(ChatAccount("telegram", str(VOLUNTEER)), task.id)
 
     await exchange(
         app,

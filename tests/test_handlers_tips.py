@@ -11,13 +11,15 @@ from sqlmodel import func, select
 from storage import db
 from storage.models import Tip
 from storage.services import membership, organisation
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from tests.chat import (
     ONEBOT_SELF_ID,
     onebot_group_message,
     onebot_private_message,
     onebot_text,
 )
+from tests.places import in_group
 
 GROUP, OFFICER, REPORTER = 555001, 20001, 30001
 
@@ -29,17 +31,17 @@ async def tips_saved() -> int:
 
 async def test_the_group_gets_a_pointer_and_a_cancelled_report_saves_nothing(app: App, database: str) -> None:
     await organisation.grant_officer(
-        Caller("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "派出所"
+        ChatAccount("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "派出所"
     )
-    await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "一队")
+    await organisation.bind_group(ChatAccount("onebot", str(OFFICER)), in_group(GROUP), "一队")
     application = await membership.apply_to_team(
-        Caller("onebot", str(REPORTER)), str(GROUP), "赵铁柱", "13912345678", []
+        ChatAccount("onebot", str(REPORTER)), in_group(GROUP), "赵铁柱", "13912345678", []
     )
-    await membership.decide_application(Caller("onebot", str(OFFICER)), approve=True, number=application.number)
+    await membership.decide_application(ChatAccount("onebot", str(OFFICER)), approve=True, number=application.number)
 
-    in_group = onebot_group_message(GROUP, REPORTER, "/线索 赌博 三号楼地下室聚赌")
+    in_the_group = onebot_group_message(GROUP, REPORTER, "/线索 赌博 三号楼地下室聚赌")
     steps = [
-        (in_group, "线索请私聊我发送 /线索（/tip），不要在群里发线索内容。"),
+        (in_the_group, "线索请私聊我发送 /线索（/tip），不要在群里发线索内容。"),
         (
             onebot_private_message(REPORTER, "/线索"),
             "报线索，随时回复“取消”退出，不会保存。\n"

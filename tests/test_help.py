@@ -8,8 +8,10 @@ import pytest
 from arclet.alconna import command_manager
 
 from storage.services import membership, organisation
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from tests.chat import say
+from tests.places import in_group
 
 ADMIN, OFFICER, LEADER, MEMBER, STRANGER = 10001, 20001, 30003, 30001, 39999
 TEAM_GROUP, UNBOUND_GROUP = 810001, 810009
@@ -57,8 +59,8 @@ LAST = "每个命令不带内容发送，会告诉你怎么写。"
 PLACES = {None: IN_PRIVATE, TEAM_GROUP: IN_TEAM_GROUP, UNBOUND_GROUP: IN_UNBOUND_GROUP}
 
 
-def caller(user_id: int) -> Caller:
-    return Caller("onebot", str(user_id))
+def caller(user_id: int) -> ChatAccount:
+    return ChatAccount("onebot", str(user_id))
 
 
 @pytest.fixture
@@ -66,9 +68,9 @@ async def team(database: str) -> None:
     """一队 of 闫千户派出所 (李警官, an officer), with 张三 a member and 李队长 its leader."""
     officer = PersonRef(platform="onebot", user_id=str(OFFICER))
     await organisation.grant_officer(caller(ADMIN), officer, "市局/历下分局/闫千户派出所")
-    await organisation.bind_group(caller(OFFICER), str(TEAM_GROUP), "一队")
+    await organisation.bind_group(caller(OFFICER), in_group(TEAM_GROUP), "一队")
     for user_id, name, phone in ((MEMBER, "张三", "13800000001"), (LEADER, "李队长", "13800000003")):
-        applied = await membership.apply_to_team(caller(user_id), str(TEAM_GROUP), name, phone, [])
+        applied = await membership.apply_to_team(caller(user_id), in_group(TEAM_GROUP), name, phone, [])
         await membership.decide_application(caller(OFFICER), approve=True, number=applied.number)
     leader = PersonRef(platform="onebot", user_id=str(LEADER))
     await organisation.set_leader(caller(OFFICER), leader, None, "一队")

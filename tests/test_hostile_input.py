@@ -22,8 +22,10 @@ from sqlmodel import SQLModel
 from bot.app import UNEXPECTED_ERROR_REPLY
 from storage import db
 from storage.services import membership, organisation, tasks, tips
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from tests.chat import RecordingBot, onebot_group_message, onebot_private_message
+from tests.places import in_group
 
 ADMIN, OFFICER, VOLUNTEER = 10001, 20001, 30001
 GROUP = 555001
@@ -67,16 +69,16 @@ async def set_up() -> None:
     """A station with a bound team group, an officer, a volunteer, a task and a tip: none of them numbered like
     the hostile numbers."""
     await organisation.grant_officer(
-        Caller("onebot", str(ADMIN)), PersonRef(platform="onebot", user_id=str(OFFICER)), "济南市公安局/历下分局"
+        ChatAccount("onebot", str(ADMIN)), PersonRef(platform="onebot", user_id=str(OFFICER)), "济南市公安局/历下分局"
     )
-    await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "夕阳红巡逻队")
+    await organisation.bind_group(ChatAccount("onebot", str(OFFICER)), in_group(GROUP), "夕阳红巡逻队")
     application = await membership.apply_to_team(
-        Caller("onebot", str(VOLUNTEER)), str(GROUP), "张三", "13800138000", []
+        ChatAccount("onebot", str(VOLUNTEER)), in_group(GROUP), "张三", "13800138000", []
     )
-    await membership.decide_application(Caller("onebot", str(OFFICER)), approve=True, number=application.number)
+    await membership.decide_application(ChatAccount("onebot", str(OFFICER)), approve=True, number=application.number)
     spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 10人 5分".split())
-    await tasks.post_task(Caller("onebot", str(OFFICER)), str(GROUP), spec)
-    await tips.report_tip(Caller("onebot", str(VOLUNTEER)), "赌博", "某小区地下室有人聚赌")
+    await tasks.post_task(ChatAccount("onebot", str(OFFICER)), in_group(GROUP), spec)
+    await tips.report_tip(ChatAccount("onebot", str(VOLUNTEER)), "赌博", "某小区地下室有人聚赌")
 
 
 PLACES = {

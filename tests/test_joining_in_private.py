@@ -10,8 +10,10 @@ from sqlmodel import select
 from storage import db
 from storage.models import JoinRequest, Member, OutboxMessage, OutboxState, TeamMembership, utcnow
 from storage.services import organisation, outbox
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from tests.chat import say
+from tests.places import in_group
 
 ADMIN, OFFICER, APPLICANT, OTHER = 10001, 20001, 30001, 30002
 GROUP = 555001
@@ -20,9 +22,9 @@ JOINING = "老张，请私聊我，发送你的手机号，完成加入“夕阳
 
 async def set_up() -> None:
     await organisation.grant_officer(
-        Caller("onebot", str(ADMIN)), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
+        ChatAccount("onebot", str(ADMIN)), PersonRef(platform="onebot", user_id=str(OFFICER)), "历下分局"
     )
-    await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "夕阳红巡逻队")
+    await organisation.bind_group(ChatAccount("onebot", str(OFFICER)), in_group(GROUP), "夕阳红巡逻队")
 
 
 async def applications() -> list[tuple[str, str | None, list[str], str, str | None]]:

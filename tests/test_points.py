@@ -14,36 +14,40 @@ from storage import db
 from storage.errors import NotAllowed
 from storage.models import AuditLog, Broadcast, LedgerReason, MemberTotal, OutboxMessage, PointEntry
 from storage.services import ledger, membership, organisation, standings, tasks, tips, totals
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from storage.settings import configure, settings
+from tests.places import in_group
 from tests.refusals import refused
 
-ADMIN = Caller("onebot", "10001")
-OFFICER = Caller("onebot", "20001", "李警官")
-OTHER_OFFICER = Caller("onebot", "20002", "王警官")
+ADMIN = ChatAccount("onebot", "10001")
+OFFICER = ChatAccount("onebot", "20001", "李警官")
+OTHER_OFFICER = ChatAccount("onebot", "20002", "王警官")
 GROUPS = {"一队": "810001", "二队": "810002", "外队": "810003"}
 # Tuesday 2026-11-24 10:00 in Shanghai
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
 
 
-def volunteer(number: int) -> Caller:
-    return Caller("onebot", str(30000 + number), f"队员{number}")
+def volunteer(number: int) -> ChatAccount:
+    return ChatAccount("onebot", str(30000 + number), f"队员{number}")
 
 
 async def set_up(per_team: int = 3) -> dict[str, list[int]]:
     """一队 and 二队 under 闫千户派出所 (李警官), 外队 under another branch (王警官); member numbers per team."""
     await organisation.grant_officer(ADMIN, PersonRef(platform="onebot", user_id="20001"), "市局/历下分局/闫千户派出所")
     await organisation.grant_officer(ADMIN, PersonRef(platform="onebot", user_id="20002"), "市局/槐荫分局")
-    await organisation.bind_group(OFFICER, GROUPS["一队"], "一队")
-    await organisation.bind_group(OFFICER, GROUPS["二队"], "二队")
-    await organisation.bind_group(OTHER_OFFICER, GROUPS["外队"], "外队")
+    await organisation.bind_group(OFFICER, in_group(GROUPS["一队"]), "一队")
+    await organisation.bind_group(OFFICER, in_group(GROUPS["二队"]), "二队")
+    await organisation.bind_group(OTHER_OFFICER, in_group(GROUPS["外队"]), "外队")
     members: dict[str, list[int]] = {}
     number = 0
     for team, group in GROUPS.items():
         decider = OTHER_OFFICER if team == "外队" else OFFICER
         for _ in range(per_team):
             number += 1
-            applied = await membership.apply_to_team(volunteer(number), group, f"队员{number}", f"137{number:08d}", [])
+            applied = await membership.apply_to_team(
+                volunteer(number), in_group(group), f"队员{number}", f"137{number:08d}", []
+            )
             await membership.decide_application(decider, approve=True, number=applied.number)
             members.setdefault(team, []).append(applied.member.id)
     return members
@@ -77,7 +81,7 @@ async def test_kept_totals_equal_the_ledger_after_a_random_mix(database: str, mo
     monkeypatch.undo()
     # hours: a check-out, then closing the task recomputes the same sign-up (counted once)
     posted = await tasks.post_task(
-        OFFICER, GROUPS["一队"], tasks.parse_task_words("巡逻 明天19:00 2小时 北区 5人 3分".split(), NOW)
+        OFFICER, in_group(GROUPS["一队"]), tasks.parse_task_words("巡逻 明天19:00 2小时 北区 5人 3分".split(), NOW)
     )
     task = posted.view.task
     for number in (1, 2):
@@ -124,12 +128,12 @@ async def test_leaderboards_by_team_unit_and_city_with_the_callers_place(databas
     await give(one[2], 100, 99, NOW - timedelta(days=40), monkeypatch)  # last month: not on this month's board
     monkeypatch.undo()
 
-    board = await standings.leaderboard(volunteer(1), GROUPS["一队"], "month", "team", "points", now=NOW)
+    board = await standings.leaderboard(volunteer(1), in_group(GROUPS["一队"]), "month", "team", "points", now=NOW)
     assert board_title(board) == "一队 2026年11月 积分榜"
     assert [(r.rank, r.name, r.value) for r in board.rows] == [(1, "队员2", 50), (2, "队员1", 30), (3, "队员3", 5)]
     assert (board.own.rank, board.own.value) == (2, 30)
 
-    unit = await standings.leaderboard(volunteer(1), GROUPS["一队"], "month", "unit", "points", now=NOW)
+    unit = await standings.leaderboard(volunteer(1), in_group(GROUPS["一队"]), "month", "unit", "points", now=NOW)
     assert unit.scope_name == "闫千户派出所"
     assert [(r.rank, r.name) for r in unit.rows] == [(1, "队员2"), (1, "队员4"), (3, "队员1"), (4, "队员3")]
     assert unit.own.rank == 3
@@ -140,11 +144,15 @@ async def test_leaderboards_by_team_unit_and_city_with_the_callers_place(databas
     assert (every.rows[0].name, every.rows[0].value, every.own.rank) == ("队员3", 105, 1)
 
     with pytest.raises(NotAllowed):
-        await standings.leaderboard(volunteer(1), GROUPS["一队"], "month", "unit", "points", by_team=True, now=NOW)
-    teams = await standings.leaderboard(OFFICER, GROUPS["一队"], "month", "unit", "points", by_team=True, now=NOW)
+        await standings.leaderboard(
+            volunteer(1), in_group(GROUPS["一队"]), "month", "unit", "points", by_team=True, now=NOW
+        )
+    teams = await standings.leaderboard(
+        OFFICER, in_group(GROUPS["一队"]), "month", "unit", "points", by_team=True, now=NOW
+    )
     assert [(t.name, t.members, t.total) for t in teams.by_team] == [("一队", 3, 85), ("二队", 3, 50)]
     with refused("全市"):
-        await standings.leaderboard(Caller("onebot", "39999"), None, "month", "team", "points", now=NOW)
+        await standings.leaderboard(ChatAccount("onebot", "39999"), None, "month", "team", "points", now=NOW)
 
 
 async def test_points_summary_and_awards_with_caps_audit_and_no_double_send(database: str) -> None:
@@ -177,7 +185,7 @@ async def test_points_summary_and_awards_with_caps_audit_and_no_double_send(data
     assert len(logs) == 3
     assert "达到积分上限，应得15分" in notes[1]
     assert any("扣 8 分" in text for text in told)
-    summary = await standings.my_points(volunteer(1), GROUPS["一队"])
+    summary = await standings.my_points(volunteer(1), in_group(GROUPS["一队"]))
     assert (summary.balance, summary.month_points, summary.team_rank.rank) == (12, 12, 1)
     assert [reason_name(line.reason) for line in summary.recent] == ["扣分", "奖励", "奖励"]
 

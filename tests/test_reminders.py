@@ -12,9 +12,11 @@ from sqlmodel import col, func, select
 from storage import db
 from storage.models import OutboxMessage, ReminderState, TaskReminder
 from storage.services import membership, organisation, reminders, tasks
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
+from tests.places import in_group
 
-OFFICER = Caller("onebot", "20001", "李警官")
+OFFICER = ChatAccount("onebot", "20001", "李警官")
 GROUP = "555001"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)  # Tuesday 10:00 in Shanghai
 TASKS = 120
@@ -29,18 +31,18 @@ def clock_at_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def set_up(volunteers: int = 2) -> None:
     await organisation.grant_officer(
-        Caller("onebot", "10001"), PersonRef(platform="onebot", user_id="20001"), "历下分局"
+        ChatAccount("onebot", "10001"), PersonRef(platform="onebot", user_id="20001"), "历下分局"
     )
-    await organisation.bind_group(OFFICER, GROUP, "夕阳红巡逻队")
-    await organisation.bind_group(OFFICER, "555002", "夕阳红巡逻队")  # a team may have several groups
+    await organisation.bind_group(OFFICER, in_group(GROUP), "夕阳红巡逻队")
+    await organisation.bind_group(OFFICER, in_group("555002"), "夕阳红巡逻队")  # a team may have several groups
     for number in range(1, volunteers + 1):
-        caller = Caller("onebot", str(30000 + number))
-        application = await membership.apply_to_team(caller, GROUP, f"队员{number}", f"139{number:08d}", [])
+        caller = ChatAccount("onebot", str(30000 + number))
+        application = await membership.apply_to_team(caller, in_group(GROUP), f"队员{number}", f"139{number:08d}", [])
         await membership.decide_application(OFFICER, approve=True, number=application.number)
 
 
 async def post(words: str) -> tasks.TaskFacts:
-    return (await tasks.post_task(OFFICER, GROUP, tasks.parse_task_words(words.split(), NOW))).view.task
+    return (await tasks.post_task(OFFICER, in_group(GROUP), tasks.parse_task_words(words.split(), NOW))).view.task
 
 
 async def reminder_rows(task_id: int) -> dict[str, tuple[datetime, str]]:
@@ -79,8 +81,8 @@ async def test_a_task_gets_its_reminders_and_they_follow_the_task(database: str)
 async def test_due_reminders_mention_those_signed_up_and_go_once(database: str) -> None:
     await set_up(volunteers=2)
     task = await post("巡逻 后天19:00 2小时 北区 5人")
-    await tasks.signup_for_task(Caller("onebot", "30001"), task.id, NOW)
-    await tasks.signup_for_task(Caller("onebot", "30002"), task.id, NOW)
+    await tasks.signup_for_task(ChatAccount("onebot", "30001"), task.id, NOW)
+    await tasks.signup_for_task(ChatAccount("onebot", "30002"), task.id, NOW)
     due = task.start_at - timedelta(minutes=30)
     first, second = await asyncio.gather(reminders.send_due_reminders(due), reminders.send_due_reminders(due))
     assert first.sent + second.sent == 3  # 24 h, 1 h and check-in opening are all due half an hour before
@@ -112,7 +114,7 @@ async def test_after_downtime_a_late_reminder_still_goes_while_useful(database: 
 async def test_deadline_reminder_only_when_places_are_left(database: str) -> None:
     await set_up(volunteers=1)
     full = await post("巡逻 后天19:00 2小时 北区 1人 截止:后天12:00")
-    await tasks.signup_for_task(Caller("onebot", "30001"), full.id, NOW)
+    await tasks.signup_for_task(ChatAccount("onebot", "30001"), full.id, NOW)
     run = await reminders.send_due_reminders(full.signup_deadline - timedelta(hours=1))
     assert run.sent >= 1
     assert not [m for m in await reminder_messages() if "报名提醒" in m.text]
@@ -125,7 +127,7 @@ async def test_many_tasks_several_senders_each_reminder_once(database: str) -> N
         spec = tasks.TaskSpec(
             kind="巡逻", place=f"点位{number}", start=start, end=start + timedelta(hours=1), capacity=3
         )
-        await tasks.post_task(OFFICER, GROUP, spec)
+        await tasks.post_task(OFFICER, in_group(GROUP), spec)
     async with db.session() as session:
         await session.exec(update(TaskReminder).values(due_at=NOW))  # all due at once
         total = (await session.exec(select(func.count()).select_from(TaskReminder))).one()

@@ -14,8 +14,8 @@ from sqlmodel import func, select
 from plugins._texts import refusal
 from storage import db
 from storage.models import Member, PlatformIdentity, Team, TeamMembership, Unit
+from storage.services.actors import ChatAccount
 from storage.services.membership import my_profile
-from storage.services.people import Caller
 from storage.services.roster import import_roster
 
 ROSTER = [
@@ -81,7 +81,7 @@ async def test_roster_import_is_idempotent_and_reports_rejected_rows(database: s
     assert await count(Member) == 3
     assert await count(TeamMembership) == 4
 
-    profile = await my_profile(Caller("telegram", "5003"))
+    profile = await my_profile(ChatAccount("telegram", "5003"))
     assert profile.member.name == "张伟"
     assert profile.member.tags == ["医护", "救援"]
     assert [team.status for team in profile.teams] == ["active"]

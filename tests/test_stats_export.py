@@ -19,6 +19,7 @@ from storage.services.people import PersonRef
 from storage.services.standings import Board, Standing
 from storage.services.totals import period_of
 from storage.services.when import DateRange
+from tests.places import in_group
 from tests.test_points import GROUPS, NOW, OFFICER, set_up, volunteer
 
 
@@ -31,7 +32,7 @@ def around_now() -> DateRange:
 async def run_a_patrol() -> int:
     """A patrol for 一队: 队员1 and 队员2 serve, 队员3 does not come."""
     spec = tasks.parse_task_words("巡逻 明天19:00 2小时 北区 5人 3分".split(), NOW)
-    task = (await tasks.post_task(OFFICER, GROUPS["一队"], spec)).view.task
+    task = (await tasks.post_task(OFFICER, in_group(GROUPS["一队"]), spec)).view.task
     for number in (1, 2, 3):
         await tasks.signup_for_task(volunteer(number), task.id, NOW)
     for number in (1, 2):
@@ -53,8 +54,8 @@ async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str
     await emergency.respond(volunteer(5), alert.id, None, alert.created_at + timedelta(seconds=200))
 
     with pytest.raises(NotAllowed):
-        await stats.report(volunteer(1), GROUPS["一队"], around_now(), "team")
-    team = await stats.report(OFFICER, GROUPS["一队"], around_now(), "team")
+        await stats.report(volunteer(1), in_group(GROUPS["一队"]), around_now(), "team")
+    team = await stats.report(OFFICER, in_group(GROUPS["一队"]), around_now(), "team")
     figures = team.total
     assert (figures.name, figures.tasks, figures.patrols, figures.checkins) == ("一队", 1, 2, 2)
     assert (figures.hours, figures.attended, figures.no_shows) == (4.0, 2, 1)
@@ -84,7 +85,7 @@ async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str
 
 async def test_the_export_names_no_anonymous_reporter_and_keeps_text_as_text(database: str) -> None:
     members = await set_up()
-    await organisation.set_leader(OFFICER, PersonRef(member_number=members["一队"][1]), GROUPS["一队"], None)
+    await organisation.set_leader(OFFICER, PersonRef(member_number=members["一队"][1]), in_group(GROUPS["一队"]), None)
     await run_a_patrol()
     hidden = (await tips.report_tip(volunteer(3), "赌博", '=HYPERLINK("http://x") 楼下有人赌博')).tip
     await tips.verify_tip(OFFICER, hidden.id, 20, None)

@@ -13,33 +13,37 @@ from storage import db
 from storage.errors import NotAllowed
 from storage.models import OutboxMessage, PointEntry, Priority, Signup, SignupStatus, Task
 from storage.services import membership, organisation, tasks
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from storage.settings import settings
+from tests.places import in_group
 from tests.refusals import refused
 
-ADMIN = Caller("onebot", "10001")
-OFFICER = Caller("onebot", "20001", "李警官")
+ADMIN = ChatAccount("onebot", "10001")
+OFFICER = ChatAccount("onebot", "20001", "李警官")
 GROUP = "555001"
 # Tuesday 2026-11-24 10:00 in Shanghai
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
 
 
-def volunteer(number: int) -> Caller:
-    return Caller("onebot", str(30000 + number), f"队员{number}")
+def volunteer(number: int) -> ChatAccount:
+    return ChatAccount("onebot", str(30000 + number), f"队员{number}")
 
 
 async def make_team(volunteers: int = 0, tags: list[str] | None = None) -> None:
     await organisation.grant_officer(ADMIN, PersonRef(platform="onebot", user_id=OFFICER.user_id), "市局/历下分局")
-    await organisation.bind_group(OFFICER, GROUP, "夕阳红巡逻队")
+    await organisation.bind_group(OFFICER, in_group(GROUP), "夕阳红巡逻队")
     for number in range(1, volunteers + 1):
         caller = volunteer(number)
-        application = await membership.apply_to_team(caller, GROUP, f"队员{number}", f"139{number:08d}", tags or [])
+        application = await membership.apply_to_team(
+            caller, in_group(GROUP), f"队员{number}", f"139{number:08d}", tags or []
+        )
         await membership.decide_application(OFFICER, approve=True, number=application.number)
 
 
 async def post(words: str, now: datetime = NOW) -> tasks.PostedTask:
     spec = tasks.parse_task_words(words.split(), now)
-    return await tasks.post_task(OFFICER, GROUP, spec)
+    return await tasks.post_task(OFFICER, in_group(GROUP), spec)
 
 
 def shanghai(text: str) -> datetime:
@@ -89,8 +93,8 @@ async def test_only_officers_post_and_the_card_says_how_to_sign_up(database: str
     await make_team(volunteers=1)
     spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 10人 5分".split(), NOW)
     with pytest.raises(NotAllowed):
-        await tasks.post_task(volunteer(1), GROUP, spec)
-    posted = await tasks.post_task(OFFICER, GROUP, spec)
+        await tasks.post_task(volunteer(1), in_group(GROUP), spec)
+    posted = await tasks.post_task(OFFICER, in_group(GROUP), spec)
     assert posted.groups == [tasks.GroupAddress("onebot", GROUP)]
     card = task_card(posted.view)
     assert card.startswith(f"【任务 {posted.view.task.id}】巡逻")
@@ -145,7 +149,7 @@ async def test_sign_ups_from_several_bot_processes_at_once_never_overfill_a_task
 
 async def test_sign_up_rules(database: str) -> None:
     await make_team(volunteers=2)
-    outsider = Caller("onebot", "39999")
+    outsider = ChatAccount("onebot", "39999")
     first = (await post("巡逻 明天19:00 2小时 北区 5人 截止:明天12:00")).view.task
     tagged = (await post("护学岗 明天7:00 1小时 小学 5人 需要:护学")).view.task
     with refused("还没有加入队伍"):
@@ -245,7 +249,7 @@ async def test_automatic_closing_and_weekly_repeat(database: str) -> None:
 async def test_the_messages_queued_for_others_read_as_posted(database: str) -> None:
     """Cards, a move up from the waiting list, a cancellation and a closing summary, as queued in the outbox."""
     await make_team(volunteers=2)
-    await organisation.bind_group(OFFICER, "555002", "夕阳红巡逻队")
+    await organisation.bind_group(OFFICER, in_group("555002"), "夕阳红巡逻队")
     async with db.session() as session:
         before = (await session.exec(select(func.max(OutboxMessage.id)))).one() or 0
     weekly = (await post("巡逻 明天19:00 2小时 北区 1人 5分 每周")).view.task
@@ -254,9 +258,9 @@ async def test_the_messages_queued_for_others_read_as_posted(database: str) -> N
     await tasks.signup_for_task(volunteer(2), weekly.id, NOW)
     await tasks.cancel_signup(volunteer(1), weekly.id, NOW)
     await tasks.signup_for_task(volunteer(1), other.id, NOW)
-    await tasks.cancel_task(OFFICER, other.id, "下雨", GROUP)
+    await tasks.cancel_task(OFFICER, other.id, "下雨", in_group(GROUP))
     await tasks.check_in(volunteer(2), weekly.id, weekly.start_at)
-    closed = await tasks.close_task(OFFICER, weekly.id, weekly.start_at + timedelta(hours=3), GROUP)
+    closed = await tasks.close_task(OFFICER, weekly.id, weekly.start_at + timedelta(hours=3), in_group(GROUP))
     assert closed.next_task is not None
     following = closed.next_task.task.id
     async with db.session() as session:

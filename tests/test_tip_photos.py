@@ -15,9 +15,11 @@ from nonebot.message import handle_event
 from PIL import Image
 
 from storage.services import membership, organisation, photos, tips
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from storage.settings import configure
 from tests.chat import RecordingBot, onebot_private_message
+from tests.places import in_group
 from tests.refusals import refused
 
 GROUP, OFFICER, REPORTER = 555001, 20001, 30001
@@ -69,15 +71,15 @@ async def photo_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def reporter(database: str, tmp_path: Path) -> Caller:
+async def reporter(database: str, tmp_path: Path) -> ChatAccount:
     configure(data_dir=str(tmp_path / "data"))
     await organisation.grant_officer(
-        Caller("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "派出所"
+        ChatAccount("onebot", "10001"), PersonRef(platform="onebot", user_id=str(OFFICER)), "派出所"
     )
-    await organisation.bind_group(Caller("onebot", str(OFFICER)), str(GROUP), "一队")
-    reporter = Caller("onebot", str(REPORTER))
-    application = await membership.apply_to_team(reporter, str(GROUP), "赵铁柱", "13912345678", [])
-    await membership.decide_application(Caller("onebot", str(OFFICER)), approve=True, number=application.number)
+    await organisation.bind_group(ChatAccount("onebot", str(OFFICER)), in_group(GROUP), "一队")
+    reporter = ChatAccount("onebot", str(REPORTER))
+    application = await membership.apply_to_team(reporter, in_group(GROUP), "赵铁柱", "13912345678", [])
+    await membership.decide_application(ChatAccount("onebot", str(OFFICER)), approve=True, number=application.number)
     return reporter
 
 
@@ -97,7 +99,7 @@ def pictures_in(replies: list[Message]) -> list[bytes]:
 
 
 async def test_a_tip_photo_is_kept_and_shown_without_position_camera_or_owner(
-    reporter: Caller, photo_url: str, tmp_path: Path
+    reporter: ChatAccount, photo_url: str, tmp_path: Path
 ) -> None:
     for answer, expected in [
         ("/线索", "1/5"),
@@ -111,7 +113,7 @@ async def test_a_tip_photo_is_kept_and_shown_without_position_camera_or_owner(
     ]:
         (reply,) = await send(REPORTER, answer)
         assert expected in reply.extract_plain_text()
-    (tip,) = await tips.list_tips(Caller("onebot", str(OFFICER)))
+    (tip,) = await tips.list_tips(ChatAccount("onebot", str(OFFICER)))
 
     (kept,) = (tmp_path / "data" / "tips" / str(tip.number)).iterdir()
     assert_only_the_picture(kept.read_bytes())
@@ -126,7 +128,7 @@ async def test_a_tip_photo_is_kept_and_shown_without_position_camera_or_owner(
     assert_only_the_picture(shown)
 
 
-async def test_what_is_not_a_picture_is_refused_and_nothing_is_kept(reporter: Caller, tmp_path: Path) -> None:
+async def test_what_is_not_a_picture_is_refused_and_nothing_is_kept(reporter: ChatAccount, tmp_path: Path) -> None:
     tip = (await tips.report_tip(reporter, "赌博", "三号楼地下室聚赌")).tip
     with refused("打不开"):
         await tips.add_to_tip(reporter, tip.id, "", [tips.Photo(b"MZ\x90\x00 a program")])
@@ -180,7 +182,7 @@ def test_what_is_not_a_picture_or_would_fill_the_memory_is_refused() -> None:
 
 
 async def test_a_photo_sent_with_an_addition_is_kept_without_metadata(
-    reporter: Caller, photo_url: str, tmp_path: Path
+    reporter: ChatAccount, photo_url: str, tmp_path: Path
 ) -> None:
     tip = (await tips.report_tip(reporter, "赌博", "三号楼地下室聚赌")).tip
     addition = Message(f"/补充 {tip.id} 今晚又来了 ") + MessageSegment.image(photo_url)
@@ -190,5 +192,5 @@ async def test_a_photo_sent_with_an_addition_is_kept_without_metadata(
     assert photo_only.extract_plain_text() == f"已补充到线索 {tip.id}。"
     (kept,) = (tmp_path / "data" / "tips" / str(tip.id)).iterdir()  # the same picture twice is kept once
     assert_only_the_picture(kept.read_bytes())
-    seen = await tips.view_tip(Caller("onebot", str(OFFICER)), tip.id)
+    seen = await tips.view_tip(ChatAccount("onebot", str(OFFICER)), tip.id)
     assert [entry.text for entry in seen.history][:3] == ["三号楼地下室聚赌", "今晚又来了", ""]

@@ -13,15 +13,17 @@ from storage import db
 from storage.errors import NotAllowed
 from storage.models import AuditLog, OutboxMessage, PointEntry, TipEntry, id_of
 from storage.services import membership, organisation, tips
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from storage.settings import configure
+from tests.places import in_group
 from tests.refusals import refused
 
-ADMIN = Caller("onebot", "10001")
-STATION = Caller("onebot", "20001", "李警官")
-BRANCH = Caller("onebot", "20002", "分局民警")
-ELSEWHERE = Caller("onebot", "20003", "七里山民警")
-REPORTER = Caller("onebot", "30001", "铁柱")
+ADMIN = ChatAccount("onebot", "10001")
+STATION = ChatAccount("onebot", "20001", "李警官")
+BRANCH = ChatAccount("onebot", "20002", "分局民警")
+ELSEWHERE = ChatAccount("onebot", "20003", "七里山民警")
+REPORTER = ChatAccount("onebot", "30001", "铁柱")
 GROUP = "555001"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
 """A one-pixel PNG with nothing but the picture: kept as it is."""
@@ -37,14 +39,14 @@ async def station(database: str, tmp_path: Path) -> None:
     ):
         person = PersonRef(platform="onebot", user_id=caller.user_id, display_name=caller.name)
         await organisation.grant_officer(ADMIN, person, unit)
-    await organisation.bind_group(STATION, GROUP, "夕阳红巡逻队")
-    application = await membership.apply_to_team(REPORTER, GROUP, "赵铁柱", "13912345678", [])
+    await organisation.bind_group(STATION, in_group(GROUP), "夕阳红巡逻队")
+    application = await membership.apply_to_team(REPORTER, in_group(GROUP), "赵铁柱", "13912345678", [])
     await membership.decide_application(STATION, approve=True, number=application.number)
 
 
 async def test_only_members_report_and_the_text_is_checked(station: None) -> None:
     with refused("先成为队员"):
-        await tips.report_tip(Caller("onebot", "39999"), "赌博", "有人赌博")
+        await tips.report_tip(ChatAccount("onebot", "39999"), "赌博", "有人赌博")
     with refused("类别"):
         await tips.report_tip(REPORTER, "八卦", "有人赌博")
     with refused("发生了什么"):

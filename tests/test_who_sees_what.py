@@ -5,8 +5,10 @@ those who run the unit; and a task number nobody may see is answered exactly as 
 from __future__ import annotations
 
 from storage.services import membership, organisation, tasks
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from tests.chat import say
+from tests.places import in_group
 
 ADMIN = 10001
 OFFICER, SIBLING_OFFICER = 20001, 20002
@@ -14,12 +16,12 @@ MEMBER, OTHER_TEAM_MEMBER, LEADER, STRANGER = 30001, 30002, 30003, 39999
 TEAM_GROUP, OTHER_GROUP, SIBLING_GROUP, UNBOUND_GROUP = 810001, 810002, 810003, 810009
 
 
-def caller(user_id: int) -> Caller:
-    return Caller("onebot", str(user_id))
+def caller(user_id: int) -> ChatAccount:
+    return ChatAccount("onebot", str(user_id))
 
 
 async def join(user_id: int, group_id: int, name: str, phone: str, decider: int) -> None:
-    applied = await membership.apply_to_team(caller(user_id), str(group_id), name, phone, [])
+    applied = await membership.apply_to_team(caller(user_id), in_group(group_id), name, phone, [])
     await membership.decide_application(caller(decider), approve=True, number=applied.number)
 
 
@@ -27,15 +29,15 @@ async def set_up() -> int:
     """闫千户派出所 (李警官) with 一队 and 二队; 七里山派出所 (王警官) beside it with 外队; a task for 一队."""
     for officer, unit in ((OFFICER, "市局/历下分局/闫千户派出所"), (SIBLING_OFFICER, "市局/历下分局/七里山派出所")):
         await organisation.grant_officer(caller(ADMIN), PersonRef(platform="onebot", user_id=str(officer)), unit)
-    await organisation.bind_group(caller(OFFICER), str(TEAM_GROUP), "一队")
-    await organisation.bind_group(caller(OFFICER), str(OTHER_GROUP), "二队")
-    await organisation.bind_group(caller(SIBLING_OFFICER), str(SIBLING_GROUP), "外队")
+    await organisation.bind_group(caller(OFFICER), in_group(TEAM_GROUP), "一队")
+    await organisation.bind_group(caller(OFFICER), in_group(OTHER_GROUP), "二队")
+    await organisation.bind_group(caller(SIBLING_OFFICER), in_group(SIBLING_GROUP), "外队")
     await join(MEMBER, TEAM_GROUP, "张三", "13800000001", OFFICER)
     await join(LEADER, OTHER_GROUP, "李队长", "13800000003", OFFICER)
     await join(OTHER_TEAM_MEMBER, SIBLING_GROUP, "王五", "13800000002", SIBLING_OFFICER)
     await organisation.set_leader(caller(OFFICER), PersonRef(platform="onebot", user_id=str(LEADER)), None, "二队")
     spec = tasks.parse_task_words("巡逻 明天19:00 2小时 幸福小区北门 5人".split())
-    posted = await tasks.post_task(caller(OFFICER), str(TEAM_GROUP), spec)
+    posted = await tasks.post_task(caller(OFFICER), in_group(TEAM_GROUP), spec)
     await tasks.signup_for_task(caller(MEMBER), posted.view.task.id)
     return posted.view.task.id
 

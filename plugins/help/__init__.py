@@ -9,7 +9,7 @@ require("nonebot_plugin_uninfo")
 
 from plugins._commands import TABLE, Audience, Command, Usage, Where
 from plugins._common import CurrentPlace, command, finish
-from storage.services.organisation import get_group_team, get_rights
+from storage.services.organisation import get_rights, get_team_at
 from storage.services.people import Rights
 
 __plugin_meta__ = PluginMetadata(name="帮助", description="按身份和场合列出能用的命令", usage="/帮助 或 /help")
@@ -71,7 +71,7 @@ def _add(lines: list[str], row: Command | Usage, in_group: bool, in_team_group: 
 @help_command.handle()
 async def show_help(place: CurrentPlace) -> None:
     rights = await get_rights(place.caller)
-    located = await get_group_team(place.caller.platform, place.group_id) if place.group_id is not None else None
+    located = await get_team_at(place.group) if place.group is not None else None
     lines = ["义警助手，能用的命令："]
     if place.in_group:
         if located is None:

@@ -49,16 +49,16 @@ async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     given = list(words.result) if words.available else []
     phones = [word for word in given if looks_like_phone(word)]
     others = [word for word in given if word not in phones]
-    if place.group_id is None:
+    if place.group is None:
         await _finish_in_private(place, phones, others)
     if not others:
         await finish(JOIN_USAGE)
     if phones:  # typed into the group anyway: the number is out already, so the application goes ahead
         application = await refuse_on_error(
-            membership.apply_to_team(place.caller, place.group_id, others[0], phones[0], others[1:])
+            membership.apply_to_team(place.caller, place.group, others[0], phones[0], others[1:])
         )
         await finish(text_for_application(application))
-    started = await refuse_on_error(membership.start_application(place.caller, place.group_id, others[0], others[1:]))
+    started = await refuse_on_error(membership.start_application(place.caller, place.group, others[0], others[1:]))
     await finish(text_for_join_started(started))
 
 
@@ -90,7 +90,7 @@ async def phone_sent_in_private(place: CurrentPlace, event: Event) -> None:
 
 @pending_command.handle()
 async def list_pending(place: CurrentPlace) -> None:
-    applications, total = await refuse_on_error(membership.list_pending(place.caller, place.group_id))
+    applications, total = await refuse_on_error(membership.list_pending(place.caller, place.group))
     await finish(text_for_pending(applications, total))
 
 
@@ -102,7 +102,7 @@ async def _decide(bot: Bot, place: Place, which: Match[int | At], *, approve: bo
         await finish(APPROVE_USAGE if approve else REJECT_USAGE)
     decision = await refuse_on_error(
         membership.decide_application(
-            place.caller, approve=approve, number=number, person=person, group_id=place.group_id, reason=reason
+            place.caller, approve=approve, number=number, person=person, where=place.group, reason=reason
         )
     )
     await finish(text_for_decision(decision))

@@ -66,10 +66,10 @@ async def grant_officer(bot: Bot, place: CurrentPlace, who: Match[At | int], uni
 async def bind_team(place: CurrentPlace, team: Match[str], unit: Match[str]) -> None:
     if not team.available:
         await finish(BIND_USAGE)
-    if place.group_id is None:
+    if place.group is None:
         await finish("请在要绑定的队伍群里发送 /绑定队伍 队伍名")
     binding = await refuse_on_error(
-        organisation.bind_group(place.caller, place.group_id, team.result, unit.result if unit.available else None)
+        organisation.bind_group(place.caller, place.group, team.result, unit.result if unit.available else None)
     )
     await finish(text_for_binding(binding))
 
@@ -80,7 +80,7 @@ async def set_leader(bot: Bot, place: CurrentPlace, who: Match[At | int], team: 
     if person is None:
         await finish(LEADER_USAGE)
     leadership = await refuse_on_error(
-        organisation.set_leader(place.caller, person, place.group_id, team.result if team.available else None)
+        organisation.set_leader(place.caller, person, place.group, team.result if team.available else None)
     )
     await finish(text_for_leadership(leadership))
 
@@ -101,6 +101,6 @@ async def unset_leader(bot: Bot, place: CurrentPlace, who: Match[At | int], team
     if person is None:
         await finish(UNSET_LEADER_USAGE)
     removed = await refuse_on_error(
-        revocation.unset_leader(place.caller, person, place.group_id, team.result if team.available else None)
+        revocation.unset_leader(place.caller, person, place.group, team.result if team.available else None)
     )
     await finish(text_for_leader_removed(removed))

@@ -50,7 +50,7 @@ BY_TEAM_WORDS = ("分队", "按队", "teams")
 
 @points_command.handle()
 async def show_points(place: CurrentPlace) -> None:
-    summary = await refuse_on_error(standings.my_points(place.caller, place.group_id))
+    summary = await refuse_on_error(standings.my_points(place.caller, place.group))
     await finish(text_for_points(summary))
 
 
@@ -69,7 +69,7 @@ async def show_board(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]
         else:
             await finish(BOARD_USAGE)
     board = await refuse_on_error(
-        standings.leaderboard(place.caller, place.group_id, period, scope, metric, by_team=by_team)
+        standings.leaderboard(place.caller, place.group, period, scope, metric, by_team=by_team)
     )
     message = UniMessage.text(text_for_board(board))
     if not shows_pictures(bot):

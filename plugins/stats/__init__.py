@@ -65,7 +65,7 @@ async def _period(text: str, usage: str):
 async def show_stats(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     period_text, scope, unit = _parse(words)
     period = await _period(period_text, STATS_USAGE)
-    result = await refuse_on_error(stats.report(place.caller, place.group_id, period, scope, unit))
+    result = await refuse_on_error(stats.report(place.caller, place.group, period, scope, unit))
     message = UniMessage.text(text_for_report(result))
     if not shows_pictures(bot):
         await message.finish()

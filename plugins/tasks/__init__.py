@@ -58,7 +58,7 @@ closetask_command = command("结束任务", "closetask", Args["number?", Number]
 
 
 async def _publish(place: Place, spec: tasks.TaskSpec) -> None:
-    posted = await refuse_on_error(tasks.post_task(place.caller, place.group_id, spec))
+    posted = await refuse_on_error(tasks.post_task(place.caller, place.group, spec))
     reply = texts.text_for_posted_task(posted)
     if not posted.posted_here:
         await finish(reply)
@@ -167,7 +167,7 @@ async def show_tasks(place: CurrentPlace, number: Match[int]) -> None:
     if number.available:
         detail = await refuse_on_error(tasks.task_detail(place.caller, number.result))
         await finish(texts.text_for_task_detail(detail))
-    views = await refuse_on_error(tasks.list_open_tasks(place.caller, place.group_id))
+    views = await refuse_on_error(tasks.list_open_tasks(place.caller, place.group))
     await finish(texts.text_for_open_tasks(views))
 
 
@@ -176,7 +176,7 @@ async def cancel_task(place: CurrentPlace, number: Match[int], reason: Match[tup
     if not number.available:
         await finish(CANCELTASK_USAGE)
     text = " ".join(reason.result) if reason.available else None
-    cancelled = await refuse_on_error(tasks.cancel_task(place.caller, number.result, text, place.group_id))
+    cancelled = await refuse_on_error(tasks.cancel_task(place.caller, number.result, text, place.group))
     await finish(texts.text_for_cancelled_task(cancelled))
 
 
@@ -184,7 +184,7 @@ async def cancel_task(place: CurrentPlace, number: Match[int], reason: Match[tup
 async def close_task(place: CurrentPlace, number: Match[int]) -> None:
     if not number.available:
         await finish(CLOSETASK_USAGE)
-    closed = await refuse_on_error(tasks.close_task(place.caller, number.result, group_id=place.group_id))
+    closed = await refuse_on_error(tasks.close_task(place.caller, number.result, where=place.group))
     await finish(texts.text_for_closed_task(closed))
 
 

@@ -315,9 +315,9 @@ async def reply(place: CurrentPlace, number: Match[int], words: Match[tuple[str,
 @police_group_command.handle()
 async def police_group(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     given = list(words.result) if words.available else []
-    if place.group_id is None or len(given) > 1:
+    if place.group is None or len(given) > 1:
         await finish(POLICE_GROUP_USAGE)
-    chosen = await refuse_on_error(tips.set_police_group(place.caller, place.group_id, given[0] if given else None))
+    chosen = await refuse_on_error(tips.set_police_group(place.caller, place.group, given[0] if given else None))
     await finish(text_for_police_group(chosen))
 
 

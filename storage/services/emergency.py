@@ -31,10 +31,11 @@ from storage.models import (
     utcnow,
 )
 from storage.services import notices
+from storage.services.actors import Actor
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, in_unit_or_below, officer_unit, units_of_member
 from storage.services.outbox import Destination, Message, enqueue, enqueue_all
-from storage.services.people import Caller, member_of, rights_of
+from storage.services.people import member_for, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.settings import settings
 
@@ -124,7 +125,7 @@ class Raised:
 
 
 @retry_on_conflict
-async def raise_alert(caller: Caller, text: str, need: int, tags: list[str], unit_text: str | None) -> Raised:
+async def raise_alert(caller: Actor, text: str, need: int, tags: list[str], unit_text: str | None) -> Raised:
     """/紧急: to every group of the unit and its sub-units at the highest priority; with tags, also privately to
     active members who have them and are not checked in on a task right now."""
     text = text.strip()
@@ -242,14 +243,14 @@ class Response:
 
 @retry_on_conflict
 async def respond(
-    caller: Caller, alert_id: int | None, eta_minutes: int | None, now: datetime | None = None
+    caller: Actor, alert_id: int | None, eta_minutes: int | None, now: datetime | None = None
 ) -> Response:
     """/响应: a volunteer can go; answering twice changes nothing. Reaching the need tells the officer."""
     now = now or utcnow()
     if eta_minutes is not None and not 0 <= eta_minutes <= 24 * 60:
         raise DomainError("emergency.bad_eta")
     async with session() as db:
-        member = await member_of(db, caller.platform, caller.user_id)
+        member = await member_for(db, caller)
         if member is None or member.status != MemberStatus.active:
             raise DomainError("emergency.members_only")
         member_id = id_of(member)
@@ -313,7 +314,7 @@ async def _alert_for(db: AsyncSession, alert_id: int | None, units: list[Unit]) 
     raise DomainError("emergency.none_for_you")
 
 
-async def alert_state(caller: Caller, alert_id: int) -> AlertState:
+async def alert_state(caller: Actor, alert_id: int) -> AlertState:
     """/紧急 编号: the count against the need, who answered, how many minutes after the alert, and their ETA."""
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -371,7 +372,7 @@ class Closed:
 
 
 @retry_on_conflict
-async def close_alert(caller: Caller, alert_id: int, result: str | None, points: int | None) -> Closed:
+async def close_alert(caller: Actor, alert_id: int, result: str | None, points: int | None) -> Closed:
     """/紧急 结束: closes; responders may be awarded points through the ledger, once each."""
     if points is not None and not 0 <= points <= 1000:
         raise DomainError("emergency.points_range")

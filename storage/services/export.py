@@ -36,9 +36,10 @@ from storage.models import (
     Unit,
     id_of,
 )
+from storage.services.actors import Actor, Where
 from storage.services.organisation import audit
-from storage.services.people import Caller, mask_phone, rights_of
-from storage.services.stats import TeamWhere, Where, tasks_in, team_members, units_below, where_for
+from storage.services.people import mask_phone, rights_of
+from storage.services.stats import FiguresScope, TeamScope, scope_for, tasks_in, team_members, units_below
 from storage.services.totals import ALL_TIME
 from storage.services.when import DateRange, local
 
@@ -166,17 +167,17 @@ def _day(moment: datetime) -> date:
     return local(moment).date()
 
 
-async def export_workbook(caller: Caller, group_id: str | None, period: DateRange, unit_text: str | None) -> Export:
+async def export_workbook(caller: Actor, where: Where | None, period: DateRange, unit_text: str | None) -> Export:
     async with session() as db:
         rights = await rights_of(db, caller)
         if not (rights.is_officer or rights.leader_team_ids):
             raise NotAllowed("export.leaders_and_officers")
-        where = await where_for(db, caller, rights, group_id, "", unit_text)
-        if isinstance(where, TeamWhere):
-            members_query = team_members(where.team)
+        covered = await scope_for(db, rights, where, "", unit_text)
+        if isinstance(covered, TeamScope):
+            members_query = team_members(covered.team)
         else:
             members_query = select(TeamMembership.member_id).where(
-                col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit))))
+                col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(covered.unit))))
             )
         cut: list[str] = []
 
@@ -195,7 +196,7 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
                     MemberTotal,
                     (col(MemberTotal.member_id) == col(Member.id)) & (col(MemberTotal.period) == ALL_TIME),
                 )
-                .where(col(Member.id).in_(members_query), col(TeamMembership.team_id).in_(_teams(where)))
+                .where(col(Member.id).in_(members_query), col(TeamMembership.team_id).in_(_teams(covered)))
                 .order_by(col(Member.id))
                 .limit(MAX_ROWS + 1)
             )
@@ -214,9 +215,9 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
             for member, team_name, status, decided_at, points in rows
         ]
 
-        in_period = select(Task).where(col(Task.id).in_(tasks_in(where, period)))
+        in_period = select(Task).where(col(Task.id).in_(tasks_in(covered, period)))
         tasks = (await db.exec(in_period.order_by(col(Task.start_at)).limit(MAX_ROWS + 1))).all()
-        signups = await _signups(db, [id_of(task) for task in tasks], where)
+        signups = await _signups(db, [id_of(task) for task in tasks], covered)
         by_task: dict[int, list[Signup]] = {}
         for signup, _member in signups:
             by_task.setdefault(signup.task_id, []).append(signup)
@@ -284,15 +285,21 @@ async def export_workbook(caller: Caller, group_id: str | None, period: DateRang
             )
 
         tip_rows = None
-        if not isinstance(where, TeamWhere):
-            ledger += await _anonymous_payouts(db, where.unit, period)
+        if not isinstance(covered, TeamScope):
+            ledger += await _anonymous_payouts(db, covered.unit, period)
             if rights.is_officer:
-                tip_rows = await _tips(db, where.unit, period)
+                tip_rows = await _tips(db, covered.unit, period)
         await audit(
-            db, caller, rights.member, "export", where.name, start=period.start.isoformat(), end=period.end.isoformat()
+            db,
+            caller,
+            rights.member,
+            "export",
+            covered.name,
+            start=period.start.isoformat(),
+            end=period.end.isoformat(),
         )
     return Export(
-        scope_name=where.name,
+        scope_name=covered.name,
         period=period,
         members=_within(members, "members", cut),
         tasks=_within(task_rows, "tasks", cut),
@@ -356,13 +363,13 @@ async def _tips(db: AsyncSession, unit: Unit, period: DateRange) -> list[TipRow]
     ]
 
 
-def _teams(where: Where):
-    if isinstance(where, TeamWhere):
-        return select(Team.id).where(Team.id == where.team.id)
-    return select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit)))
+def _teams(covered: FiguresScope):
+    if isinstance(covered, TeamScope):
+        return select(Team.id).where(Team.id == covered.team.id)
+    return select(Team.id).where(col(Team.unit_id).in_(units_below(covered.unit)))
 
 
-async def _signups(db: AsyncSession, task_ids: list[int], where: Where) -> Sequence[tuple[Signup, Member]]:
+async def _signups(db: AsyncSession, task_ids: list[int], covered: FiguresScope) -> Sequence[tuple[Signup, Member]]:
     if not task_ids:
         return []
     statement = (
@@ -372,8 +379,8 @@ async def _signups(db: AsyncSession, task_ids: list[int], where: Where) -> Seque
         .order_by(col(Signup.task_id), col(Signup.id))
         .limit(MAX_ROWS + 1)
     )
-    if isinstance(where, TeamWhere):
-        statement = statement.where(col(Signup.member_id).in_(team_members(where.team)))
+    if isinstance(covered, TeamScope):
+        statement = statement.where(col(Signup.member_id).in_(team_members(covered.team)))
     return (await db.exec(statement)).all()
 
 

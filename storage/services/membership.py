@@ -24,11 +24,11 @@ from storage.models import (
     utcnow,
 )
 from storage.services import notices
+from storage.services.actors import Actor, ChatAccount, ChatGroup, Where
 from storage.services.ledger import balance_of
-from storage.services.organisation import audit, team_of_group
+from storage.services.organisation import audit, team_at
 from storage.services.outbox import Destination, enqueue
 from storage.services.people import (
-    Caller,
     PersonRef,
     Rights,
     find_person,
@@ -59,17 +59,17 @@ JOIN_REQUEST_LIFETIME = timedelta(days=3)
 
 @retry_on_conflict
 async def apply_to_team(
-    caller: Caller, group_id: str, name_text: str, phone_text: str, tag_words: list[str]
+    caller: ChatAccount, group: ChatGroup, name_text: str, phone_text: str, tag_words: list[str]
 ) -> Application:
     """/加入 姓名 手机号 in a bound group: apply to that group's team with name, phone and specialties at once."""
     name = normalise_name(name_text)
     phone = normalise_phone(phone_text)
     tags = parse_tags(tag_words)
     async with session() as db:
-        located = await team_of_group(db, caller.platform, group_id)
+        located = await team_at(db, group)
         if located is None:
             raise DomainError("membership.group_not_bound")
-        return await _apply(db, caller, located.team, group_id, name, phone, tags)
+        return await _apply(db, caller, located.team, group.group_id, name, phone, tags)
 
 
 @dataclass(frozen=True)
@@ -93,16 +93,16 @@ class JoinStarted:
 
 
 @retry_on_conflict
-async def start_application(caller: Caller, group_id: str, name_text: str, tag_words: list[str]) -> JoinStarted:
+async def start_application(caller: ChatAccount, group: ChatGroup, name_text: str, tag_words: list[str]) -> JoinStarted:
     """/加入 姓名 [特长] in a bound group: the name and specialties are kept until the phone number comes in
     private (finish_application); nothing personal is asked or said in the group."""
     name = normalise_name(name_text)
     tags = parse_tags(tag_words)
     async with session() as db:
-        located = await team_of_group(db, caller.platform, group_id)
+        located = await team_at(db, group)
         if located is None:
             raise DomainError("membership.group_not_bound")
-        team_id = id_of(located.team)
+        team_id, group_id = id_of(located.team), group.group_id
         member = await member_of(db, caller.platform, caller.user_id)
         if member is not None:
             existing = await _membership(db, team_id, id_of(member))
@@ -128,14 +128,14 @@ async def start_application(caller: Caller, group_id: str, name_text: str, tag_w
         return JoinStarted(team=located.team, name=name, waiting_for_phone=True)
 
 
-async def pending_join(caller: Caller) -> JoinRequest | None:
+async def pending_join(caller: ChatAccount) -> JoinRequest | None:
     """The application the caller began in a group and has not finished, if any (and not too old)."""
     async with session() as db:
         return await _join_request(db, caller)
 
 
 @retry_on_conflict
-async def finish_application(caller: Caller, phone_text: str, name_text: str | None = None) -> Application:
+async def finish_application(caller: ChatAccount, phone_text: str, name_text: str | None = None) -> Application:
     """The phone number, sent in private, finishes the application begun in a group."""
     phone = normalise_phone(phone_text)
     async with session() as db:
@@ -150,7 +150,7 @@ async def finish_application(caller: Caller, phone_text: str, name_text: str | N
         return application
 
 
-async def _join_request(db: AsyncSession, caller: Caller) -> JoinRequest | None:
+async def _join_request(db: AsyncSession, caller: ChatAccount) -> JoinRequest | None:
     request = (
         await db.exec(
             select(JoinRequest).where(JoinRequest.platform == caller.platform, JoinRequest.user_id == caller.user_id)
@@ -167,7 +167,7 @@ async def _membership(db: AsyncSession, team_id: int, member_id: int) -> TeamMem
 
 
 async def _apply(
-    db: AsyncSession, caller: Caller, team: Team, group_id: str, name: str, phone: str, tags: list[str]
+    db: AsyncSession, caller: ChatAccount, team: Team, group_id: str, name: str, phone: str, tags: list[str]
 ) -> Application:
     """The application itself (checked values): to the team, from the group it was begun in."""
     member = await member_of(db, caller.platform, caller.user_id)
@@ -212,7 +212,7 @@ async def _apply(
     return Application(number=id_of(membership), member=member, team=team, created=True)
 
 
-async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, caller: Caller) -> Member:
+async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, caller: ChatAccount) -> Member:
     """A roster import may have registered this phone already: the account joins that record if the name matches."""
     if holder.name != name:
         raise DomainError("membership.phone_under_other_name")
@@ -255,12 +255,12 @@ def _decidable_teams(rights: Rights):
     return statement.where(or_(*conditions))
 
 
-async def list_pending(caller: Caller, group_id: str | None, limit: int = 20) -> tuple[list[PendingApplication], int]:
+async def list_pending(caller: Actor, where: Where | None, limit: int = 20) -> tuple[list[PendingApplication], int]:
     """/审核: applications waiting for the caller (in a group: that group's team only). Returns a page and the total."""
     async with session() as db:
         rights = await rights_of(db, caller)
-        if group_id is not None:
-            located = await team_of_group(db, caller.platform, group_id)
+        if where is not None:
+            located = await team_at(db, where)
             if located is None:
                 raise DomainError("membership.group_not_bound_for_review")
             if not rights.may_decide_for(located.team, located.unit):
@@ -322,19 +322,19 @@ class ApplicationDecidedNotice:
 
 @retry_on_conflict
 async def decide_application(
-    caller: Caller,
+    caller: Actor,
     *,
     approve: bool,
     number: int | None = None,
     person: PersonRef | None = None,
-    group_id: str | None = None,
+    where: Where | None = None,
     reason: str | None = None,
 ) -> Decision:
     """/通过 and /拒绝: a leader of the team or an officer of its unit decides; the caller is told who to notify."""
     reason = (reason or "").strip()[:200] or None
     async with session() as db:
         rights = await rights_of(db, caller)
-        membership = await _find_application(db, caller, rights, number, person, group_id)
+        membership = await _find_application(db, number, person, where)
         team, unit, member = (
             await db.exec(
                 select(Team, Unit, Member)
@@ -378,7 +378,7 @@ async def decide_application(
             notice = ApplicationDecidedNotice(
                 name=member.name, team=team.name, member_number=member_id, approved=approve, reason=reason
             )
-            await _tell_applicant(db, membership, notices.render(notice), addresses, caller, group_id)
+            await _tell_applicant(db, membership, notices.render(notice), addresses, where)
         return Decision(
             number=id_of(membership),
             member=member,
@@ -397,24 +397,19 @@ async def _tell_applicant(
     membership: TeamMembership,
     text: str,
     accounts: list[tuple[str, str]],
-    caller: Caller,
-    group_id: str | None,
+    where: Where | None,
 ) -> None:
     """The applicant hears of the decision privately, and in the group they applied from unless it was decided there."""
     for platform, user_id in accounts:
         await enqueue(db, Destination(platform, user_id, private=True), text)
     platform, applied_in = membership.applied_platform, membership.applied_group_id
-    if platform and applied_in and (platform, applied_in) != (caller.platform, group_id):
+    decided_there = isinstance(where, ChatGroup) and (where.platform, where.group_id) == (platform, applied_in)
+    if platform and applied_in and not decided_there:
         await enqueue(db, Destination(platform, applied_in), text)
 
 
 async def _find_application(
-    db: AsyncSession,
-    caller: Caller,
-    rights: Rights,
-    number: int | None,
-    person: PersonRef | None,
-    group_id: str | None,
+    db: AsyncSession, number: int | None, person: PersonRef | None, where: Where | None
 ) -> TeamMembership:
     if number is not None:
         membership = await db.get(TeamMembership, number)
@@ -425,8 +420,8 @@ async def _find_application(
         raise DomainError("membership.which_application")
     member = await find_person(db, person)
     statement = select(TeamMembership).where(TeamMembership.member_id == member.id)
-    if group_id is not None:
-        located = await team_of_group(db, caller.platform, group_id)
+    if where is not None:
+        located = await team_at(db, where)
         if located is not None:
             statement = statement.where(TeamMembership.team_id == located.team.id)
     memberships = (await db.exec(statement.order_by(col(TeamMembership.applied_at).desc()))).all()
@@ -457,7 +452,7 @@ class Profile:
     points: int = 0
 
 
-async def my_profile(caller: Caller) -> Profile:
+async def my_profile(caller: Actor) -> Profile:
     """/我的: the caller's member number, teams, tags, roles and status."""
     async with session() as db:
         rights = await rights_of(db, caller)

@@ -22,7 +22,8 @@ from storage.models import (
     Unit,
     id_of,
 )
-from storage.services.people import Caller, PersonRef, Rights, ensure_member, find_person, is_plain_name, rights_of
+from storage.services.actors import Actor, ChatAccount, ChatGroup, Where
+from storage.services.people import PersonRef, Rights, ensure_member, find_person, is_plain_name, rights_of
 from storage.services.retry import retry_on_conflict
 
 MAX_UNIT_NAME = 30
@@ -33,7 +34,7 @@ WIDE_SLASH = "／"
 
 @dataclass(frozen=True)
 class GroupTeam:
-    """The team a group chat is bound to, with its unit."""
+    """A team with its unit: the team a group chat is bound to, or the one a command names."""
 
     team: Team
     unit: Unit
@@ -59,7 +60,7 @@ def check_team_name(text: str) -> str:
 
 
 async def audit(
-    db: AsyncSession, caller: Caller | None, member: Member | None, action: str, target: str = "", **detail
+    db: AsyncSession, caller: Actor | None, member: Member | None, action: str, target: str = "", **detail
 ) -> AuditLog:
     entry = AuditLog(
         actor=caller.key if caller else "cli",
@@ -126,6 +127,16 @@ async def team_of_group(db: AsyncSession, platform: str, group_id: str) -> Group
     return GroupTeam(team=row[0], unit=row[1]) if row else None
 
 
+async def team_at(db: AsyncSession, where: Where) -> GroupTeam | None:
+    """The team of where a command is given: the team a group chat is bound to (None when it is not bound), or
+    the team chosen (None when there is no such team)."""
+    if isinstance(where, ChatGroup):
+        return await team_of_group(db, where.platform, where.group_id)
+    statement = select(Team, Unit).join(Unit, col(Unit.id) == col(Team.unit_id)).where(col(Team.id) == where.team_id)
+    row = (await db.exec(statement)).first()
+    return GroupTeam(team=row[0], unit=row[1]) if row else None
+
+
 def in_unit_or_below(unit: Unit):
     """A condition on Unit: this unit or any unit below it (units form a tree by path)."""
     return or_(col(Unit.path) == unit.path, col(Unit.path).startswith(unit.path + "/"))
@@ -164,12 +175,12 @@ async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, 
     raise DomainError("organisation.which_unit", act=act)
 
 
-async def get_group_team(platform: str, group_id: str) -> GroupTeam | None:
+async def get_team_at(where: Where) -> GroupTeam | None:
     async with session() as db:
-        return await team_of_group(db, platform, group_id)
+        return await team_at(db, where)
 
 
-async def get_rights(caller: Caller) -> Rights:
+async def get_rights(caller: Actor) -> Rights:
     async with session() as db:
         return await rights_of(db, caller)
 
@@ -193,7 +204,7 @@ class Grant:
 
 
 async def grant_officer_in(
-    db: AsyncSession, target: PersonRef, unit_path: str, caller: Caller | None, actor: Member | None
+    db: AsyncSession, target: PersonRef, unit_path: str, caller: Actor | None, actor: Member | None
 ) -> Grant:
     member = await find_person(db, target, create=True)
     unit = await ensure_unit_path(db, unit_path)
@@ -203,7 +214,7 @@ async def grant_officer_in(
 
 
 @retry_on_conflict
-async def grant_officer(caller: Caller, target: PersonRef, unit_path: str) -> Grant:
+async def grant_officer(caller: Actor, target: PersonRef, unit_path: str) -> Grant:
     """/授权民警: an administrator makes someone an officer of a unit (creating the unit path if missing)."""
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -220,15 +231,18 @@ class Binding:
     previous_team: Team | None
 
 
-async def _officer_member(db: AsyncSession, caller: Caller, rights: Rights) -> Member:
+async def _officer_member(db: AsyncSession, caller: Actor, rights: Rights) -> Member:
+    """The member acting for the audit log: an administrator named only in the settings gets one on first use."""
     if rights.member is not None:
         return rights.member
-    return await ensure_member(db, caller.platform, caller.user_id, caller.name)
+    if isinstance(caller, ChatAccount):
+        return await ensure_member(db, caller.platform, caller.user_id, caller.name)
+    raise DomainError("people.not_registered")
 
 
 @retry_on_conflict
-async def bind_group(caller: Caller, group_id: str, team_name: str, unit_text: str | None = None) -> Binding:
-    """/绑定队伍: an officer binds the current group to a team of their unit, creating the team if needed."""
+async def bind_group(caller: Actor, group: ChatGroup, team_name: str, unit_text: str | None = None) -> Binding:
+    """/绑定队伍: an officer binds a group chat to a team of their unit, creating the team if needed."""
     team_name = check_team_name(team_name)
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -241,14 +255,18 @@ async def bind_group(caller: Caller, group_id: str, team_name: str, unit_text: s
         team = existing or await ensure_team(db, unit, team_name)
         binding = (
             await db.exec(
-                select(GroupBinding).where(GroupBinding.platform == caller.platform, GroupBinding.group_id == group_id)
+                select(GroupBinding).where(
+                    GroupBinding.platform == group.platform, GroupBinding.group_id == group.group_id
+                )
             )
         ).first()
         previous: Team | None = None
         actor = await _officer_member(db, caller, rights)
         team_id = id_of(team)
         if binding is None:
-            db.add(GroupBinding(platform=caller.platform, group_id=group_id, team_id=team_id, bound_by=id_of(actor)))
+            db.add(
+                GroupBinding(platform=group.platform, group_id=group.group_id, team_id=team_id, bound_by=id_of(actor))
+            )
         elif binding.team_id != team_id:
             previous = await db.get(Team, binding.team_id)
             previous_unit = await db.get(Unit, previous.unit_id) if previous else None
@@ -257,7 +275,7 @@ async def bind_group(caller: Caller, group_id: str, team_name: str, unit_text: s
             binding.team_id = team_id
             binding.bound_by = id_of(actor)
             db.add(binding)
-        await audit(db, caller, actor, "bind_group", f"{caller.platform}:{group_id}", team=team.name, unit=unit.path)
+        await audit(db, caller, actor, "bind_group", group.key, team=team.name, unit=unit.path)
         return Binding(team=team, unit=unit, created_team=existing is None, previous_team=previous)
 
 
@@ -290,11 +308,11 @@ class Leadership:
 
 
 @retry_on_conflict
-async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, team_name: str | None) -> Leadership:
+async def set_leader(caller: Actor, target: PersonRef, where: Where | None, team_name: str | None) -> Leadership:
     """/设队长: an officer of the team's unit appoints an active member of the team as its leader."""
     async with session() as db:
         rights = await rights_of(db, caller)
-        located = await team_run_by(db, caller, rights, group_id, team_name, "set_leader")
+        located = await team_run_by(db, rights, where, team_name, "set_leader")
         member = await find_person(db, target)
         membership = (
             await db.exec(
@@ -312,27 +330,20 @@ async def set_leader(caller: Caller, target: PersonRef, group_id: str | None, te
 
 
 async def team_run_by(
-    db: AsyncSession,
-    caller: Caller,
-    rights: Rights,
-    group_id: str | None,
-    team_name: str | None,
-    act: str,
+    db: AsyncSession, rights: Rights, where: Where | None, team_name: str | None, act: str
 ) -> GroupTeam:
     """The team a leader command is about, refused unless the caller is an officer of its unit or above; `act`
     names the command in the refusals ("set_leader")."""
     if not rights.is_officer:
         raise NotAllowed("organisation.officers_only", act=act)
-    located = await locate_team(db, caller, rights, group_id, team_name)
+    located = await locate_team(db, rights, where, team_name)
     if not rights.covers_unit(located.unit):
         raise NotAllowed("organisation.team_not_yours", team=located.team.name, act=act)
     return located
 
 
-async def locate_team(
-    db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, team_name: str | None
-) -> GroupTeam:
-    """The team a command is about: named, or else the team of the group it was sent in."""
+async def locate_team(db: AsyncSession, rights: Rights, where: Where | None, team_name: str | None) -> GroupTeam:
+    """The team a command is about: named, or else the team of where it was given."""
     if team_name:
         teams = (
             await db.exec(
@@ -347,8 +358,8 @@ async def locate_team(
         if len(mine) > 1:
             raise DomainError("organisation.several_teams", name=quoted(team_name))
         return mine[0]
-    if group_id is not None:
-        located = await team_of_group(db, caller.platform, group_id)
+    if where is not None:
+        located = await team_at(db, where)
         if located is not None:
             return located
         raise DomainError("organisation.group_not_bound")

@@ -19,6 +19,7 @@ from storage.models import (
     Unit,
     id_of,
 )
+from storage.services.actors import Actor, ChatAccount
 from storage.settings import settings
 
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
@@ -34,19 +35,6 @@ NAME_MARKS = frozenset(" ·•・-_()（）#＃")
 def is_plain_name(text: str) -> bool:
     """Letters, digits and a few marks, with at least one letter: a name, not emoji, markup or code."""
     return any(ch.isalpha() for ch in text) and all(ch.isalpha() or ch.isdecimal() or ch in NAME_MARKS for ch in text)
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The account a command came from."""
-
-    platform: str
-    user_id: str
-    name: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"{self.platform}:{self.user_id}"
 
 
 @dataclass(frozen=True)
@@ -179,9 +167,24 @@ async def ensure_member(db: AsyncSession, platform: str, user_id: str, name: str
     return member
 
 
-async def rights_of(db: AsyncSession, caller: Caller) -> Rights:
-    member = await member_of(db, caller.platform, caller.user_id)
-    rights = Rights(member=member, is_admin=caller.key in settings.superusers)
+async def member_for(db: AsyncSession, actor: Actor) -> Member | None:
+    """The member who acts: behind a chat account (None when the account is unknown), or the one signed in."""
+    if isinstance(actor, ChatAccount):
+        return await member_of(db, actor.platform, actor.user_id)
+    return await db.get(Member, actor.member_id)
+
+
+async def _is_superuser(db: AsyncSession, actor: Actor, member: Member | None) -> bool:
+    """Named in the superusers setting: the chat account itself, or one of the signed-in member's accounts."""
+    if isinstance(actor, ChatAccount) or member is None:
+        return actor.key in settings.superusers
+    accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == member.id))).all()
+    return any(f"{account.platform}:{account.user_id}" in settings.superusers for account in accounts)
+
+
+async def rights_of(db: AsyncSession, actor: Actor) -> Rights:
+    member = await member_for(db, actor)
+    rights = Rights(member=member, is_admin=await _is_superuser(db, actor, member))
     if member is None:
         return rights
     roles = (await db.exec(select(Role).where(Role.member_id == member.id))).all()

@@ -15,9 +15,10 @@ from storage.db import session
 from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import Member, Role, RoleKind, Team, Unit, id_of
 from storage.services import notices
+from storage.services.actors import Actor, Where
 from storage.services.organisation import audit, find_unit, team_run_by
 from storage.services.outbox import tell_member
-from storage.services.people import Caller, PersonRef, find_person, rights_of
+from storage.services.people import PersonRef, find_person, rights_of
 from storage.services.retry import retry_on_conflict
 
 
@@ -46,7 +47,7 @@ class OfficerRevoked:
 
 
 @retry_on_conflict
-async def revoke_officer(caller: Caller, target: PersonRef, unit_text: str | None) -> OfficerRevoked:
+async def revoke_officer(caller: Actor, target: PersonRef, unit_text: str | None) -> OfficerRevoked:
     """/撤销民警: an administrator ends someone's officer role in one unit, or in every unit when none is named."""
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -88,11 +89,11 @@ class LeaderRemoved:
 
 
 @retry_on_conflict
-async def unset_leader(caller: Caller, target: PersonRef, group_id: str | None, team_name: str | None) -> LeaderRemoved:
+async def unset_leader(caller: Actor, target: PersonRef, where: Where | None, team_name: str | None) -> LeaderRemoved:
     """/撤销队长: an officer of the team's unit (or above it) ends someone's leadership of the team."""
     async with session() as db:
         rights = await rights_of(db, caller)
-        located = await team_run_by(db, caller, rights, group_id, team_name, "unset_leader")
+        located = await team_run_by(db, rights, where, team_name, "unset_leader")
         member = await find_person(db, target)
         role = (
             await db.exec(

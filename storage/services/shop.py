@@ -23,10 +23,11 @@ from storage.models import (
     utcnow,
 )
 from storage.services import notices
+from storage.services.actors import Actor
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, covers_member, in_unit_or_below, officer_unit, units_of_member
 from storage.services.outbox import tell_member
-from storage.services.people import Caller, Rights, rights_of
+from storage.services.people import Rights, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import balance_of, lock_balance
 from storage.settings import settings
@@ -59,7 +60,7 @@ class Shelf:
     manages: bool
 
 
-async def list_rewards(caller: Caller) -> Shelf:
+async def list_rewards(caller: Actor) -> Shelf:
     """/商城: what the caller can redeem (members) or manage (officers)."""
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -98,7 +99,7 @@ def check_reward_fields(name: str, cost: int, stock: int | None, per_member: int
 
 @retry_on_conflict
 async def add_reward(
-    caller: Caller, name: str, cost: int, stock: int | None, per_member: int | None, unit_text: str | None = None
+    caller: Actor, name: str, cost: int, stock: int | None, per_member: int | None, unit_text: str | None = None
 ) -> tuple[Reward, str]:
     """/商城 上架: an officer offers a reward to the teams of their unit and its sub-units."""
     name = check_reward_fields(name, cost, stock, per_member)
@@ -132,7 +133,7 @@ async def _reward_for_officer(db: AsyncSession, rights: Rights, reward_id: int) 
 
 
 @retry_on_conflict
-async def change_reward(caller: Caller, reward_id: int, *, stock: int | None = None, withdraw: bool = False) -> Reward:
+async def change_reward(caller: Actor, reward_id: int, *, stock: int | None = None, withdraw: bool = False) -> Reward:
     """/商城 下架 N, /商城 库存 N 数量."""
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -163,7 +164,7 @@ REPEAT_WINDOW = timedelta(minutes=1)
 
 
 @retry_on_conflict
-async def redeem(caller: Caller, reward_id: int) -> Redeemed:
+async def redeem(caller: Actor, reward_id: int) -> Redeemed:
     """/兑换 N: spend points on a reward. The member's balance is locked first, so that two redemptions at once
     take turns; the stock goes down in one conditional statement, so the last item goes to one member only."""
     async with session() as db:
@@ -234,7 +235,7 @@ class RedemptionLine:
     member_name: str
 
 
-async def my_redemptions(caller: Caller, limit: int = 10) -> list[RedemptionLine]:
+async def my_redemptions(caller: Actor, limit: int = 10) -> list[RedemptionLine]:
     async with session() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
@@ -251,7 +252,7 @@ async def my_redemptions(caller: Caller, limit: int = 10) -> list[RedemptionLine
         return [RedemptionLine(redemption, name, rights.member.name) for redemption, name in rows]
 
 
-async def pending_redemptions(caller: Caller, limit: int = 20) -> list[RedemptionLine]:
+async def pending_redemptions(caller: Actor, limit: int = 20) -> list[RedemptionLine]:
     """/发放 without a number: what waits to be handed over, for the officer's units."""
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -319,7 +320,7 @@ def _decide(db: AsyncSession, redemption: Redemption, status: RedemptionStatus, 
 
 
 @retry_on_conflict
-async def fulfil(caller: Caller, redemption_id: int) -> Handled:
+async def fulfil(caller: Actor, redemption_id: int) -> Handled:
     """/发放 N: an officer marks a redemption handed over; the member is told."""
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -340,7 +341,7 @@ async def fulfil(caller: Caller, redemption_id: int) -> Handled:
 
 
 @retry_on_conflict
-async def cancel_redemption(caller: Caller, redemption_id: int, reason: str | None = None) -> Handled:
+async def cancel_redemption(caller: Actor, redemption_id: int, reason: str | None = None) -> Handled:
     """Cancel a redemption not yet handed over: by the member themselves or an officer. Points and stock go back."""
     async with session() as db:
         rights = await rights_of(db, caller)

@@ -33,10 +33,11 @@ from storage.models import (
     utcnow,
 )
 from storage.services import notices
+from storage.services.actors import Actor, Where
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, covers_member, in_unit_or_below, team_of_group
+from storage.services.organisation import audit, covers_member, in_unit_or_below, team_at
 from storage.services.outbox import Destination, Message, enqueue_all, tell_member
-from storage.services.people import Caller, PersonRef, Rights, find_person, rights_of
+from storage.services.people import PersonRef, Rights, find_person, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME, Period, balance_of, period_of, weekly_time_passed
 from storage.settings import settings
@@ -107,12 +108,10 @@ def _members_of(scope: _Scope):
     return None
 
 
-async def _home_team(
-    db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None
-) -> tuple[Team, Unit] | None:
-    """The team a board is about: the group's, or in private the caller's first team."""
-    if group_id is not None:
-        found = await team_of_group(db, caller.platform, group_id)
+async def _home_team(db: AsyncSession, rights: Rights, where: Where | None) -> tuple[Team, Unit] | None:
+    """The team a board is about: the team of where it is asked for, or else the caller's first team."""
+    if where is not None:
+        found = await team_at(db, where)
         if found is not None:
             return found.team, found.unit
     if rights.member is None:
@@ -129,10 +128,10 @@ async def _home_team(
     return (row[0], row[1]) if row else None
 
 
-async def _scope(db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, kind: str) -> _Scope:
+async def _scope(db: AsyncSession, rights: Rights, where: Where | None, kind: str) -> _Scope:
     if kind == "city":
         return _Scope(kind="city", name=None)
-    home = await _home_team(db, caller, rights, group_id)
+    home = await _home_team(db, rights, where)
     if kind == "team":
         if home is None:
             raise DomainError("standings.no_team_here")
@@ -206,8 +205,8 @@ async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> lis
 
 
 async def leaderboard(
-    caller: Caller,
-    group_id: str | None,
+    caller: Actor,
+    where: Where | None,
     period: str = "month",
     scope: str = "team",
     metric: str = "points",
@@ -224,11 +223,11 @@ async def leaderboard(
                 raise NotAllowed("standings.by_team_not_allowed")
             if scope == "team":
                 scope = "unit"
-        where = await _scope(db, caller, rights, group_id, scope)
+        ranked = await _scope(db, rights, where, scope)
         span = period_of(period, now)
-        board = Board(period=span, scope=where.kind, scope_name=where.name, metric=metric)
+        board = Board(period=span, scope=ranked.kind, scope_name=ranked.name, metric=metric)
         if by_team:
-            unit = where.unit
+            unit = ranked.unit
             if unit is None:  # the city: every team under the root units
                 unit = (await db.exec(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(col(Unit.id)))).first()
                 if unit is None:
@@ -236,12 +235,12 @@ async def leaderboard(
             if not await _covers_for_ranking(db, rights, unit):
                 raise NotAllowed("standings.by_team_not_covered")
             board.by_team = await _team_rows(db, span.key, metric, unit)
-            home = await _home_team(db, caller, rights, group_id)
+            home = await _home_team(db, rights, where)
             if home is not None:
                 board.own_team = next((row for row in board.by_team if row.team_id == home[0].id), None)
             board.by_team = board.by_team[:BOARD_SIZE]
             return board
-        members = _members_of(where)
+        members = _members_of(ranked)
         board.rows = await _rank_rows(db, span.key, metric, members, BOARD_SIZE)
         if rights.member is not None:
             board.own = await _own_standing(db, span.key, metric, members, rights.member)
@@ -283,7 +282,7 @@ class PointsSummary:
     """Of the balance, what anonymous tips paid: only the member is shown it."""
 
 
-async def my_points(caller: Caller, group_id: str | None, now: datetime | None = None) -> PointsSummary:
+async def my_points(caller: Actor, where: Where | None, now: datetime | None = None) -> PointsSummary:
     """/积分: balance, this month's points with the places in team and unit, and the latest entries."""
     now = now or utcnow()
     async with session() as db:
@@ -303,7 +302,7 @@ async def my_points(caller: Caller, group_id: str | None, now: datetime | None =
                 )
             ).all()
         }
-        home = await _home_team(db, caller, rights, group_id)
+        home = await _home_team(db, rights, where)
         team_rank = unit_rank = None
         if home is not None:
             team_rank = await _own_standing(
@@ -364,7 +363,7 @@ class PointsAwarded:
 
 
 @retry_on_conflict
-async def award_points(caller: Caller, target: PersonRef, amount: int, reason: str) -> Award:
+async def award_points(caller: Actor, target: PersonRef, amount: int, reason: str) -> Award:
     """/奖励: an officer adds (or with a negative number takes) points, with a reason; audited, and the member is
     told privately. The same award sent twice within a minute is applied once."""
     reason = " ".join(reason.split())

@@ -28,8 +28,9 @@ from storage.models import (
     TipStatus,
     Unit,
 )
-from storage.services.organisation import find_unit, in_unit_or_below, team_of_group
-from storage.services.people import Caller, Rights, rights_of
+from storage.services.actors import Actor, Where
+from storage.services.organisation import find_unit, in_unit_or_below, team_at
+from storage.services.people import Rights, rights_of
 from storage.services.when import DateRange, local
 
 PATROL = "巡逻"
@@ -38,7 +39,7 @@ HAZARD, DISPUTE = "安全隐患", "矛盾纠纷"
 
 
 @dataclass(frozen=True)
-class TeamWhere:
+class TeamScope:
     """Figures about one team."""
 
     name: str
@@ -46,14 +47,14 @@ class TeamWhere:
 
 
 @dataclass(frozen=True)
-class UnitWhere:
+class UnitScope:
     """Figures about a unit with everything below it."""
 
     name: str
     unit: Unit
 
 
-Where = TeamWhere | UnitWhere
+FiguresScope = TeamScope | UnitScope
 """What the figures are about."""
 
 
@@ -113,17 +114,19 @@ def team_members(team: Team):
     )
 
 
-def tasks_in(where: Where, period: DateRange):
+def tasks_in(covered: FiguresScope, period: DateRange):
     """Tasks run in the period (not cancelled): a unit's own and its sub-units'; or those a team was sent."""
     statement = select(Task.id).where(
         col(Task.start_at) >= period.start, col(Task.start_at) < period.end, Task.status != TaskStatus.cancelled
     )
-    if isinstance(where, TeamWhere):
-        return statement.where(col(Task.id).in_(select(TaskTeam.task_id).where(TaskTeam.team_id == where.team.id)))
-    return statement.where(col(Task.unit_id).in_(units_below(where.unit)))
+    if isinstance(covered, TeamScope):
+        return statement.where(col(Task.id).in_(select(TaskTeam.task_id).where(TaskTeam.team_id == covered.team.id)))
+    return statement.where(col(Task.unit_id).in_(units_below(covered.unit)))
 
 
-async def _attendance(db: AsyncSession, where: Where, period: DateRange) -> tuple[int, int, int, int, int, int]:
+async def _attendance(
+    db: AsyncSession, covered: FiguresScope, period: DateRange
+) -> tuple[int, int, int, int, int, int]:
     """Over the sign-ups of the period's tasks, in one pass: check-ins, check-ins on patrols and on hazard checks,
     minutes served, attended, no-shows."""
     checked_in = col(Signup.checked_in_at).is_not(None)
@@ -141,10 +144,10 @@ async def _attendance(db: AsyncSession, where: Where, period: DateRange) -> tupl
             how_many(Signup.status == SignupStatus.no_show),
         )
         .join(Task, col(Task.id) == col(Signup.task_id))
-        .where(col(Signup.task_id).in_(tasks_in(where, period)))
+        .where(col(Signup.task_id).in_(tasks_in(covered, period)))
     )
-    if isinstance(where, TeamWhere):
-        statement = statement.where(col(Signup.member_id).in_(team_members(where.team)))
+    if isinstance(covered, TeamScope):
+        statement = statement.where(col(Signup.member_id).in_(team_members(covered.team)))
     checkins, patrols, hazard_checks, minutes, attended, no_shows = (
         int(value) for value in (await db.exec(statement)).one()
     )
@@ -155,9 +158,9 @@ async def _count(db: AsyncSession, statement) -> int:
     return int((await db.exec(select(func.count()).select_from(statement.subquery()))).one())
 
 
-async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figures:
-    found = Figures(name=where.name)
-    found.tasks = await _count(db, tasks_in(where, period))
+async def figures_for(db: AsyncSession, covered: FiguresScope, period: DateRange) -> Figures:
+    found = Figures(name=covered.name)
+    found.tasks = await _count(db, tasks_in(covered, period))
     (
         found.checkins,
         found.patrols,
@@ -165,38 +168,38 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
         found.minutes,
         found.attended,
         found.no_shows,
-    ) = await _attendance(db, where, period)
+    ) = await _attendance(db, covered, period)
     tips = select(Tip.id, Tip.status).where(col(Tip.created_at) >= period.start, col(Tip.created_at) < period.end)
-    if isinstance(where, TeamWhere):
+    if isinstance(covered, TeamScope):
         # a team's figures count named tips only: an anonymous one would show which team its reporter is in
-        tips = tips.where(col(Tip.reporter_id).in_(team_members(where.team)), col(Tip.anonymous).is_(False))
+        tips = tips.where(col(Tip.reporter_id).in_(team_members(covered.team)), col(Tip.anonymous).is_(False))
     else:
-        tips = tips.where(col(Tip.unit_id).in_(units_below(where.unit)))
+        tips = tips.where(col(Tip.unit_id).in_(units_below(covered.unit)))
     found.tips = await _count(db, tips)
     found.tips_verified = await _count(db, tips.where(Tip.status == TipStatus.verified))
     found.hazards = await _count(db, tips.where(Tip.category == HAZARD)) + hazard_checks
     found.disputes = await _count(db, tips.where(Tip.category == DISPUTE)) + await _count(
-        db, tasks_in(where, period).where(Task.kind == MEDIATION)
+        db, tasks_in(covered, period).where(Task.kind == MEDIATION)
     )
     joined = select(TeamMembership.id).where(
         TeamMembership.status == MembershipStatus.active,
         col(TeamMembership.decided_at) >= period.start,
         col(TeamMembership.decided_at) < period.end,
     )
-    if isinstance(where, TeamWhere):
-        joined = joined.where(TeamMembership.team_id == where.team.id)
+    if isinstance(covered, TeamScope):
+        joined = joined.where(TeamMembership.team_id == covered.team.id)
     else:
         joined = joined.where(
-            col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(where.unit))))
+            col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(covered.unit))))
         )
     found.new_members = await _count(db, joined)
-    if isinstance(where, UnitWhere):
+    if isinstance(covered, UnitScope):
         first_answers = (
             await db.exec(
                 select(Alert.id, Alert.created_at, func.min(AlertResponse.responded_at))
                 .outerjoin(AlertResponse, col(AlertResponse.alert_id) == col(Alert.id))
                 .where(
-                    col(Alert.unit_id).in_(units_below(where.unit)),
+                    col(Alert.unit_id).in_(units_below(covered.unit)),
                     col(Alert.created_at) >= period.start,
                     col(Alert.created_at) < period.end,
                 )
@@ -209,14 +212,14 @@ async def figures_for(db: AsyncSession, where: Where, period: DateRange) -> Figu
     return found
 
 
-async def _days(db: AsyncSession, where: TeamWhere, period: DateRange) -> tuple[list[tuple[date, int, float]], bool]:
+async def _days(db: AsyncSession, covered: TeamScope, period: DateRange) -> tuple[list[tuple[date, int, float]], bool]:
     """A team's check-ins and hours per day, or per week (by its Monday) when the period is longer than two
     months; and whether it is per week."""
     rows = (
         await db.exec(
             select(Signup.checked_in_at, Signup.minutes_served).where(
-                col(Signup.task_id).in_(tasks_in(where, period)),
-                col(Signup.member_id).in_(team_members(where.team)),
+                col(Signup.task_id).in_(tasks_in(covered, period)),
+                col(Signup.member_id).in_(team_members(covered.team)),
                 col(Signup.checked_in_at).is_not(None),
             )
         )
@@ -241,16 +244,16 @@ def _bucket(day: date, weekly: bool) -> date:
     return day - timedelta(days=day.weekday()) if weekly else day
 
 
-async def where_for(
-    db: AsyncSession, caller: Caller, rights: Rights, group_id: str | None, scope: str, unit_text: str | None
-) -> Where:
+async def scope_for(
+    db: AsyncSession, rights: Rights, where: Where | None, scope: str, unit_text: str | None
+) -> FiguresScope:
     """Officers see their units (or one named); leaders their team. In a team's group, 队伍 means that team."""
-    found = await team_of_group(db, caller.platform, group_id) if group_id is not None else None
+    found = await team_at(db, where) if where is not None else None
     if unit_text:
         unit = await find_unit(db, unit_text)
         if unit is None or not rights.covers_unit(unit):
             raise NotAllowed("stats.no_such_unit", unit=quoted(unit_text))
-        return UnitWhere(name=unit.name, unit=unit)
+        return UnitScope(name=unit.name, unit=unit)
     if scope == "team" or (scope == "" and found is not None and not rights.is_officer):
         team = found.team if found is not None else None
         if team is None and len(rights.leader_team_ids) == 1:
@@ -260,40 +263,40 @@ async def where_for(
         unit = await db.get(Unit, team.unit_id)
         if not (team.id in rights.leader_team_ids or (unit is not None and rights.covers_unit(unit))):
             raise NotAllowed("stats.not_your_team")
-        return TeamWhere(name=team.name, team=team)
+        return TeamScope(name=team.name, team=team)
     if found is not None and rights.covers_unit(found.unit):
-        return UnitWhere(name=found.unit.name, unit=found.unit)
+        return UnitScope(name=found.unit.name, unit=found.unit)
     if rights.officer_units:
-        return UnitWhere(name=rights.officer_units[0].name, unit=rights.officer_units[0])
+        return UnitScope(name=rights.officer_units[0].name, unit=rights.officer_units[0])
     if rights.is_admin:
         root = (await db.exec(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(col(Unit.id)))).first()
         if root is not None:
-            return UnitWhere(name=root.name, unit=root)
+            return UnitScope(name=root.name, unit=root)
     if rights.leader_team_ids:
-        return await where_for(db, caller, rights, group_id, "team", None)
+        return await scope_for(db, rights, where, "team", None)
     raise NotAllowed("stats.leaders_and_officers")
 
 
 async def report(
-    caller: Caller, group_id: str | None, period: DateRange, scope: str = "", unit_text: str | None = None
+    caller: Actor, where: Where | None, period: DateRange, scope: str = "", unit_text: str | None = None
 ) -> Report:
     async with session() as db:
         rights = await rights_of(db, caller)
         if not (rights.is_officer or rights.leader_team_ids):
             raise NotAllowed("stats.leaders_and_officers")
-        where = await where_for(db, caller, rights, group_id, scope, unit_text)
-        result = Report(period=period, total=await figures_for(db, where, period))
-        if isinstance(where, TeamWhere):
-            result.days, result.weekly = await _days(db, where, period)
+        covered = await scope_for(db, rights, where, scope, unit_text)
+        result = Report(period=period, total=await figures_for(db, covered, period))
+        if isinstance(covered, TeamScope):
+            result.days, result.weekly = await _days(db, covered, period)
             return result
         children = (
-            await db.exec(select(Unit).where(Unit.parent_id == where.unit.id).order_by(col(Unit.id)).limit(30))
+            await db.exec(select(Unit).where(Unit.parent_id == covered.unit.id).order_by(col(Unit.id)).limit(30))
         ).all()
         for child in children:
-            result.parts.append(await figures_for(db, UnitWhere(name=child.name, unit=child), period))
+            result.parts.append(await figures_for(db, UnitScope(name=child.name, unit=child), period))
         teams = (
-            await db.exec(select(Team).where(Team.unit_id == where.unit.id).order_by(col(Team.id)).limit(30))
+            await db.exec(select(Team).where(Team.unit_id == covered.unit.id).order_by(col(Team.id)).limit(30))
         ).all()
         for team in teams:
-            result.parts.append(await figures_for(db, TeamWhere(name=team.name, team=team), period))
+            result.parts.append(await figures_for(db, TeamScope(name=team.name, team=team), period))
         return result

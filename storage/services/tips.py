@@ -37,10 +37,11 @@ from storage.models import (
     utcnow,
 )
 from storage.services import notices
+from storage.services.actors import Actor, ChatGroup
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, officer_unit, team_of_group
+from storage.services.organisation import audit, officer_unit, team_at
 from storage.services.outbox import Destination, enqueue
-from storage.services.people import Caller, Rights, mask_phone, member_of, rights_of
+from storage.services.people import Rights, mask_phone, member_for, rights_of
 from storage.services.photos import cleaned
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import add_to_totals
@@ -119,8 +120,8 @@ def photo_path(relative: str) -> Path:
     return settings.data_dir / relative
 
 
-async def _reporter(db: AsyncSession, caller: Caller) -> tuple[Member, Unit]:
-    member = await member_of(db, caller.platform, caller.user_id)
+async def _reporter(db: AsyncSession, caller: Actor) -> tuple[Member, Unit]:
+    member = await member_for(db, caller)
     if member is None or member.status != MemberStatus.active:
         raise DomainError("tips.members_only")
     statement = (
@@ -225,7 +226,7 @@ class Receipt:
 
 @retry_on_conflict
 async def report_tip(
-    caller: Caller,
+    caller: Actor,
     category: str,
     text: str,
     *,
@@ -265,9 +266,9 @@ class MyTip:
     created_at: datetime
 
 
-async def my_tips(caller: Caller) -> list[MyTip]:
+async def my_tips(caller: Actor) -> list[MyTip]:
     async with session() as db:
-        member = await member_of(db, caller.platform, caller.user_id)
+        member = await member_for(db, caller)
         if member is None:
             return []
         tips = (
@@ -277,7 +278,7 @@ async def my_tips(caller: Caller) -> list[MyTip]:
 
 
 @retry_on_conflict
-async def add_to_tip(caller: Caller, tip_id: int, text: str, photos: list[Photo] | None = None) -> Tip:
+async def add_to_tip(caller: Actor, tip_id: int, text: str, photos: list[Photo] | None = None) -> Tip:
     """/补充: the reporter adds text or photos to an open tip; whoever handles it is told there is more."""
     text = text.strip()
     if not text and not photos:
@@ -285,7 +286,7 @@ async def add_to_tip(caller: Caller, tip_id: int, text: str, photos: list[Photo]
     if len(text) > MAX_TEXT:
         raise DomainError("tips.too_long", most=MAX_TEXT)
     async with session() as db:
-        member = await member_of(db, caller.platform, caller.user_id)
+        member = await member_for(db, caller)
         tip = await db.get(Tip, tip_id)
         if tip is None or member is None or tip.reporter_id != member.id:
             raise DomainError("tips.not_yours", number=tip_id)
@@ -300,7 +301,7 @@ def _officer_may_see(rights: Rights, unit: Unit) -> bool:
     return rights.is_officer and rights.covers_unit(unit)
 
 
-async def _tip_for_officer(db: AsyncSession, caller: Caller, tip_id: int) -> tuple[Tip, Unit, Rights]:
+async def _tip_for_officer(db: AsyncSession, caller: Actor, tip_id: int) -> tuple[Tip, Unit, Rights]:
     rights = await rights_of(db, caller)
     tip = await db.get(Tip, tip_id)
     unit = await db.get(Unit, tip.unit_id) if tip is not None else None
@@ -348,7 +349,7 @@ class TipView:
 
 
 @retry_on_conflict
-async def view_tip(caller: Caller, tip_id: int) -> TipView:
+async def view_tip(caller: Actor, tip_id: int) -> TipView:
     """/线索 编号 (officers, in private): the tip and its history; a new tip is claimed by the one who opens it."""
     async with session() as db:
         tip, unit, rights = await _tip_for_officer(db, caller, tip_id)
@@ -396,7 +397,7 @@ class TipSummary:
     created_at: datetime
 
 
-async def list_tips(caller: Caller, status: str | None = None, limit: int = 20) -> list[TipSummary]:
+async def list_tips(caller: Actor, status: str | None = None, limit: int = 20) -> list[TipSummary]:
     """/线索列表 [状态] (officers): tips of the units they act for, newest first; no content, no reporter."""
     async with session() as db:
         rights = await rights_of(db, caller)
@@ -438,7 +439,7 @@ class Decision:
 
 
 @retry_on_conflict
-async def verify_tip(caller: Caller, tip_id: int, points: int | None, note: str | None) -> Decision:
+async def verify_tip(caller: Actor, tip_id: int, points: int | None, note: str | None) -> Decision:
     """/核实: verified, and the reporter rewarded once through the ledger."""
     async with session() as db:
         tip, _unit, rights = await _tip_for_officer(db, caller, tip_id)
@@ -469,7 +470,7 @@ async def verify_tip(caller: Caller, tip_id: int, points: int | None, note: str 
 
 
 @retry_on_conflict
-async def dismiss_tip(caller: Caller, tip_id: int, reason: str, duplicate_of: int | None = None) -> Decision:
+async def dismiss_tip(caller: Actor, tip_id: int, reason: str, duplicate_of: int | None = None) -> Decision:
     """/驳回: rejected with a reason, or marked a duplicate of an earlier tip (not rewarded)."""
     reason = reason.strip()[:200]
     if not reason and duplicate_of is None:
@@ -499,7 +500,7 @@ async def dismiss_tip(caller: Caller, tip_id: int, reason: str, duplicate_of: in
 
 
 @retry_on_conflict
-async def reply_to_tip(caller: Caller, tip_id: int, text: str) -> int:
+async def reply_to_tip(caller: Actor, tip_id: int, text: str) -> int:
     """/回复线索: an officer's question reaches the reporter, without the officer's name. The tip's number."""
     text = text.strip()
     if not text:
@@ -518,24 +519,26 @@ async def reply_to_tip(caller: Caller, tip_id: int, text: str) -> int:
 
 
 @retry_on_conflict
-async def set_police_group(caller: Caller, group_id: str, unit_text: str | None) -> Unit:
+async def set_police_group(caller: Actor, group: ChatGroup, unit_text: str | None) -> Unit:
     """/设为警务群: an officer marks this group as the police group of their unit (tip announcements go there)."""
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer or rights.member is None:
             raise NotAllowed("organisation.officers_only", act="set_police_group")
         unit = await officer_unit(db, rights, unit_text, "set_police_group")
-        if await team_of_group(db, caller.platform, group_id) is not None:
+        if await team_at(db, group) is not None:
             raise DomainError("tips.team_group")
         existing = (
             await db.exec(
-                select(PoliceGroup).where(PoliceGroup.platform == caller.platform, PoliceGroup.group_id == group_id)
+                select(PoliceGroup).where(
+                    PoliceGroup.platform == group.platform, PoliceGroup.group_id == group.group_id
+                )
             )
         ).first()
         unit_id = id_of(unit)
-        police_group = existing or PoliceGroup(platform=caller.platform, group_id=group_id, unit_id=unit_id)
+        police_group = existing or PoliceGroup(platform=group.platform, group_id=group.group_id, unit_id=unit_id)
         police_group.unit_id = unit_id
         police_group.set_by = id_of(rights.member)
         db.add(police_group)
-        await audit(db, caller, rights.member, "set_police_group", f"{caller.platform}:{group_id}", unit=unit.path)
+        await audit(db, caller, rights.member, "set_police_group", group.key, unit=unit.path)
         return unit

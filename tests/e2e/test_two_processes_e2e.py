@@ -17,15 +17,17 @@ from sqlmodel import SQLModel
 from storage import db
 from storage.models import TaskReminder, utcnow
 from storage.services import organisation, tasks
-from storage.services.people import Caller, PersonRef
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef
 from storage.settings import configure
+from tests.places import in_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.asyncio(loop_scope="session")]
 
 TOKEN = "two-process-token"
 TASKS = 500
 GROUP = "900001"
-OFFICER = Caller("onebot", "20001")
+OFFICER = ChatAccount("onebot", "20001")
 REMINDER = re.compile(r"【任务提醒】任务 (\d+)")
 
 
@@ -37,15 +39,15 @@ async def five_hundred_tasks_with_reminders_due(url: str) -> None:
         async with db.get_engine().begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await organisation.grant_officer(
-            Caller("onebot", "10001"), PersonRef(platform="onebot", user_id="20001"), "市局"
+            ChatAccount("onebot", "10001"), PersonRef(platform="onebot", user_id="20001"), "市局"
         )
-        await organisation.bind_group(OFFICER, GROUP, "两进程测试队")
+        await organisation.bind_group(OFFICER, in_group(GROUP), "两进程测试队")
         start = utcnow() + timedelta(hours=3)
         for number in range(TASKS):
             spec = tasks.TaskSpec(
                 kind="巡逻", place=f"点位{number}", start=start, end=start + timedelta(hours=1), capacity=2
             )
-            await tasks.post_task(OFFICER, GROUP, spec)
+            await tasks.post_task(OFFICER, in_group(GROUP), spec)
         async with db.session() as session:
             await session.exec(update(TaskReminder).values(due_at=utcnow()))  # the clock, simulated: all due now
     finally:

@@ -18,14 +18,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import run_transaction, session
 from storage.errors import DomainError
 from storage.models import Signup, SignupStatus, Task, TaskStatus, UTCDateTime, utcnow
-from storage.services.people import Caller, member_of
+from storage.services.actors import Actor
+from storage.services.people import member_for
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
-    ACCOUNT,
     DEFAULT_RADIUS_M,
     TaskHeading,
     aware,
+    by_account,
+    caller_params,
     identity_table,
+    member_behind,
+    member_table,
     signup_table,
     task_table,
 )
@@ -50,12 +54,12 @@ def _window_opens(start_at: datetime) -> datetime:
     return start_at - settings.checkin_opens_before
 
 
-async def check_in(caller: Caller, task_id: int | None, now: datetime | None = None) -> CheckIn:
+async def check_in(caller: Actor, task_id: int | None, now: datetime | None = None) -> CheckIn:
     """/签到: from a while before the start until the end; with no number, the caller's task open now."""
     return await run_transaction(_check_in_in_transaction, caller, task_id, now or utcnow())
 
 
-def _check_in_in_transaction(connection: Connection, caller: Caller, task_id: int | None, now: datetime) -> CheckIn:
+def _check_in_in_transaction(connection: Connection, caller: Actor, task_id: int | None, now: datetime) -> CheckIn:
     found = _signup_for_attendance(connection, caller, task_id, now, CHECK_IN)
     task = TaskHeading(found.task_id, found.kind, found.place, found.start_at, found.end_at)
     if now < _window_opens(task.start_at):
@@ -92,42 +96,59 @@ _ATTENDANCE_COLUMNS = (
     task_table.c.latitude,
     task_table.c.longitude,
 )
-_SIGNUPS_OPEN_NOW = (
-    core_select(*_ATTENDANCE_COLUMNS)
-    .join(task_table, task_table.c.id == signup_table.c.task_id)
-    .join(identity_table, identity_table.c.member_id == signup_table.c.member_id)
-    .where(
-        identity_table.c.platform == bindparam("platform"),
-        identity_table.c.user_id == bindparam("user_id"),
+
+
+def _signups_open_now(through_account: bool):
+    statement = core_select(*_ATTENDANCE_COLUMNS).join(task_table, task_table.c.id == signup_table.c.task_id)
+    if through_account:
+        statement = statement.join(identity_table, identity_table.c.member_id == signup_table.c.member_id).where(
+            identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")
+        )
+    else:
+        statement = statement.where(signup_table.c.member_id == bindparam("member_id"))
+    return statement.where(
         signup_table.c.status == SignupStatus.signed.value,
         task_table.c.status == TaskStatus.open.value,
         task_table.c.start_at <= bindparam("opens_by", type_=UTCDateTime),
         task_table.c.end_at >= bindparam("now", type_=UTCDateTime),
+    ).order_by(task_table.c.start_at)
+
+
+_SIGNUPS_OPEN_NOW = {True: _signups_open_now(True), False: _signups_open_now(False)}
+"""The caller's sign-ups whose task is open and has started or starts soon, found through their chat account (True)
+or by member number (False): /签到 and /签退 without a number."""
+
+
+def _member_and_signup_for_task(through_account: bool):
+    if through_account:
+        member_id = identity_table.c.member_id
+        statement = core_select(member_id, *_ATTENDANCE_COLUMNS).select_from(identity_table)
+        whose = and_(
+            identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")
+        )
+    else:
+        member_id = member_table.c.id
+        statement = core_select(member_id.label("member_id"), *_ATTENDANCE_COLUMNS).select_from(member_table)
+        whose = member_table.c.id == bindparam("member_id")
+    return (
+        statement.outerjoin(task_table, task_table.c.id == bindparam("task_id"))
+        .outerjoin(signup_table, and_(signup_table.c.task_id == task_table.c.id, signup_table.c.member_id == member_id))
+        .where(whose)
     )
-    .order_by(task_table.c.start_at)
-)
-"""The sign-ups of an account whose task is open and has started or starts soon: /签到 and /签退 without a number."""
-_ACCOUNT_AND_SIGNUP_FOR_TASK = (
-    core_select(identity_table.c.member_id, *_ATTENDANCE_COLUMNS)
-    .select_from(identity_table)
-    .outerjoin(task_table, task_table.c.id == bindparam("task_id"))
-    .outerjoin(
-        signup_table,
-        and_(signup_table.c.task_id == task_table.c.id, signup_table.c.member_id == identity_table.c.member_id),
-    )
-    .where(identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id"))
-)
-"""/签到 N and /签退 N: the account (no row when it is unknown), task N (none when there is no such task) and the
-account's member's sign-up for it (none when they never signed up)."""
+
+
+_MEMBER_AND_SIGNUP_FOR_TASK = {True: _member_and_signup_for_task(True), False: _member_and_signup_for_task(False)}
+"""/签到 N and /签退 N: the caller's member (no row when unknown), task N (none when there is no such task) and the
+member's sign-up for it (none when they never signed up)."""
 
 
 def _signup_for_attendance(
-    connection: Connection, caller: Caller, task_id: int | None, now: datetime, action: str
+    connection: Connection, caller: Actor, task_id: int | None, now: datetime, action: str
 ) -> Row:
     """The caller's sign-up to check in or out of (with its task's columns), or a DomainError that says why not."""
-    account = {"platform": caller.platform, "user_id": caller.user_id}
+    who, through_account = caller_params(caller), by_account(caller)
     if task_id is not None:
-        found = connection.execute(_ACCOUNT_AND_SIGNUP_FOR_TASK, {**account, "task_id": task_id}).first()
+        found = connection.execute(_MEMBER_AND_SIGNUP_FOR_TASK[through_account], {**who, "task_id": task_id}).first()
         if found is None:
             raise DomainError("organisation.not_in_team")
         if found.task_id is None or found.signup_status in (None, SignupStatus.cancelled):
@@ -138,9 +159,9 @@ def _signup_for_attendance(
             raise DomainError("tasks.not_signed_up", task_id=task_id, action=action)
         return found
     # the caller's sign-ups open now, found through their account in one query (the evening peak's check-ins)
-    params = {**account, "opens_by": now + settings.checkin_opens_before, "now": now}
-    rows = connection.execute(_SIGNUPS_OPEN_NOW, params).all()
-    if not rows and connection.execute(ACCOUNT, account).first() is None:
+    params = {**who, "opens_by": now + settings.checkin_opens_before, "now": now}
+    rows = connection.execute(_SIGNUPS_OPEN_NOW[through_account], params).all()
+    if not rows and connection.execute(member_behind(caller), who).first() is None:
         raise DomainError("organisation.not_in_team")  # someone not registered is told that first
     candidates = [row for row in rows if _window_opens(row.start_at) <= now <= row.end_at]
     if action == CHECK_OUT:
@@ -171,7 +192,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
 
 @retry_on_conflict
 async def attach_location(
-    caller: Caller, latitude: float, longitude: float, now: datetime | None = None
+    caller: Actor, latitude: float, longitude: float, now: datetime | None = None
 ) -> LocationCheck | None:
     """A shared location within a minute of checking in is kept and checked against the task's place and radius.
 
@@ -179,7 +200,7 @@ async def attach_location(
     """
     now = now or utcnow()
     async with session() as db:
-        member = await member_of(db, caller.platform, caller.user_id)
+        member = await member_for(db, caller)
         if member is None:
             return None
         statement = (
@@ -236,7 +257,7 @@ class CheckOut:
 
 
 @retry_on_conflict
-async def check_out(caller: Caller, task_id: int | None, now: datetime | None = None) -> CheckOut:
+async def check_out(caller: Actor, task_id: int | None, now: datetime | None = None) -> CheckOut:
     """/签退: closes the caller's check-in; the time served counts only within the task's hours."""
     now = now or utcnow()
     async with session() as db:

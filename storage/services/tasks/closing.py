@@ -25,10 +25,11 @@ from storage.models import (
     utcnow,
 )
 from storage.services import notices
+from storage.services.actors import Actor, Where
 from storage.services.ledger import record_points
 from storage.services.organisation import audit
 from storage.services.outbox import enqueue_many
-from storage.services.people import Caller, rights_of
+from storage.services.people import rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.attendance import record_minutes_served
@@ -72,15 +73,15 @@ class TaskClosed:
 
 
 async def close_task(
-    caller: Caller | None, task_id: int, now: datetime | None = None, group_id: str | None = None
+    caller: Actor | None, task_id: int, now: datetime | None = None, where: Where | None = None
 ) -> ClosedTask:
     """/结束任务 (or automatically after the end): no-shows, final attendance, points once, a summary."""
     async with task_lock(task_id):
-        return await _close_task(caller, task_id, now, group_id)
+        return await _close_task(caller, task_id, now, where)
 
 
 @retry_on_conflict
-async def _close_task(caller: Caller | None, task_id: int, now: datetime | None, group_id: str | None) -> ClosedTask:
+async def _close_task(caller: Actor | None, task_id: int, now: datetime | None, where: Where | None) -> ClosedTask:
     now = now or utcnow()
     async with session() as db:
         rights = await rights_of(db, caller) if caller is not None else None
@@ -123,11 +124,11 @@ async def _close_task(caller: Caller | None, task_id: int, now: datetime | None,
             next_task=next_view,
         )
         if changed:
-            elsewhere = except_here(closed.groups, caller, group_id)
+            elsewhere = except_here(closed.groups, where)
             if elsewhere:
                 await enqueue_many(db, elsewhere, notices.render(TaskClosed(closed)), priority=Priority.digest)
             if next_view is not None:
-                await announce(db, except_here(closed.groups, None, None), next_view)
+                await announce(db, except_here(closed.groups, None), next_view)
         return closed
 
 

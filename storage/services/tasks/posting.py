@@ -15,9 +15,10 @@ from storage.db import session
 from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import Member, Priority, Signup, SignupStatus, Task, TaskStatus, TaskTeam, Team, Unit, id_of, utcnow
 from storage.services import notices
-from storage.services.organisation import audit, find_unit, in_unit_or_below, team_of_group
+from storage.services.actors import Actor, Where
+from storage.services.organisation import audit, find_unit, in_unit_or_below, team_at
 from storage.services.outbox import Destination, enqueue_many
-from storage.services.people import Caller, Rights, rights_of
+from storage.services.people import Rights, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
@@ -99,7 +100,7 @@ class PostedTask:
 
 
 async def _teams_for_target(
-    db: AsyncSession, caller: Caller, rights: Rights, spec: TaskSpec, group_id: str | None
+    db: AsyncSession, rights: Rights, spec: TaskSpec, where: Where | None
 ) -> tuple[Unit, list[Team]]:
     if spec.unit_text:
         unit = await find_unit(db, spec.unit_text)
@@ -133,9 +134,9 @@ async def _teams_for_target(
             owner = owner or mine[0][1]
         assert owner is not None
         return owner, teams
-    if group_id is None:
+    if where is None:
         raise DomainError("tasks.private_needs_target")
-    located = await team_of_group(db, caller.platform, group_id)
+    located = await team_at(db, where)
     if located is None:
         raise DomainError("tasks.post_group_not_bound")
     if not rights.covers_unit(located.unit):
@@ -172,14 +173,14 @@ async def _save_task(db: AsyncSession, spec: TaskSpec, unit: Unit, teams: list[T
 
 
 @retry_on_conflict
-async def post_task(caller: Caller, group_id: str | None, spec: TaskSpec) -> PostedTask:
+async def post_task(caller: Actor, where: Where | None, spec: TaskSpec) -> PostedTask:
     """/发布任务: an officer posts a task to this group's team, named teams, or a whole unit and its sub-units."""
     check_spec(spec)
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
             raise NotAllowed("organisation.officers_only", act="post_task")
-        unit, teams = await _teams_for_target(db, caller, rights, spec, group_id)
+        unit, teams = await _teams_for_target(db, rights, spec, where)
         author = id_of(rights.member) if rights.member else None
         task = await _save_task(db, spec, unit, teams, author)
         if task.repeat_weekly:
@@ -189,17 +190,17 @@ async def post_task(caller: Caller, group_id: str | None, spec: TaskSpec) -> Pos
         await audit(db, caller, rights.member, "post_task", f"task:{task.id}", kind=task.kind, teams=len(teams))
         view = await view_of(db, task)
         groups = await groups_of(db, [id_of(team) for team in teams])
-        elsewhere = except_here(groups, caller, group_id)
+        elsewhere = except_here(groups, where)
         await announce(db, elsewhere, view)
         return PostedTask(view=view, groups=groups, announced=len(elsewhere))
 
 
-async def list_open_tasks(caller: Caller, group_id: str | None, now: datetime | None = None) -> list[TaskView]:
-    """/任务: open tasks of this group's team, or in private of the caller's teams."""
+async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | None = None) -> list[TaskView]:
+    """/任务: open tasks of the team where it is asked, or in private of the caller's teams."""
     now = now or utcnow()
     async with session() as db:
-        if group_id is not None:
-            located = await team_of_group(db, caller.platform, group_id)
+        if where is not None:
+            located = await team_at(db, where)
             if located is None:
                 raise DomainError("tasks.list_group_not_bound")
             team_ids = [id_of(located.team)]
@@ -261,7 +262,7 @@ async def may_see_roster(db: AsyncSession, rights: Rights, task: Task) -> bool:
     return bool(team_ids & set(await member_team_ids(db, id_of(rights.member))))
 
 
-async def task_detail(caller: Caller, task_id: int) -> TaskDetail:
+async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
     """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it."""
     async with session() as db:
         task = (await db.exec(TASK_BY_ID, params={"task_id": task_id})).first()
@@ -307,7 +308,7 @@ class CancelledTask:
 
 
 @retry_on_conflict
-async def cancel_task(caller: Caller, task_id: int, reason: str | None, group_id: str | None = None) -> CancelledTask:
+async def cancel_task(caller: Actor, task_id: int, reason: str | None, where: Where | None = None) -> CancelledTask:
     """/取消任务: everyone signed up or waiting is told."""
     reason = (reason or "").strip()[:200] or None
     async with session() as db:
@@ -345,7 +346,7 @@ async def cancel_task(caller: Caller, task_id: int, reason: str | None, group_id
             facts = result.view.task
             for member in result.affected:
                 await enqueue_many(db, privately(member), notices.render(YourTaskCancelled(member.name, facts)))
-            elsewhere = except_here(result.groups, caller, group_id)
+            elsewhere = except_here(result.groups, where)
             if elsewhere:
                 await enqueue_many(db, elsewhere, notices.render(TaskCancelled(facts)), priority=Priority.task_card)
         return result

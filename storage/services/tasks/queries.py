@@ -31,8 +31,9 @@ from storage.models import (
     Unit,
     id_of,
 )
+from storage.services.actors import Actor, ChatAccount, ChatGroup, Where
 from storage.services.outbox import Destination
-from storage.services.people import Caller, Rights, member_of
+from storage.services.people import Rights, member_for
 
 DEFAULT_RADIUS_M = 500
 
@@ -133,6 +134,26 @@ ACCOUNT = core_select(identity_table.c.member_id).where(
     identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")
 )
 """The member behind an account (no row when the account is unknown)."""
+SIGNED_IN = core_select(member_table.c.id.label("member_id")).where(member_table.c.id == bindparam("member_id"))
+"""The member signed in (no row when there is no such member)."""
+
+
+def by_account(caller: Actor) -> bool:
+    """Whether the Core statements find the caller's member through a chat account (else by member number)."""
+    return isinstance(caller, ChatAccount)
+
+
+def caller_params(caller: Actor) -> dict[str, object]:
+    """The values the Core statements find the caller's member by: platform and user id, or member number."""
+    if isinstance(caller, ChatAccount):
+        return {"platform": caller.platform, "user_id": caller.user_id}
+    return {"member_id": caller.member_id}
+
+
+def member_behind(caller: Actor):
+    """ACCOUNT or SIGNED_IN, for `caller_params(caller)`."""
+    return ACCOUNT if by_account(caller) else SIGNED_IN
+
 
 TASK_BY_ID = select(Task).where(col(Task.id) == bindparam("task_id"))
 TASK_BY_ID_LOCKED = TASK_BY_ID.with_for_update()
@@ -174,8 +195,8 @@ def officer_check(rights: Rights, unit: Unit | None, task_id: int) -> None:
         raise NotAllowed("tasks.no_such_task", task_id=task_id)
 
 
-async def registered_member(db: AsyncSession, caller: Caller) -> Member:
-    member = await member_of(db, caller.platform, caller.user_id)
+async def registered_member(db: AsyncSession, caller: Actor) -> Member:
+    member = await member_for(db, caller)
     if member is None:
         raise DomainError("organisation.not_in_team")
     return member
@@ -236,9 +257,9 @@ def to_groups(groups: list[GroupAddress]) -> list[Destination]:
     return [Destination(group.platform, group.group_id) for group in groups]
 
 
-def except_here(groups: list[GroupAddress], caller: Caller | None, group_id: str | None) -> list[Destination]:
-    """The groups to post to: all of them but the one the command came from (which gets the reply)."""
-    here = (caller.platform, group_id) if caller is not None and group_id is not None else None
+def except_here(groups: list[GroupAddress], where: Where | None) -> list[Destination]:
+    """The groups to post to: all of them but the group chat the command came from (which gets the reply)."""
+    here = (where.platform, where.group_id) if isinstance(where, ChatGroup) else None
     return to_groups([group for group in groups if (group.platform, group.group_id) != here])
 
 

@@ -20,18 +20,21 @@ from storage.db import run_transaction, session
 from storage.errors import DomainError
 from storage.models import MembershipStatus, MemberStatus, Signup, SignupStatus, TaskStatus, UTCDateTime, utcnow
 from storage.services import notices
+from storage.services.actors import Actor
 from storage.services.outbox import enqueue_many
-from storage.services.people import Caller, member_of
+from storage.services.people import member_for
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
-    ACCOUNT,
     TASK_BY_ID_LOCKED,
     GroupAddress,
     MemberAddress,
     TaskHeading,
     addresses,
+    by_account,
+    caller_params,
     groups_of,
     identity_table,
+    member_behind,
     member_table,
     membership_table,
     privately,
@@ -54,14 +57,14 @@ class SignupResult:
     places_left: int = 0
 
 
-async def signup_for_task(caller: Caller, task_id: int, now: datetime | None = None) -> SignupResult:
+async def signup_for_task(caller: Actor, task_id: int, now: datetime | None = None) -> SignupResult:
     """/报名: an active member of a target team signs up; past capacity they wait, in order of arrival."""
     async with task_lock(task_id):
         return await _signup(caller, task_id, now or utcnow())
 
 
 @retry_on_conflict
-async def _signup(caller: Caller, task_id: int, now: datetime) -> SignupResult:
+async def _signup(caller: Actor, task_id: int, now: datetime) -> SignupResult:
     return await run_transaction(_signup_in_transaction, caller, task_id, now)
 
 
@@ -73,8 +76,10 @@ def _one_of(column: ColumnElement, *values: str) -> ColumnElement[bool]:
 _own_signup = signup_table.alias("own_signup")
 _other_signup = signup_table.alias("other_signup")
 _other_task = task_table.alias("other_task")
-_TASK_AND_MEMBER_SIGNING_UP = (
-    core_select(
+
+
+def _task_and_member_signing_up(through_account: bool):
+    statement = core_select(
         task_table.c.id,
         task_table.c.kind,
         task_table.c.place,
@@ -112,22 +117,28 @@ _TASK_AND_MEMBER_SIGNING_UP = (
         .limit(1)
         .scalar_subquery()
         .label("clash_id"),
+    ).select_from(task_table)
+    if through_account:
+        statement = statement.outerjoin(
+            identity_table,
+            and_(identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")),
+        ).outerjoin(member_table, member_table.c.id == identity_table.c.member_id)
+    else:
+        statement = statement.outerjoin(member_table, member_table.c.id == bindparam("member_id"))
+    return (
+        statement.outerjoin(
+            _own_signup, and_(_own_signup.c.task_id == task_table.c.id, _own_signup.c.member_id == member_table.c.id)
+        )
+        .where(task_table.c.id == bindparam("task_id"))
+        .with_for_update(of=task_table)
     )
-    .select_from(task_table)
-    .outerjoin(
-        identity_table,
-        and_(identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")),
-    )
-    .outerjoin(member_table, member_table.c.id == identity_table.c.member_id)
-    .outerjoin(
-        _own_signup, and_(_own_signup.c.task_id == task_table.c.id, _own_signup.c.member_id == member_table.c.id)
-    )
-    .where(task_table.c.id == bindparam("task_id"))
-    .with_for_update(of=task_table)
-)
-"""The task, locked until the transaction ends, with everything /报名 checks about the caller in the same row: the
-member behind the account (none when the account is unknown), whether they are active in one of the task's teams,
-their own sign-up for it if they ever had one, and the first of their open sign-ups whose time overlaps it.
+
+
+_TASK_AND_MEMBER_SIGNING_UP = {True: _task_and_member_signing_up(True), False: _task_and_member_signing_up(False)}
+"""By whether the caller is found through a chat account: the task, locked until the transaction ends, with
+everything /报名 checks about the caller in the same row: the member behind the account or signed in (none when
+unknown), whether they are active in one of the task's teams, their own sign-up for it if they ever had one, and
+the first of their open sign-ups whose time overlaps it.
 
 Places are not counted here: on PostgreSQL the row may have waited for the lock while a sign-up from another
 process committed, which this statement would not see. The statement that writes the sign-up counts them."""
@@ -200,16 +211,12 @@ _TASK_HEADING = core_select(
 ).where(task_table.c.id == bindparam("task_id"))
 
 
-def _signup_in_transaction(connection: Connection, caller: Caller, task_id: int, now: datetime) -> SignupResult:
-    found = connection.execute(
-        _TASK_AND_MEMBER_SIGNING_UP, {"task_id": task_id, "platform": caller.platform, "user_id": caller.user_id}
-    ).first()
+def _signup_in_transaction(connection: Connection, caller: Actor, task_id: int, now: datetime) -> SignupResult:
+    who = caller_params(caller)
+    found = connection.execute(_TASK_AND_MEMBER_SIGNING_UP[by_account(caller)], {"task_id": task_id, **who}).first()
     if found is None or found.member_id is None:
         # someone not registered is told that first, whether the task exists or not
-        if (
-            found is None
-            and connection.execute(ACCOUNT, {"platform": caller.platform, "user_id": caller.user_id}).first()
-        ):
+        if found is None and connection.execute(member_behind(caller), who).first():
             raise DomainError("tasks.no_such_task", task_id=task_id)
         raise DomainError("organisation.not_in_team")
     task = TaskHeading(found.id, found.kind, found.place, found.start_at, found.end_at)
@@ -271,21 +278,21 @@ class CancelSignupResult:
     groups: list[GroupAddress] = field(default_factory=list)
 
 
-async def cancel_signup(caller: Caller, task_id: int, now: datetime | None = None) -> CancelSignupResult:
+async def cancel_signup(caller: Actor, task_id: int, now: datetime | None = None) -> CancelSignupResult:
     """/取消报名: the place goes to the first one waiting, who is told."""
     async with task_lock(task_id):
         return await _cancel_signup(caller, task_id, now)
 
 
 @retry_on_conflict
-async def _cancel_signup(caller: Caller, task_id: int, now: datetime | None) -> CancelSignupResult:
+async def _cancel_signup(caller: Actor, task_id: int, now: datetime | None) -> CancelSignupResult:
     now = now or utcnow()
     async with session() as db:
         found = (await db.exec(TASK_BY_ID_LOCKED, params={"task_id": task_id})).first()
         if found is None:
             raise DomainError("tasks.nothing_to_cancel", task_id=task_id)  # as for a task one is not signed up for
         task = TaskHeading.of(found)
-        member = await member_of(db, caller.platform, caller.user_id)
+        member = await member_for(db, caller)
         signup = None
         if member is not None:
             signup = (
