@@ -20,8 +20,9 @@ from nonebot.message import event_preprocessor, run_postprocessor
 from nonebot.typing import T_DependencyCache
 
 import plugins
-from bot import chatter, handled_exceptions, patching, sequential_checks, waiting
+from bot import chatter, early_answers, handled_exceptions, patching, sequential_checks, waiting
 from bot.config import CONSOLE_USER, Settings
+from plugins._commands import reading
 from storage import db
 from storage.demo import seed_demo
 from storage.services.shop import offer_configured_rewards
@@ -269,9 +270,9 @@ def install_hooks(command_start: list[str]) -> bool:
 
     dropped_early = chatter.install(is_chatter)
 
-    # A pre-processor of its own (a task group per event): the walk over the matchers starts a turn or two of the
-    # event loop later, and a dialogue whose prompt was just sent has by then registered its next step (NoneBot
-    # registers it only after the prompt's send returns; an answer read before that would miss it).
+    # A pre-processor of its own (a task group per event). It also reads a message as the command its sender meant
+    # (plugins/_commands/reading.py), and holds an answer that came before its dialogue's next step listens
+    # (bot/early_answers.py): NoneBot registers that step only once the step before has run to its end.
     @event_preprocessor
     async def prepare_message(bot: Bot, event: Event) -> None:
         if event.get_type() != "message":
@@ -279,6 +280,8 @@ def install_hooks(command_start: list[str]) -> bool:
         strip_command_mention(bot, event)
         if not dropped_early and is_chatter(bot, event):
             raise IgnoredException("not a command")
+        reading.read_as_command(event, starts, dialogue_is_open)
+        await early_answers.hold_until_listening(event, dialogue_is_open)
 
     if not ERRORS_ANSWERED_AFTER_RUNS.install():
 

@@ -109,6 +109,10 @@ class WaitingMatchers(list):
         if expiry is not None and (self._next_expiry is None or expiry < self._next_expiry):
             self._next_expiry = expiry
 
+    def waiting_in(self, session: str) -> list[type[Matcher]]:
+        """The matchers that wait for this one session (bot/early_answers.py asks)."""
+        return list(self._by_session.get(session, ()))
+
     def append(self, matcher: type[Matcher]) -> None:
         super().append(matcher)
         self._add(matcher)

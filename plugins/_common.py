@@ -15,7 +15,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 from nonebot import get_driver
 from nonebot.adapters import Bot, Event
 from nonebot.log import logger
-from nonebot.matcher import current_bot, current_event
+from nonebot.matcher import Matcher, current_bot, current_event
 from nonebot.params import Depends
 from nonebot.rule import Rule
 from nonebot_plugin_alconna import (
@@ -274,6 +274,30 @@ async def _tell_when_expired(bot: Bot, event: Event, key: str) -> None:
 
 def is_cancel(text: str) -> bool:
     return text.strip().lstrip("/／") in CANCEL_WORDS
+
+
+def command_starts() -> tuple[str, ...]:
+    return tuple(get_driver().config.command_start)
+
+
+async def answer_or_leave(matcher: Matcher, event: Event, *, cancelled: str, left: str) -> str:
+    """The text of an answer in a step-by-step dialogue, for the step to check.
+
+    A cancel word (取消, 退出, 算了, with or without a slash, and /cancel) ends the dialogue and nothing else: the
+    asker is told `cancelled`. Any other message that starts with a slash is a command: the dialogue ends, the
+    asker is told `left` (one line), and the message goes on to the commands as if no dialogue had waited. Anything
+    else is the answer, even a word that is also a command's name.
+    """
+    text = event.get_plaintext().strip()
+    if is_cancel(text):
+        close_dialogue(event)
+        await finish(cancelled)
+    if text.startswith(command_starts()):
+        close_dialogue(event)
+        await reply(left)
+        matcher.block = False  # NoneBot goes on to the lower priorities: the commands
+        await matcher.finish()
+    return text
 
 
 def location_in(message: UniMessage) -> tuple[float, float] | None:

@@ -5,6 +5,7 @@ import asyncio
 from nonebot import get_driver, require
 from nonebot.adapters import Bot, Event
 from nonebot.log import logger
+from nonebot.matcher import Matcher
 from nonebot.plugin import PluginMetadata
 from nonebot.typing import T_State
 
@@ -19,10 +20,10 @@ from plugins._arguments import Number, as_number
 from plugins._common import (
     CurrentPlace,
     Place,
+    answer_or_leave,
     close_dialogue,
     command,
     finish,
-    is_cancel,
     open_dialogue,
     refuse_on_error,
     with_buttons,
@@ -94,11 +95,8 @@ async def post_task(bot: Bot, event: Event, state: T_State, place: CurrentPlace,
 
 
 @newtask_command.handle()
-async def answer_wizard(event: Event, state: T_State, place: CurrentPlace) -> None:
-    text = event.get_plaintext().strip()
-    if is_cancel(text):
-        close_dialogue(event)
-        await finish("已取消，什么也没有改。")
+async def answer_wizard(matcher: Matcher, event: Event, state: T_State, place: CurrentPlace) -> None:
+    text = await answer_or_leave(matcher, event, cancelled="已取消，什么也没有改。", left="已退出发布任务，没有发布。")
     answers: dict[str, str] = state["answers"]
     key = WIZARD[state["step"]][0]
     problem = _check_answer(key, text, answers)

@@ -6,6 +6,7 @@ from typing import Union
 from nonebot import get_driver, require
 from nonebot.adapters import Bot, Event
 from nonebot.log import logger
+from nonebot.matcher import Matcher
 from nonebot.plugin import PluginMetadata
 from nonebot.typing import T_State
 
@@ -20,10 +21,10 @@ from plugins._arguments import Number, as_number
 from plugins._common import (
     CurrentPlace,
     Place,
+    answer_or_leave,
     close_dialogue,
     command,
     finish,
-    is_cancel,
     location_in,
     open_dialogue,
     refuse_on_error,
@@ -62,7 +63,7 @@ __plugin_meta__ = PluginMetadata(
     usage="\n\n".join([TIP_USAGE, ADD_USAGE, VERIFY_USAGE, DISMISS_USAGE, REPLY_USAGE, POLICE_GROUP_USAGE]),
 )
 
-tip_command = command("线索", "tip", Args["words", MultiVar(str, "*")])
+tip_command = command("线索", "tip", Args["words", MultiVar(Union[str, Image], "*")])  # noqa: UP007
 tipview_command = command("查看线索", "tipview", Args["number?", Number])
 mytips_command = command("我的线索", "mytips")
 tipadd_command = command("补充", "tipadd", Args["number?", Number]["words", MultiVar(Union[str, Image], "*")])  # noqa: UP007
@@ -110,11 +111,17 @@ def _without_flags(words: list[str]) -> tuple[list[str], bool]:
 
 @tip_command.handle()
 async def tip(
-    bot: Bot, event: Event, state: T_State, place: CurrentPlace, words: Match[tuple[str, ...]], message: UniMsg
+    bot: Bot,
+    event: Event,
+    state: T_State,
+    place: CurrentPlace,
+    words: Match[tuple[str | Image, ...]],
+    message: UniMsg,
 ) -> None:
     if place.in_group:
         await finish(PRIVATE_ONLY)  # nothing of what was typed is said back in the group
-    given = list(words.result) if words.available else []
+    # the words typed; pictures sent in the same message are the tip's photos (read from the message below)
+    given = [word for word in words.result if isinstance(word, str)] if words.available else []
     if len(given) == 1 and (shown := as_number(given[0])) is not None:
         await _show(place, shown)
     if given:
@@ -149,12 +156,11 @@ WIZARD = [
 
 
 @tip_command.handle()
-async def tip_step(bot: Bot, event: Event, state: T_State, place: CurrentPlace) -> None:
+async def tip_step(matcher: Matcher, bot: Bot, event: Event, state: T_State, place: CurrentPlace) -> None:
     message = UniMessage.of(event.get_message(), bot=bot)  # this answer, not the command that began it
-    text = event.get_plaintext().strip()
-    if is_cancel(text):
-        close_dialogue(event)
-        await finish("已取消，线索没有保存。")
+    text = await answer_or_leave(
+        matcher, event, cancelled="已取消，线索没有保存。", left="已退出报线索，线索没有保存。"
+    )
     draft = state["tip"]
     step = state.setdefault("step", 0)
     key = WIZARD[step][0]
