@@ -9,13 +9,15 @@ from plugins._commands import Audience, Command, Where
 MENU_IN_TEAM_GROUP = "本群是“{team}”的队伍群，常用命令："
 MENU_IN_UNBOUND_GROUP = "本群还没有绑定队伍，常用命令："
 MENU_IN_PRIVATE = "常用命令："
-MORE = "更多：/帮助 {topics}"
+MORE = "更多：{help} {topics}"
+"""{help} is /帮助, or /help where only Latin names are commands."""
 WELCOME = (
     "欢迎加入！队员常做三件事：",
-    "1. 看任务、报名：发 /任务，再发 /报名 编号",
-    "2. 到了现场发 /签到，离开时发 /签退",
-    "3. 发现可疑情况，私聊我发 /线索，可以匿名",
+    "1. 看任务、报名：发 {任务}，再发 {报名} 编号",
+    "2. 到了现场发 {签到}，离开时发 {签退}",
+    "3. 发现可疑情况，私聊我发 {线索}，可以匿名",
 )
+"""Each {命令名} is written as the command is typed here (/任务, or /tasks where only Latin names are commands)."""
 TOPIC_HEAD = "【{topic}】"
 TOPIC_TAIL = "命令不带内容发送会告诉你怎么写；看例子发 /帮助 /{name}"
 NOTHING_HERE = "“{topic}”里没有你在这里能用的命令。"

@@ -27,6 +27,8 @@ help_command = command("帮助", "help", Args["words", MultiVar(str, "*")])
 JOIN = "加入"
 """/加入 is on the menu only for who is not yet in this group's team."""
 SLASHES = ("/", "／")
+LATIN_ONLY = frozenset({"telegram"})
+"""Platforms whose chat turns only Latin command names into links to tap: their menu writes the English aliases."""
 
 
 def sees(rights: Rights, audience: Audience) -> bool:
@@ -85,8 +87,9 @@ def topics_of(rights: Rights, in_group: bool, in_team_group: bool) -> list[Topic
     return [topic for topic in Topic if topic_lines(rights, topic, in_group, in_team_group)]
 
 
-def menu_lines(facts: HelpFacts, in_group: bool) -> list[str]:
-    """The short menu: the caller's role's lines, of the commands they may use here."""
+def menu_lines(facts: HelpFacts, in_group: bool, latin: bool = False) -> list[str]:
+    """The short menu: the caller's role's lines, of the commands they may use here (`latin`: by their English
+    aliases)."""
     in_team_group = facts.located is not None
     lines: list[str] = []
     for names in MENUS[role_of(facts.rights)]:
@@ -97,27 +100,29 @@ def menu_lines(facts: HelpFacts, in_group: bool) -> list[str]:
                 continue
             if name == JOIN and facts.in_team_here:
                 continue
-            shown.append(f"/{name} {row.brief}".rstrip())
+            shown.append(f"/{row.alias if latin else name} {row.brief}".rstrip())
         if shown:
             lines.append("　".join(shown))
     return lines
 
 
-def more_line(facts: HelpFacts, in_group: bool) -> str:
+def more_line(facts: HelpFacts, in_group: bool, latin: bool = False) -> str:
     topics = topics_of(facts.rights, in_group, facts.located is not None)
-    return texts.MORE.format(topics=" ".join(topic.value for topic in topics))
+    written = f"/{BY_NAME['帮助'].alias}" if latin else "/帮助"
+    return texts.MORE.format(help=written, topics=" ".join(topic.value for topic in topics))
 
 
-def menu(facts: HelpFacts, in_group: bool) -> str:
+def menu(facts: HelpFacts, in_group: bool, latin: bool = False) -> str:
     if facts.welcome:
-        return "\n".join([*texts.WELCOME, more_line(facts, in_group)])
+        written = {row.name: f"/{row.alias if latin else row.name}" for row in BY_NAME.values()}
+        return "\n".join([*(line.format_map(written) for line in texts.WELCOME), more_line(facts, in_group, latin)])
     if facts.located is not None:
         head = texts.MENU_IN_TEAM_GROUP.format(team=facts.located.team.name)
     elif in_group:
         head = texts.MENU_IN_UNBOUND_GROUP
     else:
         head = texts.MENU_IN_PRIVATE
-    return "\n".join([head, *menu_lines(facts, in_group), more_line(facts, in_group)])
+    return "\n".join([head, *menu_lines(facts, in_group, latin), more_line(facts, in_group, latin)])
 
 
 def asked_for(word: str) -> Topic | Command | None:
@@ -136,7 +141,7 @@ def topic_text(facts: HelpFacts, topic: Topic, in_group: bool) -> str:
     lines = topic_lines(facts.rights, topic, in_group, in_team_group)
     if not lines:
         topics = " ".join(t.value for t in topics_of(facts.rights, in_group, in_team_group))
-        return "\n".join([texts.NOTHING_HERE.format(topic=topic.value), texts.MORE.format(topics=topics)])
+        return "\n".join([texts.NOTHING_HERE.format(topic=topic.value), texts.MORE.format(help="/帮助", topics=topics)])
     first = next(
         row for row in TABLE if isinstance(row, Command) and row.topic is topic and sees(facts.rights, row.audience)
     )
@@ -148,7 +153,7 @@ async def show_help(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     given = list(words.result) if words.available else []
     facts = await help_for(place.caller, place.group, menu=not given)
     if not given:
-        await finish(menu(facts, place.in_group))
+        await finish(menu(facts, place.in_group, latin=place.caller.platform in LATIN_ONLY))
     wanted = asked_for(given[0])
     if isinstance(wanted, Topic):
         await finish(topic_text(facts, wanted, place.in_group))
