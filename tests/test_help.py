@@ -22,9 +22,10 @@ from tests.places import in_group
 ADMIN, OFFICER, LEADER, MEMBER, STRANGER = 10001, 20001, 30003, 30001, 39999
 TEAM_GROUP, UNBOUND_GROUP = 810001, 810009
 PHONE_WIDTH = 22
-"""A phone shows about 22 Chinese characters on a line (a Latin letter or digit takes half of one)."""
+"""A phone shows about 22 Chinese characters on a line (a Latin letter or digit takes half of one; quotation marks,
+which Chinese fonts draw wide, a whole one)."""
 
-VOLUNTEER_MENU = """本群是“一队”的队伍群，常用命令：
+VOLUNTEER_MENU = """本群队伍：一队，常用命令：
 /任务 看近期任务　/报名 编号
 /签到 到场发　/签退 离开发
 /线索 私聊报线索，可匿名
@@ -44,7 +45,7 @@ ADMIN_MENU_IN_PRIVATE = """常用命令：
 /奖励 成员号 分数 理由
 /紧急 情况 需要N人
 /统计 看数字　/导出 私聊发 Excel
-/授权民警 成员号 单位名　/发件箱 看发送失败的
+/授权民警 成员号 单位名　/发件箱 看发送失败
 更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍 民警 管理"""
 
 
@@ -56,7 +57,7 @@ def phone_lines(text: str) -> int:
     """Lines as a phone shows them: a line wider than the screen takes two (or more)."""
 
     def width(line: str) -> float:
-        return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in line)
+        return sum(1 if unicodedata.east_asian_width(c) in "WFA" else 0.5 for c in line)
 
     return sum(max(1, math.ceil(width(line) / PHONE_WIDTH)) for line in text.splitlines())
 
@@ -84,13 +85,13 @@ async def test_the_welcome_waits_for_the_members_first_menu_in_a_group(team: Non
     assert (await say(LEADER, "/帮助")).startswith("常用命令：")  # in private: the menu, no welcome
     assert (await say(LEADER, "/帮助 任务", TEAM_GROUP)).startswith("【任务】")  # a topic: no welcome either
     assert await say(LEADER, "/帮助", TEAM_GROUP) == WELCOME
-    assert (await say(LEADER, "/帮助", TEAM_GROUP)).startswith("本群是“一队”的队伍群")
-    assert (await say(OFFICER, "/帮助", TEAM_GROUP)).startswith("本群是“一队”的队伍群")  # officers get no welcome
+    assert (await say(LEADER, "/帮助", TEAM_GROUP)).startswith("本群队伍：一队，")
+    assert (await say(OFFICER, "/帮助", TEAM_GROUP)).startswith("本群队伍：一队，")  # officers get no welcome
 
 
 async def test_someone_not_yet_in_the_team_is_shown_how_to_join_first(team: None) -> None:
     lines = (await say(STRANGER, "/帮助", TEAM_GROUP)).splitlines()
-    assert lines[:2] == ["本群是“一队”的队伍群，常用命令：", "/加入 姓名 特长　申请入队"]
+    assert lines[:2] == ["本群队伍：一队，常用命令：", "/加入 姓名 特长　申请入队"]
     assert "/加入" not in await say(STRANGER, "/帮助", UNBOUND_GROUP)
 
 
@@ -180,3 +181,11 @@ async def test_every_registered_command_is_in_a_topic_with_its_alias_and_explain
                 assert (await say(MEMBER, f"/help {alias}")).startswith(f"/{alconna.name}（/{alias}）"), alias
                 listed += 1
     assert listed >= 39
+
+
+async def test_an_administrators_menu_in_a_group_with_the_longest_team_name_still_fits(team: None) -> None:
+    longest = "历下区" + "夕阳红" * 9  # 30 characters, the most a team name may have
+    await organisation.bind_group(caller(OFFICER), in_group(UNBOUND_GROUP), longest)
+    answer = await say(ADMIN, "/帮助", UNBOUND_GROUP)
+    assert answer.startswith(f"本群队伍：{longest}，")
+    assert phone_lines(answer) <= 12

@@ -313,7 +313,7 @@ TABLE: tuple[Command | Usage, ...] = (
     ),
     Command(
         "发件箱", "outbox", 37, ADMINISTRATORS, help="待发和发送失败的消息；/发件箱 重发 全部", menu="发件箱（管理员）",
-        topic=Topic.ADMINISTRATION, brief="看发送失败的", does="看待发和发送失败的消息，可以重发",
+        topic=Topic.ADMINISTRATION, brief="看发送失败", does="看待发和发送失败的消息，可以重发",
         example="/发件箱 重发 全部",
         usage="[重发 全部|编号…]", who="administrators",
         what="what waits to be sent and what failed for good (with the reason); put failed ones back",

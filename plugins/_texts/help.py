@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from plugins._commands import Audience, Command, Where
 
-MENU_IN_TEAM_GROUP = "本群是“{team}”的队伍群，常用命令："
+MENU_IN_TEAM_GROUP = "本群队伍：{team}，常用命令："
 MENU_IN_UNBOUND_GROUP = "本群还没有绑定队伍，常用命令："
 MENU_IN_PRIVATE = "常用命令："
 MORE = "更多：{help} {topics}"

@@ -142,9 +142,10 @@ def topic_text(facts: HelpFacts, topic: Topic, in_group: bool) -> str:
     if not lines:
         topics = " ".join(t.value for t in topics_of(facts.rights, in_group, in_team_group))
         return "\n".join([texts.NOTHING_HERE.format(topic=topic.value), texts.MORE.format(help="/帮助", topics=topics)])
-    first = next(
+    visible = (
         row for row in TABLE if isinstance(row, Command) and row.topic is topic and sees(facts.rights, row.audience)
     )
+    first = next(visible, BY_NAME["报名"])
     return "\n".join([texts.TOPIC_HEAD.format(topic=topic.value), *lines, texts.TOPIC_TAIL.format(name=first.name)])
 
 
