@@ -138,6 +138,7 @@ async def test_one_command_is_explained_with_an_example(team: None) -> None:
     assert await say(MEMBER, "/help signup") == signup
     assert await say(MEMBER, "/help SignUp") == signup
     assert (await say(MEMBER, "/帮助 ／签到")).startswith("/签到（/checkin）到场签到")
+    assert await say(MEMBER, "/帮助 我的") == "/我的（/me）看自己的成员号、队伍、特长、积分和身份\n写法：/我的"
     assert await say(MEMBER, "/帮助 发布任务") == (
         "/发布任务（/newtask）发布任务，一行写完，或只发 /发布任务 一步步来（民警用）\n"
         "写法：/发布任务 类型 时间 时长 地点 人数 [积分]\n"

@@ -110,7 +110,8 @@ TABLE: tuple[Command | Usage, ...] = (
         who="volunteers", what="check out; hours count only between the task's start and end",
     ),
     Command(
-        "线索", "tip", 12, EVERYONE, help="私聊报线索，可匿名", menu="报线索（私聊）", who="members, in private",
+        "线索", "tip", 12, EVERYONE, help="私聊报线索，可匿名", menu="报线索（私聊）", usage="[类别 内容]",
+        who="members, in private",
         topic=Topic.TIPS, brief="私聊报线索，可匿名", does="私聊报线索，一步步来，或一句话写完；默认匿名",
         example="/线索 赌博 某小区3号楼地下室每晚有人聚赌",
         what="report a tip step by step (category, what happened, photos, location, anonymous or not, confirm), or "
@@ -183,7 +184,7 @@ TABLE: tuple[Command | Usage, ...] = (
     # officers
     Command(
         "绑定队伍", "bindteam", 33, OFFICERS, help="队伍名　把本群绑定到队伍", where=Where.GROUP,
-        topic=Topic.OFFICERS, brief="队伍名　绑定本群", does="把本群绑定到你单位的队伍（没有就新建）",
+        topic=Topic.OFFICERS, brief="队伍名　绑定本群", does="把本群绑定到你单位的队伍，没有就新建",
         example="/绑定队伍 夕阳红巡逻队",
         in_private="/绑定队伍 请在要绑定的群里发送", menu="绑定队伍: /bindteam 队伍名", usage="队伍名 [单位]",
         who="officers", what="bind this group to a team of your unit (created if new)",

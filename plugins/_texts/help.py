@@ -27,10 +27,13 @@ WHERE = {Where.GROUP: "在群里发", Where.TEAM_GROUP: "在队伍群里发"}
 
 
 def text_for_command(row: Command) -> str:
-    """/帮助 命令名: what it does (and who uses it where), how to write it, an example."""
+    """/帮助 命令名: what it does (and who uses it where), how to write it, an example (unless it is just that)."""
     notes = [note for note in (WHO.get(row.audience), WHERE.get(row.where)) if note]
     first = f"/{row.name}（/{row.alias}）{row.does}"
     if notes:
         first += f"（{'，'.join(notes)}）"
     written = f"/{row.name} {row.usage}" if row.usage else f"/{row.name}"
-    return "\n".join([first, f"写法：{written}", f"例如 {row.example}"])
+    lines = [first, f"写法：{written}"]
+    if row.example != written:
+        lines.append(f"例如 {row.example}")
+    return "\n".join(lines)
