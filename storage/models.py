@@ -118,6 +118,8 @@ class Member(SQLModel, table=True):
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
     status: str = Field(default=MemberStatus.applied.value, max_length=16)
     created_at: datetime = _time_column()
+    welcomed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When /帮助 in a group first showed them what volunteers do (None: not yet; /帮助 shows it once)."""
 
 
 class PlatformIdentity(SQLModel, table=True):

@@ -119,3 +119,24 @@ async def test_check_in_then_share_a_telegram_location(app: App, database: str) 
         }
     )
     await exchange(app, location, f"任务 {task.id}：位置已记录：离任务地点约 111 米，在范围内。")
+
+
+async def test_help_on_telegram_writes_the_commands_to_tap(app: App, database: str) -> None:
+    """Telegram makes only Latin command names links: its /help menu writes the English aliases."""
+    await exchange(
+        app,
+        telegram_message(VOLUNTEER, VOLUNTEER, "/help"),
+        "常用命令：\n"
+        "/tasks 看近期任务　/signup 编号\n"
+        "/checkin 到场发　/checkout 离开发\n"
+        "/tip 私聊报线索，可匿名\n"
+        "/points 看余额　/leaderboard 看排名\n"
+        "/shop 看奖品　/redeem 编号\n"
+        "/me 看成员号和队伍\n"
+        "更多：/help 任务 签到 线索 积分 排行榜 紧急 队伍",
+    )
+    await exchange(
+        app,
+        telegram_message(VOLUNTEER, VOLUNTEER, "/help signup"),
+        "/报名（/signup）报名参加任务；满员后排队，有人取消就补上\n写法：/报名 编号\n例如 /报名 12",
+    )

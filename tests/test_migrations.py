@@ -204,3 +204,28 @@ async def test_the_anonymous_rewards_migration_hides_what_anonymous_tips_paid_an
     assert points == dict.fromkeys(totals.period_keys(at), 30)  # the award; not the tip, not the cup
     assert [row[0] for row in hidden] == ["tip"]
     assert state[0] == "paid"
+
+
+async def test_members_there_before_the_welcome_was_remembered_count_as_welcomed(database: str) -> None:
+    """A database at 0010 with a member: after 0011 they count as welcomed (their next /帮助 is the menu), and a
+    member added afterwards is not."""
+    from storage.models import Member
+
+    moment = "2026-11-24 02:00:00.000000"
+    if db.get_engine().dialect.name == "postgresql":
+        moment = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+    async with db.get_engine().begin() as connection:
+        await connection.run_sync(schema_at, "0010")
+        await connection.execute(
+            text("INSERT INTO member (id, name, tags, status, created_at) VALUES (1, '张三', '[]', 'active', :t)"),
+            {"t": moment},
+        )
+        await connection.run_sync(schema_at, "head")
+    async with db.session() as session:
+        session.add(Member(id=2, name="李四"))
+    async with db.session() as session:
+        old, new = await session.get(Member, 1), await session.get(Member, 2)
+    assert old is not None
+    assert old.welcomed_at == datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+    assert new is not None
+    assert new.welcomed_at is None

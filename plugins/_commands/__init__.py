@@ -7,13 +7,34 @@ Nothing here imports NoneBot, so the README script runs without a bot.
 
 from __future__ import annotations
 
-from plugins._commands.model import Audience, Command, Usage, Where
-from plugins._commands.table import TABLE
+from plugins._commands.model import Audience, Command, Topic, Usage, Where
+from plugins._commands.table import MENUS, TABLE
 
-__all__ = ["BY_NAME", "COMMANDS", "TABLE", "Audience", "Command", "Usage", "Where", "declared"]
+__all__ = [
+    "BY_ALIAS",
+    "BY_NAME",
+    "COMMANDS",
+    "MENUS",
+    "TABLE",
+    "Audience",
+    "Command",
+    "Topic",
+    "Usage",
+    "Where",
+    "declared",
+    "topic_of",
+]
 
 COMMANDS: tuple[Command, ...] = tuple(row for row in TABLE if isinstance(row, Command))
 BY_NAME: dict[str, Command] = {command.name: command for command in COMMANDS}
+BY_ALIAS: dict[str, Command] = {command.alias: command for command in COMMANDS}
+
+
+def topic_of(row: Command | Usage) -> Topic | None:
+    """The topic that lists a row: its own, or for another way of writing a command, the command's."""
+    if isinstance(row, Usage) and row.topic is None:
+        return BY_NAME[row.name].topic
+    return row.topic
 
 
 def declared(name: str, alias: str) -> Command:
@@ -29,7 +50,8 @@ def declared(name: str, alias: str) -> Command:
 
 def _check(table: tuple[Command | Usage, ...]) -> None:
     """What the table must hold for the rest to read it: one row per name and alias, ranks 1..n, a continued line
-    after a line of the same section and place, and other ways of writing only of commands in the table."""
+    after a line of the same section, place and topic, other ways of writing only of commands in the table, and
+    menus of commands in the table."""
     commands = [row for row in table if isinstance(row, Command)]
     for what, values in (("name", [c.name for c in commands]), ("alias", [c.alias for c in commands])):
         if len(set(values)) != len(values):
@@ -41,9 +63,18 @@ def _check(table: tuple[Command | Usage, ...]) -> None:
         if isinstance(row, Usage) and row.name not in {c.name for c in commands}:
             raise ValueError(f"another way of writing /{row.name}, which is not in the table")
         if isinstance(row, Command) and row.continues is not None:
-            if not isinstance(previous, Command) or (previous.audience, previous.where) != (row.audience, row.where):
-                raise ValueError(f"/{row.name} continues a line of another section or place")
+            if not isinstance(previous, Command) or (previous.audience, previous.where, previous.topic) != (
+                row.audience,
+                row.where,
+                row.topic,
+            ):
+                raise ValueError(f"/{row.name} continues a line of another section, place or topic")
         previous = row
+    names = {c.name for c in commands}
+    for audience, lines in MENUS.items():
+        for name in (name for line in lines for name in line):
+            if name not in names:
+                raise ValueError(f"the menu of {audience.value} names /{name}, which is not in the table")
 
 
 _check(TABLE)

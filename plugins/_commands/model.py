@@ -16,6 +16,20 @@ class Audience(Enum):
     ADMINISTRATORS = "administrators"
 
 
+class Topic(Enum):
+    """The topics of /帮助 主题, in the order its menu names them; the value is the word typed after /帮助."""
+
+    TASKS = "任务"
+    ATTENDANCE = "签到"
+    TIPS = "线索"
+    POINTS = "积分"
+    BOARDS = "排行榜"
+    EMERGENCY = "紧急"
+    TEAM = "队伍"
+    OFFICERS = "民警"
+    ADMINISTRATION = "管理"
+
+
 class Where(Enum):
     """Where /帮助 lists a command's line."""
 
@@ -56,6 +70,14 @@ class Command:
     where: Where = Where.ANYWHERE
     in_private: str = ""
     """/帮助 in a private chat, for a command listed only in groups: what it says instead (nothing if empty)."""
+    topic: Topic | None = None
+    """/帮助 主题: the topic that lists it (None: no topic lists it)."""
+    brief: str = ""
+    """/帮助's short menu: the few words after "/name" (see MENUS in table.py)."""
+    does: str = ""
+    """/帮助 命令名: what it does, one short sentence."""
+    example: str = ""
+    """/帮助 命令名: an example to copy ("/报名 12"); times in it are relative (明天19:00), never a date."""
 
 
 @dataclass(frozen=True)
@@ -65,3 +87,5 @@ class Usage:
     name: str
     audience: Audience
     help: str
+    topic: Topic | None = None
+    """/帮助 主题: the topic that lists it; None for the command's own."""

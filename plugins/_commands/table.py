@@ -8,7 +8,7 @@ paste (tests/test_commands.py compares them).
 
 from __future__ import annotations
 
-from plugins._commands.model import Audience, Command, Usage, Where
+from plugins._commands.model import Audience, Command, Topic, Usage, Where
 
 EVERYONE, LEADERS = Audience.EVERYONE, Audience.LEADERS
 OFFICERS, ADMINISTRATORS = Audience.OFFICERS, Audience.ADMINISTRATORS
@@ -19,10 +19,17 @@ TABLE: tuple[Command | Usage, ...] = (
     # everyone
     Command(
         "帮助", "help", 10, EVERYONE, help=None, menu="帮助", who="everyone",
-        what="what you may do here, by role and by chat",
+        brief="", does="看你在这里常用的命令；加主题或命令名看更多", example="/帮助 报名",
+        usage="[主题|命令名]",
+        what="a short menu (at most 12 lines on a phone) of what you do most here, by role and by chat, naming "
+        "your topics; `/帮助 任务` (a topic) lists its commands you may use here, `/帮助 报名` or `/help signup` (a "
+        "command) says what it does, how to write it and gives an example. A member's first `/帮助` in a group "
+        "shows the three things volunteers do instead",
     ),
     Command(
         "加入", "join", 11, EVERYONE, help="姓名 特长　申请加入本队，手机号再私聊发给我",
+        topic=Topic.TEAM, brief="姓名 特长　申请入队", does="申请加入本群的队伍，手机号再私聊发给我",
+        example="/加入 张三 驾驶 医护",
         where=Where.TEAM_GROUP, in_private="加入队伍请到队伍群里发送 /加入 姓名",
         menu="加入队伍: /join 姓名 特长（手机号私聊发）", usage="姓名 [特长…]", who="anyone in a bound group",
         what="apply to that group's team: the bot asks for the phone number in private (send it there, as "
@@ -31,15 +38,21 @@ TABLE: tuple[Command | Usage, ...] = (
     ),
     Command(
         "我的", "me", 9, EVERYONE, help="查看成员号、队伍、积分和身份", menu="我的信息", who="everyone",
+        topic=Topic.TEAM, brief="看成员号和队伍", does="看自己的成员号、队伍、特长、积分和身份",
+        example="/我的",
         what="member number, teams, specialties, roles, status; phone masked (138****0001)",
     ),
     Command(
         "积分", "points", 7, EVERYONE, help="余额、本月排名、最近记录", menu="我的积分", who="members",
+        topic=Topic.POINTS, brief="看余额", does="看积分余额、本月排名和最近的积分记录",
+        example="/积分",
         what="balance (with what anonymous tips paid, shown to you alone), points earned this month and place in "
         "the team and the unit, the last five entries with reasons",
     ),
     Command(
         "排行榜", "leaderboard", 8, EVERYONE, help="[本周|本月|今年|总] [队伍|单位|全市] [积分|时长|线索]",
+        topic=Topic.BOARDS, brief="看排名", does="看前十名和自己的名次，默认本月、本队、积分",
+        example="/排行榜 本周 全市 时长",
         menu="排行榜: /leaderboard week city hours", usage="[本周|本月|今年|总] [队伍|单位|全市] [积分|时长|线索]",
         alias_usage="[week|month|year|all] [team|unit|city] [points|hours|tips]", who="members",
         what="top ten and your own place, as text and as a picture (default: this month, this group's team, "
@@ -48,17 +61,23 @@ TABLE: tuple[Command | Usage, ...] = (
     ),
     Command(
         "商城", "shop", 15, EVERYONE, help="看奖品", menu="积分商城", who="members, officers",
+        topic=Topic.POINTS, brief="看奖品", does="看能用积分兑换的奖品",
+        example="/商城",
         what="rewards you can redeem (your units' and the ones in `[shop] rewards`); officers: "
         "`/商城 上架 名称 积分N [库存N] [每人N] [单位:名称]`, `/商城 下架 编号`, `/商城 库存 编号 数量`",
     ),
     Command(
         "兑换", "redeem", 16, EVERYONE, help="编号　/兑换 看我的兑换单", continues=SAME_LINE,
+        topic=Topic.POINTS, brief="编号", does="用积分兑换奖品；不带编号看我的兑换单",
+        example="/兑换 3",
         menu="兑换: /redeem 编号", usage="编号", who="members",
         what="spend points on a reward (never below zero; stock and per-member limits hold even for simultaneous "
         "clicks); `/兑换` lists your redemptions, `/兑换 取消 单号` cancels one not yet handed over and refunds it",
     ),
     Command(
         "任务", "tasks", 6, EVERYONE, help="近期任务；/任务 编号 看名单", menu="任务列表: /tasks 或 /tasks 编号",
+        topic=Topic.TASKS, brief="看近期任务", does="看近期任务；带编号看这个任务和报名名单",
+        example="/任务 12",
         usage="[编号]", who="everyone",
         what="open tasks of this group's team (in private: of your teams); with a number, the task and its roster, "
         "for the members of its teams, their leaders and the officers covering them (anyone else is answered as for "
@@ -66,38 +85,55 @@ TABLE: tuple[Command | Usage, ...] = (
     ),
     Command(
         "报名", "signup", 3, EVERYONE, help="编号", menu="报名: /signup 编号", usage="编号",
+        topic=Topic.TASKS, brief="编号", does="报名参加任务；满员后排队，有人取消就补上",
+        example="/报名 12",
         who="members of a target team",
         what="sign up; past capacity you wait in order and move up when someone cancels",
     ),
     Command(
         "取消报名", "cancel", 5, EVERYONE, help="编号", continues=SAME_LINE, menu="取消报名: /cancel 编号",
+        topic=Topic.TASKS, brief="编号", does="取消报名，排队的第一个人会补上",
+        example="/取消报名 12",
         usage="编号", who="volunteers", what="cancel; the first one waiting moves up and is told",
     ),
     Command(
-        "签到", "checkin", 1, EVERYONE, help="", menu="签到: /checkin", usage="[编号]", who="volunteers",
+        "签到", "checkin", 1, EVERYONE, help="到场发", menu="签到: /checkin", usage="[编号]", who="volunteers",
+        topic=Topic.ATTENDANCE, brief="到场发", does="到场签到（开始前30分钟到结束前）；签到后一分钟内发位置可以核对",
+        example="/签到",
         what="from 30 minutes before the start until the end; share your location within a minute to have it "
         "checked",
     ),
     Command(
-        "签退", "checkout", 2, EVERYONE, help="", continues=SAME_LINE, menu="签退: /checkout", usage="[编号]",
+        "签退", "checkout", 2, EVERYONE, help="离开发", continues=SAME_LINE, menu="签退: /checkout", usage="[编号]",
+        topic=Topic.ATTENDANCE, brief="离开发", does="离开时签退，按任务时间算时长",
+        example="/签退",
         who="volunteers", what="check out; hours count only between the task's start and end",
     ),
     Command(
-        "线索", "tip", 12, EVERYONE, help="私聊报线索，可匿名", menu="报线索（私聊）", who="members, in private",
+        "线索", "tip", 12, EVERYONE, help="私聊报线索，可匿名", menu="报线索（私聊）", usage="[类别 内容]",
+        who="members, in private",
+        topic=Topic.TIPS, brief="私聊报线索，可匿名", does="私聊报线索，一步步来，或一句话写完；默认匿名",
+        example="/线索 赌博 某小区3号楼地下室每晚有人聚赌",
         what="report a tip step by step (category, what happened, photos, location, anonymous or not, confirm), or "
         "in one message: `/线索 赌博 某小区3号楼地下室…` (anonymous unless you write 实名); in a group it only "
         "points to private chat",
     ),
     Command(
-        "我的线索", "mytips", 14, EVERYONE, help="", continues=SAME_LINE, menu="我的线索", who="reporters",
+        "我的线索", "mytips", 14, EVERYONE, help="看进度", continues=SAME_LINE, menu="我的线索", who="reporters",
+        topic=Topic.TIPS, brief="", does="看自己报的线索和处理进度",
+        example="/我的线索",
         what="your tips and their status",
     ),
     Command(
         "补充", "tipadd", 13, EVERYONE, help="编号 内容", continues=SAME_LINE, menu="补充线索: /tipadd 编号 内容",
+        topic=Topic.TIPS, brief="编号 内容", does="给自己的线索补充文字或照片，或回答民警的问题",
+        example="/补充 12 今晚又来了五六个人",
         usage="编号 内容", who="reporters", what="add text or photos to your tip, or answer an officer's question",
     ),
     Command(
         "响应", "respond", 4, EVERYONE, help="[编号] 预计N分钟　响应紧急呼叫", menu="响应紧急呼叫: /respond 5分钟",
+        topic=Topic.EMERGENCY, brief="响应紧急呼叫", does="响应紧急呼叫，可以写预计几分钟到",
+        example="/响应 预计10分钟",
         usage="[编号] [预计N分钟]", who="volunteers",
         what="answer a call-out (without a number: the open one for your unit); the officer is told when enough "
         "have answered, and a call-out short of its need after `[emergency] escalate_after_minutes` goes once more "
@@ -106,19 +142,27 @@ TABLE: tuple[Command | Usage, ...] = (
     # leaders and officers
     Command(
         "审核", "pending", 18, LEADERS, help="查看待审核的申请", menu="待审核的申请", who="leaders, officers",
+        topic=Topic.TEAM, brief="看申请", does="看等待审核的入队申请",
+        example="/审核",
         what="applications waiting (in a group: that team's; in private: all you may decide)",
     ),
     Command(
         "通过", "approve", 19, LEADERS, help="编号　通过申请", menu="通过申请: /approve 编号", usage="编号|@某人",
+        topic=Topic.TEAM, brief="编号", does="通过入队申请，申请人会收到通知",
+        example="/通过 12",
         who="leaders, officers", what="approve; the applicant is told in the group and privately",
     ),
     Command(
         "拒绝", "reject", 20, LEADERS, help="编号 理由　拒绝申请", menu="拒绝申请: /reject 编号 理由",
+        topic=Topic.TEAM, brief="编号 理由", does="拒绝入队申请，理由会告诉申请人",
+        example="/拒绝 12 不是本小区居民",
         usage="编号 [理由]", who="leaders, officers", what="reject, with a reason the applicant is told",
     ),
     Usage("排行榜", LEADERS, "单位 分队　各队人均排名"),
     Command(
         "统计", "stats", 31, LEADERS, help="[上月|今年|时间段] [队伍|单位]　文字和图表", menu="统计: /stats 上月 单位",
+        topic=Topic.BOARDS, brief="看数字", does="看巡逻人次、服务时长、出勤率、线索等统计，附图表",
+        example="/统计 上月 单位",
         usage="[本周|上周|本月|上月|今年|时间段] [队伍|单位] [单位:名称]", who="officers; leaders for their team",
         what="patrol person-times, check-ins, hours served, tasks, attendance and no-show rates, tips received and "
         "verified, hazards and disputes logged (安全隐患 and 矛盾纠纷 tips, 隐患排查 check-ins, 调解 tasks), new "
@@ -127,6 +171,8 @@ TABLE: tuple[Command | Usage, ...] = (
     ),
     Command(
         "导出", "export", 32, LEADERS, help="[上月|时间段]　私聊发给你 Excel 表格",
+        topic=Topic.BOARDS, brief="私聊发 Excel", does="把统计表格（Excel）私聊发给你",
+        example="/导出 上月",
         menu="导出表格（私聊）: /export 上月", usage="[期间] [单位:名称]",
         who="officers; leaders for their team; in private",
         what="an XLSX workbook sent to you as a file: members (phones masked), tasks with attendance, each "
@@ -138,46 +184,66 @@ TABLE: tuple[Command | Usage, ...] = (
     # officers
     Command(
         "绑定队伍", "bindteam", 33, OFFICERS, help="队伍名　把本群绑定到队伍", where=Where.GROUP,
+        topic=Topic.OFFICERS, brief="队伍名　绑定本群", does="把本群绑定到你单位的队伍，没有就新建",
+        example="/绑定队伍 夕阳红巡逻队",
         in_private="/绑定队伍 请在要绑定的群里发送", menu="绑定队伍: /bindteam 队伍名", usage="队伍名 [单位]",
         who="officers", what="bind this group to a team of your unit (created if new)",
     ),
     Command(
         "发布任务", "newtask", 21, OFFICERS, help="巡逻 明天19:00 2小时 地点 10人 5分",
-        menu="发布任务: /newtask 巡逻 明天19:00 2小时 地点 10人", usage="…", who="officers",
+        topic=Topic.TASKS, brief="巡逻 明天19:00 2小时 地点 10人", does="发布任务，一行写完，或只发 /发布任务 一步步来",
+        example="/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人 5分",
+        menu="发布任务: /newtask 巡逻 明天19:00 2小时 地点 10人", usage="类型 时间 时长 地点 人数 [积分]",
+        who="officers",
         what="post a task in one line (below), or step by step when sent alone; a card goes to every target group",
     ),
     Command(
-        "线索列表", "tips", 25, OFFICERS, help="", menu="线索列表（民警）", usage="[状态]", who="officers, in private",
+        "线索列表", "tips", 25, OFFICERS, help="看线索（以下均在私聊）",
+        menu="线索列表（民警）", usage="[状态]", who="officers, in private",
+        topic=Topic.TIPS, brief="私聊看线索", does="看本单位和下级单位的线索",
+        example="/线索列表",
         what="tips of your unit and those below it (number, category, status, who handles it)",
     ),
     Command(
         "查看线索", "tipview", 24, OFFICERS, help="编号", continues=SAME_LINE, menu="查看线索（民警）: /tipview 编号",
+        topic=Topic.TIPS, brief="编号", does="看一条线索的经过和照片，新线索看了就由你处理",
+        example="/查看线索 12",
         usage="编号", who="officers, in private",
         what="one tip with its history and photos (opening a new one takes it on); `/线索 编号` does the same",
     ),
     Command(
-        "核实", "verify", 26, OFFICERS, help="", continues=SAME_LINE, menu="核实线索: /verify 编号 积分",
+        "核实", "verify", 26, OFFICERS, help="编号 积分 备注", menu="核实线索: /verify 编号 积分",
+        topic=Topic.TIPS, brief="编号 积分", does="核实线索并奖励积分，举报人会收到通知",
+        example="/核实 12 20 已查处",
         usage="编号 [积分] [备注]", who="officers, in private",
         what="verify and reward once (points by category from `[tips]`; an anonymous tip's reward is paid with the "
         "unit's weekly batch, see below); the reporter is told",
     ),
     Command(
-        "驳回", "dismiss", 27, OFFICERS, help="", continues=SAME_LINE, menu="驳回线索: /dismiss 编号 理由",
+        "驳回", "dismiss", 27, OFFICERS, help="编号 理由", menu="驳回线索: /dismiss 编号 理由",
+        topic=Topic.TIPS, brief="编号 理由", does="驳回线索，或标为重复；举报人会收到通知",
+        example="/驳回 12 重复 8",
         usage="编号 理由", who="officers, in private",
         what="reject, or `/驳回 编号 重复 原编号` for a duplicate; the reporter is told",
     ),
     Command(
-        "回复线索", "tipreply", 28, OFFICERS, help="（均在私聊）", continues=SAME_LINE,
+        "回复线索", "tipreply", 28, OFFICERS, help="编号 内容　问举报人",
+        topic=Topic.TIPS, brief="编号 内容", does="通过机器人问举报人，不显示你的名字",
+        example="/回复线索 12 大概几点有人聚集？",
         menu="回复举报人: /tipreply 编号 内容", usage="编号 内容", who="officers, in private",
         what="ask the reporter through the bot, without your name",
     ),
     Command(
         "设为警务群", "setpolicegroup", 36, OFFICERS, help="在只有民警的群里发，新线索提醒发到这里",
+        topic=Topic.OFFICERS, brief="", does="在只有民警的群里发，新线索的提醒发到这里",
+        example="/设为警务群",
         menu="设为警务群（民警）", usage="[单位]", who="officers",
         what="make this officers-only group the place where new tips are announced (number, category and unit only)",
     ),
     Command(
         "紧急", "alert", 17, OFFICERS, help="情况 需要N人 [需要:特长]　/紧急 编号 看响应　/紧急 结束 编号 结果 积分N",
+        topic=Topic.EMERGENCY, brief="情况 需要N人", does="紧急呼叫本单位所有队伍群，可以按特长私聊通知",
+        example="/紧急 走失老人，蓝色外套，最后在北园大街 需要10人",
         menu="紧急呼叫（民警）: /alert 情况 需要N人", usage="情况 [需要N人] [需要:特长] [范围:单位]", who="officers",
         what="emergency call-out to every group of your unit and its sub-units, first in the queue; with 需要:特长 "
         "also privately to members with those specialties who are not on a task right now. `/紧急 编号`: who "
@@ -186,26 +252,36 @@ TABLE: tuple[Command | Usage, ...] = (
     ),
     Command(
         "取消任务", "canceltask", 22, OFFICERS, help="编号 原因", menu="取消任务: /canceltask 编号 原因",
+        topic=Topic.TASKS, brief="编号 原因", does="取消任务，报名的人都会收到通知",
+        example="/取消任务 12 暴雨停止户外巡逻",
         usage="编号 [原因]", who="officers", what="cancel; everyone signed up or waiting is told",
     ),
     Command(
         "结束任务", "closetask", 23, OFFICERS, help="编号", continues=SAME_LINE, menu="结束任务: /closetask 编号",
+        topic=Topic.TASKS, brief="编号", does="结束任务：未签到的记缺勤，积分随即发放",
+        example="/结束任务 12",
         usage="编号", who="officers",
         what="close: no-shows, final attendance, points once, a summary to the groups (also automatic an hour after "
         "the end)",
     ),
     Command(
         "设队长", "setleader", 34, OFFICERS, help="@某人 或 成员号　任命队长", menu="设队长: /setleader 成员号",
+        topic=Topic.OFFICERS, brief="成员号", does="任命本队的队员为队长",
+        example="/设队长 12",
         usage="@某人|成员号 [队伍名]", who="officers", what="appoint an active member of the team as its leader",
     ),
     Command(
         "撤销队长", "unsetleader", 38, OFFICERS, help="同样写法", continues="；", menu="撤销队长: /unsetleader 成员号",
+        topic=Topic.OFFICERS, brief="成员号", does="撤销队长，本人会收到私聊通知",
+        example="/撤销队长 12",
         usage="@某人|成员号 [队伍名]", who="officers of the team's unit or above",
         what="end someone's leadership of the team (in its group, or name the team); audited, and they are told "
         "privately",
     ),
     Command(
         "奖励", "award", 29, OFFICERS, help="@某人 或 成员号 分数 理由　奖励或扣分（负数）",
+        topic=Topic.POINTS, brief="成员号 分数 理由", does="给队员加分，写负数扣分；本人会收到私聊通知",
+        example="/奖励 12 5 协助寻找走失老人",
         menu="奖励或扣分（民警）: /award 成员号 分数 理由", usage="@某人|成员号 分数 理由", who="officers",
         what="add points (or take them with a negative number) for members of your units' teams; audited, the "
         "member is told privately; the same award sent twice within a minute counts once. `[points] daily_cap` and "
@@ -214,6 +290,8 @@ TABLE: tuple[Command | Usage, ...] = (
     Usage("商城", OFFICERS, "上架 名称 积分N 库存N [每人N]　/商城 下架 编号　/商城 库存 编号 数量"),
     Command(
         "发放", "fulfil", 30, OFFICERS, help="看待发放；/发放 兑换单号；/发放 取消 兑换单号 理由",
+        topic=Topic.POINTS, brief="兑换单号", does="看待发放的奖品；带单号标记已发放",
+        example="/发放 7",
         menu="发放奖品（民警）: /fulfil 兑换单号", usage="[兑换单号]", who="officers",
         what="list what waits to be handed over; mark one handed over (the member is told); `/发放 取消 单号 理由` "
         "cancels and refunds",
@@ -221,18 +299,65 @@ TABLE: tuple[Command | Usage, ...] = (
     # administrators
     Command(
         "授权民警", "grant", 35, ADMINISTRATORS, help="@某人 或 成员号 单位名　授权民警",
+        topic=Topic.ADMINISTRATION, brief="成员号 单位名", does="授权某人为单位的民警，写上级单位会一并建好",
+        example="/授权民警 12 济南市公安局/历下分局",
         menu="授权民警: /grant 成员号 单位名", usage="@某人|成员号 单位名", who="administrators",
         what="make someone an officer of a unit; `市局/分局` creates the path",
     ),
     Command(
         "撤销民警", "revoke", 39, ADMINISTRATORS, help="@某人 或 成员号 [单位名]　撤销民警（不写单位即全部）",
+        topic=Topic.ADMINISTRATION, brief="成员号 [单位名]", does="撤销民警权限；不写单位就全部撤销",
+        example="/撤销民警 12 历下分局",
         menu="撤销民警: /revoke 成员号 [单位名]", usage="@某人|成员号 [单位名]", who="administrators",
         what="end someone's officer role in that unit, or in every unit when none is named; audited, and they are "
         "told privately. Takes effect with their next message",
     ),
     Command(
         "发件箱", "outbox", 37, ADMINISTRATORS, help="待发和发送失败的消息；/发件箱 重发 全部", menu="发件箱（管理员）",
+        topic=Topic.ADMINISTRATION, brief="看发送失败", does="看待发和发送失败的消息，可以重发",
+        example="/发件箱 重发 全部",
         usage="[重发 全部|编号…]", who="administrators",
         what="what waits to be sent and what failed for good (with the reason); put failed ones back",
     ),
 )  # fmt: skip
+
+MENUS: dict[Audience, tuple[tuple[str, ...], ...]] = {
+    EVERYONE: (
+        ("加入",),
+        ("任务", "报名"),
+        ("签到", "签退"),
+        ("线索",),
+        ("积分", "排行榜"),
+        ("商城", "兑换"),
+        ("我的",),
+    ),
+    LEADERS: (
+        ("任务", "报名"),
+        ("签到", "签退"),
+        ("线索",),
+        ("积分", "排行榜"),
+        ("审核", "通过", "拒绝"),
+        ("统计", "导出"),
+    ),
+    OFFICERS: (
+        ("发布任务",),
+        ("任务", "结束任务"),
+        ("线索列表", "核实"),
+        ("奖励",),
+        ("紧急",),
+        ("统计", "导出"),
+        ("绑定队伍",),
+    ),
+    ADMINISTRATORS: (
+        ("发布任务",),
+        ("任务", "结束任务"),
+        ("线索列表", "核实"),
+        ("奖励",),
+        ("紧急",),
+        ("统计", "导出"),
+        ("绑定队伍",),
+        ("授权民警", "发件箱"),
+    ),
+}
+"""/帮助's short menu for each role (the highest the caller has), a line per tuple: "/name brief" of each command
+on it that the caller may use in this chat (/加入 only for who is not yet in this group's team)."""
