@@ -89,8 +89,9 @@ async def test_a_mistyped_command_gets_the_nearest_commands(team: None) -> None:
 
 
 async def test_english_aliases_are_read_in_any_case(team: None) -> None:
+    assert (await say(VOLUNTEER, "/help", GROUP)).startswith("欢迎加入！")  # a new member's first: the welcome
     help_text = await say(VOLUNTEER, "/help", GROUP)
-    assert help_text
+    assert help_text.startswith("本群队伍：夕阳红巡逻队")
     assert await say(VOLUNTEER, "/HELP", GROUP) == help_text
     assert await say(VOLUNTEER, "/Help", GROUP) == help_text
     assert await say(VOLUNTEER, "/ME") == await say(VOLUNTEER, "/我的")
@@ -108,6 +109,7 @@ async def test_in_private_a_bare_command_word_is_that_command(team: None) -> Non
 async def test_in_a_group_chatter_stays_ignored_and_a_mention_is_read_as_in_private(team: None) -> None:
     assert await say(VOLUNTEER, "帮助", GROUP) == ""
     assert await say(VOLUNTEER, "今天谁去巡逻？", GROUP) == ""
+    assert (await say_to_bot_in_group(VOLUNTEER, "帮助")).startswith("欢迎加入！")  # it was /帮助: the welcome
     assert await say_to_bot_in_group(VOLUNTEER, "帮助") == await say(VOLUNTEER, "/帮助", GROUP)
     assert await say_to_bot_in_group(VOLUNTEER, "帮主") == "你是不是要发 /帮助 ？"
 
