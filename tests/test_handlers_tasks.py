@@ -24,6 +24,7 @@ from tests.chat import (
     onebot_text,
 )
 from tests.places import in_group
+from tests.refusals import refused
 
 GROUP = 555001
 OFFICER = 20001
@@ -224,3 +225,57 @@ async def test_a_location_without_a_fresh_check_in_is_ignored(app: App, database
             GROUP, VOLUNTEER, Message(MessageSegment("location", {"lat": "36.6", "lon": "117"}))
         )
         ctx.receive_event(bot, event)
+
+
+async def test_the_same_task_sent_twice_within_a_minute_waits_for_a_confirmation(app: App, database: str) -> None:
+    await set_up()
+    line = "/发布任务 巡逻 明天19:00 2小时 闫千户片区 1人 5分"
+    spec = tasks.parse_task_words(line.split()[1:])
+    when = describe(spec.start, spec.end)
+
+    def posted(number: int) -> str:
+        card = (
+            f"【任务 {number}】巡逻\n时间：{when}\n地点：闫千户片区\n名额：1人，已报 0，还剩 1\n积分：5分\n"
+            f"报名：/报名 {number}　取消：/取消报名 {number}"
+        )
+        return f"已发布任务 {number}：巡逻，{when}。\n\n{card}"
+
+    asked = "一分钟前刚发布过一样的任务（编号1）。确实要再发一个，请在一分钟内回复“确认”。"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (onebot_group_message(GROUP, OFFICER, line), posted(1)),
+            (onebot_group_message(GROUP, OFFICER, line), asked),
+            (onebot_group_message(GROUP, OFFICER, "好的"), "没有发布。需要时重新发送 /发布任务"),
+            (onebot_group_message(GROUP, OFFICER, line), asked),
+            (onebot_group_message(GROUP, OFFICER, "取消"), "已取消，什么也没有改。"),
+        )
+    assert await count(Task) == 1
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (onebot_group_message(GROUP, OFFICER, line), asked),
+            (onebot_group_message(GROUP, OFFICER, "确认"), posted(2)),
+        )
+    assert await count(Task) == 2
+
+
+async def test_a_task_like_one_posted_over_a_minute_ago_is_posted_at_once(database: str) -> None:
+    await set_up()
+    officer = ChatAccount("onebot", str(OFFICER))
+    spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 1人".split())
+    first = await tasks.post_task(officer, in_group(GROUP), spec)
+    with refused("一分钟前刚发布过一样的任务（编号1）"):
+        await tasks.post_task(officer, in_group(GROUP), spec)
+    other_place = tasks.parse_task_words("巡逻 明天19:00 2小时 北区 1人".split())
+    assert (await tasks.post_task(officer, in_group(GROUP), other_place)).view.task.id == 2
+    async with db.session() as session:
+        task = await session.get(Task, first.view.task.id)
+        assert task is not None
+        task.created_at -= timedelta(minutes=2)
+        session.add(task)
+    assert (await tasks.post_task(officer, in_group(GROUP), spec)).view.task.id == 3

@@ -289,6 +289,7 @@ REFUSALS: dict[str, Refusal] = {
     "tasks.list_group_not_bound": "本群还没有绑定队伍。",
     "tasks.cancel_closed": "任务 {task_id} 已经结束，不能取消。",
     "tasks.close_cancelled": "任务 {task_id} 已取消。",
+    "tasks.maybe_duplicate": "一分钟前刚发布过一样的任务（编号{task_id}）。确实要再发一个，请在一分钟内回复“确认”。",
     "tasks.close_not_started": "任务 {task_id} 还没开始，不能结束；不办了请用 /取消任务 {task_id}",
     # signing up and cancelling a sign-up
     "tasks.signup_cancelled": "任务 {task_id} 已取消，不能报名。",
@@ -320,5 +321,8 @@ REFUSALS: dict[str, Refusal] = {
     ),
     "tasks.not_checked_in": "你还没有签到任务 {task_id}：先发送 /签到 {task_id}",
 }
+
+DUPLICATE_NOT_POSTED = "没有发布。需要时重新发送 /发布任务"
+DUPLICATE_TOO_LATE = "一分钟内没有回复“确认”，没有发布。需要时重新发送 /发布任务"
 
 add_refusals(REFUSALS)
