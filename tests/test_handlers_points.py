@@ -266,3 +266,69 @@ async def test_an_honour_from_the_outbox_goes_out_with_its_certificate(app: App,
         )
         await BotSender().send(message, bot.self_id)
     assert drawn == [spec]
+
+
+async def balance_of_member(member_id: int) -> int:
+    from storage.services.totals import balance_of
+
+    async with db.session() as session:
+        return await balance_of(session, member_id)
+
+
+async def test_a_penalty_larger_than_the_balance_asks_and_takes_only_what_there_is(
+    app: App, database: str, monkeypatch
+) -> None:
+    await set_up()
+    short = "张三（成员号 2）的积分不够扣 100 分。回复“确认”扣到 0 分为止；回复别的不扣。"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 2 10 值班"),
+            onebot_text("已给张三（成员号 2）奖励 10 分，理由：值班。已私信告知。"),
+        )
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "/奖励 2 -100 迟到"), onebot_text(short))
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "好"), onebot_text("没有扣分。需要时重新发送 /奖励"))
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "/奖励 2 -100 迟到"), onebot_text(short))
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "透支"), onebot_text("没有扣分。需要时重新发送 /奖励"))
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "/奖励 2 -100 迟到"), onebot_text(short))
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "确认"),
+            onebot_text("已扣张三（成员号 2）的积分，扣到 0 分为止（不够扣 100 分），理由：迟到。已私信告知。"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 2 -3 早退"),
+            onebot_text("张三（成员号 2）的积分不够扣 3 分。回复“确认”扣到 0 分为止；回复别的不扣。"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "确认"),
+            onebot_text("张三（成员号 2）已经没有积分可扣，没有扣。"),
+        )
+    assert await balance_of_member(2) == 0
+
+    monkeypatch.setattr(settings, "allow_overdraft", True)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 2 -5 早退"),
+            onebot_text(
+                "张三（成员号 2）的积分不够扣 5 分。回复“确认”扣到 0 分为止；回复“透支”扣满 5 分（余额会是负数）；"
+                "回复别的不扣。"
+            ),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "透支"),
+            onebot_text("已扣张三（成员号 2） 5 分，理由：早退。已私信告知。"),
+        )
+    assert await balance_of_member(2) == -5

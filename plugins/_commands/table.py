@@ -209,7 +209,9 @@ TABLE: tuple[Command | Usage, ...] = (
         menu="奖励或扣分（民警）: /award 成员号 分数 理由", usage="@某人|成员号 分数 理由", who="officers",
         what="add points (or take them with a negative number) for members of your units' teams; audited, the "
         "member is told privately; the same award sent twice within a minute counts once. `[points] daily_cap` and "
-        "`monthly_cap` hold every kind of earning (a gain over a cap is recorded as far as it allows, and says so)",
+        "`monthly_cap` hold every kind of earning (a gain over a cap is recorded as far as it allows, and says so). "
+        "A penalty larger than the member's points asks first (确认 within a minute takes them down to 0, without "
+        "telling the officer the balance); with `[points] allow_overdraft` the officer may answer 透支 to take it all",
     ),
     Usage("商城", OFFICERS, "上架 名称 积分N 库存N [每人N]　/商城 下架 编号　/商城 库存 编号 数量"),
     Command(

@@ -3,9 +3,10 @@
 import asyncio
 
 from nonebot import require
-from nonebot.adapters import Bot
+from nonebot.adapters import Bot, Event
 from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
+from nonebot.typing import T_State
 
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
@@ -15,9 +16,24 @@ from nonebot_plugin_alconna import Args, At, Image, Match, MultiVar, UniMessage
 from nonebot_plugin_apscheduler import scheduler
 
 from plugins._arguments import NumberOrMention, SignedNumber
-from plugins._common import CurrentPlace, command, finish, person_from, refuse_on_error, shows_pictures
+from plugins._common import (
+    CurrentPlace,
+    close_dialogue,
+    command,
+    confirmation_lapsed,
+    finish,
+    is_cancel,
+    is_confirm,
+    open_confirmation,
+    person_from,
+    refuse_on_error,
+    shows_pictures,
+)
 from plugins._images import board_image
+from plugins._texts import refusal
+from plugins._texts import standings as texts
 from plugins._texts.standings import text_for_award, text_for_board, text_for_points
+from storage.errors import DomainError
 from storage.services import standings
 
 POINTS_USAGE = "/积分（/points）查看积分余额、本月积分和排名、最近的积分记录"
@@ -26,6 +42,8 @@ BOARD_USAGE = (
     "例如 /排行榜 本周 全市 时长；队长和民警可以看分队人均：/排行榜 单位 分队"
 )
 AWARD_USAGE = "奖励或扣分（民警）：/奖励 @某人 或 成员号 分数 理由，例如 /奖励 12 5 协助寻找走失老人；扣分写负数"
+CONFIRM_SECONDS = 60
+"""How long the question "take only what the member has?" waits for its answer."""
 
 __plugin_meta__ = PluginMetadata(
     name="积分",
@@ -85,13 +103,48 @@ async def show_board(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]
 
 @award_command.handle()
 async def award(
-    bot: Bot, place: CurrentPlace, who: Match[At | int], amount: Match[int], reason: Match[tuple[str, ...]]
+    bot: Bot,
+    event: Event,
+    state: T_State,
+    place: CurrentPlace,
+    who: Match[At | int],
+    amount: Match[int],
+    reason: Match[tuple[str, ...]],
 ) -> None:
     target = await person_from(bot, who.result if who.available else None, place)
     words = " ".join(reason.result) if reason.available else ""
     if target is None or not amount.available or not words:
         await finish(AWARD_USAGE)
-    done = await refuse_on_error(standings.award_points(place.caller, target, amount.result, words))
+    try:
+        done = await standings.award_points(place.caller, target, amount.result, words)
+    except DomainError as error:
+        if error.code != "standings.penalty_beyond_balance":
+            await finish(refusal(error))
+        # more than the member has: ask, for a minute, whether to take what there is (or, where allowed, all)
+        state["award"] = (target, amount.result, words, error.params["overdraft"])
+        state["confirm_until"] = open_confirmation(bot, event, CONFIRM_SECONDS, texts.AWARD_TOO_LATE)
+        await award_command.pause(UniMessage.text(refusal(error)))
+        raise AssertionError("unreachable") from error
+    await finish(text_for_award(done))
+
+
+@award_command.handle()
+async def confirm_penalty(event: Event, state: T_State, place: CurrentPlace) -> None:
+    """The answer to "take only what the member has?": 确认 caps it, 透支 takes it all, anything else nothing."""
+    target, amount, words, overdraft_offered = state.pop("award")
+    close_dialogue(event)
+    text = event.get_plaintext().strip()
+    if is_cancel(text):
+        await finish("已取消，什么也没有改。")
+    if confirmation_lapsed(state["confirm_until"]):
+        await finish(texts.AWARD_TOO_LATE)
+    if is_confirm(text):
+        beyond: standings.BeyondBalance = "cap"
+    elif overdraft_offered and text in texts.OVERDRAW_WORDS:
+        beyond = "overdraw"
+    else:
+        await finish(texts.AWARD_NOT_DONE)
+    done = await refuse_on_error(standings.award_points(place.caller, target, amount, words, beyond_balance=beyond))
     await finish(text_for_award(done))
 
 
