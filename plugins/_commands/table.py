@@ -99,7 +99,8 @@ TABLE: tuple[Command | Usage, ...] = (
     Command(
         "响应", "respond", 4, EVERYONE, help="[编号] 预计N分钟　响应紧急呼叫", menu="响应紧急呼叫: /respond 5分钟",
         usage="[编号] [预计N分钟]", who="volunteers",
-        what="answer a call-out (without a number: the open one for your unit); the officer is told when enough "
+        what="answer a call-out (without a number: the open one for your unit); answering again with 预计N分钟 "
+        "updates your estimate, from then, in the officer's `/紧急 编号`; the officer is told when enough "
         "have answered, and a call-out short of its need after `[emergency] escalate_after_minutes` goes once more "
         "to the parent unit's groups too",
     ),
