@@ -167,6 +167,7 @@ REFUSALS = {
     "standings.reason_too_long": "理由请写{most}个字以内。",
     "standings.bad_amount": "分数写 1 到 {most}，扣分写负数，例如 /奖励 12 -5 无故缺勤",
     "standings.officers_only": "只有民警可以奖励或扣分。",
+    "standings.period_not_kept": "排行榜按周、月、年排：例如 /排行榜 上周、/排行榜 上月、/排行榜 10月、/排行榜 去年",
     "standings.penalty_beyond_balance": lambda name, member, amount, overdraft: (
         f"{name}（成员号 {member}）的积分不够扣 {amount} 分。回复“确认”扣到 0 分为止"
         + (f"；回复“透支”扣满 {amount} 分（余额会是负数）" if overdraft else "")

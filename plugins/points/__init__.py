@@ -35,11 +35,12 @@ from plugins._texts import standings as texts
 from plugins._texts.standings import text_for_award, text_for_board, text_for_points
 from storage.errors import DomainError
 from storage.services import standings
+from storage.services.when import DateRange, parse_date_range
 
 POINTS_USAGE = "/积分（/points）查看积分余额、本月积分和排名、最近的积分记录"
 BOARD_USAGE = (
-    "排行榜：/排行榜 [本周|本月|今年|总] [队伍|单位|全市] [积分|时长|线索]，默认本月、本队、积分\n"
-    "例如 /排行榜 本周 全市 时长；队长和民警可以看分队人均：/排行榜 单位 分队"
+    "排行榜：/排行榜 [本周|上周|本月|上月|10月|今年|去年|总] [队伍|单位|全市] [积分|时长|线索]，默认本月、本队、积分\n"
+    "例如 /排行榜 上月 全市 时长；队长和民警可以看分队人均：/排行榜 单位 分队"
 )
 AWARD_USAGE = "奖励或扣分（民警）：/奖励 @某人 或 成员号 分数 理由，例如 /奖励 12 5 协助寻找走失老人；扣分写负数"
 CONFIRM_SECONDS = 60
@@ -59,6 +60,7 @@ award_command = command(
 
 PERIOD_WORDS = {"本周": "week", "week": "week", "本月": "month", "month": "month", "今年": "year", "year": "year",
                 "总": "all", "总榜": "all", "全部": "all", "all": "all"}  # fmt: skip
+"""The running periods by name; any other period is read as /统计 reads it (上月, 上周, 去年, 10月, 2026年10月)."""
 SCOPE_WORDS = {"队伍": "team", "本队": "team", "team": "team", "单位": "unit", "unit": "unit", "全市": "city",
                "city": "city"}  # fmt: skip
 METRIC_WORDS = {"积分": "points", "points": "points", "时长": "minutes", "hours": "minutes", "线索": "tips",
@@ -74,10 +76,13 @@ async def show_points(place: CurrentPlace) -> None:
 
 @board_command.handle()
 async def show_board(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
-    period, scope, metric, by_team = "month", "team", "points", False
+    period: str | DateRange = "month"
+    scope, metric, by_team = "team", "points", False
     for word in words.result if words.available else ():
         if word in PERIOD_WORDS:
             period = PERIOD_WORDS[word]
+        elif (past := _period_in(word)) is not None:
+            period = past
         elif word in SCOPE_WORDS:
             scope = SCOPE_WORDS[word]
         elif word in METRIC_WORDS:
@@ -99,6 +104,16 @@ async def show_board(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]
     else:
         message += Image(raw=picture, mimetype="image/png")
     await message.finish()
+
+
+def _period_in(word: str) -> DateRange | None:
+    """A period written as /统计 takes it, or None when the word is not one."""
+    if word in SCOPE_WORDS or word in METRIC_WORDS or word in BY_TEAM_WORDS:
+        return None
+    try:
+        return parse_date_range(word)
+    except DomainError:
+        return None
 
 
 @award_command.handle()

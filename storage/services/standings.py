@@ -41,6 +41,7 @@ from storage.services.outbox import Destination, Message, enqueue_all, tell_memb
 from storage.services.people import PersonRef, Rights, find_person, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME, Period, balance_of, lock_balance, period_of, weekly_time_passed
+from storage.services.when import DateRange
 from storage.settings import settings
 
 BOARD_SIZE = 10
@@ -208,15 +209,21 @@ async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> lis
 async def leaderboard(
     caller: Actor,
     where: Where | None,
-    period: str = "month",
+    period: str | DateRange = "month",
     scope: str = "team",
     metric: str = "points",
     *,
     by_team: bool = False,
     now: datetime | None = None,
 ) -> Board:
-    """/排行榜: the top ten of a team, a unit (with its sub-units) or the city, with the caller's own place."""
+    """/排行榜: the top ten of a team, a unit (with its sub-units) or the city, with the caller's own place.
+
+    `period`: this week, month or year ("week", "month", "year") or all time ("all"); or a reporting period as
+    /统计 reads it (上周, 上月, 2026年10月, 去年), which must be one week, month or year: the running totals are
+    kept for each, past ones too (`standings.period_not_kept` otherwise).
+    """
     now = now or utcnow()
+    span = period_of(period, now) if isinstance(period, str) else kept_period(period)
     async with session() as db:
         rights = await rights_of(db, caller)
         if by_team:
@@ -225,7 +232,6 @@ async def leaderboard(
             if scope == "team":
                 scope = "unit"
         ranked = await _scope(db, rights, where, scope)
-        span = period_of(period, now)
         board = Board(period=span, scope=ranked.kind, scope_name=ranked.name, metric=metric)
         if by_team:
             unit = ranked.unit
@@ -246,6 +252,16 @@ async def leaderboard(
         if rights.member is not None:
             board.own = await _own_standing(db, span.key, metric, members, rights.member)
         return board
+
+
+def kept_period(period: DateRange) -> Period:
+    """The week, month or year whose running totals answer for a reporting period that is exactly one of them."""
+    kinds = (period.kind,) if period.kind in ("week", "month", "year") else ("week", "month", "year")
+    for kind in kinds:
+        kept = period_of(kind, period.start)
+        if kept.start == period.start and kept.end == period.end:
+            return kept
+    raise DomainError("standings.period_not_kept")
 
 
 async def _covers_for_ranking(db: AsyncSession, rights: Rights, unit: Unit) -> bool:
