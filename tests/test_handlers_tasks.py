@@ -279,3 +279,48 @@ async def test_a_task_like_one_posted_over_a_minute_ago_is_posted_at_once(databa
         task.created_at -= timedelta(minutes=2)
         session.add(task)
     assert (await tasks.post_task(officer, in_group(GROUP), spec)).view.task.id == 3
+
+
+async def test_time_served_under_an_hour_is_said_in_minutes_and_apart_from_the_name(app: App, database: str) -> None:
+    await set_up()
+    task = (await post_soon()).view.task
+    volunteer = ChatAccount("onebot", str(VOLUNTEER))
+    await tasks.signup_for_task(volunteer, task.id)
+    await tasks.check_in(volunteer, task.id)
+    began = datetime.now(timezone.utc) - timedelta(minutes=12, seconds=20)
+    async with db.session() as session:  # the task began, and 张三 checked in, twelve minutes ago
+        saved = await session.get(Task, task.id)
+        assert saved is not None
+        saved.start_at = began
+        session.add(saved)
+        signup = (await session.exec(select(Signup).where(Signup.task_id == task.id))).one()
+        signup.checked_in_at = began
+        session.add(signup)
+    when = describe(began, task.end_at)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (
+                onebot_group_message(GROUP, VOLUNTEER, "/签退"),
+                f"签退成功：任务 {task.id}，本次服务 12分钟。辛苦了！",
+            ),
+            (
+                onebot_group_message(GROUP, OFFICER, f"/结束任务 {task.id}"),
+                f"任务 {task.id}（巡逻，{when}）已结束。\n到岗 1 人，共 12分钟：张三 12分钟",
+            ),
+        )
+
+
+def test_time_served_reads_as_hours_and_minutes() -> None:
+    from plugins._texts.when import duration_text
+
+    assert [duration_text(m) for m in (0, 12, 60, 65, 150, 600)] == [
+        "0分钟",
+        "12分钟",
+        "1小时",
+        "1小时5分钟",
+        "2小时30分钟",
+        "10小时",
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugins._texts import add_refusals, render_notice, render_picture
-from plugins._texts.when import period_text
+from plugins._texts.when import duration_text, period_text
 from storage.models import LedgerReason
 from storage.services.standings import (
     Award,
@@ -38,10 +38,9 @@ def reason_name(reason: str) -> str:
 
 
 def shown_value(metric: str, value: int) -> str:
-    """15分, 2.5小时 (minutes served), 3条 (tips)."""
+    """15分, 2小时30分钟 (minutes served), 3条 (tips)."""
     if metric == "minutes":
-        hours = value / 60
-        return f"{hours:.1f}小时" if hours % 1 else f"{int(hours)}小时"
+        return duration_text(value)
     if metric == "tips":
         return f"{value}条"
     return f"{value}分"

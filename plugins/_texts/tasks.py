@@ -4,7 +4,7 @@ their refusals (storage/services/tasks)."""
 from __future__ import annotations
 
 from plugins._texts import Refusal, add_refusals, render_notice
-from plugins._texts.when import describe
+from plugins._texts.when import describe, duration_text
 from storage.services.tasks import (
     CHECK_IN,
     CHECK_OUT,
@@ -38,10 +38,6 @@ SPEC_FIELDS = {"kind": "类型", "time": "时间", "place": "地点", "capacity"
 RANGE_FIELDS = {"capacity": "人数", "points": "积分", "radius": "半径"}
 ACTIONS = {CHECK_IN: "签到", CHECK_OUT: "签退"}
 BUTTON_LABELS = {"signup": "报名", "cancel": "取消报名"}
-
-
-def _hours(minutes: int) -> str:
-    return f"{minutes / 60:.1f}"
 
 
 def _named(task: TaskFacts) -> str:
@@ -87,8 +83,8 @@ def closing_summary(closed: ClosedTask) -> str:
     minutes = sum(minutes for _, minutes in closed.served)
     lines = [f"{_named(task)}已结束。"]
     if closed.served:
-        names = "、".join(f"{name}{_hours(served)}小时" for name, served in closed.served)
-        lines.append(f"到岗 {len(closed.served)} 人，共 {_hours(minutes)} 小时：{names}")
+        names = "、".join(f"{name} {duration_text(served)}" for name, served in closed.served)
+        lines.append(f"到岗 {len(closed.served)} 人，共 {duration_text(minutes)}：{names}")
     else:
         lines.append("没有人签到。")
     if closed.absent:
@@ -251,8 +247,8 @@ def text_for_location_after_check_in(checked: LocationCheck) -> str:
 def text_for_check_out(result: CheckOut) -> str:
     task = result.task
     if not result.changed:
-        return f"你已经签退过任务 {task.id} 了，服务 {_hours(result.minutes)} 小时。"
-    return f"签退成功：任务 {task.id}，本次服务 {_hours(result.minutes)} 小时。辛苦了！"
+        return f"你已经签退过任务 {task.id} 了，服务 {duration_text(result.minutes)}。"
+    return f"签退成功：任务 {task.id}，本次服务 {duration_text(result.minutes)}。辛苦了！"
 
 
 # Refusals
