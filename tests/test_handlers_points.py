@@ -342,6 +342,7 @@ NOT_A_BOARD_PERIOD = "排行榜按周、月、年排：例如 /排行榜 上周�
 
 async def test_the_board_of_a_past_month_or_year_as_stats_takes_it(app: App, database: str, monkeypatch) -> None:
     from plugins._texts.standings import board_title
+    from plugins._texts.when import period_text
     from storage.services import standings
 
     await set_up()
@@ -365,6 +366,7 @@ async def test_the_board_of_a_past_month_or_year_as_stats_takes_it(app: App, dat
             (f"{past.year}年{past.month}月", past_board),
             (f"{now.month}月 积分", this_board),
             ("去年", f"夕阳红巡逻队 {now.year - 1}年 积分榜\n还没有人有积分记录。"),
+            ("上周", f"夕阳红巡逻队 {period_text(period_of('week', utcnow(), back=1))} 积分榜\n还没有人有积分记录。"),
         ):
             ask(
                 ctx,

@@ -263,6 +263,33 @@ async def test_the_same_task_sent_twice_within_a_minute_waits_for_a_confirmation
         )
     assert await count(Task) == 2
 
+    # the same task again, step by step: asked after the last answer
+    asked = asked.replace("编号1", "编号2")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (
+                onebot_group_message(GROUP, OFFICER, "/发布任务"),
+                "发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 巡逻、宣传、护学岗、安保",
+            ),
+            (
+                onebot_group_message(GROUP, OFFICER, "巡逻"),
+                "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00",
+            ),
+            (onebot_group_message(GROUP, OFFICER, "明天19:00"), "3/6 多长时间？例如 2小时、90分钟"),
+            (onebot_group_message(GROUP, OFFICER, "2小时"), "4/6 在哪里？例如 闫千户片区"),
+            (onebot_group_message(GROUP, OFFICER, "闫千户片区"), "5/6 要几个人？例如 10"),
+            (
+                onebot_group_message(GROUP, OFFICER, "1"),
+                "6/6 积分和要求：例如 5分 需要:护学 截止:明天18:00；没有就回复“无”",
+            ),
+            (onebot_group_message(GROUP, OFFICER, "5分"), asked),
+            (onebot_group_message(GROUP, OFFICER, "确认"), posted(3)),
+        )
+    assert await count(Task) == 3
+
 
 async def test_a_task_like_one_posted_over_a_minute_ago_is_posted_at_once(database: str) -> None:
     await set_up()

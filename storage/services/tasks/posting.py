@@ -183,13 +183,15 @@ async def _recent_twin(db: AsyncSession, spec: TaskSpec, teams: list[Team]) -> i
     await db.exec(select(Team.id).where(col(Team.id).in_(team_ids)).with_for_update())
     candidates = (
         await db.exec(
-            select(Task.id).where(
+            select(Task.id)
+            .where(
                 Task.kind == spec.kind,
                 Task.place == spec.place,
                 Task.start_at == spec.start,
                 Task.status == TaskStatus.open,
                 col(Task.created_at) >= utcnow() - DUPLICATE_WINDOW,
             )
+            .order_by(col(Task.id).desc())  # the latest one is named
         )
     ).all()
     for task_id in candidates:
