@@ -147,7 +147,9 @@ TABLE: tuple[Command | Usage, ...] = (
     Command(
         "发布任务", "newtask", 21, OFFICERS, help="巡逻 明天19:00 2小时 地点 10人 5分",
         menu="发布任务: /newtask 巡逻 明天19:00 2小时 地点 10人", usage="…", who="officers",
-        what="post a task in one line (below), or step by step when sent alone; a card goes to every target group",
+        what="post a task in one line (below), or step by step when sent alone; a card goes to every target group. "
+        "The same kind, start and place for the same teams again within a minute is posted only on 确认 (a double "
+        "send makes one task)",
     ),
     Command(
         "线索列表", "tips", 25, OFFICERS, help="", menu="线索列表（民警）", usage="[状态]", who="officers, in private",
