@@ -102,6 +102,7 @@ class PointsSection(Section):
     no_show_penalty: int = Field(default=0, ge=0, le=1000)
     daily_cap: int = Field(default=0, ge=0, le=1_000_000)
     monthly_cap: int = Field(default=0, ge=0, le=1_000_000)
+    allow_overdraft: bool = False
     weekly_board: str = "周一 09:00"
     honours_time: str = "09:00"
 
@@ -233,6 +234,7 @@ class Settings(Section):
             "alert_escalate_after_minutes": self.emergency.escalate_after_minutes,
             "daily_cap": self.points.daily_cap,
             "monthly_cap": self.points.monthly_cap,
+            "allow_overdraft": self.points.allow_overdraft,
             "weekly_board_at": parse_weekly(self.points.weekly_board) if self.points.weekly_board.strip() else None,
             "honours_at": parse_clock(self.points.honours_time) if self.points.honours_time.strip() else None,
             "rewards": [reward.model_dump() for reward in self.shop.rewards],

@@ -335,3 +335,38 @@ def _location_in_card(raw: str) -> tuple[float, float] | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+CONFIRM_WORDS = ("确认", "确定", "confirm")
+
+
+def is_confirm(text: str) -> bool:
+    return text.strip().lstrip("/／").lower() in CONFIRM_WORDS
+
+
+def open_confirmation(bot: Bot, event: Event, seconds: float, expired: str) -> float:
+    """Like `open_dialogue`, for a yes-or-no question that stands only `seconds` (a confirmation): after that the
+    asker's plain messages are chatter again, and the asker is told `expired`. Returns the deadline (loop time) the
+    answer's handler checks, since NoneBot keeps the matcher waiting for `session_expire_timeout`."""
+    key = event.get_session_id()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    open_dialogues[key] = deadline
+    if previous := _expiry_tasks.pop(key, None):
+        previous.cancel()
+    _expiry_tasks[key] = loop.create_task(_tell_when_lapsed(bot, event, key, seconds, expired))
+    return deadline
+
+
+def confirmation_lapsed(deadline: float) -> bool:
+    return asyncio.get_running_loop().time() > deadline
+
+
+async def _tell_when_lapsed(bot: Bot, event: Event, key: str, seconds: float, expired: str) -> None:
+    await asyncio.sleep(seconds)
+    open_dialogues.pop(key, None)
+    _expiry_tasks.pop(key, None)
+    try:
+        await UniMessage.text(expired).send(target=event, bot=bot)
+    except Exception as error:
+        logger.warning(f"could not say that a confirmation lapsed: {error!r}")

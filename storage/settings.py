@@ -42,6 +42,8 @@ class DomainSettings:
     daily_cap: int = 0
     """Most points a member can earn in a day (0: no cap); spending and refunds do not count."""
     monthly_cap: int = 0
+    allow_overdraft: bool = False
+    """Whether an officer may take more points than a member has (after confirming), leaving a negative balance."""
     weekly_board_at: tuple[int, int, int] | None = (0, 9, 0)
     """(weekday with Monday 0, hour, minute) when last week's leaderboard goes to every team's groups; None: never."""
     honours_at: tuple[int, int] | None = (9, 0)
@@ -72,6 +74,7 @@ def configure(
     alert_escalate_after_minutes: float | None = None,
     daily_cap: int | None = None,
     monthly_cap: int | None = None,
+    allow_overdraft: bool | None = None,
     weekly_board_at: tuple[int, int, int] | bool | None = False,
     honours_at: tuple[int, int] | bool | None = False,
     rewards: list[dict] | None = None,
@@ -113,6 +116,8 @@ def configure(
         settings.daily_cap = daily_cap
     if monthly_cap is not None:
         settings.monthly_cap = monthly_cap
+    if allow_overdraft is not None:
+        settings.allow_overdraft = allow_overdraft
     if weekly_board_at is not False:
         settings.weekly_board_at = weekly_board_at  # type: ignore[assignment]
     if honours_at is not False:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import nonebot
 import pytest
+from nonebot.adapters.onebot.v11 import Adapter, Bot
+from nonebug import App
 from sqlmodel import col, select
 
 from storage import db
@@ -13,6 +16,7 @@ from storage.models import OutboxMessage, PointEntry
 from storage.services import emergency, membership, organisation, tasks
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
+from tests.chat import ONEBOT_SELF_ID, onebot_group_message, onebot_private_message, onebot_text
 from tests.places import in_group
 from tests.refusals import refused
 
@@ -76,7 +80,8 @@ async def test_responses_count_once_and_the_officer_hears_when_enough(database: 
     assert len(update) == 1
     assert "人数已够" in update[0]
     assert "响应 3/3 人" in update[0]
-    assert "队员1：呼叫后 1.0 分钟响应，预计 5 分钟到" in update[0]
+    # 队员1's second answer (at minute 2: "3 minutes") replaced the first estimate: 4 minutes after answering
+    assert "队员1：呼叫后 1.0 分钟响应，预计 4 分钟到" in update[0]
     await emergency.respond(volunteer(4), alert.id, None, start + timedelta(minutes=4))
     assert len([m for m in await sent_to() if m[0] == "user:20001"]) == 1  # told once
     state = await emergency.alert_state(OFFICER, alert.id)
@@ -129,3 +134,40 @@ async def test_members_checked_in_elsewhere_are_not_called_privately(database: s
     raised = await emergency.raise_alert(OFFICER, "需要救援", 2, ["救援"], None)
     assert raised.people == 1
     assert [chat for chat, _, _ in await sent_to() if chat.startswith("user:")] == ["user:30002"]
+
+
+async def test_a_second_answer_updates_the_arrival_estimate_the_officer_sees(app: App, database: str) -> None:
+    await set_up()
+    alert = (await emergency.raise_alert(OFFICER, "走失老人", 3, [], None)).alert
+    group = int(GROUPS[1])  # 队员1's team
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        for event, reply in (
+            (onebot_group_message(group, 30001, "/响应"), f"已响应紧急呼叫 {alert.id}。现在 1/3 人。请注意安全！"),
+            (
+                onebot_group_message(group, 30001, "/响应"),
+                f"你已经响应了紧急呼叫 {alert.id}，谢谢！要更新预计时间：/响应 {alert.id} 预计N分钟",
+            ),
+            (
+                onebot_group_message(group, 30001, "/响应 预计10分钟"),
+                f"已更新：紧急呼叫 {alert.id}，你预计 10 分钟到。民警查看响应时能看到。请注意安全！",
+            ),
+            (
+                onebot_private_message(20001, f"/紧急 {alert.id}"),
+                f"紧急呼叫 {alert.id}（市局/历下分局/闫千户派出所）：进行中\n响应 1/3 人\n"
+                "队员1：呼叫后 0.0 分钟响应，预计 10 分钟到",
+            ),
+        ):
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, onebot_text(reply), result={"message_id": 1}, bot=bot)
+
+
+async def test_a_later_estimate_counts_from_when_it_is_given(database: str) -> None:
+    await set_up()
+    alert = (await emergency.raise_alert(OFFICER, "走失儿童", 3, [], None)).alert
+    start = alert.created_at
+    await emergency.respond(volunteer(1), None, 5, start + timedelta(minutes=1))
+    later = await emergency.respond(volunteer(1), alert.id, 10, start + timedelta(minutes=4))
+    assert (later.changed, later.eta_updated, later.state.count) == (False, True, 1)
+    # answered a minute after the call; 3 minutes later "10 more minutes": 13 minutes after the answer
+    assert later.state.responders[0].eta_minutes == 13

@@ -176,3 +176,12 @@ async def test_a_photo_sent_with_the_tip_in_one_message_is_filed_with_it(team: N
 
     addition = await say(VOLUNTEER, Message(f"/补充 {tip.number} 现场照片 ") + MessageSegment.image(photos[1]))
     assert addition == f"已补充到线索 {tip.number}。"
+
+
+async def test_a_command_sent_while_a_confirmation_waits_ends_the_question_and_is_answered(team: None) -> None:
+    line = "/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人"
+    profile = await say(OFFICER, "/我的", GROUP)
+    assert (await say(OFFICER, line, GROUP)).startswith("已发布任务 1")
+    assert "确认" in await say(OFFICER, line, GROUP)  # the same task again at once: posted only on 确认
+    assert await say(OFFICER, "/我的", GROUP) == "已退出，这个任务没有发布。\n" + profile
+    assert await tasks_posted() == 1

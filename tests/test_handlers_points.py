@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import nonebot
@@ -21,6 +22,7 @@ from tests.chat import (
     onebot_group_message,
     onebot_private_message,
     onebot_text,
+    say,
 )
 from tests.places import in_group
 
@@ -95,7 +97,8 @@ async def test_award_points_and_the_leaderboard_with_its_picture(app: App, datab
                 ]
             ),
         )
-        ask(ctx, bot, onebot_group_message(GROUP, VOLUNTEER, "/排行榜 昨天"), onebot_text(board_usage()))
+        ask(ctx, bot, onebot_group_message(GROUP, VOLUNTEER, "/排行榜 昨天"), onebot_text(NOT_A_BOARD_PERIOD))
+        ask(ctx, bot, onebot_group_message(GROUP, VOLUNTEER, "/排行榜 哈哈"), onebot_text(board_usage()))
     async with db.session() as session:
         assert len((await session.exec(select(PointEntry))).all()) == 2
 
@@ -266,3 +269,125 @@ async def test_an_honour_from_the_outbox_goes_out_with_its_certificate(app: App,
         )
         await BotSender().send(message, bot.self_id)
     assert drawn == [spec]
+
+
+async def balance_of_member(member_id: int) -> int:
+    from storage.services.totals import balance_of
+
+    async with db.session() as session:
+        return await balance_of(session, member_id)
+
+
+async def test_a_penalty_larger_than_the_balance_asks_and_takes_only_what_there_is(
+    app: App, database: str, monkeypatch
+) -> None:
+    await set_up()
+    short = "张三（成员号 2）的积分不够扣 100 分。回复“确认”扣到 0 分为止；回复别的不扣。"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 2 10 值班"),
+            onebot_text("已给张三（成员号 2）奖励 10 分，理由：值班。已私信告知。"),
+        )
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "/奖励 2 -100 迟到"), onebot_text(short))
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "好"), onebot_text("没有扣分。需要时重新发送 /奖励"))
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "/奖励 2 -100 迟到"), onebot_text(short))
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "透支"), onebot_text("没有扣分。需要时重新发送 /奖励"))
+        ask(ctx, bot, onebot_group_message(GROUP, OFFICER, "/奖励 2 -100 迟到"), onebot_text(short))
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "确认"),
+            onebot_text("已扣张三（成员号 2）的积分，扣到 0 分为止（不够扣 100 分），理由：迟到。已私信告知。"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 2 -3 早退"),
+            onebot_text("张三（成员号 2）的积分不够扣 3 分。回复“确认”扣到 0 分为止；回复别的不扣。"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "确认"),
+            onebot_text("张三（成员号 2）已经没有积分可扣，没有扣。"),
+        )
+    assert await balance_of_member(2) == 0
+
+    monkeypatch.setattr(settings, "allow_overdraft", True)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 2 -5 早退"),
+            onebot_text(
+                "张三（成员号 2）的积分不够扣 5 分。回复“确认”扣到 0 分为止；回复“透支”扣满 5 分（余额会是负数）；"
+                "回复别的不扣。"
+            ),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "透支"),
+            onebot_text("已扣张三（成员号 2） 5 分，理由：早退。已私信告知。"),
+        )
+    assert await balance_of_member(2) == -5
+
+
+NOT_A_BOARD_PERIOD = "排行榜按周、月、年排：例如 /排行榜 上周、/排行榜 上月、/排行榜 10月、/排行榜 去年"
+
+
+async def test_the_board_of_a_past_month_or_year_as_stats_takes_it(app: App, database: str, monkeypatch) -> None:
+    from plugins._texts.standings import board_title
+    from plugins._texts.when import period_text
+    from storage.services import standings
+
+    await set_up()
+    officer = ChatAccount("onebot", str(OFFICER))
+    last_month = period_of("month", utcnow(), back=1)
+    assert last_month.start is not None
+    with monkeypatch.context() as then:
+        then.setattr("storage.services.ledger.utcnow", lambda: last_month.start + timedelta(days=2))
+        await standings.award_points(officer, PersonRef(member_number=2), 7, "上月值班")
+    await standings.award_points(officer, PersonRef(member_number=3), 3, "本月值班")
+    titles: list[str] = []
+    monkeypatch.setattr("plugins.points.board_image", lambda board: titles.append(board_title(board)) or FAKE_PNG)
+    now = utcnow().astimezone(settings.timezone)
+    past = last_month.start.astimezone(settings.timezone)
+    past_board = f"夕阳红巡逻队 {past.year}年{past.month}月 积分榜\n1. 张三  7分\n你：第 1 名，7分"
+    this_board = f"夕阳红巡逻队 {now.year}年{now.month}月 积分榜\n1. [CQ:at,qq=all]  3分"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        for words, board in (
+            ("上月", past_board),
+            (f"{past.year}年{past.month}月", past_board),
+            (f"{now.month}月 积分", this_board),
+            ("去年", f"夕阳红巡逻队 {now.year - 1}年 积分榜\n还没有人有积分记录。"),
+            ("上周", f"夕阳红巡逻队 {period_text(period_of('week', utcnow(), back=1))} 积分榜\n还没有人有积分记录。"),
+        ):
+            ask(
+                ctx,
+                bot,
+                onebot_group_message(GROUP, VOLUNTEER, f"/排行榜 {words}"),
+                Message([MessageSegment.text(board), MessageSegment.image(FAKE_PNG)]),
+            )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, VOLUNTEER, "/排行榜 11月1日至11月20日"),
+            onebot_text(NOT_A_BOARD_PERIOD),
+        )
+    assert titles[0] == titles[1] == f"夕阳红巡逻队 {past.year}年{past.month}月 积分榜"  # the picture names it too
+
+
+async def test_stats_take_a_month_without_its_year(database: str, monkeypatch) -> None:
+    await set_up()
+    monkeypatch.setattr("plugins.stats.stats_chart", lambda report: FAKE_PNG)
+    now = utcnow().astimezone(settings.timezone)
+    earlier = 12 if now.month == 1 else now.month - 1
+    year = now.year - 1 if now.month == 1 else now.year
+    answer = await say(OFFICER, f"/统计 {earlier}月 队伍", GROUP)
+    assert answer.startswith(f"夕阳红巡逻队 {year}年{earlier}月 统计\n"), answer

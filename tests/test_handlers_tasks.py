@@ -24,6 +24,7 @@ from tests.chat import (
     onebot_text,
 )
 from tests.places import in_group
+from tests.refusals import refused
 
 GROUP = 555001
 OFFICER = 20001
@@ -224,3 +225,129 @@ async def test_a_location_without_a_fresh_check_in_is_ignored(app: App, database
             GROUP, VOLUNTEER, Message(MessageSegment("location", {"lat": "36.6", "lon": "117"}))
         )
         ctx.receive_event(bot, event)
+
+
+async def test_the_same_task_sent_twice_within_a_minute_waits_for_a_confirmation(app: App, database: str) -> None:
+    await set_up()
+    line = "/发布任务 巡逻 明天19:00 2小时 闫千户片区 1人 5分"
+    spec = tasks.parse_task_words(line.split()[1:])
+    when = describe(spec.start, spec.end)
+
+    def posted(number: int) -> str:
+        card = (
+            f"【任务 {number}】巡逻\n时间：{when}\n地点：闫千户片区\n名额：1人，已报 0，还剩 1\n积分：5分\n"
+            f"报名：/报名 {number}　取消：/取消报名 {number}"
+        )
+        return f"已发布任务 {number}：巡逻，{when}。\n\n{card}"
+
+    asked = "一分钟前刚发布过一样的任务（编号1）。确实要再发一个，请在一分钟内回复“确认”。"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (onebot_group_message(GROUP, OFFICER, line), posted(1)),
+            (onebot_group_message(GROUP, OFFICER, line), asked),
+            (onebot_group_message(GROUP, OFFICER, "好的"), "没有发布。需要时重新发送 /发布任务"),
+            (onebot_group_message(GROUP, OFFICER, line), asked),
+            (onebot_group_message(GROUP, OFFICER, "取消"), "已取消，什么也没有改。"),
+        )
+    assert await count(Task) == 1
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (onebot_group_message(GROUP, OFFICER, line), asked),
+            (onebot_group_message(GROUP, OFFICER, "确认"), posted(2)),
+        )
+    assert await count(Task) == 2
+
+    # the same task again, step by step: asked after the last answer
+    asked = asked.replace("编号1", "编号2")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (
+                onebot_group_message(GROUP, OFFICER, "/发布任务"),
+                "发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 巡逻、宣传、护学岗、安保",
+            ),
+            (
+                onebot_group_message(GROUP, OFFICER, "巡逻"),
+                "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00",
+            ),
+            (onebot_group_message(GROUP, OFFICER, "明天19:00"), "3/6 多长时间？例如 2小时、90分钟"),
+            (onebot_group_message(GROUP, OFFICER, "2小时"), "4/6 在哪里？例如 闫千户片区"),
+            (onebot_group_message(GROUP, OFFICER, "闫千户片区"), "5/6 要几个人？例如 10"),
+            (
+                onebot_group_message(GROUP, OFFICER, "1"),
+                "6/6 积分和要求：例如 5分 需要:护学 截止:明天18:00；没有就回复“无”",
+            ),
+            (onebot_group_message(GROUP, OFFICER, "5分"), asked),
+            (onebot_group_message(GROUP, OFFICER, "确认"), posted(3)),
+        )
+    assert await count(Task) == 3
+
+
+async def test_a_task_like_one_posted_over_a_minute_ago_is_posted_at_once(database: str) -> None:
+    await set_up()
+    officer = ChatAccount("onebot", str(OFFICER))
+    spec = tasks.parse_task_words("巡逻 明天19:00 2小时 闫千户片区 1人".split())
+    first = await tasks.post_task(officer, in_group(GROUP), spec)
+    with refused("一分钟前刚发布过一样的任务（编号1）"):
+        await tasks.post_task(officer, in_group(GROUP), spec)
+    other_place = tasks.parse_task_words("巡逻 明天19:00 2小时 北区 1人".split())
+    assert (await tasks.post_task(officer, in_group(GROUP), other_place)).view.task.id == 2
+    async with db.session() as session:
+        task = await session.get(Task, first.view.task.id)
+        assert task is not None
+        task.created_at -= timedelta(minutes=2)
+        session.add(task)
+    assert (await tasks.post_task(officer, in_group(GROUP), spec)).view.task.id == 3
+
+
+async def test_time_served_under_an_hour_is_said_in_minutes_and_apart_from_the_name(app: App, database: str) -> None:
+    await set_up()
+    task = (await post_soon()).view.task
+    volunteer = ChatAccount("onebot", str(VOLUNTEER))
+    await tasks.signup_for_task(volunteer, task.id)
+    await tasks.check_in(volunteer, task.id)
+    began = datetime.now(timezone.utc) - timedelta(minutes=12, seconds=20)
+    async with db.session() as session:  # the task began, and 张三 checked in, twelve minutes ago
+        saved = await session.get(Task, task.id)
+        assert saved is not None
+        saved.start_at = began
+        session.add(saved)
+        signup = (await session.exec(select(Signup).where(Signup.task_id == task.id))).one()
+        signup.checked_in_at = began
+        session.add(signup)
+    when = describe(began, task.end_at)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (
+                onebot_group_message(GROUP, VOLUNTEER, "/签退"),
+                f"签退成功：任务 {task.id}，本次服务 12分钟。辛苦了！",
+            ),
+            (
+                onebot_group_message(GROUP, OFFICER, f"/结束任务 {task.id}"),
+                f"任务 {task.id}（巡逻，{when}）已结束。\n到岗 1 人，共 12分钟：张三 12分钟",
+            ),
+        )
+
+
+def test_time_served_reads_as_hours_and_minutes() -> None:
+    from plugins._texts.when import duration_text
+
+    assert [duration_text(m) for m in (0, 12, 60, 65, 150, 600)] == [
+        "0分钟",
+        "12分钟",
+        "1小时",
+        "1小时5分钟",
+        "2小时30分钟",
+        "10小时",
+    ]

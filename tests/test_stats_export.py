@@ -168,3 +168,16 @@ async def test_a_sheet_too_long_is_cut_and_the_officer_told(database: str, monke
     assert made.counts["成员"] == 4
     book = load_workbook(io.BytesIO(made.content))
     assert book["成员"].max_row == 5  # the heading and four people
+
+
+async def test_the_export_says_which_tasks_have_not_started(database: str) -> None:
+    await set_up()
+    closed = await run_a_patrol()
+    started = tasks.parse_task_words("宣传 明天19:00 1小时 广场 5人".split(), NOW)  # in the past of the real clock
+    going = (await tasks.post_task(OFFICER, in_group(GROUPS["一队"]), started)).view.task
+    coming = tasks.parse_task_words("宣传 明天19:00 1小时 广场 5人".split())
+    to_come = (await tasks.post_task(OFFICER, in_group(GROUPS["一队"]), coming)).view.task
+    made = export_file(await export.export_workbook(OFFICER, None, around_now(), None))
+    sheet = load_workbook(io.BytesIO(made.content))["任务"]
+    statuses = {row[0]: row[5] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert statuses == {closed: "已结束", going.id: "进行中", to_come.id: "未开始"}

@@ -308,7 +308,7 @@ async def test_the_messages_queued_for_others_read_as_posted(database: str) -> N
         ),
         (
             "group:555002",
-            f"任务 {weekly.id}（巡逻，11月25日(周三) 19:00-21:00）已结束。\n到岗 1 人，共 2.0 小时：队员22.0小时\n"
+            f"任务 {weekly.id}（巡逻，11月25日(周三) 19:00-21:00）已结束。\n到岗 1 人，共 2小时：队员2 2小时\n"
             "到岗的每人得 5 分，发送 /我的 查看。",
             [],
             Priority.digest,

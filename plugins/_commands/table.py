@@ -50,13 +50,16 @@ TABLE: tuple[Command | Usage, ...] = (
         "the team and the unit, the last five entries with reasons",
     ),
     Command(
-        "排行榜", "leaderboard", 8, EVERYONE, help="[本周|本月|今年|总] [队伍|单位|全市] [积分|时长|线索]",
+        "排行榜", "leaderboard", 8, EVERYONE, help="[本周|上月|10月|去年|总] [队伍|单位|全市] [积分|时长|线索]",
         topic=Topic.BOARDS, brief="看排名", does="看前十名和自己的名次，默认本月、本队、积分",
         example="/排行榜 本周 全市 时长",
-        menu="排行榜: /leaderboard week city hours", usage="[本周|本月|今年|总] [队伍|单位|全市] [积分|时长|线索]",
+        menu="排行榜: /leaderboard week city hours", usage="[本周|上周|本月|上月|10月|今年|去年|总] "
+        "[队伍|单位|全市] [积分|时长|线索]",
         alias_usage="[week|month|year|all] [team|unit|city] [points|hours|tips]", who="members",
         what="top ten and your own place, as text and as a picture (default: this month, this group's team, "
-        "points); `/排行榜 单位 分队` ranks the unit's teams by points per member, for the unit's officers and the "
+        "points); a past week, month or year is written as `/统计` takes it (上周, 上月, 10月, 2026年10月, 去年) "
+        "and named in the heading and on the picture; `/排行榜 单位 分队` ranks the unit's teams by points per "
+        "member, for the unit's officers and the "
         "leaders of its teams. The tips board counts verified tips reported under a name only",
     ),
     Command(
@@ -135,7 +138,8 @@ TABLE: tuple[Command | Usage, ...] = (
         topic=Topic.EMERGENCY, brief="响应紧急呼叫", does="响应紧急呼叫，可以写预计几分钟到",
         example="/响应 预计10分钟",
         usage="[编号] [预计N分钟]", who="volunteers",
-        what="answer a call-out (without a number: the open one for your unit); the officer is told when enough "
+        what="answer a call-out (without a number: the open one for your unit); answering again with 预计N分钟 "
+        "updates your estimate, from then, in the officer's `/紧急 编号`; the officer is told when enough "
         "have answered, and a call-out short of its need after `[emergency] escalate_after_minutes` goes once more "
         "to the parent unit's groups too",
     ),
@@ -195,7 +199,9 @@ TABLE: tuple[Command | Usage, ...] = (
         example="/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人 5分",
         menu="发布任务: /newtask 巡逻 明天19:00 2小时 地点 10人", usage="类型 时间 时长 地点 人数 [积分]",
         who="officers",
-        what="post a task in one line (below), or step by step when sent alone; a card goes to every target group",
+        what="post a task in one line (below), or step by step when sent alone; a card goes to every target group. "
+        "The same kind, start and place for the same teams again within a minute is posted only on 确认 (a double "
+        "send makes one task)",
     ),
     Command(
         "线索列表", "tips", 25, OFFICERS, help="看线索（以下均在私聊）",
@@ -285,7 +291,9 @@ TABLE: tuple[Command | Usage, ...] = (
         menu="奖励或扣分（民警）: /award 成员号 分数 理由", usage="@某人|成员号 分数 理由", who="officers",
         what="add points (or take them with a negative number) for members of your units' teams; audited, the "
         "member is told privately; the same award sent twice within a minute counts once. `[points] daily_cap` and "
-        "`monthly_cap` hold every kind of earning (a gain over a cap is recorded as far as it allows, and says so)",
+        "`monthly_cap` hold every kind of earning (a gain over a cap is recorded as far as it allows, and says so). "
+        "A penalty larger than the member's points asks first (确认 within a minute takes them down to 0, without "
+        "telling the officer the balance); with `[points] allow_overdraft` the officer may answer 透支 to take it all",
     ),
     Usage("商城", OFFICERS, "上架 名称 积分N 库存N [每人N]　/商城 下架 编号　/商城 库存 编号 数量"),
     Command(

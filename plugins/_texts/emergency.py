@@ -44,8 +44,10 @@ def text_for_raised(raised: Raised) -> str:
 def text_for_response(response: Response, minutes: int | None) -> str:
     """`minutes`: the arrival time the volunteer wrote, if any."""
     state = response.state
+    if response.eta_updated:
+        return f"已更新：紧急呼叫 {state.number}，你预计 {minutes} 分钟到。民警查看响应时能看到。请注意安全！"
     if not response.changed:
-        return f"你已经响应了紧急呼叫 {state.number}，谢谢！"
+        return f"你已经响应了紧急呼叫 {state.number}，谢谢！要更新预计时间：/响应 {state.number} 预计N分钟"
     arrival = f"，预计 {minutes} 分钟到" if minutes is not None else ""
     return f"已响应紧急呼叫 {state.number}{arrival}。现在 {state.count}/{state.need} 人。请注意安全！"
 

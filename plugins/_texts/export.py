@@ -20,6 +20,8 @@ from storage.services.when import local
 
 SIGNUP_NAMES = {"signed": "已报名", "waiting": "候补", "cancelled": "已取消", "attended": "已出勤", "no_show": "未到"}
 TASK_STATUS_NAMES = {"open": "进行中", "cancelled": "已取消", "closed": "已结束"}
+NOT_STARTED = "未开始"
+"""An open task still to come."""
 MEMBER_STATUS_NAMES = {"applied": "申请中", "active": "在队", "rejected": "未通过", "left": "已离队"}
 TITLES = {"members": "成员", "tasks": "任务", "attendance": "出勤明细", "ledger": "积分流水", "tips": "线索"}
 HEADINGS = {
@@ -43,6 +45,8 @@ def _member(row: MemberRow) -> list:
 
 def _task(row: TaskRow) -> list:
     status = TASK_STATUS_NAMES.get(row.status, row.status)
+    if row.status == "open" and not row.started:
+        status = NOT_STARTED
     return [
         row.task_id,
         row.kind,

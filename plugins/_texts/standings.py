@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugins._texts import add_refusals, render_notice, render_picture
-from plugins._texts.when import period_text
+from plugins._texts.when import duration_text, period_text
 from storage.models import LedgerReason
 from storage.services.standings import (
     Award,
@@ -38,10 +38,9 @@ def reason_name(reason: str) -> str:
 
 
 def shown_value(metric: str, value: int) -> str:
-    """15分, 2.5小时 (minutes served), 3条 (tips)."""
+    """15分, 2小时30分钟 (minutes served), 3条 (tips)."""
     if metric == "minutes":
-        hours = value / 60
-        return f"{hours:.1f}小时" if hours % 1 else f"{int(hours)}小时"
+        return duration_text(value)
     if metric == "tips":
         return f"{value}条"
     return f"{value}分"
@@ -106,12 +105,19 @@ def text_for_points(summary: PointsSummary) -> str:
     return "\n".join(lines)
 
 
+AWARD_NOT_DONE = "没有扣分。需要时重新发送 /奖励"
+AWARD_TOO_LATE = "一分钟内没有回复，没有扣分。需要时重新发送 /奖励"
+OVERDRAW_WORDS = ("透支", "扣满")
+
+
 def text_for_award(done: Award) -> str:
     """What the officer reads after /奖励."""
     name = f"{done.member.name}（成员号 {done.member.id}）"
     if not done.changed:
         return f"刚才已经给{name}记过这笔（{done.asked:+d}，{done.reason}），没有重复记。"
     if done.asked < 0:
+        if done.granted > done.asked:  # capped at what the member had: the figure is not said (anonymous rewards)
+            return f"已扣{name}的积分，扣到 0 分为止（不够扣 {-done.asked} 分），理由：{done.reason}。已私信告知。"
         return f"已扣{name} {-done.asked} 分，理由：{done.reason}。已私信告知。"
     capped = f"（已到积分上限，实际记 {done.granted} 分）" if done.granted < done.asked else ""
     return f"已给{name}奖励 {done.granted} 分{capped}，理由：{done.reason}。已私信告知。"
@@ -122,7 +128,7 @@ def _awarded(notice: PointsAwarded) -> str:
     if notice.amount > 0:
         capped = f"（已到积分上限，实际 {notice.granted} 分）" if notice.granted < notice.amount else ""
         return f"你获得 {notice.granted} 分奖励{capped}，理由：{notice.reason}。现在共 {notice.balance} 分。"
-    return f"你被扣 {-notice.amount} 分，理由：{notice.reason}。现在共 {notice.balance} 分。有疑问请联系民警。"
+    return f"你被扣 {-notice.granted} 分，理由：{notice.reason}。现在共 {notice.balance} 分。有疑问请联系民警。"
 
 
 @render_notice.register
@@ -160,6 +166,14 @@ REFUSALS = {
     "standings.reason_too_long": "理由请写{most}个字以内。",
     "standings.bad_amount": "分数写 1 到 {most}，扣分写负数，例如 /奖励 12 -5 无故缺勤",
     "standings.officers_only": "只有民警可以奖励或扣分。",
+    "standings.period_not_kept": "排行榜按周、月、年排：例如 /排行榜 上周、/排行榜 上月、/排行榜 10月、/排行榜 去年",
+    "standings.penalty_beyond_balance": lambda name, member, amount, overdraft: (
+        f"{name}（成员号 {member}）的积分不够扣 {amount} 分。回复“确认”扣到 0 分为止"
+        + (f"；回复“透支”扣满 {amount} 分（余额会是负数）" if overdraft else "")
+        + "；回复别的不扣。"
+    ),
+    "standings.nothing_to_take": "{name}（成员号 {member}）已经没有积分可扣，没有扣。",
+    "standings.overdraft_not_allowed": "这里不允许把积分扣成负数，没有扣。",
     "standings.not_covered": "{name}（成员号 {member}）不在你管的单位的队伍里。",
 }
 

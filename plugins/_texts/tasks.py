@@ -4,7 +4,7 @@ their refusals (storage/services/tasks)."""
 from __future__ import annotations
 
 from plugins._texts import Refusal, add_refusals, render_notice
-from plugins._texts.when import describe
+from plugins._texts.when import describe, duration_text
 from storage.services.tasks import (
     CHECK_IN,
     CHECK_OUT,
@@ -38,10 +38,6 @@ SPEC_FIELDS = {"kind": "类型", "time": "时间", "place": "地点", "capacity"
 RANGE_FIELDS = {"capacity": "人数", "points": "积分", "radius": "半径"}
 ACTIONS = {CHECK_IN: "签到", CHECK_OUT: "签退"}
 BUTTON_LABELS = {"signup": "报名", "cancel": "取消报名"}
-
-
-def _hours(minutes: int) -> str:
-    return f"{minutes / 60:.1f}"
 
 
 def _named(task: TaskFacts) -> str:
@@ -87,8 +83,8 @@ def closing_summary(closed: ClosedTask) -> str:
     minutes = sum(minutes for _, minutes in closed.served)
     lines = [f"{_named(task)}已结束。"]
     if closed.served:
-        names = "、".join(f"{name}{_hours(served)}小时" for name, served in closed.served)
-        lines.append(f"到岗 {len(closed.served)} 人，共 {_hours(minutes)} 小时：{names}")
+        names = "、".join(f"{name} {duration_text(served)}" for name, served in closed.served)
+        lines.append(f"到岗 {len(closed.served)} 人，共 {duration_text(minutes)}：{names}")
     else:
         lines.append("没有人签到。")
     if closed.absent:
@@ -251,8 +247,8 @@ def text_for_location_after_check_in(checked: LocationCheck) -> str:
 def text_for_check_out(result: CheckOut) -> str:
     task = result.task
     if not result.changed:
-        return f"你已经签退过任务 {task.id} 了，服务 {_hours(result.minutes)} 小时。"
-    return f"签退成功：任务 {task.id}，本次服务 {_hours(result.minutes)} 小时。辛苦了！"
+        return f"你已经签退过任务 {task.id} 了，服务 {duration_text(result.minutes)}。"
+    return f"签退成功：任务 {task.id}，本次服务 {duration_text(result.minutes)}。辛苦了！"
 
 
 # Refusals
@@ -289,6 +285,7 @@ REFUSALS: dict[str, Refusal] = {
     "tasks.list_group_not_bound": "本群还没有绑定队伍。",
     "tasks.cancel_closed": "任务 {task_id} 已经结束，不能取消。",
     "tasks.close_cancelled": "任务 {task_id} 已取消。",
+    "tasks.maybe_duplicate": "一分钟前刚发布过一样的任务（编号{task_id}）。确实要再发一个，请在一分钟内回复“确认”。",
     "tasks.close_not_started": "任务 {task_id} 还没开始，不能结束；不办了请用 /取消任务 {task_id}",
     # signing up and cancelling a sign-up
     "tasks.signup_cancelled": "任务 {task_id} 已取消，不能报名。",
@@ -320,5 +317,8 @@ REFUSALS: dict[str, Refusal] = {
     ),
     "tasks.not_checked_in": "你还没有签到任务 {task_id}：先发送 /签到 {task_id}",
 }
+
+DUPLICATE_NOT_POSTED = "没有发布。需要时重新发送 /发布任务"
+DUPLICATE_TOO_LATE = "一分钟内没有回复“确认”，没有发布。需要时重新发送 /发布任务"
 
 add_refusals(REFUSALS)

@@ -44,6 +44,14 @@ def period_text(period: Period | DateRange) -> str:
     return f"{start.year}年{start.month}月{start.day}日至{last.month}月{last.day}日"
 
 
+def duration_text(minutes: int) -> str:
+    """Time served as a person reads it, everywhere chat shows it: 12分钟, 2小时, 1小时5分钟."""
+    hours, rest = divmod(max(minutes, 0), 60)
+    if not hours:
+        return f"{rest}分钟"
+    return f"{hours}小时{rest}分钟" if rest else f"{hours}小时"
+
+
 def _past(text: str, start: datetime) -> str:
     return f"时间“{text}”（{start:%m月%d日 %H:%M}）已经过去了：请写以后的时间，{EXAMPLES}"
 

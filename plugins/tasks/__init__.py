@@ -1,11 +1,12 @@
 """Tasks for officers: /发布任务 (one line, or step by step), /任务, /取消任务, /结束任务, and closing on time."""
 
 import asyncio
+from typing import NoReturn
 
 from nonebot import get_driver, require
 from nonebot.adapters import Bot, Event
 from nonebot.log import logger
-from nonebot.matcher import Matcher
+from nonebot.matcher import Matcher, current_bot, current_event, current_matcher
 from nonebot.plugin import PluginMetadata
 from nonebot.typing import T_State
 
@@ -23,7 +24,10 @@ from plugins._common import (
     answer_or_leave,
     close_dialogue,
     command,
+    confirmation_lapsed,
     finish,
+    is_confirm,
+    open_confirmation,
     open_dialogue,
     refuse_on_error,
     with_buttons,
@@ -58,13 +62,47 @@ canceltask_command = command("取消任务", "canceltask", Args["number?", Numbe
 closetask_command = command("结束任务", "closetask", Args["number?", Number])
 
 
-async def _publish(place: Place, spec: tasks.TaskSpec) -> None:
-    posted = await refuse_on_error(tasks.post_task(place.caller, place.group, spec))
+CONFIRM_SECONDS = 60
+"""How long a confirmation of a task like one just posted is waited for."""
+
+
+async def _publish(place: Place, spec: tasks.TaskSpec, confirmed: bool = False) -> None:
+    try:
+        posted = await tasks.post_task(place.caller, place.group, spec, confirmed=confirmed)
+    except DomainError as error:
+        if error.code != "tasks.maybe_duplicate" or confirmed:
+            await finish(refusal(error))
+        await _ask_to_confirm(spec, error)
     reply = texts.text_for_posted_task(posted)
     if not posted.posted_here:
         await finish(reply)
     # this group is one of the task's: the card (with its buttons) is the answer here
     await with_buttons(reply, place.caller.platform, tasks.signup_buttons(posted.view.task.id)).finish()
+
+
+async def _ask_to_confirm(spec: tasks.TaskSpec, error: DomainError) -> NoReturn:
+    """The same task was posted a moment ago: wait a minute for 确认 (the next handler, `confirm_duplicate`)."""
+    bot, event, state = current_bot.get(), current_event.get(), current_matcher.get().state
+    state["duplicate"] = spec
+    state["confirm_until"] = open_confirmation(bot, event, CONFIRM_SECONDS, texts.DUPLICATE_TOO_LATE)
+    await newtask_command.pause(UniMessage.text(refusal(error)))
+    raise AssertionError("unreachable")
+
+
+async def _answer_duplicate(event: Event, state: T_State, place: Place) -> None:
+    """The answer to "post it again?": 确认 posts it, anything else (a cancel word included) does not."""
+    spec: tasks.TaskSpec | None = state.pop("duplicate", None)
+    if spec is None:
+        return  # not asked: the answer is for the step-by-step questions
+    text = await answer_or_leave(
+        current_matcher.get(), event, cancelled="已取消，什么也没有改。", left="已退出，这个任务没有发布。"
+    )
+    close_dialogue(event)
+    if confirmation_lapsed(state["confirm_until"]):
+        await finish(texts.DUPLICATE_TOO_LATE)
+    if not is_confirm(text):
+        await finish(texts.DUPLICATE_NOT_POSTED)
+    await _publish(place, spec, confirmed=True)
 
 
 WIZARD = [
@@ -95,6 +133,12 @@ async def post_task(bot: Bot, event: Event, state: T_State, place: CurrentPlace,
 
 
 @newtask_command.handle()
+async def confirm_duplicate(event: Event, state: T_State, place: CurrentPlace) -> None:
+    """After a one-line /发布任务 like a task just posted."""
+    await _answer_duplicate(event, state, place)
+
+
+@newtask_command.handle()
 async def answer_wizard(matcher: Matcher, event: Event, state: T_State, place: CurrentPlace) -> None:
     text = await answer_or_leave(matcher, event, cancelled="已取消，什么也没有改。", left="已退出发布任务，没有发布。")
     answers: dict[str, str] = state["answers"]
@@ -115,6 +159,12 @@ async def answer_wizard(matcher: Matcher, event: Event, state: T_State, place: C
     close_dialogue(event)
     spec = await refuse_on_error(_parse(_wizard_words(answers)))
     await _publish(place, spec)
+
+
+@newtask_command.handle()
+async def confirm_duplicate_after_wizard(event: Event, state: T_State, place: CurrentPlace) -> None:
+    """After the step-by-step questions, when their task is like one just posted."""
+    await _answer_duplicate(event, state, place)
 
 
 async def _parse(words: list[str]) -> tasks.TaskSpec:

@@ -239,6 +239,8 @@ async def _officer_destinations(db: AsyncSession, alert: Alert) -> list[Destinat
 class Response:
     state: AlertState
     changed: bool
+    eta_updated: bool = False
+    """Answered before: the arrival time given now replaced the one given then."""
 
 
 @retry_on_conflict
@@ -264,7 +266,14 @@ async def respond(
             )
         ).first()
         if existing is not None:
-            return Response(state=await _state(db, alert), changed=False)
+            if eta_minutes is None:
+                return Response(state=await _state(db, alert), changed=False)
+            # a new estimate, from now: kept as minutes after the first answer, as the officer's view reads it
+            since = max(int((now - existing.responded_at).total_seconds() // 60), 0)
+            existing.eta_minutes = since + eta_minutes
+            db.add(existing)
+            await db.flush()
+            return Response(state=await _state(db, alert), changed=False, eta_updated=True)
         db.add(AlertResponse(alert_id=id_of(alert), member_id=member_id, eta_minutes=eta_minutes, responded_at=now))
         await db.flush()
         state = await _state(db, alert)

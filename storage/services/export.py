@@ -35,6 +35,7 @@ from storage.models import (
     TipEntry,
     Unit,
     id_of,
+    utcnow,
 )
 from storage.services.actors import Actor, Where
 from storage.services.organisation import audit
@@ -78,6 +79,8 @@ class TaskRow:
     checked_in: int
     no_shows: int
     hours: float
+    started: bool = True
+    """Whether the task had started when the export was made (an open task may be still to come)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ def _day(moment: datetime) -> date:
 
 
 async def export_workbook(caller: Actor, where: Where | None, period: DateRange, unit_text: str | None) -> Export:
+    made_at = utcnow()
     async with session() as db:
         rights = await rights_of(db, caller)
         if not (rights.is_officer or rights.leader_team_ids):
@@ -237,6 +241,7 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
                     checked_in=sum(1 for s in own if s.checked_in_at is not None),
                     no_shows=sum(1 for s in own if s.status == SignupStatus.no_show),
                     hours=round(sum(s.minutes_served or 0 for s in own) / 60, 1),
+                    started=task.start_at <= made_at,
                 )
             )
         attendance = [

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -39,7 +40,8 @@ from storage.services.organisation import audit, covers_member, in_unit_or_below
 from storage.services.outbox import Destination, Message, enqueue_all, tell_member
 from storage.services.people import PersonRef, Rights, find_person, rights_of
 from storage.services.retry import retry_on_conflict
-from storage.services.totals import ALL_TIME, Period, balance_of, period_of, weekly_time_passed
+from storage.services.totals import ALL_TIME, Period, balance_of, lock_balance, period_of, weekly_time_passed
+from storage.services.when import DateRange
 from storage.settings import settings
 
 BOARD_SIZE = 10
@@ -207,15 +209,21 @@ async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> lis
 async def leaderboard(
     caller: Actor,
     where: Where | None,
-    period: str = "month",
+    period: str | DateRange = "month",
     scope: str = "team",
     metric: str = "points",
     *,
     by_team: bool = False,
     now: datetime | None = None,
 ) -> Board:
-    """/排行榜: the top ten of a team, a unit (with its sub-units) or the city, with the caller's own place."""
+    """/排行榜: the top ten of a team, a unit (with its sub-units) or the city, with the caller's own place.
+
+    `period`: this week, month or year ("week", "month", "year") or all time ("all"); or a reporting period as
+    /统计 reads it (上周, 上月, 2026年10月, 去年), which must be one week, month or year: the running totals are
+    kept for each, past ones too (`standings.period_not_kept` otherwise).
+    """
     now = now or utcnow()
+    span = period_of(period, now) if isinstance(period, str) else kept_period(period)
     async with session() as db:
         rights = await rights_of(db, caller)
         if by_team:
@@ -224,7 +232,6 @@ async def leaderboard(
             if scope == "team":
                 scope = "unit"
         ranked = await _scope(db, rights, where, scope)
-        span = period_of(period, now)
         board = Board(period=span, scope=ranked.kind, scope_name=ranked.name, metric=metric)
         if by_team:
             unit = ranked.unit
@@ -245,6 +252,16 @@ async def leaderboard(
         if rights.member is not None:
             board.own = await _own_standing(db, span.key, metric, members, rights.member)
         return board
+
+
+def kept_period(period: DateRange) -> Period:
+    """The week, month or year whose running totals answer for a reporting period that is exactly one of them."""
+    kinds = (period.kind,) if period.kind in ("week", "month", "year") else ("week", "month", "year")
+    for kind in kinds:
+        kept = period_of(kind, period.start)
+        if kept.start == period.start and kept.end == period.end:
+            return kept
+    raise DomainError("standings.period_not_kept")
 
 
 async def _covers_for_ranking(db: AsyncSession, rights: Rights, unit: Unit) -> bool:
@@ -362,10 +379,22 @@ class PointsAwarded:
     """What the member can spend now."""
 
 
+BeyondBalance = Literal["ask", "cap", "overdraw"]
+"""What a penalty larger than the member's balance does: is refused to be asked about, takes the balance only, or
+takes it all (a negative balance; only where `[points] allow_overdraft`)."""
+
+
 @retry_on_conflict
-async def award_points(caller: Actor, target: PersonRef, amount: int, reason: str) -> Award:
+async def award_points(
+    caller: Actor, target: PersonRef, amount: int, reason: str, *, beyond_balance: BeyondBalance = "ask"
+) -> Award:
     """/奖励: an officer adds (or with a negative number takes) points, with a reason; audited, and the member is
-    told privately. The same award sent twice within a minute is applied once."""
+    told privately. The same award sent twice within a minute is applied once.
+
+    A penalty larger than what the member has is refused (`standings.penalty_beyond_balance`, never saying the
+    balance: it may hold anonymous rewards) unless the officer chose to take only what there is ("cap") or, where
+    overdrafts are allowed, all of it ("overdraw").
+    """
     reason = " ".join(reason.split())
     if not reason:
         raise DomainError("standings.no_reason")
@@ -395,19 +424,42 @@ async def award_points(caller: Actor, target: PersonRef, amount: int, reason: st
             log = await db.get(AuditLog, log_id)
             if log and log.detail.get("amount") == amount and log.detail.get("reason") == reason:
                 return Award(member, amount, log.detail.get("granted", amount), reason, changed=False)
+        taken = amount
+        if amount < 0:
+            taken = await _penalty_within(db, member, amount, beyond_balance)
         log = await audit(db, caller, rights.member, "award", f"member:{member_id}", amount=amount, reason=reason)
         await db.flush()
         kind = LedgerReason.award if amount > 0 else LedgerReason.penalty
         actor = rights.member.id if rights.member else None
-        entry = await record_points(
-            db, member_id, amount, kind, "award", id_of(log), actor_member_id=actor, note=reason
-        )
+        entry = await record_points(db, member_id, taken, kind, "award", id_of(log), actor_member_id=actor, note=reason)
         granted = entry.amount if entry else 0
         log.detail = {**log.detail, "granted": granted}
         db.add(log)
         balance = await balance_of(db, member_id)
         await tell_member(db, member_id, notices.render(PointsAwarded(amount, granted, reason, balance)))
         return Award(member, amount, granted, reason, changed=True)
+
+
+async def _penalty_within(db: AsyncSession, member: Member, amount: int, beyond_balance: BeyondBalance) -> int:
+    """The (negative) amount a penalty takes, given the member's balance (locked until the transaction ends)."""
+    balance = await lock_balance(db, id_of(member))
+    if -amount <= balance:
+        return amount
+    if beyond_balance == "overdraw":
+        if not settings.allow_overdraft:
+            raise DomainError("standings.overdraft_not_allowed")
+        return amount
+    if beyond_balance == "cap":
+        if balance <= 0:
+            raise DomainError("standings.nothing_to_take", name=member.name, member=id_of(member))
+        return -balance
+    raise DomainError(
+        "standings.penalty_beyond_balance",
+        name=member.name,
+        member=id_of(member),
+        amount=-amount,
+        overdraft=settings.allow_overdraft,
+    )
 
 
 # --- the weekly leaderboard and the monthly honours, posted to every team's groups -------------------------------

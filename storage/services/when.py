@@ -141,11 +141,14 @@ class DateRange:
 
 PERIOD_WORDS = {"本周": ("week", 0), "上周": ("week", 1), "本月": ("month", 0), "上月": ("month", 1),
                 "今年": ("year", 0), "去年": ("year", 1)}  # fmt: skip
+BARE_MONTH = re.compile(r"^(\d{1,2})\s*月份?$")
+"""A month without a year (10月): the latest one so far, which jionlp does not read."""
 DATE_RANGE_SPLIT = re.compile(r"\s*(?:至|到|~|～|—|(?<=\d)-(?=\d{1,2}月))\s*")
 
 
 def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
-    """A reporting period: 本周 上周 本月 上月 今年 去年, a month (2026年10月), or days (11月1日至11月20日)."""
+    """A reporting period: 本周 上周 本月 上月 今年 去年, a month (2026年10月, or 10月: the latest so far), or days
+    (11月1日至11月20日)."""
     from storage.services.totals import period_of  # the periods the running totals use
 
     now = now or datetime.now(timezone.utc)
@@ -156,6 +159,14 @@ def parse_date_range(text: str, now: datetime | None = None) -> DateRange:
         if period.start is None or period.end is None:
             raise ValueError(f"{kind} has no bounds")  # PERIOD_WORDS name weeks, months and years only
         return DateRange(period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc), kind)
+    if (month := BARE_MONTH.match(cleaned)) and 1 <= (number := int(month.group(1))) <= 12:
+        # 10月: the latest October up to this month (a month to come has no figures yet)
+        today = now.astimezone(settings.timezone)
+        back = (today.month - number) % 12
+        period = period_of("month", now, back=back)
+        assert period.start is not None
+        assert period.end is not None
+        return DateRange(period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc), "month")
     zone = settings.timezone
     base = now.astimezone(zone).replace(tzinfo=None).timestamp()
     unreadable = DomainError("when.unreadable_period", text=quoted(text))

@@ -6,7 +6,7 @@ A posted task's card goes to its teams' other groups as a notice (`TaskCard`), w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -172,15 +172,50 @@ async def _save_task(db: AsyncSession, spec: TaskSpec, unit: Unit, teams: list[T
     return task
 
 
+DUPLICATE_WINDOW = timedelta(minutes=1)
+"""A task like one posted this recently (same kind, start, place and teams) needs a confirmation: a double send."""
+
+
+async def _recent_twin(db: AsyncSession, spec: TaskSpec, teams: list[Team]) -> int | None:
+    """The number of an open task posted within DUPLICATE_WINDOW with the same kind, start, place and teams."""
+    team_ids = {id_of(team) for team in teams}
+    # the teams' rows are locked first (PostgreSQL; SQLite has one writer): two sends at once are checked in turn
+    await db.exec(select(Team.id).where(col(Team.id).in_(team_ids)).with_for_update())
+    candidates = (
+        await db.exec(
+            select(Task.id)
+            .where(
+                Task.kind == spec.kind,
+                Task.place == spec.place,
+                Task.start_at == spec.start,
+                Task.status == TaskStatus.open,
+                col(Task.created_at) >= utcnow() - DUPLICATE_WINDOW,
+            )
+            .order_by(col(Task.id).desc())  # the latest one is named
+        )
+    ).all()
+    for task_id in candidates:
+        assert task_id is not None
+        if set(await task_team_ids(db, task_id)) == team_ids:
+            return task_id
+    return None
+
+
 @retry_on_conflict
-async def post_task(caller: Actor, where: Where | None, spec: TaskSpec) -> PostedTask:
-    """/发布任务: an officer posts a task to this group's team, named teams, or a whole unit and its sub-units."""
+async def post_task(caller: Actor, where: Where | None, spec: TaskSpec, *, confirmed: bool = False) -> PostedTask:
+    """/发布任务: an officer posts a task to this group's team, named teams, or a whole unit and its sub-units.
+
+    The same task (kind, start, place, teams) posted again within a minute is refused as a likely double send
+    (`tasks.maybe_duplicate`, with the first one's number), unless `confirmed`.
+    """
     check_spec(spec)
     async with session() as db:
         rights = await rights_of(db, caller)
         if not rights.is_officer:
             raise NotAllowed("organisation.officers_only", act="post_task")
         unit, teams = await _teams_for_target(db, rights, spec, where)
+        if not confirmed and (twin := await _recent_twin(db, spec, teams)) is not None:
+            raise DomainError("tasks.maybe_duplicate", task_id=twin)
         author = id_of(rights.member) if rights.member else None
         task = await _save_task(db, spec, unit, teams, author)
         if task.repeat_weekly:
