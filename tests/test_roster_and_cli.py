@@ -21,7 +21,7 @@ from storage.services.roster import import_roster
 ROSTER = [
     ["单位", "队伍", "姓名", "手机号", "特长", "平台账号"],
     ["济南市公安局/历下分局/闫千户派出所", "夕阳红巡逻队", "王建国", "13800000001", "巡逻、驾驶", "onebot:40001"],
-    ["济南市公安局/历下分局/闫千户派出所", "夕阳红巡逻队", "李秀英", "13800000002", "调解", ""],
+    ["济南市公安局/历下分局/闫千户派出所", "夕阳红巡逻队", "李秀英", "138 0000 0002", "调解", ""],
     [
         "济南市公安局/历下分局/闫千户派出所",
         "青春飞扬",
@@ -66,7 +66,7 @@ async def test_roster_import_is_idempotent_and_reports_rejected_rows(database: s
     reasons = {line: refusal(error) for line, error in report.rejected}
     assert sorted(reasons) == [6, 7, 8, 9]
     assert "缺少单位" in reasons[6]
-    assert "手机号" in reasons[7]
+    assert "手机号位数不对：写了4位" in reasons[7]
     assert "手机号或平台账号" in reasons[8]
     assert "已属于另一名成员" in reasons[9]
     assert await count(Member) == 3
@@ -81,6 +81,9 @@ async def test_roster_import_is_idempotent_and_reports_rejected_rows(database: s
     assert await count(Member) == 3
     assert await count(TeamMembership) == 4
 
+    async with db.session() as session:
+        phones = sorted(str(member.phone) for member in (await session.exec(select(Member))).all())
+    assert phones == ["13800000001", "13800000002", "13800000003"]  # 138 0000 0002 as the 11 digits
     profile = await my_profile(ChatAccount("telegram", "5003"))
     assert profile.member.name == "张伟"
     assert profile.member.tags == ["医护", "救援"]
