@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from storage.errors import DomainError
 from storage.models import utcnow
+from storage.services.numerals import with_digits
 from storage.services.people import parse_tags
 from storage.services.tasks.queries import DEFAULT_RADIUS_M
 from storage.services.when import looks_like_time, parse_duration, parse_span
@@ -75,7 +76,7 @@ def parse_task_words(words: list[str], now: datetime | None = None) -> TaskSpec:
     if not words:
         raise DomainError("tasks.spec_empty")
     spec.kind = words[0][:20]
-    if looks_like_time(spec.kind) or COUNT.match(spec.kind):
+    if looks_like_time(spec.kind) or COUNT.match(with_digits(spec.kind)):
         raise DomainError("tasks.spec_kind_first")
     place: list[str] = []
     time_words: list[str] = []
@@ -87,9 +88,9 @@ def parse_task_words(words: list[str], now: datetime | None = None) -> TaskSpec:
         index += 1
         if keyed := KEYED.match(word):
             _apply_keyed(spec, keyed.group(1), keyed.group(2), now)
-        elif match := COUNT.match(word):
+        elif match := COUNT.match(with_digits(word)):
             spec.capacity = _bounded(match.group(1), 1, MAX_CAPACITY, "capacity")
-        elif match := POINTS.match(word):
+        elif match := POINTS.match(with_digits(word)):
             spec.points = _bounded(match.group(1), 0, MAX_POINTS, "points")
         elif match := RADIUS.match(word):
             spec.radius_m = _bounded(match.group(1), MIN_RADIUS_M, MAX_RADIUS_M, "radius")
