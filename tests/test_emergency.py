@@ -13,7 +13,7 @@ from storage.models import OutboxMessage, PointEntry
 from storage.services import emergency, membership, organisation, tasks
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
-from tests.places import in_group
+from tests.places import in_group, volunteer_name
 from tests.refusals import refused
 
 ADMIN = ChatAccount("onebot", "10001")
@@ -22,7 +22,7 @@ GROUPS = ("710001", "710002")
 
 
 def volunteer(number: int) -> ChatAccount:
-    return ChatAccount("onebot", str(30000 + number), f"队员{number}")
+    return ChatAccount("onebot", str(30000 + number), volunteer_name(number))
 
 
 async def set_up() -> None:
@@ -36,7 +36,7 @@ async def set_up() -> None:
         application = await membership.apply_to_team(
             volunteer(number),
             in_group(GROUPS[number % 2]),
-            f"队员{number}",
+            volunteer_name(number),
             f"137{number:08d}",
             ["救援"] if number < 3 else [],
         )
@@ -76,11 +76,11 @@ async def test_responses_count_once_and_the_officer_hears_when_enough(database: 
     assert len(update) == 1
     assert "人数已够" in update[0]
     assert "响应 3/3 人" in update[0]
-    assert "队员1：呼叫后 1.0 分钟响应，预计 5 分钟到" in update[0]
+    assert "队员一：呼叫后 1.0 分钟响应，预计 5 分钟到" in update[0]
     await emergency.respond(volunteer(4), alert.id, None, start + timedelta(minutes=4))
     assert len([m for m in await sent_to() if m[0] == "user:20001"]) == 1  # told once
     state = await emergency.alert_state(OFFICER, alert.id)
-    assert [r.name for r in state.responders] == ["队员1", "队员2", "队员3", "队员4"]
+    assert [r.name for r in state.responders] == ["队员一", "队员二", "队员三", "队员四"]
     with refused("不是队员"):
         await emergency.respond(ChatAccount("onebot", "39999"), alert.id, None)
 
@@ -114,7 +114,7 @@ async def test_closing_awards_responders_once(database: str) -> None:
     assert (again.changed, again.awarded) == (False, 0)
     async with db.session() as session:
         entries = (await session.exec(select(PointEntry))).all()
-    assert sorted((e.member_id, e.amount) for e in entries) == [(3, 10), (4, 10)]  # 队员1 and 队员2
+    assert sorted((e.member_id, e.amount) for e in entries) == [(3, 10), (4, 10)]  # 队员一 and 队员二
     with refused("已经结束"):
         await emergency.respond(volunteer(3), alert.id, None)
 

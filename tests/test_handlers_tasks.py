@@ -218,6 +218,31 @@ async def test_times_and_numbers_the_way_people_write_them(app: App, database: s
     assert (task.capacity, task.end_at - task.start_at) == (20, timedelta(minutes=90))
 
 
+async def test_a_kind_and_a_place_follow_the_same_rule_in_one_line_and_step_by_step(app: App, database: str) -> None:
+    """Too long a kind or place is refused (not cut short and posted), with the words the wizard uses."""
+    await set_up()
+    said = lambda text: onebot_group_message(GROUP, OFFICER, text)  # noqa: E731
+    kind_rule, place_rule = "任务类型写1到20个字，例如 巡逻。", "地点写1到100个字，例如 闫千户片区。"
+    again = "\n请重新回复，或回复“取消”退出。"
+    long_kind, long_place = "巡" * 21, "闫" * 101
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        conversation(
+            ctx,
+            bot,
+            (said(f"/发布任务 {long_kind} 明天19:00 2小时 闫千户片区 10人"), kind_rule),
+            (said(f"/发布任务 巡逻 明天19:00 2小时 {long_place} 10人"), place_rule),
+            (said("/发布任务"), "发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 巡逻、宣传、护学岗、安保"),
+            (said(long_kind), kind_rule + again),
+            (said("巡逻"), "2/6 什么时候开始？例如 明天19:00、下周六 8:30、明天 07:10-08:00"),
+            (said("明天19:00"), "3/6 多长时间？例如 2小时、一个半小时、90分钟"),
+            (said("2小时"), "4/6 在哪里？例如 闫千户片区"),
+            (said(long_place), place_rule + again),
+            (said("取消"), "已取消，什么也没有改。"),
+        )
+    assert await count(Task) == 0
+
+
 async def test_private_tasks_list_needs_membership(app: App, database: str) -> None:
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)

@@ -152,3 +152,26 @@ async def test_a_wrong_phone_says_what_is_wrong_and_an_answer_without_one_asks_a
     assert await applications() == []
     assert (await say(APPLICANT, "138-0013-8000")).startswith("已收到老张加入")
     assert await say(OTHER, "你好") == ""  # nothing waits for OTHER's phone: chatter in private stays unanswered
+
+
+async def test_a_name_is_letters_and_refused_with_the_rule(database: str) -> None:
+    """2 to 20 letters, Chinese or Latin, · between parts: no emoji, digits, markup or CQ-like text."""
+    await set_up()
+    rule = "姓名只写汉字或字母（2到20个字，几部分之间可用·，如 阿依古丽·买买提），不要数字、表情或符号，例如 张三。"
+    for typed in ["张三🚓", "张三2", "[CQ:at,qq=1]", "<b>张三</b>", "·张三"]:
+        assert await say(APPLICANT, f"/加入 {typed} 驾驶", GROUP) == rule, typed
+    assert await say(APPLICANT, "/加入 张", GROUP) == "姓名写2到20个字，例如 张三。"
+    assert await say(APPLICANT, f"/加入 {'张' * 21}", GROUP) == "姓名写2到20个字，例如 张三。"
+    assert await say(APPLICANT, "/加入 张三🚓 13800138000", GROUP) == rule
+    assert await applications() == []
+    async with db.session() as session:
+        assert (await session.exec(select(JoinRequest))).all() == []
+
+    joined = await say(APPLICANT, "/加入 阿依古丽 · 买买提 13800138000 医护", GROUP)
+    assert joined.startswith("已收到阿依古丽·买买提加入“夕阳红巡逻队”的申请")
+    latin = await say(OTHER, "/加入 Li Ming 13900139000 驾驶", GROUP)
+    assert latin.startswith("已收到Li Ming加入“夕阳红巡逻队”的申请")
+    assert [(name, tags) for name, _, tags, _, _ in await applications()] == [
+        ("阿依古丽·买买提", ["医护"]),
+        ("Li Ming", ["驾驶"]),
+    ]

@@ -36,7 +36,7 @@ from plugins._texts.membership import (
 )
 from storage.services import membership
 from storage.services.actors import ChatAccount
-from storage.services.people import find_phone
+from storage.services.people import NAME_DOTS, find_phone
 
 JOIN_USAGE = (
     "加入队伍：在你的队伍群里发送 /加入 姓名 特长，例如 /加入 张三 驾驶 医护（特长可以不写）。\n"
@@ -60,7 +60,9 @@ me_command = command("我的", "me")
 
 @join_command.handle()
 async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
-    phone, others = find_phone(" ".join(words.result) if words.available else "")
+    typed = NAME_DOTS.sub("·", " ".join(words.result)) if words.available else ""  # 阿依古丽 · 买买提: one word
+    phone, others = find_phone(typed)
+    others = _name_first(others)
     if place.group is None:
         await _finish_in_private(place, phone, others)
     if not others:
@@ -74,6 +76,17 @@ async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     await finish(text_for_join_started(started))
 
 
+def _name_first(words: list[str]) -> list[str]:
+    """The name, then the specialties: a name in Latin letters may be several words (Li Ming), the specialties
+    after it are not (驾驶 医护)."""
+    latin = 0
+    while latin < len(words) and words[latin].isascii() and words[latin].isalpha():
+        latin += 1
+    if latin < 2:
+        return words
+    return [" ".join(words[:latin]), *words[latin:]]
+
+
 async def _finish_in_private(place: Place, phone: str | None, others: list[str]) -> NoReturn:
     if phone is None:
         if await membership.pending_join(place.caller) is not None:
@@ -85,20 +98,19 @@ async def _finish_in_private(place: Place, phone: str | None, others: list[str])
 
 
 async def _answers_in_private(bot: Bot, event: Event) -> bool:
-    """A message in private that is not a command, and either holds a phone number or comes while an application
-    begun in a group waits for one."""
+    """A text in private that is not a command, and either holds a phone number or comes while an application
+    begun in a group waits for one. (Who is asked of the platform only then: a Telegram lookup costs a call.)"""
     if event.get_type() != "message" or not event.is_tome():
         return False
     text = event.get_plaintext().strip()
-    if text.startswith(("/", "／")):
+    if not text or text.startswith(("/", "／")):
         return False
+    if find_phone(text)[0] is None:
+        waiting = await membership.pending_join(ChatAccount(platform=platform_of(bot), user_id=event.get_user_id()))
+        if waiting is None:
+            return False
     session = await ask_uninfo(get_session(bot, event))
-    if session is None or session.scene.type != SceneType.PRIVATE:
-        return False
-    if find_phone(text)[0] is not None:
-        return True
-    caller = ChatAccount(platform=platform_of(bot), user_id=str(session.user.id))
-    return await membership.pending_join(caller) is not None
+    return session is not None and session.scene.type == SceneType.PRIVATE
 
 
 phone_answer = on_message(rule=Rule(_answers_in_private), priority=LATER, block=True)

@@ -144,8 +144,7 @@ def _check_answer(key: str, text: str, answers: dict[str, str]) -> str | None:
     text = text.strip()
     try:
         if key == "kind":
-            if not text or len(text) > 20:
-                return "任务类型写1到20个字。"
+            tasks.check_kind(text)
         elif key == "time":
             span = parse_span(text)
             answers["has_end"] = "yes" if span.end is not None else ""
@@ -153,8 +152,7 @@ def _check_answer(key: str, text: str, answers: dict[str, str]) -> str | None:
             if parse_duration(text) is None:
                 return "时长写成 2小时、两小时 或 90分钟。"
         elif key == "place":
-            if not text or len(text) > 100:
-                return "地点写1到100个字。"
+            tasks.check_place(text)
         elif key == "capacity":
             number = as_number(COUNT_WORDS.sub("", with_digits(text)), low=1, high=tasks.MAX_CAPACITY)
             if number is None:

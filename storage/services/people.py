@@ -25,6 +25,7 @@ from storage.settings import settings
 
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 TAG_SEPARATORS = re.compile(r"[\s,，、;；/]+")
+MIN_NAME_LENGTH = 2
 MAX_NAME_LENGTH = 20
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 10
@@ -154,14 +155,30 @@ def normalise_phone(text: str) -> str:
     return compact
 
 
+NAME_DOTS = re.compile(r"\s*[·•・‧∙⋅]\s*")
+"""The dot between the parts of a name (阿依古丽·买买提) as people type it; kept as ·."""
+LATIN = re.compile(r"[^\W\d_]", re.ASCII)
+"""A Latin letter (A–Z, a–z): names may have a space between Latin words (Li Ming), nowhere else."""
+
+
+def _latin(ch: str) -> bool:
+    return bool(LATIN.match(ch)) or ("À" <= ch <= "ɏ" and ch.isalpha())
+
+
 def normalise_name(text: str) -> str:
-    name = text.strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise DomainError("people.name_length", most=MAX_NAME_LENGTH)
-    if PHONE_PATTERN.match(name) or name.isdigit():
+    """The one rule for a person's name (/加入, the roster import): 2 to 20 letters (Chinese or Latin), a · between
+    parts (阿依古丽·买买提), a space between Latin words (Li Ming); no digits, emoji, markup or CQ-like text.
+    Full-width Latin letters are read as their ASCII forms; spaces next to Chinese characters are dropped."""
+    name = unicodedata.normalize("NFKC", text).strip()
+    name = NAME_DOTS.sub("·", " ".join(name.split()))
+    name = "".join(ch for i, ch in enumerate(name) if ch != " " or (_latin(name[i - 1]) and _latin(name[i + 1])))
+    if name and (PHONE_PATTERN.match(name) or name.isdigit()):
         raise DomainError("people.name_is_a_number")
-    if not is_plain_name(name):
-        raise DomainError("people.name_not_plain")
+    parts = name.replace(" ", "·").split("·")
+    if not all(part and all(ch.isalpha() for ch in part) for part in parts):
+        raise DomainError("people.name_not_plain", least=MIN_NAME_LENGTH, most=MAX_NAME_LENGTH)
+    if not MIN_NAME_LENGTH <= len(name) <= MAX_NAME_LENGTH:
+        raise DomainError("people.name_length", least=MIN_NAME_LENGTH, most=MAX_NAME_LENGTH)
     return name
 
 
