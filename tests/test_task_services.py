@@ -316,3 +316,15 @@ async def test_the_messages_queued_for_others_read_as_posted(database: str) -> N
         (f"group:{GROUP}", card(following, "12月2日(周三) 19:00-21:00"), buttons(following), Priority.task_card),
         ("group:555002", card(following, "12月2日(周三) 19:00-21:00"), buttons(following), Priority.task_card),
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "hours"),
+    [("明天19-21点", (19, 21)), ("明天晚上7-9点", (19, 21)), ("12-05 19:00", (19, None)), ("12/5 8:30", (8, None))],
+)
+def test_hours_and_dates_with_dashes_are_told_apart(written: str, hours: tuple[int, int | None]) -> None:
+    """19-21点 is two hours, not a 19th month; 12-05 is a day (the impossible-date check reads both right)."""
+    from storage.services.when import local, parse_span
+
+    span = parse_span(written, NOW)
+    assert (local(span.start).hour, local(span.end).hour if span.end else None) == hours

@@ -36,7 +36,8 @@ PARSER_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, Att
 """What JioNLP and datetime raise for text they cannot read (e.g. "-1 昨天" gives an ISO date of "-inf")."""
 
 
-YEAR_MONTH_DAY = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d+)\s*(?:[-/.]|月)\s*(\d+)\s*[日号]?")
+YEAR_MONTH_DAY = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(?<!\d)(\d+)\s*(?:[-/.]|月)\s*(\d+)(?![\d点时])")
+"""12月5日, 12-05, 2027-02-30, 2027年2月30日; not 19-21点 (hours)."""
 MONTH = re.compile(rf"(\d+|{NUMERAL.pattern})\s*月")
 DAY = re.compile(r"(?<![\d月/.-])(\d+)\s*[日号]")
 HOUR_MINUTE = re.compile(r"(\d+)\s*[:：]\s*(\d+)")
