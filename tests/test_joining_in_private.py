@@ -152,6 +152,7 @@ async def test_a_wrong_phone_says_what_is_wrong_and_an_answer_without_one_asks_a
     assert await applications() == []
     assert (await say(APPLICANT, "138-0013-8000")).startswith("已收到老张加入")
     assert await say(OTHER, "你好") == ""  # nothing waits for OTHER's phone: chatter in private stays unanswered
+    assert await say(OTHER, "订单号 20261203123") == ""
 
 
 async def test_a_name_is_letters_and_refused_with_the_rule(database: str) -> None:

@@ -98,14 +98,15 @@ async def _finish_in_private(place: Place, phone: str | None, others: list[str])
 
 
 async def _answers_in_private(bot: Bot, event: Event) -> bool:
-    """A text in private that is not a command, and either holds a phone number or comes while an application
-    begun in a group waits for one. (Who is asked of the platform only then: a Telegram lookup costs a call.)"""
+    """A text in private that is not a command, and either is a phone number or comes while an application begun
+    in a group waits for one. (Who is asked of the platform only then: a Telegram lookup costs a call.)"""
     if event.get_type() != "message" or not event.is_tome():
         return False
     text = event.get_plaintext().strip()
     if not text or text.startswith(("/", "／")):
         return False
-    if find_phone(text)[0] is None:
+    phone, others = find_phone(text)
+    if phone is None or others:  # a number among other words is an answer only while an application waits
         waiting = await membership.pending_join(ChatAccount(platform=platform_of(bot), user_id=event.get_user_id()))
         if waiting is None:
             return False
