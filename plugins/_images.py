@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
 from plugins._texts.standings import board_rows, board_title, own_place
@@ -41,6 +43,38 @@ def font_path() -> Path:
     return path
 
 
+@cache
+def font_characters() -> frozenset[int]:
+    """The code points the font has a glyph for, read once from its cmap (about 45,000)."""
+    with TTFont(str(font_path()), lazy=True) as face:
+        return frozenset(face.getBestCmap() or {})
+
+
+SIMILAR = {"⭐": "★", "🌟": "★", "✨": "★", "✅": "√", "✔": "√", "❤": "♥", "➡": "→"}
+"""Characters the font lacks, drawn as a similar one it has."""
+
+
+@lru_cache(maxsize=1024)
+def drawable(text: str) -> str:
+    """The text with every character the font lacks replaced before it is drawn, so no picture shows a
+    missing-glyph box: by its compatibility form when the font has that (NFKC: ｆ, ①, ㈱), by a similar character
+    from SIMILAR (⭐ → ★), and otherwise removed (emoji such as 🚓, their skin tones and joiners, rare symbols);
+    the spaces left over are closed up. Text with nothing drawable left becomes "?"."""
+    have = font_characters()
+    if all(ord(ch) in have for ch in text):
+        return text
+    kept: list[str] = []
+    for ch in text:
+        if ord(ch) in have:
+            kept.append(ch)
+        elif ch in SIMILAR:
+            kept.append(SIMILAR[ch])
+        elif (plain := unicodedata.normalize("NFKC", ch)) != ch and all(ord(c) in have for c in plain):
+            kept.append(plain)
+    cleaned = " ".join("".join(kept).split())
+    return cleaned or "?"
+
+
 @lru_cache(maxsize=16)
 def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path()), size)
@@ -53,7 +87,8 @@ def _png(image: Image.Image) -> bytes:
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
-    """The text, shortened with … to fit the width at this size."""
+    """The text, drawable (see `drawable`) and shortened with … to fit the width at this size."""
+    text = drawable(text)
     if draw.textlength(text, font=font(size)) <= width:
         return text
     while text and draw.textlength(text + "…", font=font(size)) > width:
@@ -85,10 +120,10 @@ def board_image(board: Board) -> bytes:
         else:
             draw.text((53, y + 23), str(rank), font=font(26), fill=MUTED, anchor="mm")
         draw.text((100, y + 4), _fit(draw, name, 30, 400), font=font(30), fill=INK)
-        draw.text((width - 36, y + 23), value, font=font(30), fill=POLICE_BLUE, anchor="rm")
+        draw.text((width - 36, y + 23), drawable(value), font=font(30), fill=POLICE_BLUE, anchor="rm")
     if own_line:
         draw.line((36, height - 76, width - 36, height - 76), fill=(222, 226, 230), width=2)
-        draw.text((36, height - 60), own_line, font=font(28), fill=INK)
+        draw.text((36, height - 60), _fit(draw, own_line, 28, width - 72), font=font(28), fill=INK)
     return _png(image)
 
 
@@ -144,7 +179,7 @@ def stats_chart(report: Report) -> bytes:
     figure, axis = pyplot.subplots(figsize=(8, 4.5), dpi=100)
     try:
         if report.parts:
-            names = [part.name for part in report.parts]
+            names = [drawable(part.name) for part in report.parts]
             positions = range(len(names))
             axis.barh([p + 0.2 for p in positions], [p.patrols for p in report.parts], 0.4, label="巡逻人次")
             axis.barh([p - 0.2 for p in positions], [p.hours for p in report.parts], 0.4, label="服务小时")
@@ -157,7 +192,7 @@ def stats_chart(report: Report) -> bytes:
             axis.set_ylabel("签到人次")
             step = max(len(labels) // 10, 1)
             axis.set_xticks(range(0, len(labels), step), labels[::step])
-        axis.set_title(f"{report.total.name} {period_text(report.period)}")
+        axis.set_title(drawable(f"{report.total.name} {period_text(report.period)}"))
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")

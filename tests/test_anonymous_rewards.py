@@ -1,7 +1,7 @@
 """Anonymous tips' rewards: paid weekly, per unit, only with other reporters, and seen by the reporter alone.
 
 The promise tested here: nothing an officer or a leader reads tells them which member's anonymous tip was rewarded.
-The two-world test plays the same weeks twice, once with 队员1 as the reporter and once with 队员2, and reads
+The two-world test plays the same weeks twice, once with 队员一 as the reporter and once with 队员二, and reads
 everything officers, leaders and other members can read at each step; the two worlds must read the same.
 """
 
@@ -158,8 +158,8 @@ async def what_others_read() -> dict[str, object]:
         ("officer", OFFICER, GROUPS["一队"]),
         ("officer in private", OFFICER, None),
         ("leader", LEADER, GROUPS["一队"]),
-        ("队员3", volunteer(3), GROUPS["一队"]),
-        ("二队的队员6", volunteer(6), GROUPS["二队"]),
+        ("队员三", volunteer(3), GROUPS["一队"]),
+        ("二队的队员六", volunteer(6), GROUPS["二队"]),
     ):
         for period in ("week", "month", "year", "all"):
             for scope in ("team", "unit", "city"):
@@ -226,7 +226,7 @@ async def test_nothing_others_read_tells_who_sent_the_rewarded_anonymous_tip(dat
         assert differing == [], f"step {step}: these views tell the reporter apart"
     # and the worlds did differ where they should: the reporter, alone, sees the reward
     assert own_first["unseen"] == own_second["unseen"] == 20
-    assert (own_first["member"]["name"], own_second["member"]["name"]) == ("队员1", "队员2")
+    assert (own_first["member"]["name"], own_second["member"]["name"]) == ("队员一", "队员二")
     # the officer read real figures, not refusals
     assert others_first[2]["officer /排行榜 all team points"]["rows"]
     assert "积分流水" in others_first[2]["officer /导出"]

@@ -102,7 +102,7 @@ async def test_a_backup_put_back_as_the_database_is_a_bot_that_works(
     await db.open_database(restored)
     profile = await membership.my_profile(volunteer(1))
     assert profile.member is not None
-    assert profile.member.name == "队员1"
+    assert profile.member.name == "队员一"
     assert [team.team_name for team in profile.teams] == ["夕阳红巡逻队"]
     assert (await tasks.signup_for_task(volunteer(2), task.id, NOW)).status == "signed"
     assert (await tasks.signup_for_task(volunteer(1), task.id, NOW)).changed is False  # the first sign-up came back

@@ -17,7 +17,7 @@ from storage.services import emergency, membership, organisation, tasks
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
 from tests.chat import ONEBOT_SELF_ID, onebot_group_message, onebot_private_message, onebot_text
-from tests.places import in_group
+from tests.places import in_group, volunteer_name
 from tests.refusals import refused
 
 ADMIN = ChatAccount("onebot", "10001")
@@ -26,7 +26,7 @@ GROUPS = ("710001", "710002")
 
 
 def volunteer(number: int) -> ChatAccount:
-    return ChatAccount("onebot", str(30000 + number), f"队员{number}")
+    return ChatAccount("onebot", str(30000 + number), volunteer_name(number))
 
 
 async def set_up() -> None:
@@ -40,7 +40,7 @@ async def set_up() -> None:
         application = await membership.apply_to_team(
             volunteer(number),
             in_group(GROUPS[number % 2]),
-            f"队员{number}",
+            volunteer_name(number),
             f"137{number:08d}",
             ["救援"] if number < 3 else [],
         )
@@ -80,12 +80,12 @@ async def test_responses_count_once_and_the_officer_hears_when_enough(database: 
     assert len(update) == 1
     assert "人数已够" in update[0]
     assert "响应 3/3 人" in update[0]
-    # 队员1's second answer (at minute 2: "3 minutes") replaced the first estimate: 4 minutes after answering
-    assert "队员1：呼叫后 1.0 分钟响应，预计 4 分钟到" in update[0]
+    # 队员一's second answer (at minute 2: "3 minutes") replaced the first estimate: 4 minutes after answering
+    assert "队员一：呼叫后 1.0 分钟响应，预计 4 分钟到" in update[0]
     await emergency.respond(volunteer(4), alert.id, None, start + timedelta(minutes=4))
     assert len([m for m in await sent_to() if m[0] == "user:20001"]) == 1  # told once
     state = await emergency.alert_state(OFFICER, alert.id)
-    assert [r.name for r in state.responders] == ["队员1", "队员2", "队员3", "队员4"]
+    assert [r.name for r in state.responders] == ["队员一", "队员二", "队员三", "队员四"]
     with refused("不是队员"):
         await emergency.respond(ChatAccount("onebot", "39999"), alert.id, None)
 
@@ -119,7 +119,7 @@ async def test_closing_awards_responders_once(database: str) -> None:
     assert (again.changed, again.awarded) == (False, 0)
     async with db.session() as session:
         entries = (await session.exec(select(PointEntry))).all()
-    assert sorted((e.member_id, e.amount) for e in entries) == [(3, 10), (4, 10)]  # 队员1 and 队员2
+    assert sorted((e.member_id, e.amount) for e in entries) == [(3, 10), (4, 10)]  # 队员一 and 队员二
     with refused("已经结束"):
         await emergency.respond(volunteer(3), alert.id, None)
 
@@ -139,7 +139,7 @@ async def test_members_checked_in_elsewhere_are_not_called_privately(database: s
 async def test_a_second_answer_updates_the_arrival_estimate_the_officer_sees(app: App, database: str) -> None:
     await set_up()
     alert = (await emergency.raise_alert(OFFICER, "走失老人", 3, [], None)).alert
-    group = int(GROUPS[1])  # 队员1's team
+    group = int(GROUPS[1])  # 队员一's team
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
         for event, reply in (
@@ -155,7 +155,7 @@ async def test_a_second_answer_updates_the_arrival_estimate_the_officer_sees(app
             (
                 onebot_private_message(20001, f"/紧急 {alert.id}"),
                 f"紧急呼叫 {alert.id}（市局/历下分局/闫千户派出所）：进行中\n响应 1/3 人\n"
-                "队员1：呼叫后 0.0 分钟响应，预计 10 分钟到",
+                "队员一：呼叫后 0.0 分钟响应，预计 10 分钟到",
             ),
         ):
             ctx.receive_event(bot, event)

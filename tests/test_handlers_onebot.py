@@ -153,7 +153,7 @@ async def test_join_and_vetting_end_to_end_in_handlers(app: App, database: str) 
     await exchange(
         app,
         onebot_group_message(GROUP, VOLUNTEER, "/加入 张三 1380013800"),
-        "手机号不对：请填11位大陆手机号，例如 13800138000。",
+        "手机号位数不对：写了10位，手机号是11位数字，例如 13800138000（空格、横线都可以）。",
     )
     await exchange(
         app,
@@ -210,7 +210,7 @@ async def test_typed_markup_goes_back_as_plain_text(app: App, database: str) -> 
     await exchange(
         app,
         onebot_group_message(GROUP, VOLUNTEER, "/加入 [CQ:at,qq=all] 13800138000"),
-        "姓名请只写汉字或字母，例如 张三。",
+        "姓名只写汉字或字母（2到20个字，几部分之间可用·，如 阿依古丽·买买提），不要数字、表情或符号，例如 张三。",
     )
     assert await count(TeamMembership) == 0
 

@@ -103,6 +103,55 @@ async def test_award_points_and_the_leaderboard_with_its_picture(app: App, datab
         assert len((await session.exec(select(PointEntry))).all()) == 2
 
 
+async def test_a_name_with_an_emoji_is_drawn_without_a_missing_glyph_box(app: App, database: str, monkeypatch) -> None:
+    """/排行榜's picture: the text keeps the name as given, the picture draws it without the 🚓 its font lacks."""
+    from fontTools.ttLib import TTFont
+    from PIL import ImageDraw
+
+    import plugins._images
+
+    with TTFont(str(plugins._images.font_path()), lazy=True) as face:
+        assert ord("🚓") not in face.getBestCmap()  # drawn as is, it would be the font's empty box
+    await set_up()
+    async with db.session() as session:  # a QQ nickname can hold emoji
+        member = await session.get(Member, 3)
+        assert member is not None
+        member.name = "小李🚓"
+        session.add(member)
+    drawn: list[str] = []
+    draw_text = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(
+        ImageDraw.ImageDraw,
+        "text",
+        lambda self, xy, text, *a, **k: drawn.append(text) or draw_text(self, xy, text, *a, **k),
+    )
+    real_board_image = plugins._images.board_image
+    monkeypatch.setattr("plugins.points.board_image", lambda board: real_board_image(board) and FAKE_PNG)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, adapter=nonebot.get_adapter(Adapter), self_id=ONEBOT_SELF_ID)
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, OFFICER, "/奖励 3 9 夜间巡逻"),
+            onebot_text("已给小李🚓（成员号 3）奖励 9 分，理由：夜间巡逻。已私信告知。"),
+        )
+        ask(
+            ctx,
+            bot,
+            onebot_group_message(GROUP, VOLUNTEER + 1, "/排行榜"),
+            Message(
+                [
+                    MessageSegment.text(
+                        f"夕阳红巡逻队 {settings_month_label()} 积分榜\n1. 小李🚓  9分\n你：第 1 名，9分"
+                    ),
+                    MessageSegment.image(FAKE_PNG),
+                ]
+            ),
+        )
+    assert "小李" in drawn
+    assert not [text for text in drawn if "🚓" in text]
+
+
 def settings_month_label() -> str:
     from storage.models import utcnow
 

@@ -47,7 +47,7 @@ async def test_a_name_in_the_group_and_the_phone_in_private(database: str) -> No
     asked = await say(APPLICANT, "/加入")
     assert asked == "请回复你的手机号（11位，例如 13800138000），完成加入申请。"
     wrong = await say(APPLICANT, "1380013800")
-    assert wrong == "手机号不对：请填11位大陆手机号，例如 13800138000。"
+    assert wrong == "手机号位数不对：写了10位，手机号是11位数字，例如 13800138000（空格、横线都可以）。"
     done = await say(APPLICANT, "138 0013 8000")
     assert done.startswith("已收到老张加入“夕阳红巡逻队”的申请，编号 1。")
     assert await applications() == [("老张", "13800138000", ["驾驶", "医护"], "applied", str(GROUP))]
@@ -67,7 +67,7 @@ async def test_a_phone_typed_into_the_group_still_applies_and_is_never_said_back
     assert (await applications())[0][:2] == ("老王", "13900139000")
     wrong = await say(APPLICANT, "/加入 老张 1390013900", GROUP)
     assert "1390013900" not in wrong
-    assert wrong == "手机号不对：请填11位大陆手机号，例如 13800138000。"
+    assert wrong == "手机号位数不对：写了10位，手机号是11位数字，例如 13800138000（空格、横线都可以）。"
 
 
 async def test_nobody_applies_in_private_to_a_team_by_name(database: str) -> None:
@@ -103,3 +103,76 @@ async def test_the_private_prompt_is_tried_once(database: str) -> None:
     assert row.state == OutboxState.dropped
     assert row.last_error == "ActionFailed: 不是好友"
     assert (await outbox.summary()).parked == []
+
+
+async def test_a_phone_is_taken_the_way_people_write_it(database: str) -> None:
+    """Spaces, dashes, full-width digits and +86 all give the same 11 digits, in private and in the group."""
+    await set_up()
+    for number, (user, typed) in enumerate(
+        [
+            (30011, "137 0013 7001"),
+            (30012, "137-0013-7002"),
+            (30013, "１３７００１３７００３"),
+            (30014, "+86 137 0013 7004"),
+            (30015, "86-137-0013-7005"),
+            (30016, "我的手机号是 137 0013 7006"),
+            (30017, "/加入 ＋８６ １３７ ００１３ ７００７"),
+        ],
+        start=1,
+    ):
+        await say(user, "/加入 老张", GROUP)
+        answer = await say(user, typed)
+        assert answer.startswith(f"已收到老张加入“夕阳红巡逻队”的申请，编号 {number}。"), (typed, answer)
+    in_group = await say(30018, "/加入 老李 137 0013 7008 驾驶", GROUP)
+    assert in_group.startswith("已收到老李加入“夕阳红巡逻队”的申请")
+    assert "137" not in in_group
+    assert [(name, phone, tags) for name, phone, tags, _, _ in await applications()] == [
+        *(("老张", f"1370013700{n}", []) for n in range(1, 8)),
+        ("老李", "13700137008", ["驾驶"]),
+    ]
+
+
+async def test_a_wrong_phone_says_what_is_wrong_and_an_answer_without_one_asks_again(database: str) -> None:
+    await set_up()
+    await say(APPLICANT, "/加入 老张", GROUP)
+    assert (
+        await say(APPLICANT, "好的，马上发")
+        == "这条消息里没有手机号。请回复你的手机号（11位，例如 13800138000），完成加入申请。"
+    )
+    assert await say(APPLICANT, "138 0013 800") == (
+        "手机号位数不对：写了10位，手机号是11位数字，例如 13800138000（空格、横线都可以）。"
+    )
+    assert await say(APPLICANT, "238 0013 8000") == "手机号以1开头：请填11位大陆手机号，例如 13800138000。"
+    assert await say(APPLICANT, "138oo138ooo") == (
+        "手机号里有字母：请只写数字，例如 13800138000（注意 0 和 o、1 和 l）。"
+    )
+    wrong_in_group = await say(OTHER, "/加入 老王 139oo139ooo", GROUP)
+    assert wrong_in_group.startswith("手机号里有字母")
+    assert "139" not in wrong_in_group
+    assert await applications() == []
+    assert (await say(APPLICANT, "138-0013-8000")).startswith("已收到老张加入")
+    assert await say(OTHER, "你好") == ""  # nothing waits for OTHER's phone: chatter in private stays unanswered
+    assert await say(OTHER, "订单号 20261203123") == ""
+
+
+async def test_a_name_is_letters_and_refused_with_the_rule(database: str) -> None:
+    """2 to 20 letters, Chinese or Latin, · between parts: no emoji, digits, markup or CQ-like text."""
+    await set_up()
+    rule = "姓名只写汉字或字母（2到20个字，几部分之间可用·，如 阿依古丽·买买提），不要数字、表情或符号，例如 张三。"
+    for typed in ["张三🚓", "张三2", "[CQ:at,qq=1]", "<b>张三</b>", "·张三"]:
+        assert await say(APPLICANT, f"/加入 {typed} 驾驶", GROUP) == rule, typed
+    assert await say(APPLICANT, "/加入 张", GROUP) == "姓名写2到20个字，例如 张三。"
+    assert await say(APPLICANT, f"/加入 {'张' * 21}", GROUP) == "姓名写2到20个字，例如 张三。"
+    assert await say(APPLICANT, "/加入 张三🚓 13800138000", GROUP) == rule
+    assert await applications() == []
+    async with db.session() as session:
+        assert (await session.exec(select(JoinRequest))).all() == []
+
+    joined = await say(APPLICANT, "/加入 阿依古丽 · 买买提 13800138000 医护", GROUP)
+    assert joined.startswith("已收到阿依古丽·买买提加入“夕阳红巡逻队”的申请")
+    latin = await say(OTHER, "/加入 Li Ming 13900139000 驾驶", GROUP)
+    assert latin.startswith("已收到Li Ming加入“夕阳红巡逻队”的申请")
+    assert [(name, tags) for name, _, tags, _, _ in await applications()] == [
+        ("阿依古丽·买买提", ["医护"]),
+        ("Li Ming", ["驾驶"]),
+    ]

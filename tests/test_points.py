@@ -17,7 +17,7 @@ from storage.services import ledger, membership, organisation, standings, tasks,
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
 from storage.settings import configure, settings
-from tests.places import in_group
+from tests.places import in_group, volunteer_name
 from tests.refusals import refused
 
 ADMIN = ChatAccount("onebot", "10001")
@@ -29,7 +29,7 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
 
 
 def volunteer(number: int) -> ChatAccount:
-    return ChatAccount("onebot", str(30000 + number), f"队员{number}")
+    return ChatAccount("onebot", str(30000 + number), volunteer_name(number))
 
 
 async def set_up(per_team: int = 3) -> dict[str, list[int]]:
@@ -46,7 +46,7 @@ async def set_up(per_team: int = 3) -> dict[str, list[int]]:
         for _ in range(per_team):
             number += 1
             applied = await membership.apply_to_team(
-                volunteer(number), in_group(group), f"队员{number}", f"137{number:08d}", []
+                volunteer(number), in_group(group), volunteer_name(number), f"137{number:08d}", []
             )
             await membership.decide_application(decider, approve=True, number=applied.number)
             members.setdefault(team, []).append(applied.member.id)
@@ -130,18 +130,18 @@ async def test_leaderboards_by_team_unit_and_city_with_the_callers_place(databas
 
     board = await standings.leaderboard(volunteer(1), in_group(GROUPS["一队"]), "month", "team", "points", now=NOW)
     assert board_title(board) == "一队 2026年11月 积分榜"
-    assert [(r.rank, r.name, r.value) for r in board.rows] == [(1, "队员2", 50), (2, "队员1", 30), (3, "队员3", 5)]
+    assert [(r.rank, r.name, r.value) for r in board.rows] == [(1, "队员二", 50), (2, "队员一", 30), (3, "队员三", 5)]
     assert (board.own.rank, board.own.value) == (2, 30)
 
     unit = await standings.leaderboard(volunteer(1), in_group(GROUPS["一队"]), "month", "unit", "points", now=NOW)
     assert unit.scope_name == "闫千户派出所"
-    assert [(r.rank, r.name) for r in unit.rows] == [(1, "队员2"), (1, "队员4"), (3, "队员1"), (4, "队员3")]
+    assert [(r.rank, r.name) for r in unit.rows] == [(1, "队员二"), (1, "队员四"), (3, "队员一"), (4, "队员三")]
     assert unit.own.rank == 3
 
     city = await standings.leaderboard(volunteer(1), None, "month", "city", "points", now=NOW)
-    assert [r.name for r in city.rows][:2] == ["队员7", "队员2"]
+    assert [r.name for r in city.rows][:2] == ["队员七", "队员二"]
     every = await standings.leaderboard(volunteer(3), None, "all", "team", "points", now=NOW)
-    assert (every.rows[0].name, every.rows[0].value, every.own.rank) == ("队员3", 105, 1)
+    assert (every.rows[0].name, every.rows[0].value, every.own.rank) == ("队员三", 105, 1)
 
     with pytest.raises(NotAllowed):
         await standings.leaderboard(
@@ -194,7 +194,7 @@ async def test_weekly_board_and_monthly_honours_are_posted_once(database: str, m
     members = await set_up()
     one, two = members["一队"], members["二队"]
     last_month = datetime(2026, 10, 15, 4, 0, tzinfo=timezone.utc)
-    # 一队: 队员1 and 队员2 tie on points; 队员2 served longer and is the star
+    # 一队: 队员一 and 队员二 tie on points; 队员二 served longer and is the star
     await give(one[0], 40, 1, last_month, monkeypatch)
     await give(one[1], 40, 2, last_month + timedelta(days=1), monkeypatch)
     await give(two[0], 10, 3, last_month, monkeypatch)
@@ -208,8 +208,8 @@ async def test_weekly_board_and_monthly_honours_are_posted_once(database: str, m
     async with db.session() as session:
         rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.image).is_not(None)))).all()
     by_group = {row.chat_key: row for row in rows}
-    assert "队员2" in by_group[f"group:{GROUPS['一队']}"].text
-    assert by_group[f"group:{GROUPS['一队']}"].image["member"] == "队员2"
+    assert "队员二" in by_group[f"group:{GROUPS['一队']}"].text
+    assert by_group[f"group:{GROUPS['一队']}"].image["member"] == "队员二"
     assert by_group[f"group:{GROUPS['二队']}"].image["month"] == "2026年10月"
     assert f"group:{GROUPS['外队']}" not in by_group  # no points last month: no star
 
@@ -223,7 +223,7 @@ async def test_weekly_board_and_monthly_honours_are_posted_once(database: str, m
         weekly = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.text).contains("上周")))).all()
         posts = (await session.exec(select(Broadcast.kind, Broadcast.period))).all()
     assert [m.chat_key for m in weekly] == [f"group:{GROUPS['二队']}"]
-    assert "1. 队员5  7分" in weekly[0].text
+    assert "1. 队员五  7分" in weekly[0].text
     assert sorted(posts) == [("honours", "m2026-10"), ("weekly_board", "w2026-47")]
 
 

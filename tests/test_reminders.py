@@ -14,7 +14,7 @@ from storage.models import OutboxMessage, ReminderState, TaskReminder
 from storage.services import membership, organisation, reminders, tasks
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
-from tests.places import in_group
+from tests.places import in_group, volunteer_name
 
 OFFICER = ChatAccount("onebot", "20001", "李警官")
 GROUP = "555001"
@@ -37,7 +37,9 @@ async def set_up(volunteers: int = 2) -> None:
     await organisation.bind_group(OFFICER, in_group("555002"), "夕阳红巡逻队")  # a team may have several groups
     for number in range(1, volunteers + 1):
         caller = ChatAccount("onebot", str(30000 + number))
-        application = await membership.apply_to_team(caller, in_group(GROUP), f"队员{number}", f"139{number:08d}", [])
+        application = await membership.apply_to_team(
+            caller, in_group(GROUP), volunteer_name(number), f"139{number:08d}", []
+        )
         await membership.decide_application(OFFICER, approve=True, number=application.number)
 
 
@@ -91,7 +93,7 @@ async def test_due_reminders_mention_those_signed_up_and_go_once(database: str) 
     assert sorted(message.chat_key for message in messages) == [f"group:{GROUP}"] * 3 + ["group:555002"] * 3
     assert all(message.mentions == ["30001", "30002"] for message in messages)
     hour = next(message for message in messages if "1小时后开始" in message.text)
-    assert "已报名：队员1、队员2。" in hour.text
+    assert "已报名：队员一、队员二。" in hour.text
     assert f"/签到 {task.id}" in hour.text
     again = await reminders.send_due_reminders(due + timedelta(minutes=5))
     assert (again.sent, again.messages) == (0, 0)

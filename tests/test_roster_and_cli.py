@@ -21,7 +21,7 @@ from storage.services.roster import import_roster
 ROSTER = [
     ["单位", "队伍", "姓名", "手机号", "特长", "平台账号"],
     ["济南市公安局/历下分局/闫千户派出所", "夕阳红巡逻队", "王建国", "13800000001", "巡逻、驾驶", "onebot:40001"],
-    ["济南市公安局/历下分局/闫千户派出所", "夕阳红巡逻队", "李秀英", "13800000002", "调解", ""],
+    ["济南市公安局/历下分局/闫千户派出所", "夕阳红巡逻队", "李秀英", "138 0000 0002", "调解", ""],
     [
         "济南市公安局/历下分局/闫千户派出所",
         "青春飞扬",
@@ -35,6 +35,7 @@ ROSTER = [
     ["济南市公安局/历下分局", "青春飞扬", "坏号码", "1234", "", ""],
     ["济南市公安局/历下分局", "青春飞扬", "没联系方式", "", "", ""],
     ["济南市公安局/历下分局", "青春飞扬", "抢账号", "13800000010", "", "onebot:40001"],
+    ["济南市公安局/历下分局", "青春飞扬", "张三🚓", "13800000011", "", ""],
 ]
 
 
@@ -60,15 +61,16 @@ def write_xlsx(path: Path, rows: list[list[str]]) -> Path:
 async def test_roster_import_is_idempotent_and_reports_rejected_rows(database: str, tmp_path: Path, writer) -> None:
     path = writer(tmp_path / f"roster.{'csv' if writer is write_csv else 'xlsx'}", ROSTER)
     report = await import_roster(path)
-    assert report.rows == 8
+    assert report.rows == 9
     assert report.members_created == 3
     assert report.memberships_added == 4  # 王建国 is in two teams
     reasons = {line: refusal(error) for line, error in report.rejected}
-    assert sorted(reasons) == [6, 7, 8, 9]
+    assert sorted(reasons) == [6, 7, 8, 9, 10]
     assert "缺少单位" in reasons[6]
-    assert "手机号" in reasons[7]
+    assert "手机号位数不对：写了4位" in reasons[7]
     assert "手机号或平台账号" in reasons[8]
     assert "已属于另一名成员" in reasons[9]
+    assert reasons[10].startswith("姓名只写汉字或字母（2到20个字")
     assert await count(Member) == 3
     assert await count(Team) == 2
     assert await count(Unit) == 3
@@ -81,6 +83,9 @@ async def test_roster_import_is_idempotent_and_reports_rejected_rows(database: s
     assert await count(Member) == 3
     assert await count(TeamMembership) == 4
 
+    async with db.session() as session:
+        phones = sorted(str(member.phone) for member in (await session.exec(select(Member))).all())
+    assert phones == ["13800000001", "13800000002", "13800000003"]  # 138 0000 0002 as the 11 digits
     profile = await my_profile(ChatAccount("telegram", "5003"))
     assert profile.member.name == "张伟"
     assert profile.member.tags == ["医护", "救援"]

@@ -71,7 +71,7 @@ async def test_redeeming_spends_points_within_stock_and_limits_and_cancelling_re
     assert again.changed
     with pytest.raises(NotAllowed):
         await shop.fulfil(OTHER_OFFICER, again.redemption.id)
-    assert [line.member_name for line in await shop.pending_redemptions(OFFICER)] == ["队员1"]
+    assert [line.member_name for line in await shop.pending_redemptions(OFFICER)] == ["队员一"]
     handed = await shop.fulfil(OFFICER, again.redemption.id)
     assert handed.changed
     assert not (await shop.fulfil(OFFICER, again.redemption.id)).changed

@@ -30,7 +30,7 @@ def around_now() -> DateRange:
 
 
 async def run_a_patrol() -> int:
-    """A patrol for 一队: 队员1 and 队员2 serve, 队员3 does not come."""
+    """A patrol for 一队: 队员一 and 队员二 serve, 队员三 does not come."""
     spec = tasks.parse_task_words("巡逻 明天19:00 2小时 北区 5人 3分".split(), NOW)
     task = (await tasks.post_task(OFFICER, in_group(GROUPS["一队"]), spec)).view.task
     for number in (1, 2, 3):
@@ -104,9 +104,9 @@ async def test_the_export_names_no_anonymous_reporter_and_keeps_text_as_text(dat
     tips_sheet = {row[0]: row for row in book["线索"].iter_rows(min_row=2, values_only=True)}
     assert tips_sheet[hidden.id][7] == "匿名"
     assert tips_sheet[hidden.id][6].startswith("'=HYPERLINK")  # shown as text, never run as a formula
-    assert tips_sheet[named.id][7] == "队员1"
+    assert tips_sheet[named.id][7] == "队员一"
     tip_rewards = [row for row in book["积分流水"].iter_rows(min_row=2, values_only=True) if row[4] == "线索奖励"]
-    assert [row[2] for row in tip_rewards] == ["队员1"]  # the named reporter's; the anonymous one waits, unseen
+    assert [row[2] for row in tip_rewards] == ["队员一"]  # the named reporter's; the anonymous one waits, unseen
     assert all(row[6] == "" or row[6] is None for row in tip_rewards)  # no tip number
     assert all(len(row[0]) == 10 for row in tip_rewards)  # the day only, not the minute it was verified
     everything = " ".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v)

@@ -16,7 +16,7 @@ from storage.services import membership, organisation, tasks
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
 from storage.settings import settings
-from tests.places import in_group
+from tests.places import in_group, volunteer_name
 from tests.refusals import refused
 
 ADMIN = ChatAccount("onebot", "10001")
@@ -27,7 +27,7 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
 
 
 def volunteer(number: int) -> ChatAccount:
-    return ChatAccount("onebot", str(30000 + number), f"队员{number}")
+    return ChatAccount("onebot", str(30000 + number), volunteer_name(number))
 
 
 async def make_team(volunteers: int = 0, tags: list[str] | None = None) -> None:
@@ -36,7 +36,7 @@ async def make_team(volunteers: int = 0, tags: list[str] | None = None) -> None:
     for number in range(1, volunteers + 1):
         caller = volunteer(number)
         application = await membership.apply_to_team(
-            caller, in_group(GROUP), f"队员{number}", f"139{number:08d}", tags or []
+            caller, in_group(GROUP), volunteer_name(number), f"139{number:08d}", tags or []
         )
         await membership.decide_application(OFFICER, approve=True, number=application.number)
 
@@ -118,13 +118,13 @@ async def test_fifty_at_once_for_ten_places_wait_in_arrival_order(database: str)
     assert not again.changed
     cancelled = await tasks.cancel_signup(volunteer(3), task.id, NOW)
     assert cancelled.promoted is not None
-    assert cancelled.promoted.name == "队员11"
+    assert cancelled.promoted.name == "队员十一"
     waiting_cancel = await tasks.cancel_signup(volunteer(20), task.id, NOW)
     assert waiting_cancel.was_waiting
     assert waiting_cancel.promoted is None
     detail = await tasks.task_detail(OFFICER, task.id)
     assert len(detail.signed) == 10
-    assert [line.name for line in detail.waiting][:2] == ["队员12", "队员13"]
+    assert [line.name for line in detail.waiting][:2] == ["队员十二", "队员十三"]
 
 
 async def test_sign_ups_from_several_bot_processes_at_once_never_overfill_a_task(database: str) -> None:
@@ -216,8 +216,8 @@ async def test_check_in_location_check_out_and_close_award_once(database: str) -
     )
     assert sorted(result.changed for result in results) == [False, True]
     closed = next(result for result in results if result.changed)
-    assert sorted(closed.served) == [("队员1", 90), ("队员2", 90)]  # 队员2's open check-in closed at the end
-    assert closed.absent == ["队员3"]
+    assert sorted(closed.served) == [("队员一", 90), ("队员二", 90)]  # 队员二's open check-in closed at the end
+    assert closed.absent == ["队员三"]
     again = await tasks.close_task(OFFICER, task.id, start + timedelta(hours=4))
     assert not again.changed
     async with db.session() as session:
@@ -238,7 +238,7 @@ async def test_automatic_closing_and_weekly_repeat(database: str) -> None:
     due = await tasks.tasks_due_for_closing(task.end_at + settings.close_after)
     assert due == [task.id]
     closed = await tasks.close_task(None, task.id, task.end_at + settings.close_after)
-    assert closed.served == [("队员1", 120)]
+    assert closed.served == [("队员一", 120)]
     assert closed.next_task is not None
     assert closed.next_task.task.start_at == task.start_at + timedelta(days=7)
     await tasks.close_task(None, task.id, task.end_at + settings.close_after)
@@ -290,13 +290,13 @@ async def test_the_messages_queued_for_others_read_as_posted(database: str) -> N
         ),
         (
             "user:30002",
-            f"队员2：有人取消，你已从候补转为正式报名任务 {weekly.id}（巡逻，11月25日(周三) 19:00-21:00）。",
+            f"队员二：有人取消，你已从候补转为正式报名任务 {weekly.id}（巡逻，11月25日(周三) 19:00-21:00）。",
             [],
             Priority.personal,
         ),
         (
             "user:30001",
-            f"队员1，你报名的任务 {other.id}（宣传，11月26日(周四) 09:00-10:00）已取消，原因：下雨。",
+            f"队员一，你报名的任务 {other.id}（宣传，11月26日(周四) 09:00-10:00）已取消，原因：下雨。",
             [],
             Priority.personal,
         ),
@@ -308,7 +308,7 @@ async def test_the_messages_queued_for_others_read_as_posted(database: str) -> N
         ),
         (
             "group:555002",
-            f"任务 {weekly.id}（巡逻，11月25日(周三) 19:00-21:00）已结束。\n到岗 1 人，共 2小时：队员2 2小时\n"
+            f"任务 {weekly.id}（巡逻，11月25日(周三) 19:00-21:00）已结束。\n到岗 1 人，共 2小时：队员二 2小时\n"
             "到岗的每人得 5 分，发送 /我的 查看。",
             [],
             Priority.digest,
@@ -316,3 +316,15 @@ async def test_the_messages_queued_for_others_read_as_posted(database: str) -> N
         (f"group:{GROUP}", card(following, "12月2日(周三) 19:00-21:00"), buttons(following), Priority.task_card),
         ("group:555002", card(following, "12月2日(周三) 19:00-21:00"), buttons(following), Priority.task_card),
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "hours"),
+    [("明天19-21点", (19, 21)), ("明天晚上7-9点", (19, 21)), ("12-05 19:00", (19, None)), ("12/5 8:30", (8, None))],
+)
+def test_hours_and_dates_with_dashes_are_told_apart(written: str, hours: tuple[int, int | None]) -> None:
+    """19-21点 is two hours, not a 19th month; 12-05 is a day (the impossible-date check reads both right)."""
+    from storage.services.when import local, parse_span
+
+    span = parse_span(written, NOW)
+    assert (local(span.start).hour, local(span.end).hour if span.end else None) == hours

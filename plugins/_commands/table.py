@@ -32,8 +32,10 @@ TABLE: tuple[Command | Usage, ...] = (
         example="/加入 张三 驾驶 医护",
         where=Where.TEAM_GROUP, in_private="加入队伍请到队伍群里发送 /加入 姓名",
         menu="加入队伍: /join 姓名 特长（手机号私聊发）", usage="姓名 [特长…]", who="anyone in a bound group",
-        what="apply to that group's team: the bot asks for the phone number in private (send it there, as "
-        "`13800138000` or `/加入 13800138000`); a number typed into the group anyway still applies and is never "
+        what="apply to that group's team (a name is 2–20 letters, Chinese or Latin, `·` between parts: no "
+        "digits, emoji or markup): the bot asks for the phone number in private (send it there, as "
+        "`13800138000`, `138 0013 8000`, `+86 138-0013-8000` or `/加入 13800138000`; a message there without a number "
+        "asks for it again); a number typed into the group anyway still applies and is never "
         "said back; applying twice changes nothing",
     ),
     Command(

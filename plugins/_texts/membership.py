@@ -32,9 +32,15 @@ def _decided_already(number: int, name: str, status: str) -> str:
 REFUSALS = {
     # names, phones and specialties (storage/services/people.py)
     "people.bad_phone": "手机号不对：请填11位大陆手机号，例如 13800138000。",
-    "people.name_length": "姓名请填1到{most}个字，例如 张三。",
+    "people.phone_length": "手机号位数不对：写了{count}位，手机号是11位数字，例如 13800138000（空格、横线都可以）。",
+    "people.phone_not_mobile": "手机号以1开头：请填11位大陆手机号，例如 13800138000。",
+    "people.phone_has_letters": "手机号里有字母：请只写数字，例如 13800138000（注意 0 和 o、1 和 l）。",
+    "people.name_length": "姓名写{least}到{most}个字，例如 张三。",
     "people.name_is_a_number": "第一个填姓名，第二个填手机号，例如：/加入 张三 13800138000 驾驶",
-    "people.name_not_plain": "姓名请只写汉字或字母，例如 张三。",
+    "people.name_not_plain": (
+        "姓名只写汉字或字母（{least}到{most}个字，几部分之间可用·，如 阿依古丽·买买提），"
+        "不要数字、表情或符号，例如 张三。"
+    ),
     "people.tag_too_long": "特长“{tag}”太长：每个特长不超过{most}个字，例如 救援 医护 驾驶。",
     "people.too_many_tags": "特长最多填{most}个。",
     # joining
@@ -66,6 +72,10 @@ def text_for_application(application: Application) -> str:
         f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
         "队长或民警审核后会通知你。队长请发送 /审核 查看。"
     )
+
+
+PHONE_WANTED = "请回复你的手机号（11位，例如 13800138000），完成加入申请。"
+PHONE_STILL_WANTED = "这条消息里没有手机号。" + PHONE_WANTED
 
 
 def text_for_join_started(started: JoinStarted) -> str:

@@ -274,6 +274,8 @@ REFUSALS: dict[str, Refusal] = {
         f"还缺{'、'.join(SPEC_FIELDS[name] for name in missing)}：例如 {NEWTASK_EXAMPLE}"
     ),
     "tasks.spec_ends_before_start": "结束时间要晚于开始时间。",
+    "tasks.spec_kind_length": "任务类型写1到{most}个字，例如 巡逻。",
+    "tasks.spec_place_length": "地点写1到{most}个字，例如 闫千户片区。",
     "tasks.spec_too_long": "一个任务最长{hours}小时：更长的请分几次发布。",
     # posting, cancelling, closing
     "tasks.no_such_unit": "没有单位“{text}”：请写单位全名，例如 单位:历下分局",

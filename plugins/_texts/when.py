@@ -10,8 +10,8 @@ from storage.services.totals import Period
 from storage.services.when import DateRange, local
 
 WEEKDAYS = "一二三四五六日"
-EXAMPLES = "例如 明天19:00、周六 8:30、晚上7点、2026-12-01 19:00、2026-12-01 07:10-08:00"
-DATE_EXAMPLES = "例如 本月、上月、今年、2026年10月、11月1日至11月20日、2026-11-01到2026-11-20"
+EXAMPLES = "例如 明天19:00、周六 8:30、下周六 8:30、后天晚上7点、明天 07:10-08:00"
+DATE_EXAMPLES = "例如 本月、上月、今年、10月、11月1日至11月20日"
 
 
 def describe(start: datetime, end: datetime | None = None) -> str:
@@ -62,7 +62,12 @@ REFUSALS = {
     "when.no_clock": "“{text}”请写上几点，例如 {text} 19:00",
     "when.ends_before_start": "“{text}”的结束时间要晚于开始时间。",
     "when.past": _past,
-    "when.bad_duration": "时长“{text}”不对：写 2小时 或 90分钟，最长24小时。",
+    "when.no_such_hour": "没有{hour}点：小时写0到23，" + EXAMPLES,
+    "when.no_such_minute": "没有{minute}分：分钟写0到59，例如 明天19:30",
+    "when.no_such_month": "没有{month}月：月份写1到12，" + EXAMPLES,
+    "when.no_such_day": "没有{day}日：日子写1到31，" + EXAMPLES,
+    "when.no_such_date": "没有{month}月{day}日：{month}月只有{most}天。",
+    "when.bad_duration": "时长“{text}”不对：写 2小时、两小时 或 90分钟，最长24小时。",
     "when.unreadable_period": "看不懂时间段“{text}”：" + DATE_EXAMPLES,
     "when.vague_period": "时间段“{text}”不够具体：" + DATE_EXAMPLES,
     "when.period_ends_before_start": "时间段“{text}”的结束要晚于开始。",

@@ -11,10 +11,23 @@ require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
 
 from nonebot_plugin_alconna import Args, At, Match, MultiVar
+from nonebot_plugin_uninfo import SceneType, get_session
 
 from plugins._arguments import NumberOrMention
-from plugins._common import LATER, CurrentPlace, Place, command, finish, person_from, refuse_on_error
+from plugins._common import (
+    LATER,
+    CurrentPlace,
+    Place,
+    ask_uninfo,
+    command,
+    finish,
+    person_from,
+    platform_of,
+    refuse_on_error,
+)
 from plugins._texts.membership import (
+    PHONE_STILL_WANTED,
+    PHONE_WANTED,
     text_for_application,
     text_for_decision,
     text_for_join_started,
@@ -22,7 +35,8 @@ from plugins._texts.membership import (
     text_for_profile,
 )
 from storage.services import membership
-from storage.services.people import looks_like_phone
+from storage.services.actors import ChatAccount
+from storage.services.people import NAME_DOTS, find_phone
 
 JOIN_USAGE = (
     "加入队伍：在你的队伍群里发送 /加入 姓名 特长，例如 /加入 张三 驾驶 医护（特长可以不写）。\n"
@@ -46,45 +60,71 @@ me_command = command("我的", "me")
 
 @join_command.handle()
 async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
-    given = list(words.result) if words.available else []
-    phones = [word for word in given if looks_like_phone(word)]
-    others = [word for word in given if word not in phones]
+    typed = NAME_DOTS.sub("·", " ".join(words.result)) if words.available else ""  # 阿依古丽 · 买买提: one word
+    phone, others = find_phone(typed)
+    others = _name_first(others)
     if place.group is None:
-        await _finish_in_private(place, phones, others)
+        await _finish_in_private(place, phone, others)
     if not others:
         await finish(JOIN_USAGE)
-    if phones:  # typed into the group anyway: the number is out already, so the application goes ahead
+    if phone is not None:  # typed into the group anyway: the number is out already, so the application goes ahead
         application = await refuse_on_error(
-            membership.apply_to_team(place.caller, place.group, others[0], phones[0], others[1:])
+            membership.apply_to_team(place.caller, place.group, others[0], phone, others[1:])
         )
         await finish(text_for_application(application))
     started = await refuse_on_error(membership.start_application(place.caller, place.group, others[0], others[1:]))
     await finish(text_for_join_started(started))
 
 
-async def _finish_in_private(place: Place, phones: list[str], others: list[str]) -> NoReturn:
-    if not phones:
+def _name_first(words: list[str]) -> list[str]:
+    """The name, then the specialties: a name in Latin letters may be several words (Li Ming), the specialties
+    after it are not (驾驶 医护)."""
+    latin = 0
+    while latin < len(words) and words[latin].isascii() and words[latin].isalpha():
+        latin += 1
+    if latin < 2:
+        return words
+    return [" ".join(words[:latin]), *words[latin:]]
+
+
+async def _finish_in_private(place: Place, phone: str | None, others: list[str]) -> NoReturn:
+    if phone is None:
         if await membership.pending_join(place.caller) is not None:
-            await finish("请回复你的手机号（11位，例如 13800138000），完成加入申请。")
+            await finish(PHONE_WANTED)
         await finish(JOIN_USAGE)
     name = others[0] if others else None
-    application = await refuse_on_error(membership.finish_application(place.caller, phones[0], name))
+    application = await refuse_on_error(membership.finish_application(place.caller, phone, name))
     await finish(text_for_application(application))
 
 
-async def _is_phone(event: Event) -> bool:
-    return event.get_type() == "message" and looks_like_phone(event.get_plaintext())
+async def _answers_in_private(bot: Bot, event: Event) -> bool:
+    """A text in private that is not a command, and either is a phone number or comes while an application begun
+    in a group waits for one. (Who is asked of the platform only then: a Telegram lookup costs a call.)"""
+    if event.get_type() != "message" or not event.is_tome():
+        return False
+    text = event.get_plaintext().strip()
+    if not text or text.startswith(("/", "／")):
+        return False
+    phone, others = find_phone(text)
+    if phone is None or others:  # a number among other words is an answer only while an application waits
+        waiting = await membership.pending_join(ChatAccount(platform=platform_of(bot), user_id=event.get_user_id()))
+        if waiting is None:
+            return False
+    session = await ask_uninfo(get_session(bot, event))
+    return session is not None and session.scene.type == SceneType.PRIVATE
 
 
-phone_answer = on_message(rule=Rule(_is_phone), priority=LATER, block=True)
+phone_answer = on_message(rule=Rule(_answers_in_private), priority=LATER, block=True)
 
 
 @phone_answer.handle()
 async def phone_sent_in_private(place: CurrentPlace, event: Event) -> None:
-    """A phone number sent on its own in private: the answer to an application begun in a group."""
-    if place.in_group:
-        return
-    application = await refuse_on_error(membership.finish_application(place.caller, event.get_plaintext()))
+    """The answer to an application begun in a group: the phone number (perhaps among other words), or anything
+    else, which asks again for the number."""
+    phone, _ = find_phone(event.get_plaintext())
+    if phone is None:
+        await finish(PHONE_STILL_WANTED)
+    application = await refuse_on_error(membership.finish_application(place.caller, phone))
     await finish(text_for_application(application))
 
 

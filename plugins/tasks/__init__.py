@@ -1,6 +1,7 @@
 """Tasks for officers: /发布任务 (one line, or step by step), /任务, /取消任务, /结束任务, and closing on time."""
 
 import asyncio
+import re
 from typing import NoReturn
 
 from nonebot import get_driver, require
@@ -36,13 +37,14 @@ from plugins._texts import refusal
 from plugins._texts import tasks as texts
 from storage.errors import DomainError, NotAllowed
 from storage.services import reminders, tasks
+from storage.services.numerals import with_digits
 from storage.services.organisation import get_rights
 from storage.services.when import parse_duration, parse_span, warm_up
 
 NEWTASK_USAGE = (
     "发布任务（民警用）：一行写完，例如\n"
     "/发布任务 巡逻 明天19:00 2小时 闫千户片区 10人 5分\n"
-    "/发布任务 护学岗 2026-12-01 07:10-08:00 胜利大街小学 4人 需要:护学\n"
+    "/发布任务 护学岗 下周一 07:10-08:00 胜利大街小学 四人 需要:护学\n"
     "可加：截止:明天18:00　队伍:甲队,乙队　单位:历下分局　坐标:36.65,117.12 半径:300米　每周\n"
     "只发 /发布任务 会一步步问你。"
 )
@@ -107,13 +109,15 @@ async def _answer_duplicate(event: Event, state: T_State, place: Place) -> None:
 
 WIZARD = [
     ("kind", f"发布任务，随时回复“取消”退出。\n1/6 什么任务？例如 {'、'.join(tasks.KINDS[:4])}"),
-    ("time", "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00"),
-    ("duration", "3/6 多长时间？例如 2小时、90分钟"),
+    ("time", "2/6 什么时候开始？例如 明天19:00、下周六 8:30、明天 07:10-08:00"),
+    ("duration", "3/6 多长时间？例如 2小时、一个半小时、90分钟"),
     ("place", "4/6 在哪里？例如 闫千户片区"),
-    ("capacity", "5/6 要几个人？例如 10"),
+    ("capacity", "5/6 要几个人？例如 10 或 十人"),
     ("extras", "6/6 积分和要求：例如 5分 需要:护学 截止:明天18:00；没有就回复“无”"),
 ]
 MAX_TRIES = 3
+COUNT_WORDS = re.compile(r"\s*(个人|个|人|名)$")
+"""What may follow the number of people: 10人, 十人, 六个, 二十名."""
 
 
 @newtask_command.handle()
@@ -188,19 +192,17 @@ def _check_answer(key: str, text: str, answers: dict[str, str]) -> str | None:
     text = text.strip()
     try:
         if key == "kind":
-            if not text or len(text) > 20:
-                return "任务类型写1到20个字。"
+            tasks.check_kind(text)
         elif key == "time":
             span = parse_span(text)
             answers["has_end"] = "yes" if span.end is not None else ""
         elif key == "duration":
             if parse_duration(text) is None:
-                return "时长写成 2小时 或 90分钟。"
+                return "时长写成 2小时、两小时 或 90分钟。"
         elif key == "place":
-            if not text or len(text) > 100:
-                return "地点写1到100个字。"
+            tasks.check_place(text)
         elif key == "capacity":
-            number = as_number(text.removesuffix("人"), low=1, high=tasks.MAX_CAPACITY)
+            number = as_number(COUNT_WORDS.sub("", with_digits(text)), low=1, high=tasks.MAX_CAPACITY)
             if number is None:
                 return f"人数写1到{tasks.MAX_CAPACITY}之间的数字，例如 10"
             text = str(number)

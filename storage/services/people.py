@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from sqlmodel import col, select
@@ -24,6 +25,7 @@ from storage.settings import settings
 
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 TAG_SEPARATORS = re.compile(r"[\s,，、;；/]+")
+MIN_NAME_LENGTH = 2
 MAX_NAME_LENGTH = 20
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 10
@@ -84,31 +86,99 @@ def mask_phone(phone: str | None) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
+PHONE_SEPARATORS = re.compile(r"[\s\-.()—–]")
+"""What people put between a phone's digits: spaces, dashes, dots, brackets (after NFKC: full-width ones too)."""
+PHONE_PIECE = re.compile(r"^\+?[\d\-.()—–]*\d[\d\-.()—–]*$")
+"""A word that is a piece of a phone number: 137, 0013-7000, +86, (0531)."""
+PHONE_WITH_LETTERS = re.compile(r"^\+?[\dA-Za-z\-]+$")
+"""A word of digits and letters: a phone typed with o for 0 or l for 1 (138oo138ooo) when it has 5 digits or more."""
+
+
+def _plain(text: str) -> str:
+    """Full-width digits, letters and signs (１３８、＋、－) as their ASCII forms."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _digit_count(text: str) -> int:
+    return sum("0" <= ch <= "9" for ch in text)
+
+
+def _with_letters(word: str) -> bool:
+    """A phone typed with letters for digits (138oo138ooo): digits and letters, 5 digits or more."""
+    plain = _plain(word)
+    return bool(PHONE_WITH_LETTERS.match(plain)) and _digit_count(plain) >= 5 and any(ch.isalpha() for ch in plain)
+
+
+def _phone_piece(word: str) -> bool:
+    return bool(PHONE_PIECE.match(_plain(word))) or _with_letters(word)
+
+
+def find_phone(text: str) -> tuple[str | None, list[str]]:
+    """The phone number in what was typed, and the other words: `张三 137 0013 7000 驾驶` gives
+    (`137 0013 7000`, [`张三`, `驾驶`]). A phone is a run of number-like words holding 7 digits or more, or a word of
+    digits and letters (a mistyped number); whether it is right, normalise_phone says. None when there is none."""
+    words = text.split()
+    start = 0
+    while start < len(words):
+        end = start
+        while end < len(words) and _phone_piece(words[end]):
+            end += 1
+        run = words[start:end]
+        if _digit_count(_plain("".join(run))) >= 7 or any(_with_letters(word) for word in run):
+            return " ".join(run), words[:start] + words[end:]
+        start = max(end, start + 1)
+    return None, words
+
+
 def normalise_phone(text: str) -> str:
-    digits = re.sub(r"[\s-]", "", text.strip())
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if not PHONE_PATTERN.match(digits):
-        raise DomainError("people.bad_phone")  # what was typed is never said back: it may be in a group
-    return digits
+    """The one rule for what a phone is: 11 digits starting with 1 (a mainland mobile), written any way people do
+    (`137 0013 7000`, `137-0013-7000`, full-width `１３７…`, `+86 137…`, `86-137…`, `0086…`), stored as the 11
+    digits. A wrong number is refused saying what is wrong (letters, the count of digits, the first digit); what was
+    typed is never said back: it may be in a group."""
+    compact = PHONE_SEPARATORS.sub("", _plain(text).strip())
+    if compact.startswith("+"):
+        compact = compact[1:]
+    if compact.startswith("0086"):
+        compact = compact[4:]
+    elif compact.startswith("86") and len(compact) == 13:
+        compact = compact[2:]
+    if any(ch.isalpha() for ch in compact):
+        raise DomainError("people.phone_has_letters")
+    if not (compact.isascii() and compact.isdigit()):
+        raise DomainError("people.bad_phone")
+    if len(compact) != 11:
+        raise DomainError("people.phone_length", count=len(compact))
+    if not compact.startswith("1"):
+        raise DomainError("people.phone_not_mobile")
+    if not PHONE_PATTERN.match(compact):
+        raise DomainError("people.bad_phone")
+    return compact
 
 
-PHONE_LIKE = re.compile(r"^\+?[\d\s-]{7,20}$")
+NAME_DOTS = re.compile(r"\s*[·•・‧∙⋅]\s*")
+"""The dot between the parts of a name (阿依古丽·买买提) as people type it; kept as ·."""
+LATIN = re.compile(r"[^\W\d_]", re.ASCII)
+"""A Latin letter (A–Z, a–z): names may have a space between Latin words (Li Ming), nowhere else."""
 
 
-def looks_like_phone(text: str) -> bool:
-    """Typed as a phone number (right or wrong): digits with perhaps +86, spaces or dashes."""
-    return bool(PHONE_LIKE.match(text.strip())) and sum(ch.isdigit() for ch in text) >= 7
+def _latin(ch: str) -> bool:
+    return bool(LATIN.match(ch)) or ("À" <= ch <= "ɏ" and ch.isalpha())
 
 
 def normalise_name(text: str) -> str:
-    name = text.strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise DomainError("people.name_length", most=MAX_NAME_LENGTH)
-    if PHONE_PATTERN.match(name) or name.isdigit():
+    """The one rule for a person's name (/加入, the roster import): 2 to 20 letters (Chinese or Latin), a · between
+    parts (阿依古丽·买买提), a space between Latin words (Li Ming); no digits, emoji, markup or CQ-like text.
+    Full-width Latin letters are read as their ASCII forms; spaces next to Chinese characters are dropped."""
+    name = unicodedata.normalize("NFKC", text).strip()
+    name = NAME_DOTS.sub("·", " ".join(name.split()))
+    name = "".join(ch for i, ch in enumerate(name) if ch != " " or (_latin(name[i - 1]) and _latin(name[i + 1])))
+    if name and (PHONE_PATTERN.match(name) or name.isdigit()):
         raise DomainError("people.name_is_a_number")
-    if not is_plain_name(name):
-        raise DomainError("people.name_not_plain")
+    parts = name.replace(" ", "·").split("·")
+    if not all(part and all(ch.isalpha() for ch in part) for part in parts):
+        raise DomainError("people.name_not_plain", least=MIN_NAME_LENGTH, most=MAX_NAME_LENGTH)
+    if not MIN_NAME_LENGTH <= len(name) <= MAX_NAME_LENGTH:
+        raise DomainError("people.name_length", least=MIN_NAME_LENGTH, most=MAX_NAME_LENGTH)
     return name
 
 

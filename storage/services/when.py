@@ -1,12 +1,14 @@
-"""Dates, times and durations as people write them: 明天19:00, 周六 8:30, 晚上7点, 2026-12-01 07:10-08:00, 2小时.
+"""Dates, times and durations as people write them: 明天19:00, 周六 8:30, 晚上7点, 明天 07:10-08:00, 2小时, 两小时.
 
 JioNLP does the parsing; this module adds what it leaves to us: the configured time zone, a bare weekday meaning
 the next one rather than one already past, 明早/明晚, ranges written with "-", and refusing what is ambiguous
-(a day without a time) or already past.
+(a day without a time), impossible (25点, 13月, 2月30日: refused naming the part, never rolled into another day) or
+already past.
 """
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import io
 import re
@@ -16,10 +18,11 @@ from functools import cache
 from typing import Any
 
 from storage.errors import DomainError, quoted
+from storage.services.numerals import NUMERAL, chinese_number, with_digits
 from storage.settings import settings
 
-HOUR_UNITS = ("小时", "个小时", "h", "H")
-DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(小时|个小时|h|H|分钟|min)$")
+HOUR_UNITS = ("小时", "个小时", "钟头", "个钟头", "h", "H")
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(小时|个小时|钟头|个钟头|h|H|分钟|min)$")
 TIME_HINT = re.compile(
     r"(今天|明天|后天|大后天|明早|明晚|今晚|周|星期|礼拜|上午|下午|早上|晚上|中午|凌晨|傍晚|\d+[:：点时]|\d+月|\d+日|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2})"
 )
@@ -33,12 +36,51 @@ PARSER_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, Att
 """What JioNLP and datetime raise for text they cannot read (e.g. "-1 昨天" gives an ISO date of "-inf")."""
 
 
-def _impossible_clock(text: str) -> bool:
-    """A time of day that does not exist, such as 25点 or 19:99 (JioNLP would roll it into the next day)."""
-    for hour, minute in CLOCK_VALUES.findall(text):
-        if len(hour) > 2 or int(hour) > 24 or (minute and (len(minute) > 2 or int(minute) > 59)):
-            return True
-    return False
+YEAR_MONTH_DAY = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(?<!\d)(\d+)\s*(?:[-/.]|月)\s*(\d+)(?![\d点时])")
+"""12月5日, 12-05, 2027-02-30, 2027年2月30日; not 19-21点 (hours)."""
+MONTH = re.compile(rf"(\d+|{NUMERAL.pattern})\s*月")
+DAY = re.compile(r"(?<![\d月/.-])(\d+)\s*[日号]")
+HOUR_MINUTE = re.compile(r"(\d+)\s*[:：]\s*(\d+)")
+HOUR = re.compile(rf"(\d+|{NUMERAL.pattern})\s*[点时](?!间)")
+LEAP_YEAR = 2028
+"""A day written without a year is checked against a leap year: 2月29日 may be next year's."""
+
+
+def _outside(written: str, low: int, high: int) -> int | str | None:
+    """The number written (digits or Chinese numerals) when it lies outside [low, high] (as written when it is
+    too long to be a number at all); None when it lies inside or is no number anyone writes."""
+    if written.isdigit() and len(written) > 4:
+        return written
+    value = int(written) if written.isdigit() else chinese_number(written)
+    return value if value is not None and not low <= value <= high else None
+
+
+def _impossible(text: str) -> DomainError | None:
+    """The part of a time that does not exist (25点, 19:99, 13月, 32日, 2月30日), which JioNLP would roll into
+    another day or year; None when every part can be. 24点 is midnight, as people say it."""
+    for hour, minute in HOUR_MINUTE.findall(text):
+        if (wrong := _outside(hour, 0, 24)) is not None:
+            return DomainError("when.no_such_hour", hour=wrong)
+        if (wrong := _outside(minute, 0, 59)) is not None:
+            return DomainError("when.no_such_minute", minute=wrong)
+    for hour in HOUR.findall(HOUR_MINUTE.sub("", text)):
+        if (wrong := _outside(hour, 0, 24)) is not None:
+            return DomainError("when.no_such_hour", hour=wrong)
+    for month in MONTH.findall(text):
+        if (wrong := _outside(month, 1, 12)) is not None:
+            return DomainError("when.no_such_month", month=wrong)
+    for day in DAY.findall(text):
+        if (wrong := _outside(day, 1, 31)) is not None:
+            return DomainError("when.no_such_day", day=wrong)
+    for year, month, day in YEAR_MONTH_DAY.findall(HOUR_MINUTE.sub("", text)):
+        if (wrong := _outside(month, 1, 12)) is not None:
+            return DomainError("when.no_such_month", month=wrong)
+        if (wrong := _outside(day, 1, 31)) is not None:
+            return DomainError("when.no_such_day", day=wrong)
+        most = calendar.monthrange(int(year) if year else LEAP_YEAR, int(month))[1]
+        if int(day) > most:
+            return DomainError("when.no_such_date", month=int(month), day=int(day), most=most)
+    return None
 
 
 @cache
@@ -84,8 +126,10 @@ def parse_span(text: str, now: datetime | None = None) -> Span:
     now = (now or datetime.now(timezone.utc)).astimezone(zone)
     cleaned = _normalise(text)
     unreadable = DomainError("when.unreadable", text=quoted(text))
-    if len(cleaned) > MAX_TEXT or not looks_like_time(cleaned) or _impossible_clock(cleaned):
+    if len(cleaned) > MAX_TEXT or not looks_like_time(cleaned):
         raise unreadable
+    if (impossible := _impossible(cleaned)) is not None:
+        raise impossible
     try:
         parsed = _jionlp().parse_time(cleaned, time_base=now.replace(tzinfo=None).timestamp())
         if parsed.get("type") not in ("time_point", "time_span") or parsed.get("definition") != "accurate":
@@ -110,8 +154,8 @@ def parse_span(text: str, now: datetime | None = None) -> Span:
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """2小时, 1.5小时, 90分钟, 90min; None when the text is not a duration."""
-    match = DURATION.match(text.strip())
+    """2小时, 1.5小时, 90分钟, 90min, 两小时, 一个半小时, 三十分钟; None when the text is not a duration."""
+    match = DURATION.match(with_digits(text))
     if not match:
         return None
     amount = float(match.group(1))

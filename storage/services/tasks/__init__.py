@@ -64,7 +64,16 @@ from storage.services.tasks.signup import (
     cancel_signup,
     signup_for_task,
 )
-from storage.services.tasks.spec import KINDS, MAX_CAPACITY, MAX_POINTS, TaskSpec, check_spec, parse_task_words
+from storage.services.tasks.spec import (
+    KINDS,
+    MAX_CAPACITY,
+    MAX_POINTS,
+    TaskSpec,
+    check_kind,
+    check_place,
+    check_spec,
+    parse_task_words,
+)
 
 __all__ = [
     "CHECK_IN",
@@ -100,7 +109,9 @@ __all__ = [
     "cancel_signup",
     "cancel_task",
     "check_in",
+    "check_kind",
     "check_out",
+    "check_place",
     "check_spec",
     "close_open_checkins",
     "close_task",

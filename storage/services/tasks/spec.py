@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from storage.errors import DomainError
 from storage.models import utcnow
+from storage.services.numerals import with_digits
 from storage.services.people import parse_tags
 from storage.services.tasks.queries import DEFAULT_RADIUS_M
 from storage.services.when import looks_like_time, parse_duration, parse_span
@@ -22,6 +23,8 @@ MAX_POINTS = 1000
 MIN_RADIUS_M = 10
 MAX_RADIUS_M = 100_000
 MAX_HOURS = 24
+MAX_KIND_LENGTH = 20
+MAX_PLACE_LENGTH = 100
 
 COUNT = re.compile(r"^(\d+)\s*(人|名)$")
 POINTS = re.compile(r"^(\d+)\s*(分|积分)$")
@@ -74,8 +77,8 @@ def parse_task_words(words: list[str], now: datetime | None = None) -> TaskSpec:
     words = [word for word in (w.strip() for w in words) if word]
     if not words:
         raise DomainError("tasks.spec_empty")
-    spec.kind = words[0][:20]
-    if looks_like_time(spec.kind) or COUNT.match(spec.kind):
+    spec.kind = words[0]
+    if looks_like_time(spec.kind) or COUNT.match(with_digits(spec.kind)):
         raise DomainError("tasks.spec_kind_first")
     place: list[str] = []
     time_words: list[str] = []
@@ -87,9 +90,9 @@ def parse_task_words(words: list[str], now: datetime | None = None) -> TaskSpec:
         index += 1
         if keyed := KEYED.match(word):
             _apply_keyed(spec, keyed.group(1), keyed.group(2), now)
-        elif match := COUNT.match(word):
+        elif match := COUNT.match(with_digits(word)):
             spec.capacity = _bounded(match.group(1), 1, MAX_CAPACITY, "capacity")
-        elif match := POINTS.match(word):
+        elif match := POINTS.match(with_digits(word)):
             spec.points = _bounded(match.group(1), 0, MAX_POINTS, "points")
         elif match := RADIUS.match(word):
             spec.radius_m = _bounded(match.group(1), MIN_RADIUS_M, MAX_RADIUS_M, "radius")
@@ -110,7 +113,7 @@ def parse_task_words(words: list[str], now: datetime | None = None) -> TaskSpec:
             spec.end = span.end
     if spec.start is not None and duration is not None:
         spec.end = spec.start + duration
-    spec.place = " ".join(place)[:100]
+    spec.place = " ".join(place)
     if spec.deadline is not None and spec.start is not None and spec.deadline > spec.start:
         raise DomainError("tasks.spec_deadline_after_start")
     if spec.radius_m is not None and spec.latitude is None:
@@ -154,10 +157,26 @@ def _apply_keyed(spec: TaskSpec, key: str, value: str, now: datetime) -> None:
         spec.radius_m = _bounded(match.group(1), MIN_RADIUS_M, MAX_RADIUS_M, "radius")
 
 
+def check_kind(kind: str) -> None:
+    """The rule for a task's kind, the same in one line and step by step: 1 to MAX_KIND_LENGTH characters."""
+    if not 1 <= len(kind.strip()) <= MAX_KIND_LENGTH:
+        raise DomainError("tasks.spec_kind_length", most=MAX_KIND_LENGTH)
+
+
+def check_place(place: str) -> None:
+    """The rule for a task's place, the same in one line and step by step: 1 to MAX_PLACE_LENGTH characters."""
+    if not 1 <= len(place.strip()) <= MAX_PLACE_LENGTH:
+        raise DomainError("tasks.spec_place_length", most=MAX_PLACE_LENGTH)
+
+
 def check_spec(spec: TaskSpec) -> None:
+    """Everything a task needs, within its rules (the step-by-step form checks each answer with the same
+    check_kind and check_place)."""
     missing = spec.missing()
     if missing:
         raise DomainError("tasks.spec_missing", missing=tuple(missing))
+    check_kind(spec.kind)
+    check_place(spec.place)
     assert spec.start is not None
     assert spec.end is not None
     if spec.end <= spec.start:
