@@ -362,11 +362,11 @@ async def test_the_same_task_sent_twice_within_a_minute_waits_for_a_confirmation
             ),
             (
                 onebot_group_message(GROUP, OFFICER, "巡逻"),
-                "2/6 什么时候开始？例如 明天19:00、周六 8:30、2026-12-01 07:10-08:00",
+                "2/6 什么时候开始？例如 明天19:00、下周六 8:30、明天 07:10-08:00",
             ),
-            (onebot_group_message(GROUP, OFFICER, "明天19:00"), "3/6 多长时间？例如 2小时、90分钟"),
+            (onebot_group_message(GROUP, OFFICER, "明天19:00"), "3/6 多长时间？例如 2小时、一个半小时、90分钟"),
             (onebot_group_message(GROUP, OFFICER, "2小时"), "4/6 在哪里？例如 闫千户片区"),
-            (onebot_group_message(GROUP, OFFICER, "闫千户片区"), "5/6 要几个人？例如 10"),
+            (onebot_group_message(GROUP, OFFICER, "闫千户片区"), "5/6 要几个人？例如 10 或 十人"),
             (
                 onebot_group_message(GROUP, OFFICER, "1"),
                 "6/6 积分和要求：例如 5分 需要:护学 截止:明天18:00；没有就回复“无”",

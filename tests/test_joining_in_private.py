@@ -151,8 +151,9 @@ async def test_a_wrong_phone_says_what_is_wrong_and_an_answer_without_one_asks_a
     assert "139" not in wrong_in_group
     assert await applications() == []
     assert (await say(APPLICANT, "138-0013-8000")).startswith("已收到老张加入")
-    assert await say(OTHER, "你好") == ""  # nothing waits for OTHER's phone: chatter in private stays unanswered
-    assert await say(OTHER, "订单号 20261203123") == ""
+    # nothing waits for OTHER's phone: they are not asked for one, only told where to start
+    assert await say(OTHER, "你好") == "我只听命令。发 /帮助 看能用的命令，例如 /任务 看近期任务。"
+    assert await say(OTHER, "订单号 20261203123") == "我只听命令。发 /帮助 看能用的命令，例如 /任务 看近期任务。"
 
 
 async def test_a_name_is_letters_and_refused_with_the_rule(database: str) -> None:
