@@ -5,7 +5,8 @@ python -m bot [--config FILE] admin ...       administrator commands (import-ros
 python -m bot [--config FILE] db upgrade      apply the database migrations and say what changed (start-up does
                                               this too)
 A configuration mistake, or a file named with --config or $BOT_CONFIG that does not exist, stops any of them with
-配置有误 (exit status 2). Files they write are readable by this user only (umask 077).
+配置有误 (exit status 2), and so does starting the bot with a platform on the example's placeholder token. Files
+they write are readable by this user only (umask 077).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import stat
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, config_path_from, load_settings
+from bot.config import ConfigError, config_path_from, load_settings, placeholder_tokens, setup_warnings
 
 PRIVATE_UMASK = 0o077
 """Everything this process creates (the data folder, the SQLite database, tip photos, exports, backups) is readable
@@ -90,6 +91,10 @@ def _run(arguments: argparse.Namespace) -> int:
         from bot import admin
 
         return asyncio.run(admin.run_db(settings, arguments))
+    refused = placeholder_tokens(settings)
+    if refused:
+        print("配置有误: " + "\n".join(refused), file=sys.stderr)  # noqa: T201
+        return 2
 
     import nonebot
     from nonebot.log import logger
@@ -99,6 +104,8 @@ def _run(arguments: argparse.Namespace) -> int:
     from storage import db
 
     setup(settings)
+    for warning in setup_warnings(settings):
+        logger.warning(warning)
     tightened = keep_private(Path(settings.bot.data_dir))
     if tightened:
         logger.warning(tightened)
