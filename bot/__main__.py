@@ -1,7 +1,7 @@
 """python -m bot [--config FILE]                 start the bot; first the data folder is made private to this user
                                               (0700) and the database is migrated and proven to take writes: a
                                               database it cannot write stops it (exit status 1)
-python -m bot [--config FILE] admin ...       administrator commands (import-roster, grant, backup FILE)
+python -m bot [--config FILE] admin ...       administrator commands (check, import-roster, grant, backup FILE)
 python -m bot [--config FILE] db upgrade      apply the database migrations and say what changed (start-up does
                                               this too)
 A configuration mistake, or a file named with --config or $BOT_CONFIG that does not exist, stops any of them with
@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     admin = commands.add_parser("admin", help="administrator commands")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    admin_commands.add_parser(
+        "check",
+        help="check the configuration without starting the bot: tokens, administrators, the database reachable and "
+        "writable (nothing migrated), the data folder writable; one line per check, exit status 1 if any is wrong",
+    )
     roster = admin_commands.add_parser("import-roster", help="import a roster from CSV or XLSX (idempotent)")
     roster.add_argument("file", help="columns: 单位,队伍,姓名,手机号,特长,平台账号")
     grant = admin_commands.add_parser("grant", help="make someone an officer of a unit, as /授权民警 does")
