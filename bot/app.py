@@ -224,6 +224,9 @@ def register_adapters(settings: Settings) -> None:
     if settings.console.enabled:
         from nonebot.adapters.console import Adapter as ConsoleAdapter
 
+        from bot import console_quit
+
+        console_quit.install()
         driver.register_adapter(ConsoleAdapter)
 
 
