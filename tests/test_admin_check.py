@@ -3,6 +3,7 @@ per check, on SQLite and on PostgreSQL; nothing is started, migrated or left beh
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,19 @@ async def test_a_database_or_data_folder_that_refuses_writes_is_reported(tmp_pat
         assert f"✗ 数据文件夹：{data} 写不进（" in finished.stdout
         assert "线索照片和导出的表格都存在这里。请让运行机器人的用户能写它" in finished.stdout
     assert "Traceback" not in finished.stdout + finished.stderr
+
+
+async def test_a_database_a_newer_version_migrated_is_named_by_check_and_stops_an_older_bot(tmp_path: Path) -> None:
+    path = tmp_path / "yijing.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await at_revision(url, "head")
+    with sqlite3.connect(path) as connection:  # as a newer version of the bot leaves it
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    config = write_config(tmp_path, url)
+    checked = run_bot("--config", str(config), *CHECK, cwd=tmp_path)
+    assert checked.returncode == 1
+    assert f"✗ 数据库：{db.describe_url(url)} 的结构是 9999，是更新版本的机器人写的：请先升级机器人" in checked.stdout
+    upgraded = run_bot("--config", str(config), "db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 1
+    assert upgraded.stderr.startswith(f"数据库不可用: 打不开或写不进 {db.describe_url(url)}（"), upgraded.stderr
+    assert "9999" in upgraded.stderr
