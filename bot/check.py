@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import EXAMPLE_SUPERUSERS, Settings, is_loopback, placeholder_tokens
+from bot.config import CONSOLE_USER, EXAMPLE_SUPERUSERS, Settings, is_loopback, placeholder_tokens
 from storage import db
 
 TELEGRAM_TOKEN = re.compile(r"^\d+:[\w-]{20,}$")
@@ -103,7 +103,9 @@ def _telegram(settings: Settings) -> list[Finding]:
 
 
 def _superusers(settings: Settings) -> Finding:
-    accounts = settings.bot.superusers
+    accounts = list(settings.bot.superusers)
+    if settings.console.enabled and settings.console.demo and CONSOLE_USER not in accounts:
+        accounts.append(CONSOLE_USER)  # the demo makes the person at the console an administrator
     if not accounts:
         return Finding(False, "管理员", "[bot] superusers 是空的：没有人能授权民警。写上你的账号，例如 onebot:你的QQ号")
     examples = [account for account in accounts if account in EXAMPLE_SUPERUSERS]

@@ -152,3 +152,14 @@ async def test_a_database_a_newer_version_migrated_is_named_by_check_and_stops_a
     assert upgraded.returncode == 1
     assert upgraded.stderr.startswith(f"数据库不可用: 打不开或写不进 {db.describe_url(url)}（"), upgraded.stderr
     assert "9999" in upgraded.stderr
+
+
+def test_the_demo_without_a_configuration_file_passes(tmp_path: Path) -> None:
+    finished = run_bot(*CHECK, cwd=tmp_path)
+    assert finished.returncode == 0, finished.stdout
+    assert lines_of(finished.stdout)[:3] == [
+        "✓ 配置文件：embedded default，读得懂",
+        "✓ 平台：console",
+        "✓ 管理员：console:user",
+    ]
+    assert not (tmp_path / "data").exists()
