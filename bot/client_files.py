@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nonebot
+from nonebot.adapters.onebot.v11 import Bot as OneBotBot
 from nonebot.log import logger
 
 READ_CHECK_FOLDER = "qq-client-read-check"
@@ -101,9 +103,6 @@ async def check_on_first_connect(bot: Any, data_dir: Path) -> ReadCheck | None:
 
 def install(data_dir: Path) -> None:
     """Check each QQ account's client when it first connects (in the running bot; not in the handler tests)."""
-    import nonebot
-    from nonebot.adapters.onebot.v11 import Bot as OneBotBot
-
     folder = data_dir.resolve()  # exports hand the client absolute paths
 
     @nonebot.get_driver().on_bot_connect

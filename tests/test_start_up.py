@@ -262,3 +262,5 @@ async def test_a_bot_open_beyond_this_machine_without_a_token_and_the_example_su
     assert '[server] host = "0.0.0.0"，别的机器也连得上，但 [onebot] access_token 是空的' in log, log
     assert "[bot] superusers 里的 onebot:10001 是示例里的账号：用这个账号的人会是机器人的管理员。" in log
     assert "onebot:3355779 是示例" not in log
+    assert "Traceback" not in log
+    assert "Unknown ForwardRef" not in log  # every hook the bot registers is understood by NoneBot
