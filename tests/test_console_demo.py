@@ -79,13 +79,19 @@ def test_the_console_demo_shows_my_account_and_quits_with_ctrl_c(tmp_path: Path)
     terminal = Terminal(tmp_path)
     try:
         assert terminal.read_until(lambda text: "Focus input" in text, 90), terminal.text()[-2000:]
-        time.sleep(1)  # the demo data is seeded as the console opens
-        terminal.type("\x1f")  # ctrl+/ : the input box, as the console's footer says
-        terminal.type("/我的\r")
-        assert terminal.read_until(lambda text: "账号：console:user" in text, 30), terminal.text()[-2000:]
+        answered = False
+        for _ in range(4):  # on a busy machine the console may not take keys at once: type again
+            terminal.type("\x1f")  # ctrl+/ : the input box, as the console's footer says
+            time.sleep(0.5)
+            terminal.type("/我的\r")
+            answered = terminal.read_until(lambda text: "账号：console:user" in text, 20)
+            if answered:
+                break
+        assert answered, terminal.text()[-2000:]
 
         terminal.type("\x03")  # Ctrl+C
         assert terminal.wait(30) == 0, terminal.text()[-2000:]
         assert "Application shutdown complete" in terminal.text()
+        assert "Traceback" not in terminal.text()
     finally:
         terminal.kill()
