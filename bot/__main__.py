@@ -1,11 +1,12 @@
 """python -m bot [--config FILE]                 start the bot; first the data folder is made private to this user
                                               (0700) and the database is migrated and proven to take writes: a
                                               database it cannot write stops it (exit status 1)
-python -m bot [--config FILE] admin ...       administrator commands (import-roster, grant, backup FILE)
+python -m bot [--config FILE] admin ...       administrator commands (check, import-roster, grant, backup FILE)
 python -m bot [--config FILE] db upgrade      apply the database migrations and say what changed (start-up does
                                               this too)
 A configuration mistake, or a file named with --config or $BOT_CONFIG that does not exist, stops any of them with
-配置有误 (exit status 2). Files they write are readable by this user only (umask 077).
+配置有误 (exit status 2), and so does starting the bot with a platform on the example's placeholder token. Files
+they write are readable by this user only (umask 077).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import stat
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, config_path_from, load_settings
+from bot.config import ConfigError, config_path_from, load_settings, placeholder_tokens, setup_warnings
 
 PRIVATE_UMASK = 0o077
 """Everything this process creates (the data folder, the SQLite database, tip photos, exports, backups) is readable
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     admin = commands.add_parser("admin", help="administrator commands")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    admin_commands.add_parser(
+        "check",
+        help="check the configuration without starting the bot: tokens, administrators, the database reachable and "
+        "writable (nothing migrated), the data folder writable; one line per check, exit status 1 if any is wrong",
+    )
     roster = admin_commands.add_parser("import-roster", help="import a roster from CSV or XLSX (idempotent)")
     roster.add_argument("file", help="columns: 单位,队伍,姓名,手机号,特长,平台账号")
     grant = admin_commands.add_parser("grant", help="make someone an officer of a unit, as /授权民警 does")
@@ -90,6 +96,10 @@ def _run(arguments: argparse.Namespace) -> int:
         from bot import admin
 
         return asyncio.run(admin.run_db(settings, arguments))
+    refused = placeholder_tokens(settings)
+    if refused:
+        print("配置有误: " + "\n".join(refused), file=sys.stderr)  # noqa: T201
+        return 2
 
     import nonebot
     from nonebot.log import logger
@@ -99,6 +109,8 @@ def _run(arguments: argparse.Namespace) -> int:
     from storage import db
 
     setup(settings)
+    for warning in setup_warnings(settings):
+        logger.warning(warning)
     tightened = keep_private(Path(settings.bot.data_dir))
     if tightened:
         logger.warning(tightened)

@@ -1,5 +1,5 @@
-"""The administrator's command line: importing rosters, granting officer rights without a chat, backups, and
-bringing the database up to date."""
+"""The administrator's command line: checking a configuration, importing rosters, granting officer rights without a
+chat, backups, and bringing the database up to date."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot import check
 from bot.config import Settings
 from plugins._texts import refusal
 from storage import db
@@ -28,6 +29,8 @@ def say(text: str) -> None:
 async def run(settings: Settings, arguments: argparse.Namespace) -> int:
     if arguments.admin_command == "backup":  # reads the database as it is: no migration, no engine
         return backup(settings, Path(arguments.file), force=arguments.force)
+    if arguments.admin_command == "check":  # reports a database it cannot open instead of failing on it
+        return await run_check(settings)
     configure(superusers=settings.bot.superusers, **settings.domain_settings())
     await db.open_database(settings.database.url)
     try:
@@ -39,6 +42,14 @@ async def run(settings: Settings, arguments: argparse.Namespace) -> int:
         return 1
     finally:
         await db.close_database()
+
+
+async def run_check(settings: Settings) -> int:
+    findings = await check.check(settings)
+    for finding in findings:
+        say(check.text_for_finding(finding))
+    say(check.text_for_summary(findings))
+    return 0 if all(finding.ok for finding in findings) else 1
 
 
 async def _import_roster(path: Path) -> int:

@@ -7,6 +7,7 @@ import pkgutil
 import re
 import sys
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import nonebot
@@ -224,6 +225,9 @@ def register_adapters(settings: Settings) -> None:
     if settings.console.enabled:
         from nonebot.adapters.console import Adapter as ConsoleAdapter
 
+        from bot import console_quit
+
+        console_quit.install()
         driver.register_adapter(ConsoleAdapter)
 
 
@@ -376,9 +380,10 @@ def setup(settings: Settings) -> None:
     register_adapters(settings)
     load_plugins()
     if settings.onebot.enabled:
-        from bot import onebot_sender
+        from bot import client_files, onebot_sender
 
         onebot_sender.install()
+        client_files.install(Path(settings.bot.data_dir))
     install_hooks(settings.bot.command_start)
     waiting.install()
     sequential_checks.install()

@@ -7,6 +7,7 @@ YIJING_TELEGRAM__BOTS='[{"token": "123:ABC"}]'. Booleans as true/false.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -239,6 +240,63 @@ class Settings(Section):
             "honours_at": parse_clock(self.points.honours_time) if self.points.honours_time.strip() else None,
             "rewards": [reward.model_dump() for reward in self.shop.rewards],
         }
+
+
+EXAMPLE_ACCESS_TOKEN = "change-me"
+"""config.example.toml's [onebot] access_token: anyone who has read the example could connect as the QQ client."""
+EXAMPLE_TELEGRAM_TOKEN = "123456:ABC-your-bot-token"
+"""config.example.toml's Telegram token: no bot logs in with it."""
+EXAMPLE_SUPERUSERS = ("onebot:10001", "telegram:123456")
+"""config.example.toml's administrators: whoever has these accounts would run the bot."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach a server listening on `host`."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def placeholder_tokens(settings: Settings) -> list[str]:
+    """Why the bot must not start with these settings: a platform enabled with the example's placeholder token.
+    One plain sentence per key, saying what to write there instead (empty when nothing is wrong)."""
+    problems: list[str] = []
+    if settings.onebot.enabled and settings.onebot.access_token.get_secret_value() == EXAMPLE_ACCESS_TOKEN:
+        problems.append(
+            f'[onebot] access_token 还是示例里的 "{EXAMPLE_ACCESS_TOKEN}"，看过示例的人都能冒充 QQ 客户端连上机器人。'
+            "请在配置文件里改成一串只有你知道的字符（NapCat / Lagrange 里填同一串）；"
+            "不用 QQ 就写 [onebot] enabled = false。"
+        )
+    if settings.telegram.enabled:
+        for number, bot in enumerate(settings.telegram.bots, start=1):
+            if bot.token.get_secret_value() == EXAMPLE_TELEGRAM_TOKEN:
+                problems.append(
+                    f'[telegram] bots 第 {number} 个的 token 还是示例里的 "{EXAMPLE_TELEGRAM_TOKEN}"。'
+                    "请换成 @BotFather 给你的 token；不用 Telegram 就写 [telegram] enabled = false。"
+                )
+    return problems
+
+
+def setup_warnings(settings: Settings) -> list[str]:
+    """What the bot starts with but the log should say plainly: a OneBot server open beyond this machine without a
+    token, and the example's administrators left in."""
+    warnings: list[str] = []
+    if settings.onebot.enabled and not settings.onebot.access_token.get_secret_value():
+        if not is_loopback(settings.server.host):
+            warnings.append(
+                f'[server] host = "{settings.server.host}"，别的机器也连得上，但 [onebot] access_token 是空的：'
+                "谁都能冒充 QQ 客户端连上机器人。请设一个 access_token（NapCat / Lagrange 里填同一串）。"
+            )
+    for account in settings.bot.superusers:
+        if account in EXAMPLE_SUPERUSERS:
+            warnings.append(
+                f"[bot] superusers 里的 {account} 是示例里的账号：用这个账号的人会是机器人的管理员。"
+                "请换成你自己的账号（私聊机器人发 /我的 就能看到），或者删掉它。"
+            )
+    return warnings
 
 
 EMBEDDED_DEFAULT: dict[str, Any] = {"console": {"enabled": True, "demo": True}, "onebot": {"enabled": False}}

@@ -223,6 +223,40 @@ async def preflight(url: str) -> SchemaChange:
     return change
 
 
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands, as `python -m bot admin check` reports it."""
+
+    current: str | None
+    """The database's migration (None: an empty database)."""
+    head: str | None
+    """The newest migration this version of the bot has."""
+    known: bool
+    """Whether this version of the bot has the database's migration (False: a newer version wrote it)."""
+
+
+async def probe(url: str) -> SchemaState:
+    """Whether the database at `url` can be opened and written, and where its schema stands, changing nothing: a
+    table created in a transaction that is rolled back proves a write (on SQLite the transaction takes the write
+    lock as it begins). Raises DatabaseUnusable, as preflight does."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    try:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                current = await connection.run_sync(
+                    lambda sync: MigrationContext.configure(sync).get_current_revision()
+                )
+                await connection.execute(text("CREATE TABLE yijing_write_probe (x INTEGER)"))
+                await connection.rollback()
+        finally:
+            await engine.dispose()
+    except (SQLAlchemyError, OSError) as error:
+        raise DatabaseUnusable(describe_url(url), _reason(error)) from error
+    known = current is None or any(revision.revision == current for revision in scripts.walk_revisions())
+    return SchemaState(current, scripts.get_current_head(), known)
+
+
 def _reason(error: BaseException) -> str:
     """What the driver said, without SQLAlchemy's statement and link (nor the driver's class name)."""
     cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error

@@ -10,9 +10,19 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from pydantic import BaseModel
 
 from bot.app import RedactingStream, nonebot_options, secrets_of, superusers_of
-from bot.config import CONSOLE_USER, ConfigError, PlatformLimits, Settings, config_path_from, load_settings
+from bot.config import (
+    CONSOLE_USER,
+    ConfigError,
+    PlatformLimits,
+    Settings,
+    config_path_from,
+    load_settings,
+    placeholder_tokens,
+    setup_warnings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +37,10 @@ def test_the_example_documents_every_key_and_loads() -> None:
             for platform in ("onebot", "telegram"):
                 assert set(example["limits"][platform]) == set(PlatformLimits.model_fields), platform
             continue
-        assert set(example[section]) == set(model.annotation.model_fields), section
+        section_model = model.annotation
+        assert isinstance(section_model, type), section
+        assert issubclass(section_model, BaseModel), section
+        assert set(example[section]) == set(section_model.model_fields), section
     settings = load_settings(ROOT / "config.example.toml", environ={})
     assert settings.bot.superusers == ["onebot:10001", "telegram:123456"]
     assert settings.server.port == 8080
@@ -156,3 +169,63 @@ def test_tokens_never_reach_the_log(tmp_path: Path) -> None:
     stream = RedactingStream(written, secrets_of(settings))
     stream.write("connecting with s3cret-token to https://api.telegram.org/bot123:TELEGRAM-SECRET/getMe\n")
     assert written.getvalue() == "connecting with *** to https://api.telegram.org/bot***/getMe\n"
+
+
+# --- a copy of the example, unedited
+
+
+def test_an_unedited_copy_of_the_example_refuses_to_start_and_says_which_key_to_edit(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text((ROOT / "config.example.toml").read_text("utf-8"), "utf-8")
+    finished = run_bot(cwd=tmp_path)
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr.startswith('配置有误: [onebot] access_token 还是示例里的 "change-me"'), finished.stderr
+    assert "请在配置文件里改成一串只有你知道的字符" in finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything was made
+
+
+def test_telegram_enabled_with_the_example_token_refuses_to_start(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text((ROOT / "config.example.toml").read_text("utf-8"), "utf-8")
+    finished = run_bot(
+        cwd=tmp_path,
+        env={"YIJING_ONEBOT__ENABLED": "false", "YIJING_TELEGRAM__ENABLED": "true"},
+    )
+    assert finished.returncode == 2, finished.stderr
+    assert finished.stderr.startswith(
+        '配置有误: [telegram] bots 第 1 个的 token 还是示例里的 "123456:ABC-your-bot-token"。'
+    ), finished.stderr
+    assert "access_token" not in finished.stderr  # OneBot is off: its token does not matter
+    assert "请换成 @BotFather 给你的 token" in finished.stderr
+
+
+def test_the_example_token_of_a_platform_turned_off_does_not_matter_and_db_upgrade_still_works(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text((ROOT / "config.example.toml").read_text("utf-8"), "utf-8")
+    upgraded = run_bot("db", "upgrade", cwd=tmp_path)  # not a start: the tokens are not used
+    assert upgraded.returncode == 0, upgraded.stderr
+    settings = load_settings(tmp_path / "config.toml", environ={"YIJING_ONEBOT__ENABLED": "false"})
+    assert placeholder_tokens(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "warned"),
+    [("0.0.0.0", "", True), ("192.168.1.5", "", True), ("0.0.0.0", "s3cret", False)]
+    + [(host, "", False) for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2")],
+)
+def test_listening_beyond_this_machine_without_a_token_is_warned(host: str, token: str, warned: bool) -> None:
+    settings = Settings.model_validate({"server": {"host": host}, "onebot": {"access_token": token}})
+    warnings = setup_warnings(settings)
+    assert any("access_token 是空的" in warning for warning in warnings) == warned, warnings
+    if warned:
+        assert warnings[0].startswith(f'[server] host = "{host}"，别的机器也连得上'), warnings
+
+
+def test_the_example_superusers_left_in_are_warned_one_by_one() -> None:
+    settings = load_settings(ROOT / "config.example.toml", environ={})
+    assert setup_warnings(settings) == [
+        "[bot] superusers 里的 onebot:10001 是示例里的账号：用这个账号的人会是机器人的管理员。"
+        "请换成你自己的账号（私聊机器人发 /我的 就能看到），或者删掉它。",
+        "[bot] superusers 里的 telegram:123456 是示例里的账号：用这个账号的人会是机器人的管理员。"
+        "请换成你自己的账号（私聊机器人发 /我的 就能看到），或者删掉它。",
+    ]
+    settings.bot.superusers = ["onebot:3355779"]
+    assert setup_warnings(settings) == []

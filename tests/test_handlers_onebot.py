@@ -185,9 +185,27 @@ async def test_join_and_vetting_end_to_end_in_handlers(app: App, database: str) 
     await exchange(
         app,
         onebot_private_message(VOLUNTEER, "/我的"),
-        "张三，成员号 2\n手机：138****8000\n特长：驾驶、医护\n状态：正常\n积分：0\n队伍：夕阳红巡逻队（正式队员）",
+        "张三，成员号 2\n手机：138****8000\n特长：驾驶、医护\n状态：正常\n积分：0\n队伍：夕阳红巡逻队（正式队员）\n"
+        "账号：onebot:30001",
     )
     await exchange(app, onebot_group_message(GROUP, OFFICER, "/设队长 2"), "张三已设为“夕阳红巡逻队”的队长。")
+
+
+async def test_my_account_for_superusers_is_shown_in_private_and_to_administrators(app: App, database: str) -> None:
+    """Someone setting the bot up learns the account to put in [bot] superusers by sending /我的 in private."""
+    await exchange(
+        app,
+        onebot_private_message(40001, "/我的"),
+        "你还没有登记。在队伍群里发送 /加入 姓名 即可申请加入。\n账号：onebot:40001",
+    )
+    await exchange(  # in a group, a volunteer's account is not said out loud
+        app, onebot_group_message(GROUP, 40001, "/我的"), "你还没有登记。在队伍群里发送 /加入 姓名 即可申请加入。"
+    )
+    await exchange(
+        app,
+        onebot_group_message(GROUP, ADMIN, "/我的"),
+        f"你还没有登记。在队伍群里发送 /加入 姓名 即可申请加入。\n你是管理员。\n账号：onebot:{ADMIN}",
+    )
 
 
 async def test_typed_markup_goes_back_as_plain_text(app: App, database: str) -> None:

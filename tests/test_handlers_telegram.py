@@ -71,7 +71,8 @@ async def test_join_and_approve_on_telegram(app: App, database: str) -> None:
     await exchange(
         app,
         telegram_message(VOLUNTEER, VOLUNTEER, "/me"),
-        "李四，成员号 2\n手机：139****9000\n特长：护学\n状态：正常\n积分：0\n队伍：青春飞扬护学队（正式队员）",
+        "李四，成员号 2\n手机：139****9000\n特长：护学\n状态：正常\n积分：0\n队伍：青春飞扬护学队（正式队员）\n"
+        f"账号：telegram:{VOLUNTEER}",
     )
 
 

@@ -13,7 +13,7 @@ from nonebot.log import logger
 from nonebot.matcher import matchers
 from nonebot.rule import Rule, TrieRule
 
-from bot import chatter, handled_exceptions, onebot_sender, patching, sequential_checks, waiting
+from bot import chatter, console_quit, handled_exceptions, onebot_sender, patching, sequential_checks, waiting
 from bot.app import TELEGRAM_SEGMENT_REPR
 
 
@@ -39,6 +39,7 @@ def test_every_patch_fits_the_installed_versions() -> None:
     assert onebot_sender.PATCH.applied
     assert waiting.PATCH.differences() == []
     assert TELEGRAM_SEGMENT_REPR.applied
+    assert console_quit.PATCH.differences() == []  # applied in the demo's process (tests/test_console_demo.py)
 
 
 async def preprocessors_of_another_nonebot(bot: Any, event: Any, state: Any, *, hooks: Any = None) -> bool:

@@ -195,6 +195,7 @@ async def test_a_postgresql_database_that_refuses_writes_stops_the_bot_at_start_
     finished = run_bot(write_config(tmp_path, with_password), *command)
     assert_refused_plainly(finished, db.describe_url(with_password))
     assert "read-only" in finished.stderr
+    assert name
     assert name in finished.stderr
     assert "s3cret-pw" not in finished.stderr + finished.stdout
 
@@ -236,3 +237,30 @@ async def test_the_data_folder_is_made_private_and_a_loosened_one_is_tightened_o
     log = await start_and_stop(tmp_path, database_url, 2)
     assert mode_of(data) == 0o700
     assert log.count(f"data folder {data} was open to other users (0755): now 0700, the bot's user only") == 1, log
+
+
+# --- a set-up that warns
+
+
+async def test_a_bot_open_beyond_this_machine_without_a_token_and_the_example_superuser_says_so_in_the_log(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[bot]\nsuperusers = ["onebot:10001", "onebot:3355779"]\ndata_dir = "{tmp_path / "data"}"\n'
+        f'[database]\nurl = "{database_url}"\n[server]\nhost = "0.0.0.0"\nport = {port}\n[onebot]\naccess_token = ""\n',
+        encoding="utf-8",
+    )
+    process = BotProcess([PYTHON, "-m", "bot", "--config", str(config)], cwd=ROOT, log_path=tmp_path / "bot.log")
+    process.start()
+    try:
+        await process.wait_for_port(port, timeout=60)
+    finally:
+        await process.stop_async()
+    log = process.log_text()
+    assert '[server] host = "0.0.0.0"，别的机器也连得上，但 [onebot] access_token 是空的' in log, log
+    assert "[bot] superusers 里的 onebot:10001 是示例里的账号：用这个账号的人会是机器人的管理员。" in log
+    assert "onebot:3355779 是示例" not in log
+    assert "Traceback" not in log
+    assert "Unknown ForwardRef" not in log  # every hook the bot registers is understood by NoneBot

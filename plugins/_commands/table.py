@@ -42,7 +42,8 @@ TABLE: tuple[Command | Usage, ...] = (
         "我的", "me", 9, EVERYONE, help="查看成员号、队伍、积分和身份", menu="我的信息", who="everyone",
         topic=Topic.TEAM, brief="看成员号和队伍", does="看自己的成员号、队伍、特长、积分和身份",
         example="/我的",
-        what="member number, teams, specialties, roles, status; phone masked (138****0001)",
+        what="member number, teams, specialties, roles, status; phone masked (138****0001); in private, in the console "
+        "and to administrators also your account as `[bot] superusers` names it (`onebot:12345`)",
     ),
     Command(
         "积分", "points", 7, EVERYONE, help="余额、本月排名、最近记录", menu="我的积分", who="members",

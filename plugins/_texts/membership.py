@@ -109,13 +109,16 @@ def text_for_decision(decision: Decision) -> str:
     return f"已拒绝{name}加入“{team}”的申请{because}。"
 
 
-def text_for_profile(profile: Profile) -> str:
+def text_for_profile(profile: Profile, account: str | None = None) -> str:
+    """`account` (platform:user_id, as [bot] superusers names people) is shown when given: to the person in private,
+    in the console, and to administrators."""
     member = profile.member
+    shown = [f"账号：{account}"] if account else []
     if member is None:
         lines = ["你还没有登记。在队伍群里发送 /加入 姓名 即可申请加入。"]
         if profile.is_admin:
             lines.append("你是管理员。")
-        return "\n".join(lines)
+        return "\n".join(lines + shown)
     lines = [
         f"{member.name}，成员号 {member.id}",
         f"手机：{mask_phone(member.phone)}",
@@ -130,7 +133,7 @@ def text_for_profile(profile: Profile) -> str:
         lines.append(f"民警：{unit}")
     if profile.is_admin:
         lines.append("管理员")
-    return "\n".join(lines)
+    return "\n".join(lines + shown)
 
 
 @render_notice.register

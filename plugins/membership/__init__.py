@@ -163,4 +163,7 @@ async def reject_application(
 
 @me_command.handle()
 async def show_me(place: CurrentPlace) -> None:
-    await finish(text_for_profile(await membership.my_profile(place.caller)))
+    profile = await membership.my_profile(place.caller)
+    caller = place.caller
+    own_eyes_only = not place.in_group or caller.platform == "console" or profile.is_admin
+    await finish(text_for_profile(profile, f"{caller.platform}:{caller.user_id}" if own_eyes_only else None))

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from typing_extensions import Self
 from websockets.asyncio.client import ClientConnection, connect
@@ -305,6 +306,7 @@ class OneBotPeer:
         self.calls: list[ApiCall] = []
         self.events: list[dict[str, Any]] = []  # every event the peer played
         self.files: list[ApiCall] = []  # upload_group_file / upload_private_file calls
+        self.read_files: list[bytes] = []  # local files read by download_file (and sent to no one)
         self.deleted: list[int] = []  # message ids the bot recalled
         self.messages: dict[int, dict[str, Any]] = {}  # message_id -> get_msg data
 
@@ -896,6 +898,19 @@ class OneBotPeer:
         self.files.append(ApiCall(action, {**params, "content": content, "mode": mode}, None, {"status": "ok"}))
         self._notify()
         return {"file_id": f"/{self._next_id():08x}"}
+
+    def _api_download_file(self, params: dict[str, Any]) -> Any:
+        """Like NapCat's download_file: a local file (a path or file:// URL) is read into the client's cache and
+        sent to no one; the bytes read are recorded in ``self.read_files``."""
+        source = str(params.get("url") or "")
+        if not source.startswith("file://"):
+            raise _Failure(200, f"识别URL失败, uri= {source}")
+        try:
+            content = Path(unquote(source.removeprefix("file://"))).read_bytes()
+        except OSError as error:
+            raise _Failure(200, f"{error.strerror}: {source}") from None
+        self.read_files.append(content)
+        return {"file": f"/napcat/temp/{params.get('name') or 'file'}"}
 
     # --- information
 
