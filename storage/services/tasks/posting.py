@@ -22,7 +22,9 @@ from storage.services.people import Rights, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
+    SIGNED_COUNT,
     TASK_BY_ID,
+    WAITING_COUNT,
     GroupAddress,
     MemberAddress,
     TaskFacts,
@@ -37,6 +39,7 @@ from storage.services.tasks.queries import (
     task_or_refuse,
     task_team_ids,
     view_of,
+    views_with_counts,
 )
 from storage.services.tasks.spec import TaskSpec, check_spec
 
@@ -211,13 +214,12 @@ async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | No
             return []
         for_the_teams = select(TaskTeam.task_id).where(col(TaskTeam.team_id).in_(team_ids))
         statement = (
-            select(Task)
+            select(Task, SIGNED_COUNT, WAITING_COUNT)
             .where(col(Task.id).in_(for_the_teams), Task.status == TaskStatus.open, col(Task.end_at) > now)
             .order_by(col(Task.start_at), col(Task.id))
             .limit(20)
         )
-        tasks = (await db.exec(statement)).all()
-        return [await view_of(db, task) for task in tasks]
+        return await views_with_counts(db, (await db.exec(statement)).all())
 
 
 @dataclass(frozen=True)
