@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,8 +23,8 @@ from storage.services.people import Rights, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
+    COUNTED_AS_SIGNED,
     SIGNED_COUNT,
-    TASK_BY_ID,
     WAITING_COUNT,
     GroupAddress,
     MemberAddress,
@@ -240,20 +241,39 @@ class TaskDetail:
     absent: list[RosterLine]
 
 
-async def may_see_roster(db: AsyncSession, rights: Rights, task: Task) -> bool:
+TASK_WITH_UNIT = (
+    select(Task, Unit).outerjoin(Unit, col(Unit.id) == col(Task.unit_id)).where(col(Task.id) == bindparam("task_id"))
+)
+"""/任务 N: the task and the unit it belongs to."""
+
+
+async def teams_of_task(db: AsyncSession, task_id: int) -> list[tuple[Team, Unit]]:
+    """The task's teams with their units, in the order they were given."""
+    statement = (
+        select(Team, Unit)
+        .join(TaskTeam, col(TaskTeam.team_id) == col(Team.id))
+        .join(Unit, col(Unit.id) == col(Team.unit_id))
+        .where(TaskTeam.task_id == task_id)
+        .order_by(col(TaskTeam.id))
+    )
+    return [(team, unit) for team, unit in (await db.exec(statement)).all()]
+
+
+async def may_see_roster(
+    db: AsyncSession,
+    rights: Rights,
+    task: Task,
+    teams: list[tuple[Team, Unit]] | None = None,
+    owner: Unit | None = None,
+) -> bool:
     """A task's roster is for the members of its teams, their leaders, and the officers covering the task or one of
-    its teams."""
+    its teams. `teams` and `owner` (the task's unit), when the caller has read them already, are not read again."""
     if rights.is_admin:
         return True
-    teams = (
-        await db.exec(
-            select(Team, Unit)
-            .join(TaskTeam, col(TaskTeam.team_id) == col(Team.id))
-            .join(Unit, col(Unit.id) == col(Team.unit_id))
-            .where(TaskTeam.task_id == task.id)
-        )
-    ).all()
-    owner = await db.get(Unit, task.unit_id)
+    if teams is None:
+        teams = await teams_of_task(db, id_of(task))
+    if owner is None:
+        owner = await db.get(Unit, task.unit_id)
     if rights.officer_units and any(rights.covers_unit(unit) for unit in [owner, *(u for _, u in teams)] if unit):
         return True
     team_ids = {id_of(team) for team, _ in teams}
@@ -267,8 +287,12 @@ async def may_see_roster(db: AsyncSession, rights: Rights, task: Task) -> bool:
 async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
     """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it."""
     async with session() as db:
-        task = (await db.exec(TASK_BY_ID, params={"task_id": task_id})).first()
-        if task is None or not await may_see_roster(db, await rights_of(db, caller), task):
+        found = (await db.exec(TASK_WITH_UNIT, params={"task_id": task_id})).first()
+        if found is None:
+            raise NotAllowed("tasks.no_such_task", task_id=task_id)
+        task, owner = found
+        teams = await teams_of_task(db, task_id)
+        if not await may_see_roster(db, await rights_of(db, caller), task, teams, owner):
             raise NotAllowed("tasks.no_such_task", task_id=task_id)
         rows = (
             await db.exec(
@@ -293,8 +317,14 @@ async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
             ]
             for status in SignupStatus
         }
+        view = TaskView(
+            task=TaskFacts.of(task),
+            team_names=[team.name for team, _ in teams],
+            signed=sum(1 for signup, _ in rows if signup.status in COUNTED_AS_SIGNED),
+            waiting=len(lines[SignupStatus.waiting]),
+        )
         return TaskDetail(
-            view=await view_of(db, task),
+            view=view,
             signed=lines[SignupStatus.signed] + lines[SignupStatus.attended],
             waiting=lines[SignupStatus.waiting],
             absent=lines[SignupStatus.no_show],
