@@ -164,15 +164,29 @@ async def _rank_rows(db: AsyncSession, key: str, metric: str, members, limit: in
 
 async def _own_standing(db: AsyncSession, key: str, metric: str, members, member: Member) -> Standing | None:
     """The member's place: one more than the number ahead of them (equal values share a place)."""
+    return (await _own_standings(db, key, metric, [members], member))[0]
+
+
+async def _own_standings(
+    db: AsyncSession, key: str, metric: str, rankings: list, member: Member
+) -> list[Standing | None]:
+    """The member's place among each of `rankings` (the members ranked, as _members_of gives them), all read in one
+    statement: their own value, and how many are ahead of them in each."""
     value = getattr(MemberTotal, metric)
-    mine = (await db.exec(select(value).where(MemberTotal.period == key, MemberTotal.member_id == member.id))).first()
-    if not mine or mine <= 0:
-        return None
-    statement = select(func.count()).select_from(MemberTotal).where(MemberTotal.period == key, value > mine)
-    if members is not None:
-        statement = statement.where(col(MemberTotal.member_id).in_(members))
-    ahead = (await db.exec(statement)).one()
-    return Standing(rank=int(ahead) + 1, member_id=id_of(member), name=member.name, value=int(mine))
+    mine = select(value).where(MemberTotal.period == key, MemberTotal.member_id == member.id).scalar_subquery()
+    columns = [mine]
+    for members in rankings:
+        ahead = select(func.count()).select_from(MemberTotal).where(MemberTotal.period == key, value > mine)
+        if members is not None:
+            ahead = ahead.where(col(MemberTotal.member_id).in_(members))
+        columns.append(ahead.scalar_subquery())
+    found, *ahead_counts = (await db.exec(select(*columns))).one()
+    if not found or found <= 0:
+        return [None for _ in rankings]
+    return [
+        Standing(rank=int(ahead) + 1, member_id=id_of(member), name=member.name, value=int(found))
+        for ahead in ahead_counts
+    ]
 
 
 async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> list[TeamStanding]:
@@ -293,7 +307,7 @@ async def my_points(caller: Actor, where: Where | None, now: datetime | None = N
         member_id = id_of(member)
         month = period_of("month", now)
         totals = {
-            row.period: row.points
+            row.period: row
             for row in (
                 await db.exec(
                     select(MemberTotal).where(
@@ -305,11 +319,15 @@ async def my_points(caller: Actor, where: Where | None, now: datetime | None = N
         home = await _home_team(db, rights, where)
         team_rank = unit_rank = None
         if home is not None:
-            team_rank = await _own_standing(
-                db, month.key, "points", _members_of(_Scope("team", home[0].name, team=home[0])), member
-            )
-            unit_rank = await _own_standing(
-                db, month.key, "points", _members_of(_Scope("unit", home[1].name, unit=home[1])), member
+            team_rank, unit_rank = await _own_standings(
+                db,
+                month.key,
+                "points",
+                [
+                    _members_of(_Scope("team", home[0].name, team=home[0])),
+                    _members_of(_Scope("unit", home[1].name, unit=home[1])),
+                ],
+                member,
             )
         entries = (
             await db.exec(
@@ -326,9 +344,9 @@ async def my_points(caller: Actor, where: Where | None, now: datetime | None = N
         )
         return PointsSummary(
             member=member,
-            balance=await balance_of(db, member_id),
+            balance=int(totals[ALL_TIME].spendable or 0) if ALL_TIME in totals else 0,
             unseen=int(unseen.one()),
-            month_points=totals.get(month.key, 0),
+            month_points=totals[month.key].points if month.key in totals else 0,
             month=month,
             team_name=home[0].name if home else None,
             team_rank=team_rank,
