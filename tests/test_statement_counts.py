@@ -87,3 +87,28 @@ async def test_the_open_tasks_are_read_in_as_many_statements_for_ten_tasks_as_fo
     }
     assert places_left(ten_tasks) == expected
     assert with_ten == with_one, (with_one, with_ten)
+
+
+EVERYDAY = [
+    # what a member types, where, how the answer starts, and at most how many statements it may take
+    ("/任务", GROUP, "近期任务：", 3),
+    ("/任务", None, "近期任务：", 4),
+    ("/任务 1", GROUP, "【任务 1】巡逻", 5),
+    ("/我的", GROUP, "张三，成员号 2", 3),
+    ("/积分", GROUP, "张三（成员号 2）积分余额 5 分", 6),
+    ("/排行榜", GROUP, "一队 ", 4),
+    ("/帮助", GROUP, "", 2),
+]
+
+
+async def test_a_members_everyday_commands_take_a_few_statements_each(database: str) -> None:
+    await set_up()
+    await post(3, 1)
+    await say(MEMBER, "/报名 1", GROUP)
+    await say(OFFICER, "/奖励 2 5 协助寻找走失老人", GROUP)
+    await say(MEMBER, "/任务", GROUP)  # warm: the first connection's set-up is not the command's
+    ran = {}
+    for text, group_id, starts, _ in EVERYDAY:
+        answer, ran[text, group_id] = await counted(MEMBER, text, group_id)
+        assert answer.startswith(starts), (text, answer)
+    assert ran == {(text, group_id): min(ran[text, group_id], most) for text, group_id, _, most in EVERYDAY}
