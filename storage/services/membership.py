@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import session
+from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
     JoinRequest,
@@ -454,7 +454,7 @@ class Profile:
 
 async def my_profile(caller: Actor) -> Profile:
     """/我的: the caller's member number, teams, tags, roles and status."""
-    async with session() as db:
+    async with reading() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
             return Profile(member=None, teams=[], officer_units=[], is_admin=rights.is_admin)

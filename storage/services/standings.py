@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from storage.db import session
+from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
     AuditLog,
@@ -230,7 +230,7 @@ async def leaderboard(
 ) -> Board:
     """/排行榜: the top ten of a team, a unit (with its sub-units) or the city, with the caller's own place."""
     now = now or utcnow()
-    async with session() as db:
+    async with reading() as db:
         rights = await rights_of(db, caller)
         if by_team:
             if not (rights.is_officer or rights.leader_team_ids):
@@ -299,7 +299,7 @@ class PointsSummary:
 async def my_points(caller: Actor, where: Where | None, now: datetime | None = None) -> PointsSummary:
     """/积分: balance, this month's points with the places in team and unit, and the latest entries."""
     now = now or utcnow()
-    async with session() as db:
+    async with reading() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
             raise DomainError("organisation.not_registered")

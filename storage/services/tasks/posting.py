@@ -12,7 +12,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import session
+from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import Member, Priority, Signup, SignupStatus, Task, TaskStatus, TaskTeam, Team, Unit, id_of, utcnow
 from storage.services import notices
@@ -202,7 +202,7 @@ async def post_task(caller: Actor, where: Where | None, spec: TaskSpec) -> Poste
 async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | None = None) -> list[TaskView]:
     """/任务: open tasks of the team where it is asked, or in private of the caller's teams."""
     now = now or utcnow()
-    async with session() as db:
+    async with reading() as db:
         if where is not None:
             located = await team_at(db, where)
             if located is None:
@@ -286,7 +286,7 @@ async def may_see_roster(
 
 async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
     """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it."""
-    async with session() as db:
+    async with reading() as db:
         found = (await db.exec(TASK_WITH_UNIT, params={"task_id": task_id})).first()
         if found is None:
             raise NotAllowed("tasks.no_such_task", task_id=task_id)
