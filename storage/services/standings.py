@@ -172,17 +172,27 @@ async def _own_standings(
 ) -> list[Standing | None]:
     """The member's place among each of `rankings` (the members ranked, as _members_of gives them), all read in one
     statement: their own value, and how many are ahead of them in each."""
+    found, *ahead = (await db.exec(select(*_place_columns(key, metric, rankings, id_of(member))))).one()
+    return _places(found, ahead, member)
+
+
+def _place_columns(key: str, metric: str, rankings: list, member_id: int) -> list:
+    """Scalar subqueries for one statement: the member's own value, then how many are ahead in each ranking."""
     value = getattr(MemberTotal, metric)
-    mine = select(value).where(MemberTotal.period == key, MemberTotal.member_id == member.id).scalar_subquery()
+    mine = select(value).where(MemberTotal.period == key, MemberTotal.member_id == member_id).scalar_subquery()
     columns = [mine]
     for members in rankings:
         ahead = select(func.count()).select_from(MemberTotal).where(MemberTotal.period == key, value > mine)
         if members is not None:
             ahead = ahead.where(col(MemberTotal.member_id).in_(members))
         columns.append(ahead.scalar_subquery())
-    found, *ahead_counts = (await db.exec(select(*columns))).one()
+    return columns
+
+
+def _places(found: int | None, ahead_counts: list[int], member: Member) -> list[Standing | None]:
+    """Places from _place_columns' values: none for a member with nothing in the period (equal values share one)."""
     if not found or found <= 0:
-        return [None for _ in rankings]
+        return [None for _ in ahead_counts]
     return [
         Standing(rank=int(ahead) + 1, member_id=id_of(member), name=member.name, value=int(found))
         for ahead in ahead_counts
@@ -306,29 +316,30 @@ async def my_points(caller: Actor, where: Where | None, now: datetime | None = N
         member = rights.member
         member_id = id_of(member)
         month = period_of("month", now)
-        totals = {
-            row.period: row
-            for row in (
-                await db.exec(
-                    select(MemberTotal).where(
-                        MemberTotal.member_id == member_id, col(MemberTotal.period).in_([ALL_TIME, month.key])
-                    )
-                )
-            ).all()
-        }
         home = await _home_team(db, rights, where)
-        team_rank = unit_rank = None
+        rankings = []
         if home is not None:
-            team_rank, unit_rank = await _own_standings(
-                db,
-                month.key,
-                "points",
-                [
-                    _members_of(_Scope("team", home[0].name, team=home[0])),
-                    _members_of(_Scope("unit", home[1].name, unit=home[1])),
-                ],
-                member,
+            rankings = [
+                _members_of(_Scope("team", home[0].name, team=home[0])),
+                _members_of(_Scope("unit", home[1].name, unit=home[1])),
+            ]
+        # the balance, what anonymous tips paid of it, and this month's points with the places: one statement
+        spendable = select(MemberTotal.spendable).where(
+            MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME
+        )
+        private = select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
+            PointEntry.member_id == member_id, col(PointEntry.private).is_(True)
+        )
+        balance, unseen, month_points, *ahead = (
+            await db.exec(
+                select(
+                    spendable.scalar_subquery(),
+                    private.scalar_subquery(),
+                    *_place_columns(month.key, "points", rankings, member_id),
+                )
             )
+        ).one()
+        team_rank, unit_rank = _places(month_points, ahead, member) if home is not None else (None, None)
         entries = (
             await db.exec(
                 select(PointEntry)
@@ -337,16 +348,11 @@ async def my_points(caller: Actor, where: Where | None, now: datetime | None = N
                 .limit(5)
             )
         ).all()
-        unseen = await db.exec(
-            select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
-                PointEntry.member_id == member_id, col(PointEntry.private).is_(True)
-            )
-        )
         return PointsSummary(
             member=member,
-            balance=int(totals[ALL_TIME].spendable or 0) if ALL_TIME in totals else 0,
-            unseen=int(unseen.one()),
-            month_points=totals[month.key].points if month.key in totals else 0,
+            balance=int(balance or 0),
+            unseen=int(unseen),
+            month_points=int(month_points or 0),
             month=month,
             team_name=home[0].name if home else None,
             team_rank=team_rank,
