@@ -91,7 +91,7 @@ async def test_the_open_tasks_are_read_in_as_many_statements_for_ten_tasks_as_fo
 
 EVERYDAY = [
     # what a member types, where, how the answer starts, and at most how many statements it may take
-    ("/任务", GROUP, "近期任务：", 3),
+    ("/任务", GROUP, "近期任务：", 2),
     ("/任务", None, "近期任务：", 4),
     ("/任务 1", GROUP, "【任务 1】巡逻", 5),
     ("/我的", GROUP, "张三，成员号 2", 3),
@@ -112,3 +112,12 @@ async def test_a_members_everyday_commands_take_a_few_statements_each(database: 
         answer, ran[text, group_id] = await counted(MEMBER, text, group_id)
         assert answer.startswith(starts), (text, answer)
     assert ran == {(text, group_id): min(ran[text, group_id], most) for text, group_id, _, most in EVERYDAY}
+
+
+async def test_tasks_in_a_group_without_a_team_or_without_tasks(database: str) -> None:
+    """/任务 finds the tasks through the group's binding; a group bound to no team still hears so."""
+    await set_up()
+    assert await say(MEMBER, "/任务", 820009) == "本群还没有绑定队伍。"
+    assert await say(MEMBER, "/任务", GROUP) == "现在没有可报名的任务。"
+    await post(1, 1)
+    assert places_left(await say(MEMBER, "/任务", GROUP)) == {"第1片区": "还剩2个名额"}

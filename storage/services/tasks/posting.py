@@ -11,12 +11,26 @@ from datetime import datetime
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed, quoted
-from storage.models import Member, Priority, Signup, SignupStatus, Task, TaskStatus, TaskTeam, Team, Unit, id_of, utcnow
+from storage.models import (
+    GroupBinding,
+    Member,
+    Priority,
+    Signup,
+    SignupStatus,
+    Task,
+    TaskStatus,
+    TaskTeam,
+    Team,
+    Unit,
+    id_of,
+    utcnow,
+)
 from storage.services import notices
-from storage.services.actors import Actor, Where
+from storage.services.actors import Actor, ChatGroup, Where
 from storage.services.organisation import audit, find_unit, in_unit_or_below, team_at
 from storage.services.outbox import Destination, enqueue_many
 from storage.services.people import Rights, rights_of
@@ -200,10 +214,18 @@ async def post_task(caller: Actor, where: Where | None, spec: TaskSpec) -> Poste
 
 
 async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | None = None) -> list[TaskView]:
-    """/任务: open tasks of the team where it is asked, or in private of the caller's teams."""
+    """/任务: open tasks of the team where it is asked, or in private of the caller's teams.
+
+    In a group chat the tasks are found through the group's binding in the same statement; only when there are none
+    is the binding looked at on its own (to tell an unbound group from a team without open tasks)."""
     now = now or utcnow()
     async with reading() as db:
-        if where is not None:
+        team_ids: list[int] | SelectOfScalar[int]
+        if isinstance(where, ChatGroup):
+            team_ids = select(GroupBinding.team_id).where(
+                GroupBinding.platform == where.platform, GroupBinding.group_id == where.group_id
+            )
+        elif where is not None:
             located = await team_at(db, where)
             if located is None:
                 raise DomainError("tasks.list_group_not_bound")
@@ -211,8 +233,8 @@ async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | No
         else:
             member = await registered_member(db, caller)
             team_ids = await member_team_ids(db, id_of(member))
-        if not team_ids:
-            return []
+            if not team_ids:
+                return []
         for_the_teams = select(TaskTeam.task_id).where(col(TaskTeam.team_id).in_(team_ids))
         statement = (
             select(Task, SIGNED_COUNT, WAITING_COUNT)
@@ -220,7 +242,10 @@ async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | No
             .order_by(col(Task.start_at), col(Task.id))
             .limit(20)
         )
-        return await views_with_counts(db, (await db.exec(statement)).all())
+        rows = (await db.exec(statement)).all()
+        if not rows and isinstance(where, ChatGroup) and await team_at(db, where) is None:
+            raise DomainError("tasks.list_group_not_bound")
+        return await views_with_counts(db, rows)
 
 
 @dataclass(frozen=True)
