@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, exists
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import (
     GroupBinding,
     Member,
+    MembershipStatus,
     Priority,
     Signup,
     SignupStatus,
@@ -25,6 +28,7 @@ from storage.models import (
     TaskStatus,
     TaskTeam,
     Team,
+    TeamMembership,
     Unit,
     id_of,
     utcnow,
@@ -266,10 +270,29 @@ class TaskDetail:
     absent: list[RosterLine]
 
 
-TASK_WITH_UNIT = (
-    select(Task, Unit).outerjoin(Unit, col(Unit.id) == col(Task.unit_id)).where(col(Task.id) == bindparam("task_id"))
+_TEAM_UNIT = aliased(Unit)
+_MEMBER_IN_TEAM = (
+    exists()
+    .where(
+        col(TeamMembership.team_id) == col(Team.id),
+        col(TeamMembership.member_id) == bindparam("member_id"),
+        col(TeamMembership.status) == MembershipStatus.active,
+    )
+    .label("member_in_team")
 )
-"""/任务 N: the task and the unit it belongs to."""
+TASK_WITH_TEAMS = cast(  # sqlmodel's select() takes at most four entities; this is the same statement, typed
+    "Select[Task, Unit | None, Team | None, Unit | None, bool]",
+    select(Task, Unit, Team, _TEAM_UNIT)
+    .add_columns(_MEMBER_IN_TEAM)
+    .outerjoin(Unit, col(Unit.id) == col(Task.unit_id))
+    .outerjoin(TaskTeam, col(TaskTeam.task_id) == col(Task.id))
+    .outerjoin(Team, col(Team.id) == col(TaskTeam.team_id))
+    .outerjoin(_TEAM_UNIT, col(_TEAM_UNIT.id) == col(Team.unit_id))
+    .where(col(Task.id) == bindparam("task_id"))
+    .order_by(col(TaskTeam.id)),
+)
+"""/任务 N: the task, its unit, and a row for each of its teams with the team's unit and whether the member
+`member_id` is an active member of it."""
 
 
 async def teams_of_task(db: AsyncSession, task_id: int) -> list[tuple[Team, Unit]]:
@@ -290,9 +313,11 @@ async def may_see_roster(
     task: Task,
     teams: list[tuple[Team, Unit]] | None = None,
     owner: Unit | None = None,
+    in_teams: bool | None = None,
 ) -> bool:
     """A task's roster is for the members of its teams, their leaders, and the officers covering the task or one of
-    its teams. `teams` and `owner` (the task's unit), when the caller has read them already, are not read again."""
+    its teams. `teams`, `owner` (the task's unit) and `in_teams` (whether the caller is an active member of one of
+    the teams), when the caller has read them already, are not read again."""
     if rights.is_admin:
         return True
     if teams is None:
@@ -306,18 +331,23 @@ async def may_see_roster(
         return True
     if rights.member is None:
         return False
+    if in_teams is not None:
+        return in_teams
     return bool(team_ids & set(await member_team_ids(db, id_of(rights.member))))
 
 
 async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
     """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it."""
     async with reading() as db:
-        found = (await db.exec(TASK_WITH_UNIT, params={"task_id": task_id})).first()
-        if found is None:
+        rights = await rights_of(db, caller)
+        member_id = id_of(rights.member) if rights.member is not None else 0
+        found = (await db.exec(TASK_WITH_TEAMS, params={"task_id": task_id, "member_id": member_id})).all()
+        if not found:
             raise NotAllowed("tasks.no_such_task", task_id=task_id)
-        task, owner = found
-        teams = await teams_of_task(db, task_id)
-        if not await may_see_roster(db, await rights_of(db, caller), task, teams, owner):
+        task, owner = found[0][0], found[0][1]
+        teams = [(team, unit) for _, _, team, unit, _ in found if team is not None and unit is not None]
+        in_teams = any(member_in_team for *_, member_in_team in found)
+        if not await may_see_roster(db, rights, task, teams, owner, in_teams):
             raise NotAllowed("tasks.no_such_task", task_id=task_id)
         rows = (
             await db.exec(
