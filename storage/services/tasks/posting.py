@@ -295,6 +295,17 @@ TASK_WITH_TEAMS = cast(  # sqlmodel's select() takes at most four entities; this
 `member_id` is an active member of it."""
 
 
+ROSTER = cast(  # columns, not models: a roster is read for every /任务 N
+    "Select[str, str, datetime | None, datetime | None, bool, int | None]",
+    select(Member.name, Signup.status, Signup.checked_in_at, Signup.checked_out_at)
+    .add_columns(col(Signup.outside_radius), col(Signup.minutes_served))
+    .join(Member, col(Member.id) == col(Signup.member_id))
+    .where(col(Signup.task_id) == bindparam("task_id"), col(Signup.status) != SignupStatus.cancelled)
+    .order_by(col(Signup.arrived_at), col(Signup.id)),
+)
+"""/任务 N: the task's sign-ups but the cancelled ones, in the order they arrived, with the member's name."""
+
+
 async def teams_of_task(db: AsyncSession, task_id: int) -> list[tuple[Team, Unit]]:
     """The task's teams with their units, in the order they were given."""
     statement = (
@@ -349,33 +360,17 @@ async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
         in_teams = any(member_in_team for *_, member_in_team in found)
         if not await may_see_roster(db, rights, task, teams, owner, in_teams):
             raise NotAllowed("tasks.no_such_task", task_id=task_id)
-        rows = (
-            await db.exec(
-                select(Signup, Member)
-                .join(Member, col(Member.id) == col(Signup.member_id))
-                .where(Signup.task_id == task_id, Signup.status != SignupStatus.cancelled)
-                .order_by(col(Signup.arrived_at), col(Signup.id))
-            )
-        ).all()
-        lines = {
-            status: [
-                RosterLine(
-                    name=member.name,
-                    status=signup.status,
-                    checked_in=signup.checked_in_at is not None,
-                    checked_out=signup.checked_out_at is not None,
-                    outside_radius=signup.outside_radius,
-                    minutes=signup.minutes_served,
-                )
-                for signup, member in rows
-                if signup.status == status
-            ]
-            for status in SignupStatus
-        }
+        roster = [
+            RosterLine(name, status, checked_in is not None, checked_out is not None, outside, minutes)
+            for name, status, checked_in, checked_out, outside, minutes in (
+                await db.exec(ROSTER, params={"task_id": task_id})
+            ).all()
+        ]
+        lines = {status: [line for line in roster if line.status == status] for status in SignupStatus}
         view = TaskView(
             task=TaskFacts.of(task),
             team_names=[team.name for team, _ in teams],
-            signed=sum(1 for signup, _ in rows if signup.status in COUNTED_AS_SIGNED),
+            signed=sum(1 for line in roster if line.status in COUNTED_AS_SIGNED),
             waiting=len(lines[SignupStatus.waiting]),
         )
         return TaskDetail(
