@@ -7,7 +7,7 @@ this process plays NapCat to it over the OneBot v11 reverse WebSocket. Commands 
 different group each time (spread over all 15,000 groups), so each is a first command in its session, as at an
 evening peak. (Before bot/onebot_sender.py, uninfo asked the peer about the group and the member for each.)
 
-Phases, each for the bare bot (/ping) and for ours (/报名 N, /签到):
+Phases, each for the bare bot (/ping) and for ours (/报名 N, /签到, and the everyday commands below):
 - chatter: non-command group messages; CPU time the bot spends per message (from /proc);
 - closed loop: a fixed number of commands, `--window` in flight at a time: replies per second, CPU per command;
 - open loop: a steady `--rate` commands per second for `--seconds`: p50/p99 latency, measured from the moment
@@ -18,6 +18,10 @@ Phases, each for the bare bot (/ping) and for ours (/报名 N, /签到):
   blocks alternate without, with, without, …; each block with dialogues is compared with the mean of the two
   around it. This machine drifts by 20-40 % between phases a minute apart, in either direction, and comparing one
   block with one other could not tell that from the dialogues' cost;
+- everyday commands (ours, after /报名 and /签到 in each block): /任务, /任务 N (the task all the team signed up
+  for, with its roster), /我的, /积分, /排行榜 (text and picture) and /帮助, each in a closed loop of `--commands`
+  (replies per second, CPU per command; their ratios to the bare /ping), each reply checked to be the answer and
+  not a refusal; `--kinds` chooses which of our commands run (e.g. `--kinds tasks,board`);
 - memory: resident size of each bot at the end (and its peak, and the largest with the dialogues open).
 
 Each bot runs on its own copy of the seeded database, so each meets the same city, and a `--compare` checkout
@@ -79,12 +83,24 @@ from storage.models import (
     Unit,
     utcnow,
 )
+from storage.services.tasks.queries import table_of
 
 TOKEN = "bench-token"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 GROUP_BASE = 900_000_000
 USER_BASE = 1_000_000_000
 BRANCHES = 10
+EVERYDAY = {
+    # kind: what a member types in their team's group (/任务 N: the task all the team signed up for), and how the
+    # reply starts
+    "tasks": ("/任务", "近期任务："),
+    "task": ("/任务 N", "【任务 "),
+    "me": ("/我的", "队员"),
+    "points": ("/积分", "队员"),
+    "board": ("/排行榜", "第"),
+    "help": ("/帮助", "义警助手"),
+}
+KINDS = ("signup", "checkin", *EVERYDAY)
 STATIONS_PER_BRANCH = 15
 
 
@@ -317,9 +333,10 @@ async def seed(url: str, city: City, officers: int) -> float:
     postgres = make_url(url).get_backend_name() == "postgresql"
     async with engine.begin() as connection:
         for model, rows in tables:
-            table = model.__table__
+            table = table_of(model)
             if postgres:
                 raw = (await connection.get_raw_connection()).driver_connection
+                assert raw is not None, "a connection the pool has just handed out has its driver's connection"
                 columns = [column.name for column in table.columns]
                 records = [
                     tuple(
@@ -345,7 +362,7 @@ async def seed(url: str, city: City, officers: int) -> float:
                 TaskTeam,
                 Signup,
             ):
-                name = model.__table__.name
+                name = table_of(model).name
                 await connection.execute(
                     text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
                 )
@@ -364,6 +381,8 @@ async def copy_of_database(url: str, name: str) -> str:
     a `--compare` checkout may be older than this one's migrations)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
+        if not parsed.database:
+            raise ValueError(f"{url} names no SQLite file to copy")
         source = Path(parsed.database)
         copy = source.with_name(f"{source.stem}-{name}{source.suffix}")
         await asyncio.to_thread(_copy_sqlite, source, copy)
@@ -400,6 +419,8 @@ async def at_schema_of(url: str, checkout: Path) -> None:
     theirs = Config()
     theirs.set_main_option("script_location", str(checkout / "storage" / "migrations"))
     head = ScriptDirectory.from_config(theirs).get_current_head()
+    if head is None:
+        raise RuntimeError(f"{checkout} has no migrations")
 
     def downgrade(connection) -> None:
         config = db.alembic_config()
@@ -529,7 +550,9 @@ class Driver:
         self.block = 0
 
     def next_caller(self, kind: str) -> tuple[int, int]:
-        k = self.counters.get(kind, self.arguments.offset)
+        k = self.counters.get(kind)
+        if k is None:
+            k = int(self.arguments.offset)
         self.counters[kind] = k + 1
         return self.city.caller(k)
 
@@ -538,6 +561,10 @@ class Driver:
             return f"/报名 {self.city.signup_task(team)}"
         if kind == "checkin":
             return "/签到"
+        if kind == "task":
+            return f"/任务 {self.city.checkin_task(team)}"
+        if kind in EVERYDAY:
+            return EVERYDAY[kind][0]
         return "/ping"
 
     async def one(self, kind: str) -> float:
@@ -606,6 +633,16 @@ class Driver:
         await self.stop_profile(profiler)
         self.peer.forget()
         return {"per_s": count / wall, "cpu_ms": 1000 * cpu / count}
+
+    async def everyday(self, kind: str) -> dict:
+        """One of the everyday commands (EVERYDAY) in a closed loop, its last reply checked: a refusal in its place
+        (a member not found, a task not shown) would make the figure meaningless."""
+        with no_pauses_of_our_own():
+            figures = await self.closed_loop(kind, self.arguments.commands)
+        expected = EVERYDAY[kind][1]
+        if not self.peer.last_reply.startswith(expected):
+            raise RuntimeError(f"{kind}: expected a reply starting {expected!r}, got {self.peer.last_reply[:80]!r}")
+        return figures
 
     async def open_loop(self, kind: str, rate: float, seconds: float) -> dict:
         count = int(rate * seconds)
@@ -709,14 +746,21 @@ async def measure_bot(name: str, process: BotProcess, port: int, city: City, arg
 
 async def _measure_bot(name: str, process: BotProcess, port: int, city: City, arguments: argparse.Namespace) -> dict:
     await process.wait_for_port(port, timeout=120)
+    pid = process.pid
+    if pid is None:
+        raise RuntimeError(f"{name} did not start")
     figures: dict[str, Any] = {"name": name}
     async with LoadPeer(f"ws://127.0.0.1:{port}/onebot/v11/ws", self_id="10000", access_token=TOKEN) as peer:
-        driver = Driver(name, peer, process.pid, city, arguments)
+        driver = Driver(name, peer, pid, city, arguments)
+        kinds = ["ping"] if arguments.bare else arguments.kinds
         for _ in range(50):  # warm up (imports, first queries, connection pool)
             await driver.one("ping" if arguments.bare else "checkin")
-            if not arguments.bare:
+            if "signup" in kinds:
                 await driver.one("signup")
-        kinds = ["ping"] if arguments.bare else ["signup", "checkin"]
+        for kind in kinds:
+            if kind in EVERYDAY:
+                for _ in range(20):
+                    await driver.one(kind)
         figures["idle_cpu_ms_per_s"] = await driver.idle(3.0)
         blocks = [await measure_block(driver, kinds, dialogues=False)]
         if arguments.dialogues and arguments.rounds and not arguments.bare:
@@ -726,7 +770,7 @@ async def _measure_bot(name: str, process: BotProcess, port: int, city: City, ar
                 for _ in range(arguments.rounds):
                     figures["dialogues_open_s"].append(await asyncio.wait_for(driver.open_dialogues(count), 90))
                     blocks.append(await asyncio.wait_for(measure_block(driver, kinds, dialogues=True), 240))
-                    rss, _ = memory_mb(process.pid)
+                    rss, _ = memory_mb(pid)
                     figures["rss_with_dialogues_mb"] = max(rss, figures.get("rss_with_dialogues_mb", 0))
                     await asyncio.wait_for(driver.close_dialogues(count), 90)
                     blocks.append(await measure_block(driver, kinds, dialogues=False))
@@ -740,18 +784,19 @@ async def _measure_bot(name: str, process: BotProcess, port: int, city: City, ar
         if with_dialogues:
             figures.update({f"dialogue_{key}": value for key, value in with_dialogues[0].items() if key != "dialogues"})
             figures["dialogue_change"] = dialogue_change(blocks)
-        figures["rss_mb"], figures["peak_rss_mb"] = memory_mb(process.pid)
+        figures["rss_mb"], figures["peak_rss_mb"] = memory_mb(pid)
     return figures
 
 
 async def measure_block(driver: Driver, kinds: list[str], dialogues: bool) -> dict:
-    """Chatter, then each command in a closed and an open loop; `dialogues` says whether wizards are open meanwhile."""
+    """Chatter, then each command in a closed and an open loop (the everyday ones in a closed loop only);
+    `dialogues` says whether wizards are open meanwhile."""
     label = "dialogue_" if dialogues else ""
     driver.block += 1
     block: dict[str, Any] = {"dialogues": dialogues}
     block["chatter"] = await driver.chatter(driver.arguments.messages, f"{label}chatter")
     for kind in kinds:
-        block[kind] = await driver.commands(kind)
+        block[kind] = await (driver.everyday(kind) if kind in EVERYDAY else driver.commands(kind))
         block[kind]["reply"] = driver.peer.last_reply.splitlines()[0][:40]
     return block
 
@@ -763,6 +808,11 @@ CHANGE_FIGURES = {
         f"{kind} {label}": (kind, key)
         for kind in ("signup", "checkin")
         for label, key in (("replies/s", "per_s"), ("CPU", "cpu_ms"), ("p50", "p50_ms"), ("p99", "p99_ms"))
+    },
+    **{
+        f"{kind} {label}": (kind, key)
+        for kind in EVERYDAY
+        for label, key in (("replies/s", "per_s"), ("CPU", "cpu_ms"))
     },
 }
 
@@ -796,10 +846,15 @@ def describe(figures: dict) -> list[str]:
             lines.append(f"{name} {key}: {c['chatter_cpu_ms']:.3f} ms CPU/message, {c['chatter_per_s']:.0f} msg/s")
     for key, value in figures.items():
         if isinstance(value, dict) and "per_s" in value:
+            open_loop = (
+                f"open loop p50 {value['p50_ms']:.1f} ms, p99 {value['p99_ms']:.1f} ms, max {value['max_ms']:.0f} ms, "
+                f"{value['open_cpu_ms']:.2f} ms CPU each; "
+                if "p50_ms" in value
+                else ""
+            )
             lines.append(
                 f"{name} {key}: closed loop {value['per_s']:.0f}/s, {value['cpu_ms']:.2f} ms CPU each; "
-                f"open loop p50 {value['p50_ms']:.1f} ms, p99 {value['p99_ms']:.1f} ms, max {value['max_ms']:.0f} ms, "
-                f"{value['open_cpu_ms']:.2f} ms CPU each; reply: {value.get('reply', '')!r}"
+                f"{open_loop}reply: {value.get('reply', '')!r}"
             )
     if figures.get("dialogues_open_s"):
         opened = ", ".join(f"{seconds:.1f}" for seconds in figures["dialogues_open_s"])
@@ -824,7 +879,7 @@ def ratios(bare: dict, ours: dict) -> dict:
             result[f"{prefix}chatter_cpu"] = (
                 bare["chatter"]["chatter_cpu_ms"] / ours[f"{prefix}chatter"]["chatter_cpu_ms"]
             )
-        for kind in ("signup", "checkin"):
+        for kind in ("signup", "checkin", *EVERYDAY):
             key = f"{prefix}{kind}"
             if key in ours:
                 result[f"{key}_per_s"] = ours[key]["per_s"] / bare["ping"]["per_s"]
@@ -853,8 +908,9 @@ async def main(arguments: argparse.Namespace) -> None:
         ours = [("ours", ROOT)] + ([("before", Path(arguments.compare))] if arguments.compare else [])
         results: dict[str, dict] = {}
         offset = 0
+        step = min(20_000, city.members // 4)  # a small city (--members) still has members enough for each bot
         for name, root in ([("bare", None)] if not arguments.only_ours else []) + ours:
-            offset += 20_000  # every bot gets members of its own: each command is a first sign-up or check-in
+            offset += step  # every bot gets members of its own: each command is a first sign-up or check-in
             options = argparse.Namespace(**{**vars(arguments), "bare": root is None, "offset": offset})
             bot_url = None
             if root is None:
@@ -908,6 +964,12 @@ if __name__ == "__main__":
     )
     parser.add_argument("--only-ours", action="store_true", help="skip the bare bot (for profiling)")
     parser.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help=f"our commands to measure, comma-separated, of {','.join(KINDS)} (default: all; the everyday ones, "
+        "after /报名 and /签到, in a closed loop only)",
+    )
+    parser.add_argument(
         "--trace", metavar="PREFIX", help="each open-loop command's id, due, sent and reply times to PREFIX-BOT.jsonl"
     )
     parser.add_argument(
@@ -915,6 +977,9 @@ if __name__ == "__main__":
         help="py-spy our bot in each chatter, closed and open loop, to PROFILE-BOT-BLOCK-PHASE.txt (raw stacks)",
     )
     options = parser.parse_args()
+    options.kinds = [kind.strip() for kind in options.kinds.split(",") if kind.strip()]
+    if unknown := [kind for kind in options.kinds if kind not in KINDS]:
+        parser.error(f"--kinds: no such command {', '.join(unknown)} (choose from {','.join(KINDS)})")
     if options.compare:
         options.compare = str(Path(options.compare).resolve())
     asyncio.run(main(options))

@@ -80,9 +80,15 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path()), size)
 
 
+PNG_COMPRESSION = 3
+"""zlib's level for the cards: the same pixels as Pillow's `optimize` (level 9 and a search over filters) in a sixth
+of the time, for files 6-8 % larger (a leaderboard card: 4 ms against 27 ms of CPU, 20 KB against 18 KB; with ten
+rows 18 ms against 105 ms). Every /排行榜 draws one."""
+
+
 def _png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=PNG_COMPRESSION)
     return buffer.getvalue()
 
 

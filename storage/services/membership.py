@@ -9,13 +9,14 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import session
+from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
     JoinRequest,
     Member,
     MembershipStatus,
     MemberStatus,
+    MemberTotal,
     PlatformIdentity,
     Team,
     TeamMembership,
@@ -25,7 +26,6 @@ from storage.models import (
 )
 from storage.services import notices
 from storage.services.actors import Actor, ChatAccount, ChatGroup, Where
-from storage.services.ledger import balance_of
 from storage.services.organisation import audit, team_at
 from storage.services.outbox import Destination, enqueue
 from storage.services.people import (
@@ -41,6 +41,7 @@ from storage.services.people import (
     rights_of,
 )
 from storage.services.retry import retry_on_conflict
+from storage.services.totals import ALL_TIME
 
 
 @dataclass(frozen=True)
@@ -454,17 +455,24 @@ class Profile:
 
 async def my_profile(caller: Actor) -> Profile:
     """/我的: the caller's member number, teams, tags, roles and status."""
-    async with session() as db:
+    async with reading() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
             return Profile(member=None, teams=[], officer_units=[], is_admin=rights.is_admin)
-        statement = (
-            select(TeamMembership, Team, Unit)
-            .join(Team, col(Team.id) == col(TeamMembership.team_id))
-            .join(Unit, col(Unit.id) == col(Team.unit_id))
-            .where(TeamMembership.member_id == rights.member.id)
+        member_id = id_of(rights.member)
+        balance = select(MemberTotal.spendable).where(
+            MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME
+        )
+        statement = (  # the balance, and a row for each of the member's teams (one row with none when there are none)
+            select(balance.scalar_subquery(), TeamMembership, Team, Unit)
+            .select_from(Member)
+            .outerjoin(TeamMembership, col(TeamMembership.member_id) == col(Member.id))
+            .outerjoin(Team, col(Team.id) == col(TeamMembership.team_id))
+            .outerjoin(Unit, col(Unit.id) == col(Team.unit_id))
+            .where(col(Member.id) == member_id)
             .order_by(col(TeamMembership.id))
         )
+        rows = (await db.exec(statement)).all()
         teams = [
             TeamPlace(
                 team_name=team.name,
@@ -472,12 +480,13 @@ async def my_profile(caller: Actor) -> Profile:
                 status=membership.status,
                 is_leader=team.id in rights.leader_team_ids,
             )
-            for membership, team, unit in (await db.exec(statement)).all()
+            for _, membership, team, unit in rows
+            if membership is not None and team is not None and unit is not None
         ]
         return Profile(
             member=rights.member,
             teams=teams,
             officer_units=[unit.path for unit in rights.officer_units],
             is_admin=rights.is_admin,
-            points=await balance_of(db, id_of(rights.member)),
+            points=int(rows[0][0] or 0) if rows else 0,
         )

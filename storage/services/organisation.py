@@ -8,7 +8,7 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import session
+from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import (
     AuditLog,
@@ -176,12 +176,12 @@ async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, 
 
 
 async def get_team_at(where: Where) -> GroupTeam | None:
-    async with session() as db:
+    async with reading() as db:
         return await team_at(db, where)
 
 
 async def get_rights(caller: Actor) -> Rights:
-    async with session() as db:
+    async with reading() as db:
         return await rights_of(db, caller)
 
 

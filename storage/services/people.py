@@ -253,16 +253,34 @@ async def _is_superuser(db: AsyncSession, actor: Actor, member: Member | None) -
 
 
 async def rights_of(db: AsyncSession, actor: Actor) -> Rights:
-    member = await member_for(db, actor)
+    """The caller's member and rights, read in one statement: the member, a row for each of their roles, and the
+    unit of each officer role beside it."""
+    statement = (
+        select(Member, Role, Unit)
+        .outerjoin(Role, col(Role.member_id) == col(Member.id))
+        .outerjoin(Unit, (col(Unit.id) == col(Role.scope_id)) & (col(Role.kind) == RoleKind.officer))
+        .order_by(col(Role.id))
+    )
+    if isinstance(actor, ChatAccount):
+        statement = statement.join(PlatformIdentity, col(PlatformIdentity.member_id) == col(Member.id)).where(
+            PlatformIdentity.platform == actor.platform, PlatformIdentity.user_id == actor.user_id
+        )
+    else:
+        statement = statement.where(col(Member.id) == actor.member_id)
+    rows = (await db.exec(statement)).all()
+    member = rows[0][0] if rows else None
     rights = Rights(member=member, is_admin=await _is_superuser(db, actor, member))
-    if member is None:
-        return rights
-    roles = (await db.exec(select(Role).where(Role.member_id == member.id))).all()
-    officer_unit_ids = [role.scope_id for role in roles if role.kind == RoleKind.officer]
-    rights.is_admin = rights.is_admin or any(role.kind == RoleKind.admin for role in roles)
-    rights.leader_team_ids = {role.scope_id for role in roles if role.kind == RoleKind.leader}
-    if officer_unit_ids:
-        rights.officer_units = list((await db.exec(select(Unit).where(col(Unit.id).in_(officer_unit_ids)))).all())
+    units: dict[int, Unit] = {}
+    for _, role, unit in rows:
+        if role is None:
+            continue
+        if role.kind == RoleKind.admin:
+            rights.is_admin = True
+        elif role.kind == RoleKind.leader:
+            rights.leader_team_ids.add(role.scope_id)
+        elif unit is not None:
+            units[id_of(unit)] = unit
+    rights.officer_units = [units[unit_id] for unit_id in sorted(units)]
     return rights
 
 

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from storage.db import session
+from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
     AuditLog,
@@ -166,15 +166,39 @@ async def _rank_rows(db: AsyncSession, key: str, metric: str, members, limit: in
 
 async def _own_standing(db: AsyncSession, key: str, metric: str, members, member: Member) -> Standing | None:
     """The member's place: one more than the number ahead of them (equal values share a place)."""
+    return (await _own_standings(db, key, metric, [members], member))[0]
+
+
+async def _own_standings(
+    db: AsyncSession, key: str, metric: str, rankings: list, member: Member
+) -> list[Standing | None]:
+    """The member's place among each of `rankings` (the members ranked, as _members_of gives them), all read in one
+    statement: their own value, and how many are ahead of them in each."""
+    found, *ahead = (await db.exec(select(*_place_columns(key, metric, rankings, id_of(member))))).one()
+    return _places(found, ahead, member)
+
+
+def _place_columns(key: str, metric: str, rankings: list, member_id: int) -> list:
+    """Scalar subqueries for one statement: the member's own value, then how many are ahead in each ranking."""
     value = getattr(MemberTotal, metric)
-    mine = (await db.exec(select(value).where(MemberTotal.period == key, MemberTotal.member_id == member.id))).first()
-    if not mine or mine <= 0:
-        return None
-    statement = select(func.count()).select_from(MemberTotal).where(MemberTotal.period == key, value > mine)
-    if members is not None:
-        statement = statement.where(col(MemberTotal.member_id).in_(members))
-    ahead = (await db.exec(statement)).one()
-    return Standing(rank=int(ahead) + 1, member_id=id_of(member), name=member.name, value=int(mine))
+    mine = select(value).where(MemberTotal.period == key, MemberTotal.member_id == member_id).scalar_subquery()
+    columns = [mine]
+    for members in rankings:
+        ahead = select(func.count()).select_from(MemberTotal).where(MemberTotal.period == key, value > mine)
+        if members is not None:
+            ahead = ahead.where(col(MemberTotal.member_id).in_(members))
+        columns.append(ahead.scalar_subquery())
+    return columns
+
+
+def _places(found: int | None, ahead_counts: list[int], member: Member) -> list[Standing | None]:
+    """Places from _place_columns' values: none for a member with nothing in the period (equal values share one)."""
+    if not found or found <= 0:
+        return [None for _ in ahead_counts]
+    return [
+        Standing(rank=int(ahead) + 1, member_id=id_of(member), name=member.name, value=int(found))
+        for ahead in ahead_counts
+    ]
 
 
 async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> list[TeamStanding]:
@@ -224,7 +248,7 @@ async def leaderboard(
     """
     now = now or utcnow()
     span = period_of(period, now) if isinstance(period, str) else kept_period(period)
-    async with session() as db:
+    async with reading() as db:
         rights = await rights_of(db, caller)
         if by_team:
             if not (rights.is_officer or rights.leader_team_ids):
@@ -302,32 +326,37 @@ class PointsSummary:
 async def my_points(caller: Actor, where: Where | None, now: datetime | None = None) -> PointsSummary:
     """/积分: balance, this month's points with the places in team and unit, and the latest entries."""
     now = now or utcnow()
-    async with session() as db:
+    async with reading() as db:
         rights = await rights_of(db, caller)
         if rights.member is None:
             raise DomainError("organisation.not_registered")
         member = rights.member
         member_id = id_of(member)
         month = period_of("month", now)
-        totals = {
-            row.period: row.points
-            for row in (
-                await db.exec(
-                    select(MemberTotal).where(
-                        MemberTotal.member_id == member_id, col(MemberTotal.period).in_([ALL_TIME, month.key])
-                    )
-                )
-            ).all()
-        }
         home = await _home_team(db, rights, where)
-        team_rank = unit_rank = None
+        rankings = []
         if home is not None:
-            team_rank = await _own_standing(
-                db, month.key, "points", _members_of(_Scope("team", home[0].name, team=home[0])), member
+            rankings = [
+                _members_of(_Scope("team", home[0].name, team=home[0])),
+                _members_of(_Scope("unit", home[1].name, unit=home[1])),
+            ]
+        # the balance, what anonymous tips paid of it, and this month's points with the places: one statement
+        spendable = select(MemberTotal.spendable).where(
+            MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME
+        )
+        private = select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
+            PointEntry.member_id == member_id, col(PointEntry.private).is_(True)
+        )
+        balance, unseen, month_points, *ahead = (
+            await db.exec(
+                select(
+                    spendable.scalar_subquery(),
+                    private.scalar_subquery(),
+                    *_place_columns(month.key, "points", rankings, member_id),
+                )
             )
-            unit_rank = await _own_standing(
-                db, month.key, "points", _members_of(_Scope("unit", home[1].name, unit=home[1])), member
-            )
+        ).one()
+        team_rank, unit_rank = _places(month_points, ahead, member) if home is not None else (None, None)
         entries = (
             await db.exec(
                 select(PointEntry)
@@ -336,16 +365,11 @@ async def my_points(caller: Actor, where: Where | None, now: datetime | None = N
                 .limit(5)
             )
         ).all()
-        unseen = await db.exec(
-            select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
-                PointEntry.member_id == member_id, col(PointEntry.private).is_(True)
-            )
-        )
         return PointsSummary(
             member=member,
-            balance=await balance_of(db, member_id),
-            unseen=int(unseen.one()),
-            month_points=totals.get(month.key, 0),
+            balance=int(balance or 0),
+            unseen=int(unseen),
+            month_points=int(month_points or 0),
             month=month,
             team_name=home[0].name if home else None,
             team_rank=team_rank,

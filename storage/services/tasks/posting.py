@@ -7,22 +7,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
+from sqlalchemy import bindparam, exists
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
-from storage.db import session
+from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed, quoted
-from storage.models import Member, Priority, Signup, SignupStatus, Task, TaskStatus, TaskTeam, Team, Unit, id_of, utcnow
+from storage.models import (
+    GroupBinding,
+    Member,
+    MembershipStatus,
+    Priority,
+    Signup,
+    SignupStatus,
+    Task,
+    TaskStatus,
+    TaskTeam,
+    Team,
+    TeamMembership,
+    Unit,
+    id_of,
+    utcnow,
+)
 from storage.services import notices
-from storage.services.actors import Actor, Where
+from storage.services.actors import Actor, ChatGroup, Where
 from storage.services.organisation import audit, find_unit, in_unit_or_below, team_at
 from storage.services.outbox import Destination, enqueue_many
 from storage.services.people import Rights, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
-    TASK_BY_ID,
+    COUNTED_AS_SIGNED,
+    SIGNED_COUNT,
+    WAITING_COUNT,
     GroupAddress,
     MemberAddress,
     TaskFacts,
@@ -37,6 +58,7 @@ from storage.services.tasks.queries import (
     task_or_refuse,
     task_team_ids,
     view_of,
+    views_with_counts,
 )
 from storage.services.tasks.spec import TaskSpec, check_spec
 
@@ -231,10 +253,18 @@ async def post_task(caller: Actor, where: Where | None, spec: TaskSpec, *, confi
 
 
 async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | None = None) -> list[TaskView]:
-    """/任务: open tasks of the team where it is asked, or in private of the caller's teams."""
+    """/任务: open tasks of the team where it is asked, or in private of the caller's teams.
+
+    In a group chat the tasks are found through the group's binding in the same statement; only when there are none
+    is the binding looked at on its own (to tell an unbound group from a team without open tasks)."""
     now = now or utcnow()
-    async with session() as db:
-        if where is not None:
+    async with reading() as db:
+        team_ids: list[int] | SelectOfScalar[int]
+        if isinstance(where, ChatGroup):
+            team_ids = select(GroupBinding.team_id).where(
+                GroupBinding.platform == where.platform, GroupBinding.group_id == where.group_id
+            )
+        elif where is not None:
             located = await team_at(db, where)
             if located is None:
                 raise DomainError("tasks.list_group_not_bound")
@@ -242,17 +272,19 @@ async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | No
         else:
             member = await registered_member(db, caller)
             team_ids = await member_team_ids(db, id_of(member))
-        if not team_ids:
-            return []
+            if not team_ids:
+                return []
         for_the_teams = select(TaskTeam.task_id).where(col(TaskTeam.team_id).in_(team_ids))
         statement = (
-            select(Task)
+            select(Task, SIGNED_COUNT, WAITING_COUNT)
             .where(col(Task.id).in_(for_the_teams), Task.status == TaskStatus.open, col(Task.end_at) > now)
             .order_by(col(Task.start_at), col(Task.id))
             .limit(20)
         )
-        tasks = (await db.exec(statement)).all()
-        return [await view_of(db, task) for task in tasks]
+        rows = (await db.exec(statement)).all()
+        if not rows and isinstance(where, ChatGroup) and await team_at(db, where) is None:
+            raise DomainError("tasks.list_group_not_bound")
+        return await views_with_counts(db, rows)
 
 
 @dataclass(frozen=True)
@@ -273,20 +305,71 @@ class TaskDetail:
     absent: list[RosterLine]
 
 
-async def may_see_roster(db: AsyncSession, rights: Rights, task: Task) -> bool:
+_TEAM_UNIT = aliased(Unit)
+_MEMBER_IN_TEAM = (
+    exists()
+    .where(
+        col(TeamMembership.team_id) == col(Team.id),
+        col(TeamMembership.member_id) == bindparam("member_id"),
+        col(TeamMembership.status) == MembershipStatus.active,
+    )
+    .label("member_in_team")
+)
+TASK_WITH_TEAMS = cast(  # sqlmodel's select() takes at most four entities; this is the same statement, typed
+    "Select[Task, Unit | None, Team | None, Unit | None, bool]",
+    select(Task, Unit, Team, _TEAM_UNIT)
+    .add_columns(_MEMBER_IN_TEAM)
+    .outerjoin(Unit, col(Unit.id) == col(Task.unit_id))
+    .outerjoin(TaskTeam, col(TaskTeam.task_id) == col(Task.id))
+    .outerjoin(Team, col(Team.id) == col(TaskTeam.team_id))
+    .outerjoin(_TEAM_UNIT, col(_TEAM_UNIT.id) == col(Team.unit_id))
+    .where(col(Task.id) == bindparam("task_id"))
+    .order_by(col(TaskTeam.id)),
+)
+"""/任务 N: the task, its unit, and a row for each of its teams with the team's unit and whether the member
+`member_id` is an active member of it."""
+
+
+ROSTER = cast(  # columns, not models: a roster is read for every /任务 N
+    "Select[str, str, datetime | None, datetime | None, bool, int | None]",
+    select(Member.name, Signup.status, Signup.checked_in_at, Signup.checked_out_at)
+    .add_columns(col(Signup.outside_radius), col(Signup.minutes_served))
+    .join(Member, col(Member.id) == col(Signup.member_id))
+    .where(col(Signup.task_id) == bindparam("task_id"), col(Signup.status) != SignupStatus.cancelled)
+    .order_by(col(Signup.arrived_at), col(Signup.id)),
+)
+"""/任务 N: the task's sign-ups but the cancelled ones, in the order they arrived, with the member's name."""
+
+
+async def teams_of_task(db: AsyncSession, task_id: int) -> list[tuple[Team, Unit]]:
+    """The task's teams with their units, in the order they were given."""
+    statement = (
+        select(Team, Unit)
+        .join(TaskTeam, col(TaskTeam.team_id) == col(Team.id))
+        .join(Unit, col(Unit.id) == col(Team.unit_id))
+        .where(TaskTeam.task_id == task_id)
+        .order_by(col(TaskTeam.id))
+    )
+    return [(team, unit) for team, unit in (await db.exec(statement)).all()]
+
+
+async def may_see_roster(
+    db: AsyncSession,
+    rights: Rights,
+    task: Task,
+    teams: list[tuple[Team, Unit]] | None = None,
+    owner: Unit | None = None,
+    in_teams: bool | None = None,
+) -> bool:
     """A task's roster is for the members of its teams, their leaders, and the officers covering the task or one of
-    its teams."""
+    its teams. `teams`, `owner` (the task's unit) and `in_teams` (whether the caller is an active member of one of
+    the teams), when the caller has read them already, are not read again."""
     if rights.is_admin:
         return True
-    teams = (
-        await db.exec(
-            select(Team, Unit)
-            .join(TaskTeam, col(TaskTeam.team_id) == col(Team.id))
-            .join(Unit, col(Unit.id) == col(Team.unit_id))
-            .where(TaskTeam.task_id == task.id)
-        )
-    ).all()
-    owner = await db.get(Unit, task.unit_id)
+    if teams is None:
+        teams = await teams_of_task(db, id_of(task))
+    if owner is None:
+        owner = await db.get(Unit, task.unit_id)
     if rights.officer_units and any(rights.covers_unit(unit) for unit in [owner, *(u for _, u in teams)] if unit):
         return True
     team_ids = {id_of(team) for team, _ in teams}
@@ -294,40 +377,39 @@ async def may_see_roster(db: AsyncSession, rights: Rights, task: Task) -> bool:
         return True
     if rights.member is None:
         return False
+    if in_teams is not None:
+        return in_teams
     return bool(team_ids & set(await member_team_ids(db, id_of(rights.member))))
 
 
 async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
     """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it."""
-    async with session() as db:
-        task = (await db.exec(TASK_BY_ID, params={"task_id": task_id})).first()
-        if task is None or not await may_see_roster(db, await rights_of(db, caller), task):
+    async with reading() as db:
+        rights = await rights_of(db, caller)
+        member_id = id_of(rights.member) if rights.member is not None else 0
+        found = (await db.exec(TASK_WITH_TEAMS, params={"task_id": task_id, "member_id": member_id})).all()
+        if not found:
             raise NotAllowed("tasks.no_such_task", task_id=task_id)
-        rows = (
-            await db.exec(
-                select(Signup, Member)
-                .join(Member, col(Member.id) == col(Signup.member_id))
-                .where(Signup.task_id == task_id, Signup.status != SignupStatus.cancelled)
-                .order_by(col(Signup.arrived_at), col(Signup.id))
-            )
-        ).all()
-        lines = {
-            status: [
-                RosterLine(
-                    name=member.name,
-                    status=signup.status,
-                    checked_in=signup.checked_in_at is not None,
-                    checked_out=signup.checked_out_at is not None,
-                    outside_radius=signup.outside_radius,
-                    minutes=signup.minutes_served,
-                )
-                for signup, member in rows
-                if signup.status == status
-            ]
-            for status in SignupStatus
-        }
+        task, owner = found[0][0], found[0][1]
+        teams = [(team, unit) for _, _, team, unit, _ in found if team is not None and unit is not None]
+        in_teams = any(member_in_team for *_, member_in_team in found)
+        if not await may_see_roster(db, rights, task, teams, owner, in_teams):
+            raise NotAllowed("tasks.no_such_task", task_id=task_id)
+        roster = [
+            RosterLine(name, status, checked_in is not None, checked_out is not None, outside, minutes)
+            for name, status, checked_in, checked_out, outside, minutes in (
+                await db.exec(ROSTER, params={"task_id": task_id})
+            ).all()
+        ]
+        lines = {status: [line for line in roster if line.status == status] for status in SignupStatus}
+        view = TaskView(
+            task=TaskFacts.of(task),
+            team_names=[team.name for team, _ in teams],
+            signed=sum(1 for line in roster if line.status in COUNTED_AS_SIGNED),
+            waiting=len(lines[SignupStatus.waiting]),
+        )
         return TaskDetail(
-            view=await view_of(db, task),
+            view=view,
             signed=lines[SignupStatus.signed] + lines[SignupStatus.attended],
             waiting=lines[SignupStatus.waiting],
             absent=lines[SignupStatus.no_show],

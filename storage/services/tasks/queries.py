@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -213,18 +214,54 @@ async def member_team_ids(db: AsyncSession, member_id: int) -> list[int]:
     return list((await db.exec(statement)).all())
 
 
-async def view_of(db: AsyncSession, task: Task) -> TaskView:
-    teams = (
-        await db.exec(
-            select(Team.name).join(TaskTeam, col(TaskTeam.team_id) == col(Team.id)).where(TaskTeam.task_id == task.id)
-        )
-    ).all()
-    statuses = (await db.exec(select(Signup.status).where(Signup.task_id == task.id))).all()
-    signed = sum(
-        1 for status in statuses if status in (SignupStatus.signed, SignupStatus.attended, SignupStatus.no_show)
+COUNTED_AS_SIGNED = (SignupStatus.signed, SignupStatus.attended, SignupStatus.no_show)
+"""The sign-ups that take a place (a no-show took one too)."""
+
+
+def _signups_of_the_task(statuses: tuple[SignupStatus, ...]):
+    """How many of the task's sign-ups have one of these statuses: a subquery beside each row of Task."""
+    return (
+        select(func.count())
+        .select_from(Signup)
+        .where(col(Signup.task_id) == col(Task.id), col(Signup.status).in_(statuses))
+        .correlate(Task)
+        .scalar_subquery()
     )
-    waiting = sum(1 for status in statuses if status == SignupStatus.waiting)
-    return TaskView(task=TaskFacts.of(task), team_names=list(teams), signed=signed, waiting=waiting)
+
+
+SIGNED_COUNT = _signups_of_the_task(COUNTED_AS_SIGNED)
+WAITING_COUNT = _signups_of_the_task((SignupStatus.waiting,))
+"""Columns to select beside Task: its places taken and its waiting list, in the statement that reads the tasks."""
+
+
+async def team_names_of(db: AsyncSession, task_ids: list[int]) -> dict[int, list[str]]:
+    """The names of each task's teams (in the order they were given), for many tasks in one statement."""
+    names: dict[int, list[str]] = {task_id: [] for task_id in task_ids}
+    if not task_ids:
+        return names
+    rows = await db.exec(
+        select(TaskTeam.task_id, Team.name)
+        .join(Team, col(Team.id) == col(TaskTeam.team_id))
+        .where(col(TaskTeam.task_id).in_(task_ids))
+        .order_by(col(TaskTeam.id))
+    )
+    for task_id, name in rows.all():
+        names[task_id].append(name)
+    return names
+
+
+async def views_with_counts(db: AsyncSession, rows: Sequence[tuple[Task, int, int]]) -> list[TaskView]:
+    """The views of tasks read with SIGNED_COUNT and WAITING_COUNT beside them: their teams in one statement more."""
+    names = await team_names_of(db, [id_of(task) for task, _, _ in rows])
+    return [
+        TaskView(task=TaskFacts.of(task), team_names=names[id_of(task)], signed=signed, waiting=waiting)
+        for task, signed, waiting in rows
+    ]
+
+
+async def view_of(db: AsyncSession, task: Task) -> TaskView:
+    counts = (await db.exec(select(SIGNED_COUNT, WAITING_COUNT).select_from(Task).where(col(Task.id) == task.id))).one()
+    return (await views_with_counts(db, [(task, counts[0], counts[1])]))[0]
 
 
 async def groups_of(db: AsyncSession, team_ids: list[int]) -> list[GroupAddress]:
