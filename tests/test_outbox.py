@@ -231,7 +231,7 @@ def test_qq_accounts_send_about_one_a_second_with_jitter() -> None:
     times = [limiter.reserve("qq-1", "onebot", f"group:{n}", START) for n in range(100)]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= 1.0
-    assert max(gaps) <= 1.5
+    assert max(gaps) <= 1.5 + 1e-6  # a gap of 1.5 drawn, less one float rounding of the large times it is between
     assert len(set(gaps)) > 50  # jittered, not a steady beat
 
 
