@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import bindparam, exists, func
+from sqlalchemy import Row, bindparam, exists, func
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -30,7 +29,6 @@ from storage.models import (
     TaskStatus,
     TaskTeam,
     Team,
-    TeamMembership,
     Unit,
     id_of,
     utcnow,
@@ -54,6 +52,7 @@ from storage.services.tasks.queries import (
     except_here,
     groups_of,
     member_team_ids,
+    membership_table,
     officer_check,
     privately,
     registered_member,
@@ -368,29 +367,34 @@ class TaskDetail:
     absent: list[RosterLine]
 
 
-_TEAM_UNIT = aliased(Unit)
-_MEMBER_IN_TEAM = (
+_TEAM_UNIT_TABLE = _unit_table.alias("team_unit")
+_IN_TEAM = (
     exists()
     .where(
-        col(TeamMembership.team_id) == col(Team.id),
-        col(TeamMembership.member_id) == bindparam("member_id"),
-        col(TeamMembership.status) == MembershipStatus.active,
+        membership_table.c.team_id == _team_table.c.id,
+        membership_table.c.member_id == bindparam("member_id"),
+        membership_table.c.status == MembershipStatus.active,
     )
     .label("member_in_team")
 )
-TASK_WITH_TEAMS = cast(  # sqlmodel's select() takes at most four entities; this is the same statement, typed
-    "Select[Task, Unit | None, Team | None, Unit | None, bool]",
-    select(Task, Unit, Team, _TEAM_UNIT)
-    .add_columns(_MEMBER_IN_TEAM)
-    .outerjoin(Unit, col(Unit.id) == col(Task.unit_id))
-    .outerjoin(TaskTeam, col(TaskTeam.task_id) == col(Task.id))
-    .outerjoin(Team, col(Team.id) == col(TaskTeam.team_id))
-    .outerjoin(_TEAM_UNIT, col(_TEAM_UNIT.id) == col(Team.unit_id))
-    .where(col(Task.id) == bindparam("task_id"))
-    .order_by(col(TaskTeam.id)),
+TASK_WITH_TEAMS = (
+    core_select(
+        task_table,
+        _unit_table.c.path.label("owner_path"),
+        _team_table.c.id.label("team_id"),
+        _team_table.c.name.label("team_name"),
+        _TEAM_UNIT_TABLE.c.path.label("team_unit_path"),
+        _IN_TEAM,
+    )
+    .outerjoin(_unit_table, _unit_table.c.id == task_table.c.unit_id)
+    .outerjoin(task_team_table, task_team_table.c.task_id == task_table.c.id)
+    .outerjoin(_team_table, _team_table.c.id == task_team_table.c.team_id)
+    .outerjoin(_TEAM_UNIT_TABLE, _TEAM_UNIT_TABLE.c.id == _team_table.c.unit_id)
+    .where(task_table.c.id == bindparam("task_id"))
+    .order_by(task_team_table.c.id)
 )
-"""/任务 N: the task, its unit, and a row for each of its teams with the team's unit and whether the member
-`member_id` is an active member of it."""
+"""/任务 N: the task's columns, its unit's path, and a row for each of its teams with the team's id, name and unit's
+path and whether the member `member_id` is an active member of it: rows, no Task, Team or Unit models."""
 
 
 ROSTER = cast(  # columns, not models: a roster is read for every /任务 N
@@ -445,29 +449,46 @@ async def may_see_roster(
     return bool(team_ids & set(await member_team_ids(db, id_of(rights.member))))
 
 
+def _sees_roster(rights: Rights, owner_path: str | None, teams: list[Row], in_teams: bool) -> bool:
+    """may_see_roster for the rows of TASK_WITH_TEAMS (the same rule, on paths and ids instead of models)."""
+    if rights.is_admin:
+        return True
+    paths = [path for path in [owner_path, *(row.team_unit_path for row in teams)] if path]
+    if rights.officer_units and any(rights.covers_path(path) for path in paths):
+        return True
+    if {row.team_id for row in teams} & rights.leader_team_ids:
+        return True
+    if rights.member is None:
+        return False
+    return in_teams
+
+
 async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
-    """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it."""
+    """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it.
+
+    The task and the roster are Core rows run on the session's connection (no Task, Team or Unit models, nor the
+    ORM's execute); only the caller's rights are read through the session."""
     async with reading() as db:
         rights = await rights_of(db, caller)
         member_id = id_of(rights.member) if rights.member is not None else 0
-        found = (await db.exec(TASK_WITH_TEAMS, params={"task_id": task_id, "member_id": member_id})).all()
+        connection = await db.connection()
+        found = (await connection.execute(TASK_WITH_TEAMS, {"task_id": task_id, "member_id": member_id})).all()
         if not found:
             raise NotAllowed("tasks.no_such_task", task_id=task_id)
-        task, owner = found[0][0], found[0][1]
-        teams = [(team, unit) for _, _, team, unit, _ in found if team is not None and unit is not None]
-        in_teams = any(member_in_team for *_, member_in_team in found)
-        if not await may_see_roster(db, rights, task, teams, owner, in_teams):
+        task = found[0]
+        teams = [row for row in found if row.team_id is not None and row.team_unit_path is not None]
+        if not _sees_roster(rights, task.owner_path, teams, any(row.member_in_team for row in found)):
             raise NotAllowed("tasks.no_such_task", task_id=task_id)
         roster = [
             RosterLine(name, status, checked_in is not None, checked_out is not None, outside, minutes)
             for name, status, checked_in, checked_out, outside, minutes in (
-                await db.exec(ROSTER, params={"task_id": task_id})
+                await connection.execute(ROSTER, {"task_id": task_id})
             ).all()
         ]
         lines = {status: [line for line in roster if line.status == status] for status in SignupStatus}
         view = TaskView(
             task=TaskFacts.of(task),
-            team_names=[team.name for team, _ in teams],
+            team_names=[row.team_name for row in teams],
             signed=sum(1 for line in roster if line.status in COUNTED_AS_SIGNED),
             waiting=len(lines[SignupStatus.waiting]),
         )
