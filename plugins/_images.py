@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import threading
+import time
 import unicodedata
+from collections import OrderedDict
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 from plugins._texts.standings import board_rows, board_title, own_place
 from plugins._texts.stats import day_label
 from plugins._texts.when import period_text
+from storage import db
 from storage.services.standings import Board
 from storage.services.stats import Report
 
@@ -102,16 +106,51 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> str:
     return text + "…"
 
 
+BOARD_KEPT_SECONDS = 60.0
+"""How long a drawn leaderboard card is kept for the same board asked for again."""
+BOARD_KEPT_MAX = 64
+_drawn_boards: OrderedDict[tuple[int, str, tuple[tuple[int, str, str], ...], str], tuple[float, bytes]] = OrderedDict()
+_drawn_boards_lock = threading.Lock()
+
+
 def board_image(board: Board) -> bytes:
-    """A ranked card: title, the top ten (or teams by points per member), and the caller's own place."""
-    lines = board_rows(board)
-    own_line = own_place(board) or ""
+    """A ranked card: title, the top ten (or teams by points per member), and the caller's own place.
+
+    Drawing one costs about 20 ms of CPU, most of a /排行榜 (bench/service_cpu.py), and the same board is often
+    asked for by several members of a team within a minute, or by one member twice. So the last cards drawn (at
+    most BOARD_KEPT_MAX) are kept for BOARD_KEPT_SECONDS, by what is drawn on them: the title, every row (rank,
+    who, value) and the caller's own line (and which opening of the database they came from, storage.db.openings).
+    Two members see the same card only when all of that is the same: the own line (你：第 N 名) differs from member
+    to member, so a card is shared by the members without a place, by all of a team on a board by teams (本队第 N
+    名), and by one member asking again; a board that changed is drawn again, and one a minute old too, so a card
+    is never staler than a minute. Called from threads (asyncio.to_thread): the store
+    takes a lock, the drawing does not (two threads may draw the same card at once; either result is kept). An
+    empty board still gets its card (还没有人上榜), as the text says 还没有人有…记录 and tests/test_handlers_points.py
+    expects a picture with it: the replies with and without pictures answer alike.
+    """
+    key = (db.openings(), board_title(board), tuple(board_rows(board)), own_place(board) or "")
+    now = time.monotonic()
+    with _drawn_boards_lock:
+        kept = _drawn_boards.get(key)
+        if kept is not None and now - kept[0] < BOARD_KEPT_SECONDS:
+            _drawn_boards.move_to_end(key)
+            return kept[1]
+    picture = _draw_board(*key[1:])
+    with _drawn_boards_lock:
+        _drawn_boards[key] = (now, picture)
+        _drawn_boards.move_to_end(key)
+        while len(_drawn_boards) > BOARD_KEPT_MAX:
+            _drawn_boards.popitem(last=False)
+    return picture
+
+
+def _draw_board(title: str, lines: tuple[tuple[int, str, str], ...], own_line: str) -> bytes:
     width, top, row_height = 720, 150, 64
     height = top + row_height * max(len(lines), 1) + (90 if own_line else 40)
     image = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, width, 120), fill=POLICE_BLUE)
-    draw.text((36, 22), _fit(draw, board_title(board), 36, width - 72), font=font(36), fill=(255, 255, 255))
+    draw.text((36, 22), _fit(draw, title, 36, width - 72), font=font(36), fill=(255, 255, 255))
     draw.text((36, 74), "义警助手", font=font(22), fill=(200, 215, 240))
     if not lines:
         draw.text((36, top), "还没有人上榜", font=font(28), fill=MUTED)

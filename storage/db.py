@@ -38,6 +38,8 @@ _sqlite_turn: asyncio.Lock | None = None
 """On SQLite: whose turn it is to run a transaction in this process (see session())."""
 _migrated = False
 """Set once open_database has brought the schema up to date."""
+_openings = 0
+"""How many times this process has opened a database (see openings())."""
 _open_waiters: list[asyncio.Future[None]] = []
 _holds_sqlite_turn: ContextVar[bool] = ContextVar("holds_sqlite_turn", default=False)
 
@@ -282,8 +284,9 @@ async def generate_revision(url: str, message: str) -> None:
 
 async def open_database(url: str) -> AsyncEngine:
     """Create the process's engine and migrate the schema; called once at start-up."""
-    global _engine, _sqlite_turn, _migrated
+    global _engine, _sqlite_turn, _migrated, _openings
     _migrated = False
+    _openings += 1
     if _engine is not None:
         await _engine.dispose()
     _engine = create_engine(url)
@@ -304,6 +307,13 @@ async def close_database() -> None:
         await _engine.dispose()
         _engine = None
     _sqlite_turn = None
+
+
+def openings() -> int:
+    """How many times this process has opened a database: what is kept in memory from one database's answers (the
+    leaderboard cards of plugins/_images.py) is keyed by it, so that none of it is shown from another database
+    opened after it (the tests open a fresh one for each test)."""
+    return _openings
 
 
 def is_open() -> bool:
@@ -362,6 +372,20 @@ async def run_transaction(work: Callable[Concatenate[Connection, P], T], *args: 
     Takes its turn on SQLite like session().
     """
     async with _turn(), get_engine().begin() as connection:
+        return await connection.run_sync(work, *args, **kwargs)
+
+
+async def run_reading(work: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run `work`, plain synchronous SQLAlchemy Core on one connection, for a service that only reads: what
+    reading() is to session(), this is to run_transaction(). On PostgreSQL each statement on its own (autocommit,
+    no BEGIN and COMMIT), on SQLite one transaction taking its turn. Rows, not ORM objects: /任务's service took
+    4.1 ms of CPU through reading() and the ORM, and half of it was the session and the loading of Task objects
+    (bench/service_cpu.py)."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        return await run_transaction(work, *args, **kwargs)
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
         return await connection.run_sync(work, *args, **kwargs)
 
 

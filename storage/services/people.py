@@ -64,9 +64,13 @@ class Rights:
 
     def covers_unit(self, unit: Unit) -> bool:
         """An officer of a unit acts for that unit and every unit below it; an administrator for all."""
+        return self.covers_path(unit.path)
+
+    def covers_path(self, path: str) -> bool:
+        """covers_unit for the unit of this path (read as a column, without its Unit)."""
         if self.is_admin:
             return True
-        return any(unit.path == own.path or unit.path.startswith(own.path + "/") for own in self.officer_units)
+        return any(path == own.path or path.startswith(own.path + "/") for own in self.officer_units)
 
     def may_decide_for(self, team: Team, unit: Unit) -> bool:
         """Leaders of the team and officers of its unit decide on applicants."""

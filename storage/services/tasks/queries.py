@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Table, bindparam, func
+from sqlalchemy import Row, Table, bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -57,9 +57,10 @@ class TaskFacts:
     cancel_reason: str | None
 
     @classmethod
-    def of(cls, task: Task) -> TaskFacts:
+    def of(cls, task: Task | Row) -> TaskFacts:
+        """From a Task, or from a Core row of the task table's columns (statements that load no models)."""
         return cls(
-            id=id_of(task),
+            id=task.id if isinstance(task, Row) else id_of(task),
             kind=task.kind,
             place=task.place,
             start_at=task.start_at,
