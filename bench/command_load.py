@@ -226,6 +226,7 @@ async def seed(url: str, city: City, officers: int) -> float:
                     "tags": ["巡逻"],
                     "status": "active",
                     "created_at": now,
+                    "welcomed_at": now,  # members of long standing: their /帮助 is the menu, not the welcome
                 }
                 for m in range(1, city.members + 1)
             ],
