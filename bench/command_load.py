@@ -92,13 +92,13 @@ USER_BASE = 1_000_000_000
 BRANCHES = 10
 EVERYDAY = {
     # kind: what a member types in their team's group (/任务 N: the task all the team signed up for), and how the
-    # reply starts
-    "tasks": ("/任务", "近期任务："),
-    "task": ("/任务 N", "【任务 "),
-    "me": ("/我的", "队员"),
-    "points": ("/积分", "队员"),
-    "board": ("/排行榜", "第"),
-    "help": ("/帮助", "义警助手"),
+    # reply starts (/帮助: as a short menu since issue 18, as the whole list before)
+    "tasks": ("/任务", ("近期任务：",)),
+    "task": ("/任务 N", ("【任务 ",)),
+    "me": ("/我的", ("队员",)),
+    "points": ("/积分", ("队员",)),
+    "board": ("/排行榜", ("第",)),
+    "help": ("/帮助", ("本群队伍：", "义警助手")),
 }
 KINDS = ("signup", "checkin", *EVERYDAY)
 STATIONS_PER_BRANCH = 15
