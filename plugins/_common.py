@@ -237,17 +237,21 @@ def dialogue_is_open(session_id: str) -> bool:
     return deadline is not None and deadline > asyncio.get_running_loop().time()
 
 
-def open_dialogue(bot: Bot, event: Event) -> None:
-    """From now on the asker's plain messages in this chat reach the dialogue, until it closes or times out.
+def open_dialogue(bot: Bot, event: Event, seconds: float | None = None, expired: str = DIALOGUE_EXPIRED) -> float:
+    """From now on the asker's plain messages in this chat reach the dialogue, until it closes or times out after
+    `seconds` (default: NoneBot's session_expire_timeout); returns that deadline (loop time).
 
-    NoneBot drops a waiting dialogue silently after `session_expire_timeout`; the asker is told instead.
+    NoneBot drops a waiting dialogue silently after `session_expire_timeout`; the asker is told `expired` instead.
     """
     key = event.get_session_id()
     loop = asyncio.get_running_loop()
-    open_dialogues[key] = loop.time() + dialogue_timeout()
+    wait = dialogue_timeout() if seconds is None else seconds
+    deadline = loop.time() + wait
+    open_dialogues[key] = deadline
     if previous := _expiry_tasks.pop(key, None):
         previous.cancel()
-    _expiry_tasks[key] = loop.create_task(_tell_when_expired(bot, event, key))
+    _expiry_tasks[key] = loop.create_task(_tell_when_expired(bot, event, key, wait, expired))
+    return deadline
 
 
 def close_dialogue(event: Event) -> None:
@@ -262,12 +266,12 @@ def dialogue_timeout() -> float:
     return get_driver().config.session_expire_timeout.total_seconds()
 
 
-async def _tell_when_expired(bot: Bot, event: Event, key: str) -> None:
-    await asyncio.sleep(dialogue_timeout())
+async def _tell_when_expired(bot: Bot, event: Event, key: str, seconds: float, expired: str) -> None:
+    await asyncio.sleep(seconds)
     open_dialogues.pop(key, None)
     _expiry_tasks.pop(key, None)
     try:
-        await UniMessage.text(DIALOGUE_EXPIRED).send(target=event, bot=bot)
+        await UniMessage.text(expired).send(target=event, bot=bot)
     except Exception as error:
         logger.warning(f"could not say that a dialogue expired: {error!r}")
 
@@ -345,28 +349,11 @@ def is_confirm(text: str) -> bool:
 
 
 def open_confirmation(bot: Bot, event: Event, seconds: float, expired: str) -> float:
-    """Like `open_dialogue`, for a yes-or-no question that stands only `seconds` (a confirmation): after that the
-    asker's plain messages are chatter again, and the asker is told `expired`. Returns the deadline (loop time) the
-    answer's handler checks, since NoneBot keeps the matcher waiting for `session_expire_timeout`."""
-    key = event.get_session_id()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    open_dialogues[key] = deadline
-    if previous := _expiry_tasks.pop(key, None):
-        previous.cancel()
-    _expiry_tasks[key] = loop.create_task(_tell_when_lapsed(bot, event, key, seconds, expired))
-    return deadline
+    """A yes-or-no question that stands only `seconds` (a confirmation): after that the asker's plain messages are
+    chatter again, and the asker is told `expired`. Returns the deadline (loop time) the answer's handler checks,
+    since NoneBot keeps the matcher waiting for `session_expire_timeout`."""
+    return open_dialogue(bot, event, seconds, expired)
 
 
 def confirmation_lapsed(deadline: float) -> bool:
     return asyncio.get_running_loop().time() > deadline
-
-
-async def _tell_when_lapsed(bot: Bot, event: Event, key: str, seconds: float, expired: str) -> None:
-    await asyncio.sleep(seconds)
-    open_dialogues.pop(key, None)
-    _expiry_tasks.pop(key, None)
-    try:
-        await UniMessage.text(expired).send(target=event, bot=bot)
-    except Exception as error:
-        logger.warning(f"could not say that a confirmation lapsed: {error!r}")
