@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import Enum, IntEnum
 from typing import Any, Protocol
 
@@ -120,6 +120,26 @@ class Member(SQLModel, table=True):
     created_at: datetime = _time_column()
     welcomed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When /帮助 in a group first showed them what volunteers do (None: not yet; /帮助 shows it once)."""
+    # the member file (一人一档): what the person gave when applying, shown masked where it is personal
+    id_number: str | None = Field(default=None, max_length=18)
+    """Resident ID number, when the programme asks for it (`[members] ask_id_number`): stored whole, shown masked."""
+    emergency_contact: str | None = Field(default=None, max_length=100)
+    area: str | None = Field(default=None, max_length=64)
+    employer: str | None = Field(default=None, max_length=64)
+    industry: str | None = Field(default=None, max_length=64)
+    profession: str | None = Field(default=None, max_length=64)
+    verified_tags: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONValue, nullable=False, server_default="[]")
+    )
+    """Tags an officer has verified or added (`/标签`); `tags` are the ones the member declared."""
+    consented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the member agreed to the processing of their personal data (the text of `[members] consent_text`)."""
+    joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the member first became active (the joining date of the file)."""
+    status_reason: str | None = Field(default=None, max_length=200)
+    """Why an officer suspended the member (status suspended), for the member and the file."""
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the person was erased at their request (/删除我的信息): the row stays for the figures, naming no one."""
 
 
 class PlatformIdentity(SQLModel, table=True):
@@ -149,6 +169,61 @@ class TeamMembership(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=200)
     applied_platform: str | None = Field(default=None, max_length=16)
     applied_group_id: str | None = Field(default=None, max_length=64)
+    invite_id: int | None = Field(default=None, foreign_key="invite.id")
+    """The invite that brought the application, if one did."""
+
+
+class Invite(SQLModel, table=True):
+    """An invitation code (/招募) with which someone not yet in any team group applies to the bot in private."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    places: int | None = Field(default=None, description="how many applications it admits; None: no limit")
+    used: int = 0
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _time_column()
+
+
+class VettingResult(str, Enum):
+    passed = "passed"
+    failed = "failed"
+
+
+class Vetting(SQLModel, table=True):
+    """The result of an applicant's background check (政审), recorded by an officer (a leader cannot)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    result: str = Field(max_length=8)
+    checked_on: date
+    officer_id: int | None = Field(default=None, foreign_key="member.id")
+    note: str = Field(default="", max_length=200)
+    created_at: datetime = _time_column()
+
+
+class Insurance(SQLModel, table=True):
+    """A member's accident insurance policy; the newest by valid_until is the one that counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    insurer: str = Field(max_length=64)
+    policy_number: str = Field(max_length=64)
+    valid_until: date = Field(index=True)
+    recorded_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _time_column()
+
+
+class Erasure(SQLModel, table=True):
+    """A member erased at their request: ids only, applied again after a backup is restored so that a restored
+    backup does not bring the person back."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(unique=True)
+    erased_at: datetime = _time_column()
 
 
 class JoinRequest(SQLModel, table=True):
@@ -164,6 +239,12 @@ class JoinRequest(SQLModel, table=True):
     group_id: str = Field(max_length=64, description="the group the application was begun in")
     name: str = Field(max_length=64)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
+    invite_id: int | None = Field(default=None, foreign_key="invite.id")
+    """The invite the applicant came with (/加入 邀请码); None for /加入 begun in a team's group."""
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONValue, nullable=False, server_default="{}")
+    )
+    """The member-file answers given so far in the private application (area, employer, …), by field name."""
     created_at: datetime = _time_column()
 
 
