@@ -81,9 +81,9 @@ from storage.models import (
     Team,
     TeamMembership,
     Unit,
+    table_of,
     utcnow,
 )
-from storage.services.tasks.queries import table_of
 
 TOKEN = "bench-token"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -338,7 +338,8 @@ async def seed(url: str, city: City, officers: int) -> float:
             if postgres:
                 raw = (await connection.get_raw_connection()).driver_connection
                 assert raw is not None, "a connection the pool has just handed out has its driver's connection"
-                columns = [column.name for column in table.columns]
+                # the columns the seeder fills; the others take their defaults (the member file's, for example)
+                columns = [column.name for column in table.columns if rows and column.name in rows[0]]
                 records = [
                     tuple(
                         json.dumps(row[c], ensure_ascii=False) if c in ("tags", "required_tags") else row[c]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import col, select, update
+from sqlalchemy import Connection, bindparam, exists, update
+from sqlmodel import select
 
-from storage.db import session
-from storage.models import Member, MembershipStatus, TeamMembership, utcnow
+from storage.db import run_reading, run_transaction
+from storage.models import Member, MembershipStatus, Team, TeamMembership, Unit, detached, id_of, table_of, utcnow
 from storage.services.actors import Actor, ChatGroup, Where
-from storage.services.organisation import GroupTeam, team_at
-from storage.services.people import Rights, rights_of
+from storage.services.organisation import TEAM_OF_GROUP, GroupTeam, team_at_on
+from storage.services.people import Rights, rights_on
 
 
 @dataclass(frozen=True)
@@ -25,27 +26,64 @@ class HelpFacts:
     """A member (not an officer) asking in a group for the first time: show what volunteers do. Now remembered."""
 
 
+_membership_table = table_of(TeamMembership)
+_IN_TEAM = (
+    exists()
+    .where(
+        _membership_table.c.team_id == table_of(Team).c.id,
+        _membership_table.c.member_id == bindparam("member_id"),
+        _membership_table.c.status == MembershipStatus.active.value,
+    )
+    .label("member_in_team")
+)
+_TEAM_OF_GROUP_AND_IN_IT = TEAM_OF_GROUP.add_columns(_IN_TEAM)
+"""The team of a group chat with its unit, and whether the member `member_id` is an active member of it."""
+_member_table = table_of(Member)
+_MARK_WELCOMED = (
+    update(_member_table)
+    .where(_member_table.c.id == bindparam("member_id"), _member_table.c.welcomed_at.is_(None))
+    .values(welcomed_at=bindparam("now"))
+)
+
+
 async def help_for(caller: Actor, where: Where | None, *, menu: bool = True) -> HelpFacts:
-    """The facts of a /帮助; a welcome is due (and marked given) only when the menu is asked for (`menu`)."""
-    async with session() as db:
-        rights = await rights_of(db, caller)
-        located = await team_at(db, where) if where is not None else None
-        member = rights.member
-        in_team_here = False
-        if member is not None and located is not None:
-            statement = select(TeamMembership.id).where(
+    """The facts of a /帮助; a welcome is due (and marked given) only when the menu is asked for (`menu`).
+
+    Read on one connection without a transaction (run_reading: the rights, then the group's team and whether the
+    caller is in it); only a welcome is written, in a transaction of its own."""
+    rights, located, in_team_here = await run_reading(_facts_on, caller, where)
+    member = rights.member
+    welcome = False
+    new = not rights.is_officer and member is not None and member.welcomed_at is None
+    if menu and isinstance(where, ChatGroup) and new and member is not None:
+        welcome = await run_transaction(_mark_welcomed, id_of(member))
+    return HelpFacts(rights=rights, located=located, in_team_here=in_team_here, welcome=welcome)
+
+
+def _facts_on(connection: Connection, caller: Actor, where: Where | None) -> tuple[Rights, GroupTeam | None, bool]:
+    rights = rights_on(connection, caller)
+    member_id = id_of(rights.member) if rights.member is not None else 0
+    if isinstance(where, ChatGroup):
+        params = {"platform": where.platform, "group_id": where.group_id, "member_id": member_id}
+        row = connection.execute(_TEAM_OF_GROUP_AND_IN_IT, params).first()
+        team, unit = (detached(Team, row), detached(Unit, row)) if row is not None else (None, None)
+        if team is None or unit is None:
+            return rights, None, False
+        return rights, GroupTeam(team=team, unit=unit), bool(row and row.member_in_team)
+    located = team_at_on(connection, where) if where is not None else None
+    in_team = False
+    if located is not None and rights.member is not None:
+        found = connection.execute(
+            select(TeamMembership.id).where(
                 TeamMembership.team_id == located.team.id,
-                TeamMembership.member_id == member.id,
+                TeamMembership.member_id == member_id,
                 TeamMembership.status == MembershipStatus.active,
             )
-            in_team_here = (await db.exec(statement)).first() is not None
-        welcome = False
-        new = not rights.is_officer and member is not None and member.welcomed_at is None
-        if menu and isinstance(where, ChatGroup) and new and member is not None:
-            marked = await db.exec(
-                update(Member)
-                .where(col(Member.id) == member.id, col(Member.welcomed_at).is_(None))
-                .values(welcomed_at=utcnow())
-            )
-            welcome = marked.rowcount == 1  # two /帮助 at once: one of them welcomes
-        return HelpFacts(rights=rights, located=located, in_team_here=in_team_here, welcome=welcome)
+        )
+        in_team = found.first() is not None
+    return rights, located, in_team
+
+
+def _mark_welcomed(connection: Connection, member_id: int) -> bool:
+    """Whether this /帮助 is the one that welcomes: of two at once, one."""
+    return connection.execute(_MARK_WELCOMED, {"member_id": member_id, "now": utcnow()}).rowcount == 1

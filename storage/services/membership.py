@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, Connection, bindparam, or_
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import reading, session
+from storage.db import run_reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
     JoinRequest,
@@ -39,6 +40,7 @@ from storage.services.people import (
     normalise_phone,
     parse_tags,
     rights_of,
+    rights_on,
 )
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME
@@ -453,40 +455,50 @@ class Profile:
     points: int = 0
 
 
+_PROFILE = (  # the balance, and a row for each of the member's teams (one row with none when there are none)
+    core_select(
+        select(MemberTotal.spendable)
+        .where(col(MemberTotal.member_id) == bindparam("member_id"), MemberTotal.period == ALL_TIME)
+        .scalar_subquery()
+        .label("balance"),
+        col(TeamMembership.status).label("status"),
+        col(Team.id).label("team_id"),
+        col(Team.name).label("team_name"),
+        col(Unit.path).label("unit_path"),
+    )
+    .select_from(Member)
+    .outerjoin(TeamMembership, col(TeamMembership.member_id) == col(Member.id))
+    .outerjoin(Team, col(Team.id) == col(TeamMembership.team_id))
+    .outerjoin(Unit, col(Unit.id) == col(Team.unit_id))
+    .where(col(Member.id) == bindparam("member_id"))
+    .order_by(col(TeamMembership.id))
+)
+
+
 async def my_profile(caller: Actor) -> Profile:
-    """/我的: the caller's member number, teams, tags, roles and status."""
-    async with reading() as db:
-        rights = await rights_of(db, caller)
-        if rights.member is None:
-            return Profile(member=None, teams=[], officer_units=[], is_admin=rights.is_admin)
-        member_id = id_of(rights.member)
-        balance = select(MemberTotal.spendable).where(
-            MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME
+    """/我的: the caller's member number, teams, tags, roles and status (two statements, Core rows)."""
+    return await run_reading(_profile_on, caller)
+
+
+def _profile_on(connection: Connection, caller: Actor) -> Profile:
+    rights = rights_on(connection, caller)
+    if rights.member is None:
+        return Profile(member=None, teams=[], officer_units=[], is_admin=rights.is_admin)
+    rows = connection.execute(_PROFILE, {"member_id": id_of(rights.member)}).all()
+    teams = [
+        TeamPlace(
+            team_name=row.team_name,
+            unit_path=row.unit_path,
+            status=row.status,
+            is_leader=row.team_id in rights.leader_team_ids,
         )
-        statement = (  # the balance, and a row for each of the member's teams (one row with none when there are none)
-            select(balance.scalar_subquery(), TeamMembership, Team, Unit)
-            .select_from(Member)
-            .outerjoin(TeamMembership, col(TeamMembership.member_id) == col(Member.id))
-            .outerjoin(Team, col(Team.id) == col(TeamMembership.team_id))
-            .outerjoin(Unit, col(Unit.id) == col(Team.unit_id))
-            .where(col(Member.id) == member_id)
-            .order_by(col(TeamMembership.id))
-        )
-        rows = (await db.exec(statement)).all()
-        teams = [
-            TeamPlace(
-                team_name=team.name,
-                unit_path=unit.path,
-                status=membership.status,
-                is_leader=team.id in rights.leader_team_ids,
-            )
-            for _, membership, team, unit in rows
-            if membership is not None and team is not None and unit is not None
-        ]
-        return Profile(
-            member=rights.member,
-            teams=teams,
-            officer_units=[unit.path for unit in rights.officer_units],
-            is_admin=rights.is_admin,
-            points=int(rows[0][0] or 0) if rows else 0,
-        )
+        for row in rows
+        if row.status is not None and row.team_name is not None and row.unit_path is not None
+    ]
+    return Profile(
+        member=rights.member,
+        teams=teams,
+        officer_units=[unit.path for unit in rights.officer_units],
+        is_admin=rights.is_admin,
+        points=int(rows[0].balance or 0) if rows else 0,
+    )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_
+from sqlalchemy import Connection, bindparam, or_
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import reading, session
+from storage.db import run_reading, session
 from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import (
     AuditLog,
@@ -20,10 +21,20 @@ from storage.models import (
     Team,
     TeamMembership,
     Unit,
+    detached,
     id_of,
+    table_of,
 )
 from storage.services.actors import Actor, ChatAccount, ChatGroup, Where
-from storage.services.people import PersonRef, Rights, ensure_member, find_person, is_plain_name, rights_of
+from storage.services.people import (
+    PersonRef,
+    Rights,
+    ensure_member,
+    find_person,
+    is_plain_name,
+    rights_of,
+    rights_on,
+)
 from storage.services.retry import retry_on_conflict
 
 MAX_UNIT_NAME = 30
@@ -137,6 +148,29 @@ async def team_at(db: AsyncSession, where: Where) -> GroupTeam | None:
     return GroupTeam(team=row[0], unit=row[1]) if row else None
 
 
+_team_table, _unit_table, _binding_table = table_of(Team), table_of(Unit), table_of(GroupBinding)
+_TEAM_AND_UNIT = core_select(_team_table, _unit_table).join(_unit_table, _unit_table.c.id == _team_table.c.unit_id)
+TEAM_OF_GROUP = (
+    _TEAM_AND_UNIT.join(_binding_table, _binding_table.c.team_id == _team_table.c.id)
+    .where(_binding_table.c.platform == bindparam("platform"), _binding_table.c.group_id == bindparam("group_id"))
+    .limit(1)
+)
+TEAM_BY_ID = _TEAM_AND_UNIT.where(_team_table.c.id == bindparam("team_id"))
+"""team_at_on's statements, built once: the columns of the team and of its unit."""
+
+
+def team_at_on(connection: Connection, where: Where) -> GroupTeam | None:
+    """team_at for a service that only reads, on a Core connection (storage.db.run_reading), with detached models."""
+    if isinstance(where, ChatGroup):
+        row = connection.execute(TEAM_OF_GROUP, {"platform": where.platform, "group_id": where.group_id}).first()
+    else:
+        row = connection.execute(TEAM_BY_ID, {"team_id": where.team_id}).first()
+    if row is None:
+        return None
+    team, unit = detached(Team, row), detached(Unit, row)
+    return GroupTeam(team=team, unit=unit) if team is not None and unit is not None else None
+
+
 def in_unit_or_below(unit: Unit):
     """A condition on Unit: this unit or any unit below it (units form a tree by path)."""
     return or_(col(Unit.path) == unit.path, col(Unit.path).startswith(unit.path + "/"))
@@ -176,13 +210,11 @@ async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, 
 
 
 async def get_team_at(where: Where) -> GroupTeam | None:
-    async with reading() as db:
-        return await team_at(db, where)
+    return await run_reading(team_at_on, where)
 
 
 async def get_rights(caller: Actor) -> Rights:
-    async with reading() as db:
-        return await rights_of(db, caller)
+    return await run_reading(rights_on, caller)
 
 
 async def add_role(db: AsyncSession, member: Member, kind: RoleKind, scope_id: int, granted_by: Member | None) -> bool:

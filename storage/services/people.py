@@ -6,6 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection, bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +20,9 @@ from storage.models import (
     RoleKind,
     Team,
     Unit,
+    detached,
     id_of,
+    table_of,
 )
 from storage.services.actors import Actor, ChatAccount
 from storage.settings import settings
@@ -258,7 +262,8 @@ async def _is_superuser(db: AsyncSession, actor: Actor, member: Member | None) -
 
 async def rights_of(db: AsyncSession, actor: Actor) -> Rights:
     """The caller's member and rights, read in one statement: the member, a row for each of their roles, and the
-    unit of each officer role beside it."""
+    unit of each officer role beside it. The member and units are the session's (to change and save); a service
+    that only reads uses rights_on, its twin on a Core connection."""
     statement = (
         select(Member, Role, Unit)
         .outerjoin(Role, col(Role.member_id) == col(Member.id))
@@ -273,19 +278,62 @@ async def rights_of(db: AsyncSession, actor: Actor) -> Rights:
         statement = statement.where(col(Member.id) == actor.member_id)
     rows = (await db.exec(statement)).all()
     member = rows[0][0] if rows else None
-    rights = Rights(member=member, is_admin=await _is_superuser(db, actor, member))
+    return _rights(member, [(role.kind, role.scope_id, unit) for _, role, unit in rows if role is not None],
+                   await _is_superuser(db, actor, member))  # fmt: skip
+
+
+def _rights(member: Member | None, roles: list[tuple[str, int, Unit | None]], superuser: bool) -> Rights:
+    """Rights from a member's roles, each as (kind, scope id, the unit of an officer role)."""
+    rights = Rights(member=member, is_admin=superuser)
     units: dict[int, Unit] = {}
-    for _, role, unit in rows:
-        if role is None:
-            continue
-        if role.kind == RoleKind.admin:
+    for kind, scope_id, unit in roles:
+        if kind == RoleKind.admin:
             rights.is_admin = True
-        elif role.kind == RoleKind.leader:
-            rights.leader_team_ids.add(role.scope_id)
+        elif kind == RoleKind.leader:
+            rights.leader_team_ids.add(scope_id)
         elif unit is not None:
             units[id_of(unit)] = unit
     rights.officer_units = [units[unit_id] for unit_id in sorted(units)]
     return rights
+
+
+_member_table, _role_table, _unit_table = table_of(Member), table_of(Role), table_of(Unit)
+_identity_table = table_of(PlatformIdentity)
+_RIGHTS = (
+    core_select(_member_table, _role_table.c.kind.label("role_kind"), _role_table.c.scope_id.label("role_scope"))
+    .add_columns(*_unit_table.columns)
+    .outerjoin(_role_table, _role_table.c.member_id == _member_table.c.id)
+    .outerjoin(
+        _unit_table, (_unit_table.c.id == _role_table.c.scope_id) & (_role_table.c.kind == RoleKind.officer.value)
+    )
+    .order_by(_role_table.c.id)
+)
+RIGHTS_OF_ACCOUNT = _RIGHTS.join(_identity_table, _identity_table.c.member_id == _member_table.c.id).where(
+    _identity_table.c.platform == bindparam("platform"), _identity_table.c.user_id == bindparam("user_id")
+)
+RIGHTS_OF_MEMBER = _RIGHTS.where(_member_table.c.id == bindparam("member_id"))
+"""rights_on's statements, built once: the member's columns, a row for each role (kind and scope) and the columns of
+an officer role's unit."""
+_ACCOUNTS_OF_MEMBER = core_select(_identity_table.c.platform, _identity_table.c.user_id).where(
+    _identity_table.c.member_id == bindparam("member_id")
+)
+
+
+def rights_on(connection: Connection, actor: Actor) -> Rights:
+    """rights_of for a service that only reads, on a Core connection (storage.db.run_reading): the same statement,
+    built once, and detached models (storage.models.detached): a third of the CPU of rights_of."""
+    if isinstance(actor, ChatAccount):
+        rows = connection.execute(RIGHTS_OF_ACCOUNT, {"platform": actor.platform, "user_id": actor.user_id}).all()
+    else:
+        rows = connection.execute(RIGHTS_OF_MEMBER, {"member_id": actor.member_id}).all()
+    member = detached(Member, rows[0]) if rows else None
+    if isinstance(actor, ChatAccount) or member is None:
+        superuser = actor.key in settings.superusers
+    else:
+        accounts = connection.execute(_ACCOUNTS_OF_MEMBER, {"member_id": actor.member_id}).all()
+        superuser = any(f"{platform}:{user_id}" in settings.superusers for platform, user_id in accounts)
+    roles = [(row.role_kind, row.role_scope, detached(Unit, row)) for row in rows if row.role_kind is not None]
+    return _rights(member, roles, superuser)
 
 
 async def find_person(db: AsyncSession, ref: PersonRef, *, create: bool = False) -> Member:

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import Connection, bindparam, func
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from storage.db import reading, session
+from storage.db import run_reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
     AuditLog,
@@ -30,15 +31,17 @@ from storage.models import (
     Team,
     TeamMembership,
     Unit,
+    detached,
     id_of,
+    table_of,
     utcnow,
 )
 from storage.services import notices
 from storage.services.actors import Actor, Where
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, covers_member, in_unit_or_below, team_at
+from storage.services.organisation import audit, covers_member, in_unit_or_below, team_at_on
 from storage.services.outbox import Destination, Message, enqueue_all, tell_member
-from storage.services.people import PersonRef, Rights, find_person, rights_of
+from storage.services.people import PersonRef, Rights, find_person, rights_of, rights_on
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME, Period, balance_of, lock_balance, period_of, weekly_time_passed
 from storage.services.when import DateRange
@@ -110,30 +113,37 @@ def _members_of(scope: _Scope):
     return None
 
 
-async def _home_team(db: AsyncSession, rights: Rights, where: Where | None) -> tuple[Team, Unit] | None:
+def _home_team(connection: Connection, rights: Rights, where: Where | None) -> tuple[Team, Unit] | None:
     """The team a board is about: the team of where it is asked for, or else the caller's first team."""
     if where is not None:
-        found = await team_at(db, where)
+        found = team_at_on(connection, where)
         if found is not None:
             return found.team, found.unit
     if rights.member is None:
         return None
-    row = (
-        await db.exec(
-            select(Team, Unit)
-            .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
-            .join(Unit, col(Unit.id) == col(Team.unit_id))
-            .where(TeamMembership.member_id == rights.member.id, TeamMembership.status == MembershipStatus.active)
-            .order_by(col(TeamMembership.id))
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
+    row = connection.execute(_FIRST_TEAM, {"member_id": rights.member.id}).first()
+    team, unit = (detached(Team, row), detached(Unit, row)) if row is not None else (None, None)
+    return (team, unit) if team is not None and unit is not None else None
 
 
-async def _scope(db: AsyncSession, rights: Rights, where: Where | None, kind: str) -> _Scope:
+_FIRST_TEAM = (
+    core_select(table_of(Team), table_of(Unit))
+    .join(table_of(Unit), table_of(Unit).c.id == table_of(Team).c.unit_id)
+    .join(table_of(TeamMembership), table_of(TeamMembership).c.team_id == table_of(Team).c.id)
+    .where(
+        table_of(TeamMembership).c.member_id == bindparam("member_id"),
+        table_of(TeamMembership).c.status == MembershipStatus.active.value,
+    )
+    .order_by(table_of(TeamMembership).c.id)
+    .limit(1)
+)
+"""The member `member_id`'s first team (the one they joined first) with its unit."""
+
+
+def _scope(connection: Connection, rights: Rights, where: Where | None, kind: str) -> _Scope:
     if kind == "city":
         return _Scope(kind="city", name=None)
-    home = await _home_team(db, rights, where)
+    home = _home_team(connection, rights, where)
     if kind == "team":
         if home is None:
             raise DomainError("standings.no_team_here")
@@ -145,7 +155,7 @@ async def _scope(db: AsyncSession, rights: Rights, where: Where | None, kind: st
     raise DomainError("standings.no_team_here")
 
 
-async def _rank_rows(db: AsyncSession, key: str, metric: str, members, limit: int) -> list[Standing]:
+def _rank_rows(connection: Connection, key: str, metric: str, members, limit: int) -> list[Standing]:
     value = getattr(MemberTotal, metric)
     statement = (
         select(MemberTotal.member_id, Member.name, value)
@@ -156,7 +166,7 @@ async def _rank_rows(db: AsyncSession, key: str, metric: str, members, limit: in
     )
     if members is not None:
         statement = statement.where(col(MemberTotal.member_id).in_(members))
-    rows = (await db.exec(statement)).all()
+    rows = (connection.execute(statement)).all()
     standings: list[Standing] = []
     for index, (member_id, name, amount) in enumerate(rows):
         rank = standings[-1].rank if standings and standings[-1].value == amount else index + 1
@@ -164,17 +174,17 @@ async def _rank_rows(db: AsyncSession, key: str, metric: str, members, limit: in
     return standings
 
 
-async def _own_standing(db: AsyncSession, key: str, metric: str, members, member: Member) -> Standing | None:
+def _own_standing(connection: Connection, key: str, metric: str, members, member: Member) -> Standing | None:
     """The member's place: one more than the number ahead of them (equal values share a place)."""
-    return (await _own_standings(db, key, metric, [members], member))[0]
+    return (_own_standings(connection, key, metric, [members], member))[0]
 
 
-async def _own_standings(
-    db: AsyncSession, key: str, metric: str, rankings: list, member: Member
+def _own_standings(
+    connection: Connection, key: str, metric: str, rankings: list, member: Member
 ) -> list[Standing | None]:
     """The member's place among each of `rankings` (the members ranked, as _members_of gives them), all read in one
     statement: their own value, and how many are ahead of them in each."""
-    found, *ahead = (await db.exec(select(*_place_columns(key, metric, rankings, id_of(member))))).one()
+    found, *ahead = tuple(connection.execute(select(*_place_columns(key, metric, rankings, id_of(member)))).one())
     return _places(found, ahead, member)
 
 
@@ -201,7 +211,7 @@ def _places(found: int | None, ahead_counts: list[int], member: Member) -> list[
     ]
 
 
-async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> list[TeamStanding]:
+def _team_rows(connection: Connection, key: str, metric: str, unit: Unit) -> list[TeamStanding]:
     """Every team of the unit and its sub-units, by the total of its members per member."""
     value = getattr(MemberTotal, metric)
     statement = (
@@ -221,7 +231,8 @@ async def _team_rows(db: AsyncSession, key: str, metric: str, unit: Unit) -> lis
         .group_by(col(TeamMembership.team_id), col(Team.name))
     )
     teams = [
-        (team_id, name, int(members), int(total)) for team_id, name, members, total in (await db.exec(statement)).all()
+        (team_id, name, int(members), int(total))
+        for team_id, name, members, total in (connection.execute(statement)).all()
     ]
     teams.sort(key=lambda team: (-(team[3] / team[2] if team[2] else 0), team[0]))
     return [
@@ -248,34 +259,44 @@ async def leaderboard(
     """
     now = now or utcnow()
     span = period_of(period, now) if isinstance(period, str) else kept_period(period)
-    async with reading() as db:
-        rights = await rights_of(db, caller)
-        if by_team:
-            if not (rights.is_officer or rights.leader_team_ids):
-                raise NotAllowed("standings.by_team_not_allowed")
-            if scope == "team":
-                scope = "unit"
-        ranked = await _scope(db, rights, where, scope)
-        board = Board(period=span, scope=ranked.kind, scope_name=ranked.name, metric=metric)
-        if by_team:
-            unit = ranked.unit
-            if unit is None:  # the city: every team under the root units
-                unit = (await db.exec(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(col(Unit.id)))).first()
-                if unit is None:
-                    return board
-            if not await _covers_for_ranking(db, rights, unit):
-                raise NotAllowed("standings.by_team_not_covered")
-            board.by_team = await _team_rows(db, span.key, metric, unit)
-            home = await _home_team(db, rights, where)
-            if home is not None:
-                board.own_team = next((row for row in board.by_team if row.team_id == home[0].id), None)
-            board.by_team = board.by_team[:BOARD_SIZE]
-            return board
-        members = _members_of(ranked)
-        board.rows = await _rank_rows(db, span.key, metric, members, BOARD_SIZE)
-        if rights.member is not None:
-            board.own = await _own_standing(db, span.key, metric, members, rights.member)
+    return await run_reading(_board_on, caller, where, span, scope, metric, by_team)
+
+
+def _board_on(
+    connection: Connection, caller: Actor, where: Where | None, span: Period, scope: str, metric: str, by_team: bool
+) -> Board:
+    """leaderboard's statements, on one connection (run_reading)."""
+    rights = rights_on(connection, caller)
+    if by_team:
+        if not (rights.is_officer or rights.leader_team_ids):
+            raise NotAllowed("standings.by_team_not_allowed")
+        if scope == "team":
+            scope = "unit"
+    ranked = _scope(connection, rights, where, scope)
+    board = Board(period=span, scope=ranked.kind, scope_name=ranked.name, metric=metric)
+    if by_team:
+        unit = ranked.unit
+        if unit is None:  # the city: every team under the root units
+            root = connection.execute(_ROOT_UNIT).first()
+            unit = detached(Unit, root) if root is not None else None
+            if unit is None:
+                return board
+        if not _covers_for_ranking(connection, rights, unit):
+            raise NotAllowed("standings.by_team_not_covered")
+        board.by_team = _team_rows(connection, span.key, metric, unit)
+        home = _home_team(connection, rights, where)
+        if home is not None:
+            board.own_team = next((row for row in board.by_team if row.team_id == home[0].id), None)
+        board.by_team = board.by_team[:BOARD_SIZE]
         return board
+    members = _members_of(ranked)
+    board.rows = _rank_rows(connection, span.key, metric, members, BOARD_SIZE)
+    if rights.member is not None:
+        board.own = _own_standing(connection, span.key, metric, members, rights.member)
+    return board
+
+
+_ROOT_UNIT = core_select(table_of(Unit)).where(table_of(Unit).c.parent_id.is_(None)).order_by(table_of(Unit).c.id)
 
 
 def kept_period(period: DateRange) -> Period:
@@ -288,15 +309,15 @@ def kept_period(period: DateRange) -> Period:
     raise DomainError("standings.period_not_kept")
 
 
-async def _covers_for_ranking(db: AsyncSession, rights: Rights, unit: Unit) -> bool:
+def _covers_for_ranking(connection: Connection, rights: Rights, unit: Unit) -> bool:
     """Teams are ranked against each other for the officers of the unit (or above it) and the leaders of a team
     directly in it; a leader or officer elsewhere sees nothing of it."""
     if rights.covers_unit(unit):
         return True
     if not rights.leader_team_ids:
         return False
-    led = await db.exec(select(Team.unit_id).where(col(Team.id).in_(rights.leader_team_ids)))
-    return unit.id in set(led.all())
+    led = connection.execute(select(Team.unit_id).where(col(Team.id).in_(rights.leader_team_ids)))
+    return unit.id in set(led.scalars().all())
 
 
 @dataclass(frozen=True)
@@ -335,50 +356,52 @@ _LATEST_ENTRIES = (
 async def my_points(caller: Actor, where: Where | None, now: datetime | None = None) -> PointsSummary:
     """/积分: balance, this month's points with the places in team and unit, and the latest entries."""
     now = now or utcnow()
-    async with reading() as db:
-        rights = await rights_of(db, caller)
-        if rights.member is None:
-            raise DomainError("organisation.not_registered")
-        member = rights.member
-        member_id = id_of(member)
-        month = period_of("month", now)
-        home = await _home_team(db, rights, where)
-        rankings = []
-        if home is not None:
-            rankings = [
-                _members_of(_Scope("team", home[0].name, team=home[0])),
-                _members_of(_Scope("unit", home[1].name, unit=home[1])),
-            ]
-        # the balance, what anonymous tips paid of it, and this month's points with the places: one statement
-        spendable = select(MemberTotal.spendable).where(
-            MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME
-        )
-        private = select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
-            PointEntry.member_id == member_id, col(PointEntry.private).is_(True)
-        )
-        balance, unseen, month_points, *ahead = (
-            await db.exec(
-                select(
-                    spendable.scalar_subquery(),
-                    private.scalar_subquery(),
-                    *_place_columns(month.key, "points", rankings, member_id),
-                )
+    return await run_reading(_points_on, caller, where, now)
+
+
+def _points_on(connection: Connection, caller: Actor, where: Where | None, now: datetime) -> PointsSummary:
+    """my_points' statements, on one connection (run_reading)."""
+    rights = rights_on(connection, caller)
+    if rights.member is None:
+        raise DomainError("organisation.not_registered")
+    member = rights.member
+    member_id = id_of(member)
+    month = period_of("month", now)
+    home = _home_team(connection, rights, where)
+    rankings = []
+    if home is not None:
+        rankings = [
+            _members_of(_Scope("team", home[0].name, team=home[0])),
+            _members_of(_Scope("unit", home[1].name, unit=home[1])),
+        ]
+    # the balance, what anonymous tips paid of it, and this month's points with the places: one statement
+    spendable = select(MemberTotal.spendable).where(MemberTotal.member_id == member_id, MemberTotal.period == ALL_TIME)
+    private = select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
+        PointEntry.member_id == member_id, col(PointEntry.private).is_(True)
+    )
+    balance, unseen, month_points, *ahead = tuple(
+        connection.execute(
+            select(
+                spendable.scalar_subquery(),
+                private.scalar_subquery(),
+                *_place_columns(month.key, "points", rankings, member_id),
             )
         ).one()
-        team_rank, unit_rank = _places(month_points, ahead, member) if home is not None else (None, None)
-        entries = (await db.exec(_LATEST_ENTRIES, params={"member_id": member_id})).all()
-        return PointsSummary(
-            member=member,
-            balance=int(balance or 0),
-            unseen=int(unseen),
-            month_points=int(month_points or 0),
-            month=month,
-            team_name=home[0].name if home else None,
-            team_rank=team_rank,
-            unit_name=home[1].name if home else None,
-            unit_rank=unit_rank,
-            recent=[LedgerLine(at=at, amount=amount, reason=reason, note=note) for at, amount, reason, note in entries],
-        )
+    )
+    team_rank, unit_rank = _places(month_points, ahead, member) if home is not None else (None, None)
+    entries = connection.execute(_LATEST_ENTRIES, {"member_id": member_id}).all()
+    return PointsSummary(
+        member=member,
+        balance=int(balance or 0),
+        unseen=int(unseen),
+        month_points=int(month_points or 0),
+        month=month,
+        team_name=home[0].name if home else None,
+        team_rank=team_rank,
+        unit_name=home[1].name if home else None,
+        unit_rank=unit_rank,
+        recent=[LedgerLine(at=at, amount=amount, reason=reason, note=note) for at, amount, reason, note in entries],
+    )
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from storage.services import notices
 from storage.services.actors import Actor, ChatGroup, Where
 from storage.services.organisation import audit, find_unit, in_unit_or_below, team_at
 from storage.services.outbox import Destination, enqueue_many
-from storage.services.people import Rights, rights_of
+from storage.services.people import Rights, rights_of, rights_on
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
@@ -466,38 +466,40 @@ def _sees_roster(rights: Rights, owner_path: str | None, teams: list[Row], in_te
 async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
     """/任务 编号: the task and its roster (names only, never a phone number), for those who may see it.
 
-    The task and the roster are Core rows run on the session's connection (no Task, Team or Unit models, nor the
-    ORM's execute); only the caller's rights are read through the session."""
-    async with reading() as db:
-        rights = await rights_of(db, caller)
-        member_id = id_of(rights.member) if rights.member is not None else 0
-        connection = await db.connection()
-        found = (await connection.execute(TASK_WITH_TEAMS, {"task_id": task_id, "member_id": member_id})).all()
-        if not found:
-            raise NotAllowed("tasks.no_such_task", task_id=task_id)
-        task = found[0]
-        teams = [row for row in found if row.team_id is not None and row.team_unit_path is not None]
-        if not _sees_roster(rights, task.owner_path, teams, any(row.member_in_team for row in found)):
-            raise NotAllowed("tasks.no_such_task", task_id=task_id)
-        roster = [
-            RosterLine(name, status, checked_in is not None, checked_out is not None, outside, minutes)
-            for name, status, checked_in, checked_out, outside, minutes in (
-                await connection.execute(ROSTER, {"task_id": task_id})
-            ).all()
-        ]
-        lines = {status: [line for line in roster if line.status == status] for status in SignupStatus}
-        view = TaskView(
-            task=TaskFacts.of(task),
-            team_names=[row.team_name for row in teams],
-            signed=sum(1 for line in roster if line.status in COUNTED_AS_SIGNED),
-            waiting=len(lines[SignupStatus.waiting]),
-        )
-        return TaskDetail(
-            view=view,
-            signed=lines[SignupStatus.signed] + lines[SignupStatus.attended],
-            waiting=lines[SignupStatus.waiting],
-            absent=lines[SignupStatus.no_show],
-        )
+    Three Core statements on one connection (run_reading): the caller's rights, the task with its teams, the
+    roster; no Task, Team or Unit models, nor the ORM's execute."""
+    return await run_reading(_task_detail_on, caller, task_id)
+
+
+def _task_detail_on(connection: Connection, caller: Actor, task_id: int) -> TaskDetail:
+    rights = rights_on(connection, caller)
+    member_id = id_of(rights.member) if rights.member is not None else 0
+    found = connection.execute(TASK_WITH_TEAMS, {"task_id": task_id, "member_id": member_id}).all()
+    if not found:
+        raise NotAllowed("tasks.no_such_task", task_id=task_id)
+    task = found[0]
+    teams = [row for row in found if row.team_id is not None and row.team_unit_path is not None]
+    if not _sees_roster(rights, task.owner_path, teams, any(row.member_in_team for row in found)):
+        raise NotAllowed("tasks.no_such_task", task_id=task_id)
+    roster = [
+        RosterLine(name, status, checked_in is not None, checked_out is not None, outside, minutes)
+        for name, status, checked_in, checked_out, outside, minutes in connection.execute(
+            ROSTER, {"task_id": task_id}
+        ).all()
+    ]
+    lines = {status: [line for line in roster if line.status == status] for status in SignupStatus}
+    view = TaskView(
+        task=TaskFacts.of(task),
+        team_names=[row.team_name for row in teams],
+        signed=sum(1 for line in roster if line.status in COUNTED_AS_SIGNED),
+        waiting=len(lines[SignupStatus.waiting]),
+    )
+    return TaskDetail(
+        view=view,
+        signed=lines[SignupStatus.signed] + lines[SignupStatus.attended],
+        waiting=lines[SignupStatus.waiting],
+        absent=lines[SignupStatus.no_show],
+    )
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Row, Table, bindparam, func
+from sqlalchemy import Row, bindparam, func
 from sqlalchemy import select as core_select
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import DomainError, NotAllowed
@@ -31,6 +31,7 @@ from storage.models import (
     TeamMembership,
     Unit,
     id_of,
+    table_of,
 )
 from storage.services.actors import Actor, ChatAccount, ChatGroup, Where
 from storage.services.outbox import Destination
@@ -115,14 +116,6 @@ class MemberAddress:
     member_id: int
     name: str
     accounts: tuple[tuple[str, str], ...]
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """The Core table behind a model (SQLModel does not declare `__table__` to type checkers)."""
-    table = vars(model)["__table__"]
-    if not isinstance(table, Table):
-        raise TypeError(f"{model.__name__} is not a table model")
-    return table
 
 
 task_table = table_of(Task)

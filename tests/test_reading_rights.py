@@ -1,0 +1,71 @@
+"""The read-only commands (/我的, /积分, /排行榜, /任务 N, /帮助) find who asks and where on a Core connection
+(people.rights_on, organisation.team_at_on): they must find exactly what the sessions' rights_of and team_at find,
+for every kind of caller, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from storage import db
+from storage.models import Member
+from storage.services import membership, organisation
+from storage.services.actors import ChatAccount, InTeam, SignedInMember
+from storage.services.organisation import GroupTeam, team_at, team_at_on
+from storage.services.people import PersonRef, Rights, rights_of, rights_on
+from tests.places import in_group
+
+SUPERUSER = ChatAccount("onebot", "10001", "管理员")
+OFFICER = ChatAccount("onebot", "20001", "李警官")
+VOLUNTEER = ChatAccount("onebot", "30001", "老张")
+STRANGER = ChatAccount("onebot", "39999", "路人")
+
+
+def facts(rights: Rights) -> tuple:
+    member = rights.member
+    return (
+        None if member is None else (member.id, member.name, member.phone, member.status, member.welcomed_at),
+        rights.is_admin,
+        [(unit.id, unit.path) for unit in rights.officer_units],
+        sorted(rights.leader_team_ids),
+    )
+
+
+def place(found: GroupTeam | None) -> tuple | None:
+    return None if found is None else (found.team.id, found.team.name, found.unit.id, found.unit.path)
+
+
+async def test_rights_read_for_a_reply_are_the_rights_a_command_acts_on(database: str) -> None:
+    await organisation.grant_officer(SUPERUSER, PersonRef(platform="onebot", user_id=OFFICER.user_id), "市局/历下分局")
+    await organisation.grant_officer(SUPERUSER, PersonRef(platform="onebot", user_id=OFFICER.user_id), "市局/市中分局")
+    await organisation.bind_group(OFFICER, in_group("555001"), "夕阳红巡逻队", "历下分局")
+    applied = await membership.apply_to_team(VOLUNTEER, in_group("555001"), "张建国", "13800138000", ["驾驶"])
+    await membership.decide_application(OFFICER, approve=True, number=applied.number)
+    await organisation.set_leader(
+        OFFICER, PersonRef(platform="onebot", user_id=VOLUNTEER.user_id), None, "夕阳红巡逻队"
+    )
+    async with db.session() as session:
+        officer_number = (await rights_of(session, OFFICER)).member
+        volunteer = await session.get(Member, applied.member.id)
+    assert officer_number is not None
+    assert volunteer is not None
+    callers = [SUPERUSER, OFFICER, VOLUNTEER, STRANGER, SignedInMember(officer_number.id or 0), SignedInMember(9999)]
+
+    for caller in callers:
+        async with db.session() as session:
+            expected = facts(await rights_of(session, caller))
+        assert facts(await db.run_reading(rights_on, caller)) == expected, caller
+    officer = await db.run_reading(rights_on, OFFICER)
+    assert [unit.path for unit in officer.officer_units] == ["市局/历下分局", "市局/市中分局"]
+    assert officer.covers_path("市局/历下分局/闫千户派出所")
+    leader = await db.run_reading(rights_on, VOLUNTEER)
+    assert leader.member is not None
+    assert leader.member.name == "张建国"
+    assert leader.member.tags == ["驾驶"]
+    assert leader.leader_team_ids
+    assert not leader.is_officer
+
+    located = await db.run_reading(team_at_on, in_group("555001"))
+    assert located is not None
+    assert located.team.name == "夕阳红巡逻队"
+    for where in (in_group("555001"), in_group("555002"), InTeam(located.team.id or 0), InTeam(9999)):
+        async with db.session() as session:
+            expected_place = place(await team_at(session, where))
+        assert place(await db.run_reading(team_at_on, where)) == expected_place, where
