@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
 from PIL import Image, ImageDraw
 
+import plugins._images
 from plugins._images import board_image, certificate_image, font, image_for, stats_chart
 from plugins._texts.export import export_file
 from plugins._texts.stats import text_for_report
@@ -143,9 +145,17 @@ def test_the_board_and_certificate_pictures() -> None:
         rows=[Standing(rank, rank, f"队员{rank}", 100 - rank) for rank in range(1, 11)],
         own=Standing(12, 99, "张三", 40),
     )
-    picture = Image.open(io.BytesIO(board_image(board)))
+    drawn = board_image(board)
+    picture = Image.open(io.BytesIO(drawn))
     assert picture.format == "PNG"
-    assert picture.size[1] > 700  # ten rows and the caller's own place
+    assert picture.size[1] > 700  # ten rows
+    # the caller's own place is in the text, not on the card: every member asking gets the same card
+    plugins._images._drawn_boards.clear()  # drawn again, not the card kept for the same board
+    assert board_image(replace(board, own=Standing(3, 98, "李四", 97))) == drawn
+    assert board_image(replace(board, rows=board.rows[:9])) != drawn
+    rgb = picture.convert("RGB")
+    assert rgb.getpixel((700, picture.size[1] - 5)) == (255, 255, 255)  # white stays white on the palette card
+    assert rgb.getpixel((700, 150)) == (244, 246, 250)  # and the shaded rows their shade
     header = picture.crop((30, 20, 600, 70)).convert("L")
     darkest, lightest = header.getextrema()
     assert darkest < 100  # the blue band

@@ -96,7 +96,7 @@ async def show_board(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]
         standings.leaderboard(place.caller, place.group, period, scope, metric, by_team=by_team)
     )
     message = UniMessage.text(text_for_board(board))
-    if not shows_pictures(bot):
+    if not shows_pictures(bot) or not (board.rows or board.by_team):  # an empty board's text says so; no card
         await message.finish()
     try:
         picture = await asyncio.to_thread(board_image, board)
