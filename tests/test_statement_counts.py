@@ -97,8 +97,8 @@ EVERYDAY = [
     ("/我的", GROUP, "张三，成员号 2", 2),
     ("/积分", GROUP, "张三（成员号 2）积分余额 5 分", 4),
     ("/排行榜", GROUP, "一队 ", 4),
-    # a member's first /帮助 in the group: rights, the group's team, whether they are in it, the welcome remembered
-    ("/帮助", GROUP, "欢迎加入！", 4),
+    # a member's first /帮助 in the group: rights, the group's team and whether they are in it, the welcome remembered
+    ("/帮助", GROUP, "欢迎加入！", 3),
 ]
 
 
