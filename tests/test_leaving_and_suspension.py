@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from plugins._texts.tasks import NO_SUCH_TASK
 from storage import db
 from storage.models import (
     AuditLog,
@@ -108,13 +109,12 @@ async def test_leaving_cancels_the_teams_future_sign_ups_and_the_waiting_list_mo
     assert member.status == "active"
 
     # the task list of the team is no longer theirs; signing up again is refused
-    assert "报名成功" not in await say(ZHANG, "/报名 2", GROUP)
+    assert await say(ZHANG, "/报名 2", GROUP) == NO_SUCH_TASK.format(task_id=2)
     assert await say(ZHANG, "/退出 夕阳红巡逻队") == "你不在这个队伍里。你的队伍：“朝阳巡逻队”，例如 /退出 朝阳巡逻队"
 
 
 async def test_leaving_asks_first_and_anything_but_confirm_leaves_nothing(database: str) -> None:
     numbers = await set_up()
-    assert "报名成功" not in await say(LI, "/报名 9", GROUP)
     assert (await say(LI, "/退出", GROUP)).startswith("你要退出“夕阳红巡逻队”。退出后要重新申请才能回来。")
     assert await say(LI, "算了", GROUP) == "没有退出，什么也没有改。"
     assert (await say(LI, "/leave")).startswith("你要退出“夕阳红巡逻队”。")
@@ -138,10 +138,13 @@ async def test_a_suspended_member_cannot_sign_up_check_in_or_redeem_until_reinst
     zhang = numbers[ZHANG]
     officer = ChatAccount("onebot", str(OFFICER))
     assert (await say(OFFICER, "/发布任务 巡逻 明天19:00 2小时 北区 5人", GROUP)).startswith("已发布任务 1")
-    assert (await say(OFFICER, "/发布任务 宣传 后天9:00 2小时 广场 5人", GROUP)).startswith("已发布任务 2")
+    assert (await say(OFFICER, "/发布任务 宣传 后天9:00 2小时 广场 1人", GROUP)).startswith("已发布任务 2")
+    assert (await say(OFFICER, "/发布任务 巡逻 后天19:00 2小时 南区 5人", GROUP)).startswith("已发布任务 3")
     assert "报名成功" in await say(ZHANG, "/报名 1", GROUP)
-    async with db.session() as session:  # task 1 starts in ten minutes: check-in is open
-        start = utcnow() + timedelta(minutes=10)
+    assert "报名成功" in await say(ZHANG, "/报名 2", GROUP)
+    assert "候补" in await say(LI, "/报名 2", GROUP)
+    async with db.session() as session:  # task 1 began ten minutes ago: under way, check-in open
+        start = utcnow() - timedelta(minutes=10)
         await session.exec(
             update(Task).where(col(Task.id) == 1).values(start_at=start, end_at=start + timedelta(hours=2))
         )
@@ -157,16 +160,21 @@ async def test_a_suspended_member_cannot_sign_up_check_in_or_redeem_until_reinst
         f"你管的单位里没有成员号 {zhang} 的队员：请检查成员号。"
     )
     assert await say(OFFICER, f"/停用 {zhang} 多次无故缺勤", GROUP) == (
-        f"已停用张三（成员号 {zhang}），理由：多次无故缺勤。停用期间不能报名、签到和兑换。已私信告知本人。"
-        f"恢复：/恢复 {zhang}"
+        f"已停用张三（成员号 {zhang}），理由：多次无故缺勤。已取消其任务 2 的报名（候补的人已递补）。"
+        f"停用期间不能报名、签到和兑换。已私信告知本人。恢复：/恢复 {zhang}"
     )
     assert (await private_messages_to(ZHANG))[-1] == (
-        "你的队员资格已被民警停用，理由：多次无故缺勤。停用期间不能报名、签到和兑换积分。如有疑问请联系民警。"
+        "你的队员资格已被民警停用，理由：多次无故缺勤。你在任务 2 的报名已取消。"
+        "停用期间不能报名、签到和兑换积分。如有疑问请联系民警。"
     )
+    assert await signups(2) == {zhang: "cancelled", numbers[LI]: "signed"}  # 李四 moved up, and is told
+    assert (await private_messages_to(LI))[-1].startswith("李四：有人取消，你已从候补转为正式报名任务 2（宣传，")
+    assert await signups(1) == {zhang: "signed"}  # under way: kept
     suspended = "你的队员资格已被停用：多次无故缺勤。如有疑问请联系民警。"
-    assert await say(ZHANG, "/报名 2", GROUP) == suspended
+    assert await say(ZHANG, "/报名 3", GROUP) == suspended
     assert await say(ZHANG, "/签到", GROUP) == suspended
     assert await say(ZHANG, "/签到 1", GROUP) == suspended
+    assert await say(ZHANG, "/签到 2") == suspended  # nothing to check in to, and still told why
     assert await say(ZHANG, f"/兑换 {reward.id}") == suspended
     assert (await say(OFFICER, f"/suspend {zhang} 又一次")).startswith(
         f"张三（成员号 {zhang}）已经是停用状态（理由：多次无故缺勤）"
@@ -176,7 +184,7 @@ async def test_a_suspended_member_cannot_sign_up_check_in_or_redeem_until_reinst
     assert await say(OFFICER, f"/恢复 {zhang}") == f"已恢复张三（成员号 {zhang}）的队员资格。已私信告知本人。"
     assert (await private_messages_to(ZHANG))[-1] == "民警已恢复你的队员资格，可以正常报名、签到和兑换了。"
     assert await say(OFFICER, f"/reinstate {zhang}") == f"张三（成员号 {zhang}）没有被停用，不用恢复。"
-    assert "报名成功" in await say(ZHANG, "/报名 2", GROUP)
+    assert "报名成功" in await say(ZHANG, "/报名 3", GROUP)
     assert (await say(ZHANG, "/签到 1", GROUP)).startswith("签到成功：任务 1（巡逻，北区）。")
     assert (await say(ZHANG, f"/兑换 {reward.id}")).startswith("已兑换“保温杯”，兑换单号 1，用去 10 分，还剩 40 分。")
     async with db.session() as session:

@@ -317,7 +317,8 @@ TABLE: tuple[Command | Usage, ...] = (
         example="/停用 12 多次无故缺勤",
         usage="@某人|成员号 理由", who="officers of the member's units",
         what="suspend a member of your units: until reinstated they cannot sign up, check in or redeem, and are "
-        "told why when they try; audited, and they are told the reason privately",
+        "told why when they try; their sign-ups to tasks not yet started are cancelled (the first one waiting "
+        "moves up and is told); audited, and they are told the reason privately",
     ),
     Command(
         "恢复", "reinstate", 43, OFFICERS, help="成员号　恢复", continues=SAME_LINE, menu="恢复队员: /reinstate 成员号",

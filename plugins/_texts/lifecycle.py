@@ -68,7 +68,11 @@ def text_for_suspended(result: StandingChanged) -> str:
     if not result.changed:
         return f"{who}已经是停用状态（理由：{member.status_reason or '未写'}）。恢复：/恢复 {member.id}"
     told = "已私信告知本人。" if result.told else "本人还没有绑定账号，没能通知。"
-    return f"已停用{who}，理由：{member.status_reason}。停用期间不能报名、签到和兑换。{told}恢复：/恢复 {member.id}"
+    cancelled = f"已取消其任务 {_task_ids(result.cancelled)} 的报名（候补的人已递补）。" if result.cancelled else ""
+    return (
+        f"已停用{who}，理由：{member.status_reason}。{cancelled}停用期间不能报名、签到和兑换。{told}"
+        f"恢复：/恢复 {member.id}"
+    )
 
 
 def text_for_reinstated(result: StandingChanged) -> str:
@@ -88,7 +92,11 @@ def _member_left(notice: MemberLeftNotice) -> str:
 
 @render_notice.register
 def _suspended(notice: SuspendedNotice) -> str:
-    return f"你的队员资格已被民警停用，理由：{notice.reason}。停用期间不能报名、签到和兑换积分。如有疑问请联系民警。"
+    cancelled = f"你在任务 {'、'.join(map(str, notice.cancelled))} 的报名已取消。" if notice.cancelled else ""
+    return (
+        f"你的队员资格已被民警停用，理由：{notice.reason}。{cancelled}"
+        "停用期间不能报名、签到和兑换积分。如有疑问请联系民警。"
+    )
 
 
 @render_notice.register

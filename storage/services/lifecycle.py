@@ -109,33 +109,49 @@ async def _team_to_leave(
 
 
 async def _signups_to_cancel(
-    db: AsyncSession, member_id: int, team_id: int, now: datetime, *, lock: bool
+    db: AsyncSession, member_id: int, team_id: int | None, now: datetime, *, lock: bool
 ) -> list[tuple[Signup, Task]]:
-    """The member's sign-ups (signed or waiting) to open tasks of the team not yet started and not also for
-    another team they stay in."""
-    staying = select(TeamMembership.team_id).where(
-        TeamMembership.member_id == member_id,
-        TeamMembership.status == MembershipStatus.active,
-        TeamMembership.team_id != team_id,
-    )
-    also_theirs = select(TaskTeam.task_id).where(col(TaskTeam.team_id).in_(staying))
+    """The member's sign-ups (signed or waiting) to open tasks not yet started; with a team, only the team's tasks
+    that are not also for another team the member stays in."""
     statement = (
         select(Signup, Task)
         .join(Task, col(Task.id) == col(Signup.task_id))
-        .join(TaskTeam, col(TaskTeam.task_id) == col(Task.id))
         .where(
             Signup.member_id == member_id,
             col(Signup.status).in_((SignupStatus.signed, SignupStatus.waiting)),
-            TaskTeam.team_id == team_id,
             Task.status == TaskStatus.open,
             col(Task.start_at) > now,
-            col(Task.id).not_in(also_theirs),
         )
         .order_by(col(Task.id))
     )
+    if team_id is not None:
+        staying = select(TeamMembership.team_id).where(
+            TeamMembership.member_id == member_id,
+            TeamMembership.status == MembershipStatus.active,
+            TeamMembership.team_id != team_id,
+        )
+        also_theirs = select(TaskTeam.task_id).where(col(TaskTeam.team_id).in_(staying))
+        statement = statement.join(TaskTeam, col(TaskTeam.task_id) == col(Task.id)).where(
+            TaskTeam.team_id == team_id, col(Task.id).not_in(also_theirs)
+        )
     if lock:
         statement = statement.with_for_update(of=Task)  # type: ignore[arg-type]
     return list((await db.exec(statement)).all())
+
+
+async def _cancel_signups(
+    db: AsyncSession, member_id: int, team_id: int | None, now: datetime
+) -> tuple[list[TaskHeading], list[MemberAddress]]:
+    """Cancel what _signups_to_cancel finds (its tasks locked), each place going to the first one waiting, who is
+    told; returns the tasks and who moved up."""
+    cancelled: list[TaskHeading] = []
+    moved_up: list[MemberAddress] = []
+    for signup, task in await _signups_to_cancel(db, member_id, team_id, now, lock=True):
+        heading = TaskHeading.of(task)
+        cancelled.append(heading)
+        if (promoted := await release_place(db, heading, signup)) is not None:
+            moved_up.append(promoted)
+    return cancelled, moved_up
 
 
 async def leaving(caller: Actor, where: Where | None, team_name: str | None, now: datetime | None = None) -> Leaving:
@@ -175,13 +191,7 @@ async def _leave(caller: Actor, where: Where | None, team_name: str, now: dateti
                 return Left(team=team_name, cancelled=(), moved_up=(), changed=False)  # left a moment ago
             raise
         member_id, team_id = id_of(member), id_of(team)
-        cancelled: list[TaskHeading] = []
-        moved_up: list[MemberAddress] = []
-        for signup, task in await _signups_to_cancel(db, member_id, team_id, now, lock=True):
-            heading = TaskHeading.of(task)
-            cancelled.append(heading)
-            if (promoted := await release_place(db, heading, signup)) is not None:
-                moved_up.append(promoted)
+        cancelled, moved_up = await _cancel_signups(db, member_id, team_id, now)
         membership.status = MembershipStatus.left  # the row stays: who applied, who approved, when
         db.add(membership)
         await audit(
@@ -232,6 +242,8 @@ class StandingChanged:
     changed: bool
     """False when the member was suspended already (for /停用) or not suspended (for /恢复)."""
     told: bool
+    cancelled: tuple[TaskHeading, ...] = ()
+    """/停用: the member's sign-ups to tasks not yet started, cancelled (their places went to those waiting)."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,8 @@ class SuspendedNotice:
     """To the member, privately: an officer suspended them, and why."""
 
     reason: str
+    cancelled: tuple[int, ...] = ()
+    """The tasks whose sign-ups the suspension cancelled."""
 
 
 @dataclass(frozen=True)
@@ -275,10 +289,13 @@ async def _member_for_officer(db: AsyncSession, caller: Actor, target: PersonRef
 
 
 @retry_on_conflict
-async def suspend(caller: Actor, target: PersonRef, reason: str | None) -> StandingChanged:
+async def suspend(caller: Actor, target: PersonRef, reason: str | None, now: datetime | None = None) -> StandingChanged:
     """/停用 成员号 理由: an officer of the member's units suspends them; audited, and they are told the reason.
-    A suspended member cannot sign up, check in or redeem (storage/services/standing.py)."""
+    A suspended member cannot sign up, check in or redeem (storage/services/standing.py); their sign-ups to tasks
+    not yet started are cancelled (a place they could not take up goes to the first one waiting, who is told),
+    those under way stay (they may check out)."""
     reason_text = check_reason(reason)
+    now = now or utcnow()
     async with session() as db:
         member, officer = await _member_for_officer(db, caller, target, "suspend")
         if member.status == MemberStatus.suspended:
@@ -286,9 +303,13 @@ async def suspend(caller: Actor, target: PersonRef, reason: str | None) -> Stand
         member.status = MemberStatus.suspended
         member.status_reason = reason_text
         db.add(member)
-        await audit(db, caller, officer, "suspend_member", f"member:{member.id}", reason=reason_text)
-        told = await tell_member(db, id_of(member), notices.render(SuspendedNotice(reason=reason_text)))
-        return StandingChanged(member=member, changed=True, told=told > 0)
+        cancelled, _ = await _cancel_signups(db, id_of(member), None, now)
+        task_ids = tuple(task.id for task in cancelled)
+        await audit(
+            db, caller, officer, "suspend_member", f"member:{member.id}", reason=reason_text, cancelled=list(task_ids)
+        )
+        told = await tell_member(db, id_of(member), notices.render(SuspendedNotice(reason_text, task_ids)))
+        return StandingChanged(member=member, changed=True, told=told > 0, cancelled=tuple(cancelled))
 
 
 @retry_on_conflict

@@ -61,7 +61,14 @@ async def check_in(caller: Actor, task_id: int | None, now: datetime | None = No
 
 
 def _check_in_in_transaction(connection: Connection, caller: Actor, task_id: int | None, now: datetime) -> CheckIn:
-    found = _signup_for_attendance(connection, caller, task_id, now, CHECK_IN)
+    try:
+        found = _signup_for_attendance(connection, caller, task_id, now, CHECK_IN)
+    except DomainError:
+        # nothing to check in to: a suspended member (whose sign-ups /停用 cancelled) is still told why
+        standing = connection.execute(_STANDING[by_account(caller)], caller_params(caller)).first()
+        if standing is not None:
+            refuse_if_suspended(standing.status, standing.status_reason)
+        raise
     refuse_if_suspended(found.member_status, found.member_status_reason)
     task = TaskHeading(found.task_id, found.kind, found.place, found.start_at, found.end_at)
     if now < _window_opens(task.start_at):
@@ -78,6 +85,16 @@ def _check_in_in_transaction(connection: Connection, caller: Actor, task_id: int
     return CheckIn(task=task, changed=False, at=checked_in_at, task_has_coordinates=has_coordinates)
 
 
+_STANDING = {
+    True: core_select(member_table.c.status, member_table.c.status_reason)
+    .join(identity_table, identity_table.c.member_id == member_table.c.id)
+    .where(identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")),
+    False: core_select(member_table.c.status, member_table.c.status_reason).where(
+        member_table.c.id == bindparam("member_id")
+    ),
+}
+"""The caller's status and its reason, by chat account (True) or member number (False): read only when there is
+nothing to check in to, to tell a suspended member why."""
 _CHECK_IN = (
     update(signup_table)
     .where(signup_table.c.id == bindparam("signup_id"), signup_table.c.checked_in_at.is_(None))
