@@ -104,6 +104,11 @@ async def test_an_officer_records_a_policy_and_the_member_sees_it_masked(databas
         await say(ZHANG, "/保险") == f"张三，你的保险：中国人寿，保单号 PICC****0001，有效期至{shown(until)}（有效）。"
     )
     assert await say(LI, "/保险") == "李四，你还没有登记保险。请联系民警登记（保险公司、保单号、有效期）。"
+    assert await say(OFFICER, "/保险") == (  # an officer without a policy of their own is shown how to record one
+        f"onebot:{OFFICER}，你还没有登记保险。请联系民警登记（保险公司、保单号、有效期）。\n"
+        "登记队员的保险：/保险 成员号 保险公司 保单号 有效期至，例如 /保险 12 中国人寿 PICC20270001 2027-6-30；"
+        "查看：/保险 成员号"
+    )
     assert await say(OFFICER, f"/保险 {numbers[LI]}") == (
         f"成员号 {numbers[LI]} 还没有登记保险。登记：/保险 {numbers[LI]} 保险公司 保单号 有效期至"
     )

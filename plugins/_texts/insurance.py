@@ -73,13 +73,19 @@ def text_for_member_policy(member_number: int, policy: Policy | None, masked: bo
     return f"{policy.member_name}（成员号 {policy.member_id}）的保险：{_policy_line(policy, masked)}。"
 
 
+OFFICER_HINT = f"登记队员的保险：/保险 成员号 保险公司 保单号 有效期至，例如 {RECORD_EXAMPLE}；查看：/保险 成员号"
+
+
 def text_for_own_policy(own: OwnPolicy) -> str:
+    hint = f"\n{OFFICER_HINT}" if own.is_officer else ""
+    if own.name is None:
+        return OFFICER_HINT
     if own.policy is None:
-        return f"{own.name}，你还没有登记保险。请联系民警登记（保险公司、保单号、有效期）。"
+        return f"{own.name}，你还没有登记保险。请联系民警登记（保险公司、保单号、有效期）。{hint}"
     line = _policy_line(own.policy, masked=True)
     if not own.policy.valid:
-        return f"{own.name}，你的保险已过期：{line}。续保后请联系民警登记新保单。"
-    return f"{own.name}，你的保险：{line}。"
+        return f"{own.name}，你的保险已过期：{line}。续保后请联系民警登记新保单。{hint}"
+    return f"{own.name}，你的保险：{line}。{hint}"
 
 
 @render_notice.register

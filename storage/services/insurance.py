@@ -259,8 +259,11 @@ async def policy_for_officer(caller: Actor, target: PersonRef, now: datetime | N
 
 @dataclass(frozen=True)
 class OwnPolicy:
-    name: str
+    name: str | None
+    """None for an officer or administrator who is no member (named only in the settings)."""
     policy: Policy | None
+    is_officer: bool
+    """Whether the caller also records their members' policies (the face adds how)."""
 
 
 async def my_policy(caller: Actor, now: datetime | None = None) -> OwnPolicy:
@@ -269,9 +272,12 @@ async def my_policy(caller: Actor, now: datetime | None = None) -> OwnPolicy:
         rights = await rights_of(db, caller)
         member = rights.member
         if member is None:
+            if rights.is_officer:
+                return OwnPolicy(name=None, policy=None, is_officer=True)
             raise DomainError("organisation.not_registered")
         row = await current_policy(db, id_of(member))
-        return OwnPolicy(name=member.name, policy=_policy(member, row, now) if row is not None else None)
+        policy = _policy(member, row, now) if row is not None else None
+        return OwnPolicy(name=member.name, policy=policy, is_officer=rights.is_officer)
 
 
 # ---- the rule for signing up (storage/services/tasks/signup.py asks it, on its own connection)
