@@ -160,7 +160,7 @@ async def test_a_suspended_member_cannot_sign_up_check_in_or_redeem_until_reinst
         f"你管的单位里没有成员号 {zhang} 的队员：请检查成员号。"
     )
     assert await say(OFFICER, f"/停用 {zhang} 多次无故缺勤", GROUP) == (
-        f"已停用张三（成员号 {zhang}），理由：多次无故缺勤。已取消其任务 2 的报名（候补的人已递补）。"
+        f"已停用张三（成员号 {zhang}）。已取消其任务 2 的报名（候补的人已递补）。"  # the reason: not in the group
         f"停用期间不能报名、签到和兑换。已私信告知本人。恢复：/恢复 {zhang}"
     )
     assert (await private_messages_to(ZHANG))[-1] == (
@@ -171,13 +171,20 @@ async def test_a_suspended_member_cannot_sign_up_check_in_or_redeem_until_reinst
     assert (await private_messages_to(LI))[-1].startswith("李四：有人取消，你已从候补转为正式报名任务 2（宣传，")
     assert await signups(1) == {zhang: "signed"}  # under way: kept
     suspended = "你的队员资格已被停用：多次无故缺勤。如有疑问请联系民警。"
-    assert await say(ZHANG, "/报名 3", GROUP) == suspended
-    assert await say(ZHANG, "/签到", GROUP) == suspended
-    assert await say(ZHANG, "/签到 1", GROUP) == suspended
+    in_the_group = "你的队员资格已被停用，原因民警已私信告诉你（私聊我发同样的命令也能看到）。如有疑问请联系民警。"
+    assert await say(ZHANG, "/报名 3") == suspended
+    assert await say(ZHANG, "/报名 3", GROUP) == in_the_group  # the reason is not told to the whole group
+    assert await say(ZHANG, "/签到") == suspended
+    assert await say(ZHANG, "/签到 1", GROUP) == in_the_group
     assert await say(ZHANG, "/签到 2") == suspended  # nothing to check in to, and still told why
     assert await say(ZHANG, f"/兑换 {reward.id}") == suspended
-    assert (await say(OFFICER, f"/suspend {zhang} 又一次")).startswith(
-        f"张三（成员号 {zhang}）已经是停用状态（理由：多次无故缺勤）"
+    assert await say(ZHANG, f"/兑换 {reward.id}", GROUP) == in_the_group
+    assert await say(OFFICER, f"/suspend {zhang} 又一次") == (
+        f"张三（成员号 {zhang}）已经是停用状态（理由：多次无故缺勤）。恢复：/恢复 {zhang}"
+    )
+    assert (
+        await say(OFFICER, f"/suspend {zhang} 又一次", GROUP)
+        == f"张三（成员号 {zhang}）已经是停用状态。恢复：/恢复 {zhang}"
     )
 
     assert await say(LEADER, f"/恢复 {zhang}", GROUP) == "只有民警可以恢复队员。"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugins._texts import add_refusals, render_notice
+from plugins._texts import add_group_refusals, add_refusals, render_notice
 from storage.services.lifecycle import (
     Leaving,
     Left,
@@ -62,17 +62,17 @@ def text_for_left(left: Left) -> str:
     return f"你已退出“{left.team}”。{cancelled}以前的记录和积分都还在。想回来可以重新 /加入。"
 
 
-def text_for_suspended(result: StandingChanged) -> str:
+def text_for_suspended(result: StandingChanged, in_group: bool) -> str:
+    """The officer's answer; in a group without the reason (the member is told it privately)."""
     member = result.member
     who = f"{member.name}（成员号 {member.id}）"
     if not result.changed:
-        return f"{who}已经是停用状态（理由：{member.status_reason or '未写'}）。恢复：/恢复 {member.id}"
+        reason = "" if in_group else f"（理由：{member.status_reason or '未写'}）"
+        return f"{who}已经是停用状态{reason}。恢复：/恢复 {member.id}"
     told = "已私信告知本人。" if result.told else "本人还没有绑定账号，没能通知。"
     cancelled = f"已取消其任务 {_task_ids(result.cancelled)} 的报名（候补的人已递补）。" if result.cancelled else ""
-    return (
-        f"已停用{who}，理由：{member.status_reason}。{cancelled}停用期间不能报名、签到和兑换。{told}"
-        f"恢复：/恢复 {member.id}"
-    )
+    reason = "" if in_group else f"，理由：{member.status_reason}"
+    return f"已停用{who}{reason}。{cancelled}停用期间不能报名、签到和兑换。{told}恢复：/恢复 {member.id}"
 
 
 def text_for_reinstated(result: StandingChanged) -> str:
@@ -104,4 +104,12 @@ def _reinstated(notice: ReinstatedNotice) -> str:
     return "民警已恢复你的队员资格，可以正常报名、签到和兑换了。"
 
 
+GROUP_REFUSALS = {
+    # the reason is the member's own business: in a group only that there is one, and where to read it
+    "standing.suspended": (
+        "你的队员资格已被停用，原因民警已私信告诉你（私聊我发同样的命令也能看到）。如有疑问请联系民警。"
+    ),
+}
+
 add_refusals(REFUSALS)
+add_group_refusals(GROUP_REFUSALS)

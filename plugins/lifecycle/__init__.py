@@ -68,7 +68,7 @@ async def suspend_member(bot: Bot, place: CurrentPlace, who: Match[At | int], re
     if target is None:
         await finish(texts.SUSPEND_USAGE)
     result = await refuse_on_error(lifecycle.suspend(place.caller, target, words))
-    await finish(texts.text_for_suspended(result))
+    await finish(texts.text_for_suspended(result, place.in_group))
 
 
 @reinstate_command.handle()
