@@ -282,8 +282,10 @@ async def my_policy(caller: Actor, now: datetime | None = None) -> OwnPolicy:
 
 # ---- the rule for signing up (storage/services/tasks/signup.py asks it, on its own connection)
 
-_INSURED_ON = select(Insurance.id).where(
-    col(Insurance.member_id) == bindparam("member_id"), col(Insurance.valid_until) >= bindparam("day")
+_INSURED_ON = (
+    select(Insurance.id)
+    .where(col(Insurance.member_id) == bindparam("member_id"), col(Insurance.valid_until) >= bindparam("day"))
+    .limit(1)
 )
 _WHOM_TO_ASK = (
     select(Unit.name)
@@ -303,7 +305,7 @@ def refuse_if_uninsured(connection: Connection, task_id: int, member_id: int, st
     """With `[members] require_insurance`: refuse (`insurance.not_insured`, naming the unit whose officers record
     policies) a member without a policy valid on the task's day."""
     day = start_at.astimezone(settings.timezone).date()
-    if connection.execute(_INSURED_ON.limit(1), {"member_id": member_id, "day": day}).first() is not None:
+    if connection.execute(_INSURED_ON, {"member_id": member_id, "day": day}).first() is not None:
         return
     unit = connection.execute(_WHOM_TO_ASK, {"task_id": task_id, "member_id": member_id}).scalar()
     raise DomainError("insurance.not_insured", task_id=task_id, day=day, unit=unit or "")
