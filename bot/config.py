@@ -174,6 +174,26 @@ class RemindersSection(Section):
     tick_seconds: int = Field(default=30, ge=1, le=3600)
 
 
+class MembersSection(Section):
+    require_insurance: bool = False
+    insurance_reminder_days: list[int] = Field(default_factory=lambda: [30, 7])
+    insurance_reminder_time: str = "09:00"
+
+    @field_validator("insurance_reminder_days")
+    @classmethod
+    def _days(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= days <= 366 for days in value):
+            raise ValueError("write days before the end of a policy between 1 and 366, such as [30, 7]")
+        return value
+
+    @field_validator("insurance_reminder_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if value.strip():
+            parse_clock(value)
+        return value
+
+
 class OutboxSection(Section):
     batch_size: int = Field(default=100, ge=1, le=5000)
     lookahead_seconds: float = Field(default=10, gt=0, le=600)
@@ -208,6 +228,7 @@ class Settings(Section):
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     tips: TipsSection = Field(default_factory=TipsSection)
     emergency: EmergencySection = Field(default_factory=EmergencySection)
+    members: MembersSection = Field(default_factory=MembersSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     limits: dict[str, PlatformLimits] = Field(default_factory=_default_limits)
     source: str = Field(default="", exclude=True)
@@ -239,6 +260,13 @@ class Settings(Section):
             "weekly_board_at": parse_weekly(self.points.weekly_board) if self.points.weekly_board.strip() else None,
             "honours_at": parse_clock(self.points.honours_time) if self.points.honours_time.strip() else None,
             "rewards": [reward.model_dump() for reward in self.shop.rewards],
+            "require_insurance": self.members.require_insurance,
+            "insurance_reminder_days": self.members.insurance_reminder_days,
+            "insurance_reminder_at": (
+                parse_clock(self.members.insurance_reminder_time)
+                if self.members.insurance_reminder_time.strip()
+                else None
+            ),
         }
 
 

@@ -202,12 +202,13 @@ async def finish(text: str) -> NoReturn:
     raise AssertionError("unreachable")
 
 
-async def refuse_on_error(work: Awaitable[T]) -> T:
-    """Run a service call; a refusal is answered with its message and ends the handler, with nothing changed."""
+async def refuse_on_error(work: Awaitable[T], *, in_group: bool = False) -> T:
+    """Run a service call; a refusal is answered with its message and ends the handler, with nothing changed. Pass
+    `in_group` where a refusal may quote something personal (plugins/_texts' refusals worded for groups)."""
     try:
         return await work
     except DomainError as error:
-        await finish(refusal(error))
+        await finish(refusal(error, in_group=in_group))
 
 
 def with_buttons(

@@ -50,6 +50,12 @@ class DomainSettings:
     """(hour, minute) on the first of a month when last month's 义警之星 are announced; None: never."""
     rewards: list[dict] = field(default_factory=list)
     """Rewards from the configuration, offered in every unit's shop: name, cost, stock, per_member."""
+    require_insurance: bool = False
+    """Whether a member needs an insurance policy valid on a task's day to sign up for it."""
+    insurance_reminder_days: tuple[int, ...] = (30, 7)
+    """Reminders to the member and their leaders this many days before a policy runs out (empty: none)."""
+    insurance_reminder_at: tuple[int, int] | None = (9, 0)
+    """(hour, minute) of the day the insurance reminders go out; None: never."""
 
 
 settings = DomainSettings()
@@ -78,8 +84,11 @@ def configure(
     weekly_board_at: tuple[int, int, int] | bool | None = False,
     honours_at: tuple[int, int] | bool | None = False,
     rewards: list[dict] | None = None,
+    require_insurance: bool | None = None,
+    insurance_reminder_days: list[int] | None = None,
+    insurance_reminder_at: tuple[int, int] | bool | None = False,
 ) -> DomainSettings:
-    """Set what is given; False for the two schedules means "leave as is" (None turns them off)."""
+    """Set what is given; False for the schedules means "leave as is" (None turns them off)."""
     if superusers is not None:
         settings.superusers = frozenset(superusers)
     if timezone is not None:
@@ -124,4 +133,10 @@ def configure(
         settings.honours_at = honours_at  # type: ignore[assignment]
     if rewards is not None:
         settings.rewards = [dict(reward) for reward in rewards]
+    if require_insurance is not None:
+        settings.require_insurance = require_insurance
+    if insurance_reminder_days is not None:
+        settings.insurance_reminder_days = tuple(sorted(set(insurance_reminder_days), reverse=True))
+    if insurance_reminder_at is not False:
+        settings.insurance_reminder_at = insurance_reminder_at  # type: ignore[assignment]
     return settings

@@ -146,6 +146,29 @@ TABLE: tuple[Command | Usage, ...] = (
         "have answered, and a call-out short of its need after `[emergency] escalate_after_minutes` goes once more "
         "to the parent unit's groups too",
     ),
+    Command(
+        "保险", "insurance", 40, EVERYONE, help="看自己的保险", menu="我的保险",
+        who="members; officers for their units' members",
+        topic=Topic.TEAM, brief="看自己的保险", does="看自己登记的保险和有效期（保单号部分隐去）",
+        example="/保险",
+        usage="[成员号 [保险公司 保单号 有效期至]]",
+        what="your own policy as officers recorded it (insurer, policy number partly masked, valid until). Officers "
+        "of the member's units: `/保险 成员号 保险公司 保单号 有效期至` records one (a date as people write it: "
+        "2027-6-30, 2027年6月30日; audited, the member is told privately), `/保险 成员号` shows the member's current "
+        "policy (the number whole in private, masked in a group). The member and the leaders of their teams are "
+        "reminded privately 30 and 7 days before it runs out (`[members] insurance_reminder_days`), once each; "
+        "with `[members] require_insurance` a member without a policy valid on a task's day cannot sign up for it",
+    ),
+    Command(
+        "退出", "leave", 41, EVERYONE, help="[队伍名]　退出队伍（要回复确认）", menu="退出队伍: /leave 队伍名",
+        topic=Topic.TEAM, brief="[队伍名]　退出队伍", does="退出队伍，你报名的这个队伍还没开始的任务会一并取消",
+        example="/退出 夕阳红巡逻队",
+        usage="[队伍名]", who="members",
+        what="leave a team (your only team, or the one named; in a team's group, that team) after 确认 within a "
+        "minute: your sign-ups to its open tasks not yet started are cancelled (not those also for another team "
+        "you stay in), the first one waiting on each moves up and is told, the team's leaders are told, and a "
+        "leader's leadership of the team ends. Your history (attendance, points) stays; `/加入` applies again",
+    ),
     # leaders and officers
     Command(
         "审核", "pending", 18, LEADERS, help="查看待审核的申请", menu="待审核的申请", who="leaders, officers",
@@ -286,6 +309,23 @@ TABLE: tuple[Command | Usage, ...] = (
         usage="@某人|成员号 [队伍名]", who="officers of the team's unit or above",
         what="end someone's leadership of the team (in its group, or name the team); audited, and they are told "
         "privately",
+    ),
+    Usage("保险", OFFICERS, "成员号 保险公司 保单号 有效期至　登记队员的保险；/保险 成员号 查看", topic=Topic.OFFICERS),
+    Command(
+        "停用", "suspend", 42, OFFICERS, help="成员号 理由　停用队员", menu="停用队员: /suspend 成员号 理由",
+        topic=Topic.OFFICERS, brief="成员号 理由", does="停用队员：不能报名、签到和兑换，理由会私信告诉本人",
+        example="/停用 12 多次无故缺勤",
+        usage="@某人|成员号 理由", who="officers of the member's units",
+        what="suspend a member of your units: until reinstated they cannot sign up, check in or redeem, and are "
+        "told why when they try; their sign-ups to tasks not yet started are cancelled (the first one waiting "
+        "moves up and is told); audited, and they are told the reason privately",
+    ),
+    Command(
+        "恢复", "reinstate", 43, OFFICERS, help="成员号　恢复", continues=SAME_LINE, menu="恢复队员: /reinstate 成员号",
+        topic=Topic.OFFICERS, brief="成员号", does="恢复被停用的队员，本人会收到私信",
+        example="/恢复 12",
+        usage="@某人|成员号", who="officers of the member's units",
+        what="lift a suspension; audited, and the member is told privately",
     ),
     Command(
         "奖励", "award", 29, OFFICERS, help="@某人 或 成员号 分数 理由　奖励或扣分（负数）",

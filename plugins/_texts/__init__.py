@@ -53,9 +53,21 @@ def refusal_codes() -> frozenset[str]:
     return frozenset(_refusals)
 
 
-def refusal(error: DomainError) -> str:
-    """What the user reads when a service refuses."""
-    wording = _refusals.get(error.code)
+_group_refusals: dict[str, Refusal] = {}
+
+
+def add_group_refusals(refusals: Mapping[str, Refusal]) -> None:
+    """Refusals worded again for a group chat, where the one the caller reads in private would tell everyone in it
+    something personal (why the caller was suspended); a face passes `in_group` to choose."""
+    for code in refusals:
+        if code not in _refusals or code in _group_refusals:
+            raise ValueError(f"refusal {code} for groups: worded twice, or not worded for private chat")
+    _group_refusals.update(refusals)
+
+
+def refusal(error: DomainError, *, in_group: bool = False) -> str:
+    """What the user reads when a service refuses (in a group, a refusal worded for groups when there is one)."""
+    wording = (_group_refusals.get(error.code) if in_group else None) or _refusals.get(error.code)
     if wording is None:
         logger.error(f"no chat wording for refusal {error.code} {error.params}")
         return UNKNOWN_REFUSAL
@@ -73,6 +85,8 @@ notices.use_picture_renderer(render_picture)
 from plugins._texts import (
     emergency,  # noqa: F401
     export,  # noqa: F401
+    insurance,  # noqa: F401
+    lifecycle,  # noqa: F401
     membership,  # noqa: F401
     organisation,  # noqa: F401
     reminders,  # noqa: F401

@@ -35,7 +35,7 @@ checkout_command = command("签退", "checkout", Args["number?", Number])
 async def signup_for_task(place: CurrentPlace, number: Match[int]) -> None:
     if not number.available:
         await finish(SIGNUP_USAGE)
-    result = await refuse_on_error(tasks.signup_for_task(place.caller, number.result))
+    result = await refuse_on_error(tasks.signup_for_task(place.caller, number.result), in_group=place.in_group)
     await finish(texts.text_for_signup(place.caller.name, result))
 
 
@@ -49,7 +49,9 @@ async def cancel_signup(place: CurrentPlace, number: Match[int]) -> None:
 
 @checkin_command.handle()
 async def check_in(place: CurrentPlace, number: Match[int], message: UniMsg) -> None:
-    result = await refuse_on_error(tasks.check_in(place.caller, number.result if number.available else None))
+    result = await refuse_on_error(
+        tasks.check_in(place.caller, number.result if number.available else None), in_group=place.in_group
+    )
     location = location_in(message) if result.changed else None
     checked = await tasks.attach_location(place.caller, *location) if location is not None else None
     await finish(texts.text_for_check_in(result, location is not None, checked))

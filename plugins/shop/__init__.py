@@ -96,7 +96,7 @@ async def redeem(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
         handled = await refuse_on_error(shop.cancel_redemption(place.caller, int(given[1])))
         await finish(texts.text_for_own_cancel(handled, given[1]))
     if len(given) == 1 and NUMBER.match(given[0]):
-        done = await refuse_on_error(shop.redeem(place.caller, int(given[0])))
+        done = await refuse_on_error(shop.redeem(place.caller, int(given[0])), in_group=place.in_group)
         await finish(texts.text_for_redeemed(done))
     await finish(REDEEM_USAGE)
 

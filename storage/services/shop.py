@@ -29,6 +29,7 @@ from storage.services.organisation import audit, covers_member, in_unit_or_below
 from storage.services.outbox import tell_member
 from storage.services.people import Rights, rights_of
 from storage.services.retry import retry_on_conflict
+from storage.services.standing import refuse_if_suspended
 from storage.services.totals import balance_of, lock_balance
 from storage.settings import settings
 
@@ -172,6 +173,7 @@ async def redeem(caller: Actor, reward_id: int) -> Redeemed:
         member = rights.member
         if member is None:
             raise DomainError("organisation.not_registered")
+        refuse_if_suspended(member.status, member.status_reason)
         member_id = id_of(member)
         reward = await db.get(Reward, reward_id)
         paths = await _member_unit_paths(db, member_id)

@@ -21,6 +21,7 @@ from storage.models import Signup, SignupStatus, Task, TaskStatus, UTCDateTime, 
 from storage.services.actors import Actor
 from storage.services.people import member_for
 from storage.services.retry import retry_on_conflict
+from storage.services.standing import refuse_if_suspended
 from storage.services.tasks.queries import (
     DEFAULT_RADIUS_M,
     TaskHeading,
@@ -60,7 +61,15 @@ async def check_in(caller: Actor, task_id: int | None, now: datetime | None = No
 
 
 def _check_in_in_transaction(connection: Connection, caller: Actor, task_id: int | None, now: datetime) -> CheckIn:
-    found = _signup_for_attendance(connection, caller, task_id, now, CHECK_IN)
+    try:
+        found = _signup_for_attendance(connection, caller, task_id, now, CHECK_IN)
+    except DomainError:
+        # nothing to check in to: a suspended member (whose sign-ups /停用 cancelled) is still told why
+        standing = connection.execute(_STANDING[by_account(caller)], caller_params(caller)).first()
+        if standing is not None:
+            refuse_if_suspended(standing.status, standing.status_reason)
+        raise
+    refuse_if_suspended(found.member_status, found.member_status_reason)
     task = TaskHeading(found.task_id, found.kind, found.place, found.start_at, found.end_at)
     if now < _window_opens(task.start_at):
         raise DomainError("tasks.checkin_not_open_yet", task_id=task.id, opens_at=_window_opens(task.start_at))
@@ -76,6 +85,16 @@ def _check_in_in_transaction(connection: Connection, caller: Actor, task_id: int
     return CheckIn(task=task, changed=False, at=checked_in_at, task_has_coordinates=has_coordinates)
 
 
+_STANDING = {
+    True: core_select(member_table.c.status, member_table.c.status_reason)
+    .join(identity_table, identity_table.c.member_id == member_table.c.id)
+    .where(identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")),
+    False: core_select(member_table.c.status, member_table.c.status_reason).where(
+        member_table.c.id == bindparam("member_id")
+    ),
+}
+"""The caller's status and its reason, by chat account (True) or member number (False): read only when there is
+nothing to check in to, to tell a suspended member why."""
 _CHECK_IN = (
     update(signup_table)
     .where(signup_table.c.id == bindparam("signup_id"), signup_table.c.checked_in_at.is_(None))
@@ -95,11 +114,17 @@ _ATTENDANCE_COLUMNS = (
     task_table.c.status.label("task_status"),
     task_table.c.latitude,
     task_table.c.longitude,
+    member_table.c.status.label("member_status"),
+    member_table.c.status_reason.label("member_status_reason"),
 )
 
 
 def _signups_open_now(through_account: bool):
-    statement = core_select(*_ATTENDANCE_COLUMNS).join(task_table, task_table.c.id == signup_table.c.task_id)
+    statement = (
+        core_select(*_ATTENDANCE_COLUMNS)
+        .join(task_table, task_table.c.id == signup_table.c.task_id)
+        .join(member_table, member_table.c.id == signup_table.c.member_id)
+    )
     if through_account:
         statement = statement.join(identity_table, identity_table.c.member_id == signup_table.c.member_id).where(
             identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")
@@ -122,7 +147,9 @@ or by member number (False): /签到 and /签退 without a number."""
 def _member_and_signup_for_task(through_account: bool):
     if through_account:
         member_id = identity_table.c.member_id
-        statement = core_select(member_id, *_ATTENDANCE_COLUMNS).select_from(identity_table)
+        statement = core_select(member_id, *_ATTENDANCE_COLUMNS).select_from(
+            identity_table.join(member_table, member_table.c.id == identity_table.c.member_id)
+        )
         whose = and_(
             identity_table.c.platform == bindparam("platform"), identity_table.c.user_id == bindparam("user_id")
         )

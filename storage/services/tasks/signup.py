@@ -15,15 +15,18 @@ from sqlalchemy import Connection, Integer, and_, bindparam, case, exists, func,
 from sqlalchemy import select as core_select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import run_transaction, session
 from storage.errors import DomainError
 from storage.models import MembershipStatus, MemberStatus, Signup, SignupStatus, TaskStatus, UTCDateTime, utcnow
 from storage.services import notices
 from storage.services.actors import Actor
+from storage.services.insurance import refuse_if_uninsured
 from storage.services.outbox import enqueue_many
 from storage.services.people import member_for
 from storage.services.retry import retry_on_conflict
+from storage.services.standing import refuse_if_suspended
 from storage.services.tasks.queries import (
     TASK_BY_ID_LOCKED,
     GroupAddress,
@@ -45,6 +48,7 @@ from storage.services.tasks.queries import (
     task_team_table,
     to_groups,
 )
+from storage.settings import settings
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ def _task_and_member_signing_up(through_account: bool):
         task_table.c.status,
         member_table.c.id.label("member_id"),
         member_table.c.status.label("member_status"),
+        member_table.c.status_reason.label("member_status_reason"),
         member_table.c.tags.label("member_tags"),
         exists()
         .where(
@@ -227,6 +232,7 @@ def _signup_in_transaction(connection: Connection, caller: Actor, task_id: int, 
         return SignupResult(task=task, status=found.existing_status, changed=False, position=position)
     if not found.in_a_team:
         raise DomainError("tasks.no_such_task", task_id=task_id)  # not for the caller's teams: not theirs to see
+    refuse_if_suspended(found.member_status, found.member_status_reason)
     if found.status != TaskStatus.open:
         ended = "tasks.signup_cancelled" if found.status == TaskStatus.cancelled else "tasks.signup_closed"
         raise DomainError(ended, task_id=task_id)
@@ -237,6 +243,8 @@ def _signup_in_transaction(connection: Connection, caller: Actor, task_id: int, 
     missing = [tag for tag in found.required_tags if tag not in found.member_tags]
     if missing:
         raise DomainError("tasks.missing_tags", task_id=task_id, tags=tuple(missing))
+    if settings.require_insurance:
+        refuse_if_uninsured(connection, found.id, found.member_id, found.start_at)
     if found.clash_id is not None:
         clash = connection.execute(_TASK_HEADING, {"task_id": found.clash_id}).one()
         raise DomainError(
@@ -305,25 +313,36 @@ async def _cancel_signup(caller: Actor, task_id: int, now: datetime | None) -> C
         if now >= found.start_at and signup.status == SignupStatus.signed:
             raise DomainError("tasks.cancel_signup_started", task_id=task_id)
         was_waiting = signup.status == SignupStatus.waiting
-        signup.status = SignupStatus.cancelled
-        db.add(signup)
-        promoted = None
-        if not was_waiting:
-            first = (
-                await db.exec(
-                    select(Signup)
-                    .where(Signup.task_id == task_id, Signup.status == SignupStatus.waiting)
-                    .order_by(col(Signup.arrived_at), col(Signup.id))
-                )
-            ).first()
-            if first is not None:
-                first.status = SignupStatus.signed
-                db.add(first)
-                promoted = (await addresses(db, [first.member_id]))[0]
-        await db.flush()
+        promoted = await release_place(db, task, signup)
         groups = await groups_of(db, await task_team_ids(db, task_id))
-        if promoted is not None:
-            # a member imported from a roster may have no account yet: then the team's groups hear it
-            destinations = privately(promoted) or to_groups(groups)
-            await enqueue_many(db, destinations, notices.render(MovedUpFromWaitingList(promoted.name, task)))
         return CancelSignupResult(task=task, changed=True, was_waiting=was_waiting, promoted=promoted, groups=groups)
+
+
+async def release_place(db: AsyncSession, task: TaskHeading, signup: Signup) -> MemberAddress | None:
+    """Cancel a sign-up (signed or waiting) of a task locked in this transaction: a signed one's place goes to the
+    first one waiting, who is told privately (or, without an account, in the task's groups). /取消报名 and /退出
+    both cancel through here. Returns who moved up, if anyone did."""
+    was_waiting = signup.status == SignupStatus.waiting
+    signup.status = SignupStatus.cancelled
+    db.add(signup)
+    if was_waiting:
+        await db.flush()
+        return None
+    first = (
+        await db.exec(
+            select(Signup)
+            .where(Signup.task_id == task.id, Signup.status == SignupStatus.waiting)
+            .order_by(col(Signup.arrived_at), col(Signup.id))
+        )
+    ).first()
+    if first is None:
+        await db.flush()
+        return None
+    first.status = SignupStatus.signed
+    db.add(first)
+    promoted = (await addresses(db, [first.member_id]))[0]
+    await db.flush()
+    # a member imported from a roster may have no account yet: then the team's groups hear it
+    destinations = privately(promoted) or to_groups(await groups_of(db, await task_team_ids(db, task.id)))
+    await enqueue_many(db, destinations, notices.render(MovedUpFromWaitingList(promoted.name, task)))
+    return promoted
