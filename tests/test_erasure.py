@@ -111,6 +111,8 @@ async def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
         await enqueue(session, Destination("onebot", ME.user_id, private=True), f"{NAME}，你好")
         await enqueue(session, Destination("onebot", GROUPS["一队"]), f"请 {NAME} 签到", mentions=[ME.user_id, "30002"])
         await enqueue(session, Destination("onebot", "30002", private=True), "队员二，你好")
+        honour = {"kind": "honour", "team": "一队", "member": NAME, "points": 28}
+        await enqueue(session, Destination("onebot", GROUPS["二队"]), "本月义警之星", image=honour)
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
     to_them = next(row.id for row in rows if row.text == f"{NAME}，你好")
     about = next(row.id for row in rows if row.text == f"请 {NAME} 签到")
@@ -288,6 +290,8 @@ async def test_the_outbox_keeps_no_message_to_them_and_no_name(
     assert rows[world.about_them].text == f"请 {erasure.ERASED_NAME} 签到"
     assert rows[world.about_them].mentions == ["30002"]
     assert rows[world.other].text == "队员二，你好"
+    (honour,) = [row for row in rows.values() if row.image is not None]
+    assert honour.image == {"kind": "honour", "team": "一队", "member": erasure.ERASED_NAME, "points": 28}
 
 
 async def test_the_sent_journal_forgets_their_messages(

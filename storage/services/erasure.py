@@ -26,6 +26,7 @@ bot applies the list again at start-up (reapply_erasures), so a restored backup 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from dataclasses import dataclass
@@ -156,8 +157,8 @@ async def erase_me(caller: Actor, now: datetime | None = None) -> Erased:
         await _busy(db, id_of(member))
         scrubbed = await _scrub(db, member, now)
         db.add(AuditLog(actor=ERASED_ACTOR, action=ERASED_ACTION))
-    _append_to_list([(scrubbed.member_id, now)])
-    exports = _delete_exports(scrubbed.words)
+    await asyncio.to_thread(_append_to_list, [(scrubbed.member_id, now)])
+    exports = await asyncio.to_thread(_delete_exports, scrubbed.words)
     return Erased(scrubbed.member_id, now, scrubbed.outbox_deleted, exports)
 
 
@@ -288,6 +289,10 @@ async def _scrub_outbox(db: AsyncSession, keys: list[tuple[str, str]], replaceme
     if deleted:
         await db.exec(delete(OutboxMessage).where(col(OutboxMessage.id).in_(deleted)))
     naming = [col(OutboxMessage.text).contains(word, autoescape=True) for word, _ in replacements]
+    # a picture to draw (a certificate, a board) names people too; SQLite keeps JSON with \\u escapes
+    pictures = cast(col(OutboxMessage.image), String)
+    for word, _ in replacements:
+        naming += [pictures.contains(form, autoescape=True) for form in {word, json.dumps(word)[1:-1]}]
     mentioning = [
         (col(OutboxMessage.platform) == platform) & cast(col(OutboxMessage.mentions), String).contains(json.dumps(uid))
         for platform, uid in keys
@@ -300,6 +305,8 @@ async def _scrub_outbox(db: AsyncSession, keys: list[tuple[str, str]], replaceme
         for message in (await db.exec(select(OutboxMessage).where(condition))).all():
             message.text = _replaced(message.text, replacements)
             message.mentions = [mention for mention in message.mentions if mention not in user_ids]
+            if message.image is not None:
+                message.image = _replaced(message.image, replacements)
             db.add(message)
     return tuple(deleted)
 
@@ -386,7 +393,7 @@ async def reapply_erasures() -> Reapplied:
     """At start-up: every erasure in the list file holds in the database, and every one in the database is in the
     file. A member row is erased again only if it was made before the erasure: a number a restored database gave
     to someone new since is not theirs."""
-    listed = read_list()
+    listed = await asyncio.to_thread(read_list)
     erased: list[int] = []
     words: list[str] = []
     async with session() as db:
@@ -404,9 +411,9 @@ async def reapply_erasures() -> Reapplied:
                 db.add(Erasure(member_id=number, erased_at=when))
         known = (await db.exec(select(Erasure))).all()
     missing = [(row.member_id, row.erased_at) for row in known if row.member_id not in listed]
-    _append_to_list(missing)
+    await asyncio.to_thread(_append_to_list, missing)
     if words:
-        _delete_exports(tuple(words))
+        await asyncio.to_thread(_delete_exports, tuple(words))
     return Reapplied(tuple(erased), len(missing))
 
 
