@@ -79,6 +79,7 @@ def sheets_for(data: OwnData) -> dict[str, list[list]]:
         ["同意处理个人信息", _when(member.consented_at)],
         ["入队日期", _when(member.joined_at)],
         ["登记时间", _when(member.created_at)],
+        ["第一次看到群里的介绍", _when(member.welcomed_at)],
         ["导出时间", _when(data.made_at)],
     ]
     sheets: dict[str, list[list]] = {
