@@ -166,7 +166,7 @@ async def erase_me(caller: Actor, now: datetime | None = None) -> Erased:
 class _Scrubbed:
     member_id: int
     words: tuple[str, ...]
-    """What named them (name, phone, ID number, account ids): files holding any are deleted."""
+    """What named them in an export (their name, phone, ID number): files holding any are deleted."""
     outbox_deleted: tuple[int, ...]
 
 
@@ -215,8 +215,7 @@ async def _scrub(db: AsyncSession, member: Member, now: datetime) -> _Scrubbed:
     if (await db.exec(select(Erasure).where(Erasure.member_id == member_id))).first() is None:
         db.add(Erasure(member_id=member_id, erased_at=now))
     await db.flush()
-    words = tuple(word for word, _ in replacements) + tuple(user_id for _, user_id in keys)
-    return _Scrubbed(member_id, words, deleted)
+    return _Scrubbed(member_id, tuple(names + personal), deleted)
 
 
 async def _placeholder_reporter(db: AsyncSession, now: datetime) -> int:
@@ -374,7 +373,7 @@ def _names_any(path: Path, words: list[str]) -> bool:
         for sheet in book.worksheets:
             for row in sheet.iter_rows(values_only=True):
                 for value in row:
-                    if isinstance(value, str | int) and any(word in str(value) for word in words):
+                    if isinstance(value, str) and any(word in value for word in words):
                         return True
     finally:
         book.close()
