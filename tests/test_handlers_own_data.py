@@ -81,6 +81,9 @@ async def test_my_data_comes_privately_as_a_file_of_everything_once_an_hour(
     assert said == "你的数据只私聊发给你：请私聊我发送 /我的数据"
     assert files == {}
 
+    said, files = await send(ME, "/我的数据 全部")
+    assert said == "要一份自己的数据，请只发送 /我的数据（后面不用写别的），文件会私聊发给你。"
+    assert files == {}
     said, files = await send(ME, "/mydata")
     assert said.startswith(
         "这是机器人记着的关于你的全部信息：档案、账号、队伍、报名与出勤 1 行，积分记录 3 行，线索 1 行，兑换 1 行"
@@ -152,6 +155,8 @@ async def test_declining_changes_nothing_and_confirming_erases(
 ) -> None:
     me, task, redemption = await build(tmp_path, monkeypatch)
     await shop.cancel_redemption(volunteer(1), redemption)
+    said, _ = await send(ME, "/删除我的信息 12")
+    assert said == "删除自己的个人信息，请只发送 /删除我的信息（后面不用写别的），我会先问你确认。"
     said, _ = await send(ME, "/删除我的信息")
     assert said.startswith("删除后，你的姓名、手机号、身份证号")
     assert "一分钟内回复“确认”" in said

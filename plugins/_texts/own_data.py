@@ -21,6 +21,8 @@ ROLE_NAMES = {"admin": "管理员", "officer": "民警", "leader": "队长"}
 ENTRY_KINDS = {"report": "举报", "addition": "补充", "question": "民警问"}
 MYDATA_IN_GROUP = "你的数据只私聊发给你：请私聊我发送 /我的数据"
 FORGETME_IN_GROUP = "删除个人信息只能私聊办理：请私聊我发送 /删除我的信息"
+MYDATA_USAGE = "要一份自己的数据，请只发送 /我的数据（后面不用写别的），文件会私聊发给你。"
+FORGETME_USAGE = "删除自己的个人信息，请只发送 /删除我的信息（后面不用写别的），我会先问你确认。"
 SEND_FAILED = "文件已生成，但发送失败了，请稍后再试（一小时内可以再要一次）。"
 FORGET_QUESTION = (
     "删除后，你的姓名、手机号、身份证号、紧急联系人、单位行业、特长和平台账号都会被删掉，无法恢复；"

@@ -15,7 +15,7 @@ from nonebot.typing import T_State
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
 
-from nonebot_plugin_alconna import File, UniMessage
+from nonebot_plugin_alconna import Args, File, Match, MultiVar, UniMessage
 
 from plugins._common import (
     CurrentPlace,
@@ -44,16 +44,18 @@ __plugin_meta__ = PluginMetadata(
     usage="\n\n".join([MYDATA_USAGE, FORGETME_USAGE]),
 )
 
-mydata_command = command("我的数据", "mydata")
-forgetme_command = command("删除我的信息", "forgetme")
+mydata_command = command("我的数据", "mydata", Args["words", MultiVar(str, "*")])
+forgetme_command = command("删除我的信息", "forgetme", Args["words", MultiVar(str, "*")])
 
 CONFIRM_SECONDS = 60
 
 
 @mydata_command.handle()
-async def send_own_data(bot: Bot, place: CurrentPlace) -> None:
+async def send_own_data(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     if place.in_group:
         await finish(texts.MYDATA_IN_GROUP)
+    if words.available and words.result:  # it takes nothing: what follows is not understood, and nothing is sent
+        await finish(texts.MYDATA_USAGE)
     data = await refuse_on_error(own_data(place.caller))
     file = await asyncio.to_thread(texts.own_data_file, data)
     folder = settings.data_dir / "exports" / uuid.uuid4().hex
@@ -73,9 +75,13 @@ async def send_own_data(bot: Bot, place: CurrentPlace) -> None:
 
 
 @forgetme_command.handle()
-async def ask_to_forget(bot: Bot, event: Event, state: T_State, place: CurrentPlace) -> None:
+async def ask_to_forget(
+    bot: Bot, event: Event, state: T_State, place: CurrentPlace, words: Match[tuple[str, ...]]
+) -> None:
     if place.in_group:
         await finish(texts.FORGETME_IN_GROUP)
+    if words.available and words.result:
+        await finish(texts.FORGETME_USAGE)
     await refuse_on_error(erasure.check_erasable(place.caller))
     state["confirm_until"] = open_confirmation(bot, event, CONFIRM_SECONDS, texts.FORGET_TOO_LATE)
     await forgetme_command.pause(UniMessage.text(texts.FORGET_QUESTION))
