@@ -16,6 +16,7 @@ from bot.config import Settings
 from plugins._texts import refusal
 from storage import db
 from storage.errors import DomainError
+from storage.services.erasure import LIST_FILE
 from storage.services.organisation import grant_officer_in
 from storage.services.people import PersonRef
 from storage.services.roster import import_roster
@@ -123,7 +124,16 @@ def backup(settings: Settings, target: Path, *, force: bool) -> int:
     )
     tips = Path(settings.bot.data_dir) / "tips"
     say(f"线索照片不在数据库里：请把 {tips} 和这个文件一起备份（数据库记着照片的文件名）。")
+    say(text_for_erasure_list(settings.bot.data_dir))
     return 0
+
+
+def text_for_erasure_list(data_dir: str) -> str:
+    listed = Path(data_dir) / LIST_FILE
+    return (
+        f"删除过个人信息的成员记在 {listed}（只有成员号）：恢复备份时留着现在的这个文件，不要换成旧的，"
+        "机器人启动时会把这些人再删一次。备份保留 30 天，过期的请删除（见 README）。"
+    )
 
 
 def text_for_size(size: int) -> str:
@@ -152,7 +162,8 @@ def text_for_other_database(url: str, target: Path, data_dir: str) -> str:
         f"  {dump}\n"
         f"恢复时先停下机器人，再：\n"
         f"  {restore}\n"
-        f"线索照片不在数据库里：请把 {tips} 一起备份。"
+        f"线索照片不在数据库里：请把 {tips} 一起备份。\n"
+        f"{text_for_erasure_list(data_dir)}"
     )
 
 

@@ -26,6 +26,7 @@ from bot.config import CONSOLE_USER, Settings
 from plugins._commands import reading
 from storage import db
 from storage.demo import seed_demo
+from storage.services.erasure import reapply_erasures
 from storage.services.shop import offer_configured_rewards
 from storage.settings import configure as configure_storage
 
@@ -348,6 +349,9 @@ def install_lifecycle(settings: Settings) -> None:
         configure_storage(superusers=superusers_of(settings), **settings.domain_settings())
         await db.open_database(settings.database.url)
         await offer_configured_rewards()
+        reapplied = await reapply_erasures()
+        if reapplied.erased:
+            logger.warning(f"{len(reapplied.erased)} erased member(s) a restored database held were erased again")
         if settings.console.enabled and settings.console.demo:
             platform, _, user_id = CONSOLE_USER.partition(":")
             if await seed_demo(platform, user_id, CONSOLE_GROUP):

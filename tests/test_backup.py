@@ -69,6 +69,8 @@ async def test_a_backup_put_back_as_the_database_is_a_bot_that_works(
         assert said.startswith(f"已备份到 {target}（"), said
         assert "成员 3，队伍 1，单位 2，任务 1，报名 1，积分记录 0，线索 0" in said
         assert f"请把 {tmp_path / 'data' / 'tips'} 和这个文件一起备份" in said
+        assert f"删除过个人信息的成员记在 {tmp_path / 'data' / 'erasures.list'}" in said
+        assert "不要换成旧的" in said
         assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it holds phone numbers
         copied = target.read_bytes()
 
@@ -84,6 +86,7 @@ async def test_a_backup_put_back_as_the_database_is_a_bot_that_works(
         assert "什么也没做" in advice
         assert not target.exists()
         assert "s3cret-pw" not in advice
+        assert f"删除过个人信息的成员记在 {tmp_path / 'data' / 'erasures.list'}" in advice
         parsed = make_url(database)
         dump = command_line(advice, "pg_dump")
         assert dump[:2] == ["pg_dump", "-Fc"]

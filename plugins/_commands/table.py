@@ -46,6 +46,29 @@ TABLE: tuple[Command | Usage, ...] = (
         "and to administrators also your account as `[bot] superusers` names it (`onebot:12345`)",
     ),
     Command(
+        "我的数据", "mydata", 40, EVERYONE, help="私聊要一份自己的全部数据", menu="我的数据（私聊）",
+        who="members, in private",
+        topic=Topic.TEAM, brief="私聊要一份自己的数据",
+        does="私聊把机器人记着的关于你的全部信息发给你，一个表格文件，一小时一次",
+        example="/我的数据",
+        what="an XLSX file, one sheet per kind, of everything the bot holds about you, unmasked (it is yours): your "
+        "file, accounts, teams and roles, applications, sign-ups and attendance, points history, the tips you "
+        "reported with their history (never which officer handled them), redemptions, emergency responses, vetting, "
+        "insurance and the audit entries by or about you; once an hour; in a group it only points to private chat",
+    ),
+    Command(
+        "删除我的信息", "forgetme", 41, EVERYONE, help="删除自己的信息（要确认）", continues=SAME_LINE,
+        menu="删除我的信息（私聊）", who="members, in private",
+        topic=Topic.TEAM, brief="",
+        does="私聊删除你的个人信息和平台账号，回复“确认”才删；积分、时长的数字留着，不再属于任何人",
+        example="/删除我的信息",
+        what="erase yourself after answering 确认 within a minute: name, phone, ID number, emergency contact, file "
+        "fields, tags, accounts, roles, applications and messages to you go; points, attendance and hours stay "
+        "as figures of no one (shown as 已注销队员); your tips stay for the police, no longer linked to you. "
+        "Refused while a redemption of yours waits (/兑换 取消 单号) or you hold a place on a task not over "
+        "(/取消报名 编号). The same account can /加入 again later, as a new member",
+    ),
+    Command(
         "积分", "points", 7, EVERYONE, help="余额、本月排名、最近记录", menu="我的积分", who="members",
         topic=Topic.POINTS, brief="看余额", does="看积分余额、本月排名和最近的积分记录",
         example="/积分",

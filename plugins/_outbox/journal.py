@@ -100,3 +100,9 @@ class SentJournal:
                 os.fsync(file.fileno())
         finally:
             os.close(descriptor)
+
+    def forget_messages(self, message_ids: Iterable[int]) -> None:
+        """Take out every line of these messages, whatever its attempt (messages deleted from the outbox: an
+        erased member's, /删除我的信息)."""
+        wanted = set(message_ids)
+        self.forget(entry for entry in self.entries() if entry.message_id in wanted)

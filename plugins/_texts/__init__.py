@@ -89,6 +89,7 @@ from plugins._texts import (
     lifecycle,  # noqa: F401
     membership,  # noqa: F401
     organisation,  # noqa: F401
+    own_data,  # noqa: F401
     reminders,  # noqa: F401
     roster,  # noqa: F401
     shop,  # noqa: F401

@@ -450,6 +450,10 @@ async def verify_tip(caller: Actor, tip_id: int, points: int | None, note: str |
         amount = settings.tip_points.get(tip.category, settings.tip_points_default) if points is None else points
         if not 0 <= amount <= 1000:
             raise DomainError("tips.points_range")
+        reporter = await db.get(Member, tip.reporter_id)
+        erased = reporter is not None and reporter.erased_at is not None
+        if erased:
+            amount = 0  # the reporter asked to be erased (/删除我的信息): nobody is left to reward
         closed_at = utcnow()
         tip.status = TipStatus.verified
         tip.points = amount
@@ -462,7 +466,9 @@ async def verify_tip(caller: Actor, tip_id: int, points: int | None, note: str |
             tip.reward_state = RewardState.due
         elif amount:
             await record_points(db, tip.reporter_id, amount, LedgerReason.tip, "tip", tip_id, note=REWARD_NOTE)
-        if not tip.anonymous:  # the tips leaderboard names reporters, so it counts only those who gave their name
+        if (
+            not tip.anonymous and not erased
+        ):  # the tips leaderboard names reporters, so it counts only those who gave their name
             await add_to_totals(db, tip.reporter_id, tips=1, at=closed_at)
         await audit(db, caller, rights.member, "verify_tip", f"tip:{tip_id}", points=amount)
         await _tell_reporter(db, tip, TipVerifiedNotice(number=tip_id, points=amount, anonymous=tip.anonymous))
