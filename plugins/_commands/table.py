@@ -46,7 +46,7 @@ TABLE: tuple[Command | Usage, ...] = (
         "and to administrators also your account as `[bot] superusers` names it (`onebot:12345`)",
     ),
     Command(
-        "我的数据", "mydata", 40, EVERYONE, help="私聊要一份自己的全部数据", menu="我的数据（私聊）",
+        "我的数据", "mydata", 44, EVERYONE, help="私聊要一份自己的全部数据", menu="我的数据（私聊）",
         who="members, in private",
         topic=Topic.TEAM, brief="私聊要一份自己的数据",
         does="私聊把机器人记着的关于你的全部信息发给你，一个表格文件，一小时一次",
@@ -57,7 +57,7 @@ TABLE: tuple[Command | Usage, ...] = (
         "insurance and the audit entries by or about you; once an hour; in a group it only points to private chat",
     ),
     Command(
-        "删除我的信息", "forgetme", 41, EVERYONE, help="删除自己的信息（要确认）", continues=SAME_LINE,
+        "删除我的信息", "forgetme", 45, EVERYONE, help="删除自己的信息（要确认）", continues=SAME_LINE,
         menu="删除我的信息（私聊）", who="members, in private",
         topic=Topic.TEAM, brief="",
         does="私聊删除你的个人信息和平台账号，回复“确认”才删；积分、时长的数字留着，不再属于任何人",
