@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomllib
@@ -174,6 +174,11 @@ class RemindersSection(Section):
     tick_seconds: int = Field(default=30, ge=1, le=3600)
 
 
+class MembersSection(Section):
+    required_tags_from: Literal["declared", "verified"] = "declared"
+    export_full_personal_data: bool = False
+
+
 class OutboxSection(Section):
     batch_size: int = Field(default=100, ge=1, le=5000)
     lookahead_seconds: float = Field(default=10, gt=0, le=600)
@@ -208,6 +213,7 @@ class Settings(Section):
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     tips: TipsSection = Field(default_factory=TipsSection)
     emergency: EmergencySection = Field(default_factory=EmergencySection)
+    members: MembersSection = Field(default_factory=MembersSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     limits: dict[str, PlatformLimits] = Field(default_factory=_default_limits)
     source: str = Field(default="", exclude=True)
@@ -239,6 +245,8 @@ class Settings(Section):
             "weekly_board_at": parse_weekly(self.points.weekly_board) if self.points.weekly_board.strip() else None,
             "honours_at": parse_clock(self.points.honours_time) if self.points.honours_time.strip() else None,
             "rewards": [reward.model_dump() for reward in self.shop.rewards],
+            "required_tags_from": self.members.required_tags_from,
+            "export_full_personal_data": self.members.export_full_personal_data,
         }
 
 

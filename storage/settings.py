@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import Enum
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+
+class TagSource(str, Enum):
+    """Which of a member's tags count for a task's or a call-out's `需要:` (`[members] required_tags_from`)."""
+
+    declared = "declared"
+    """Every specialty the member has: the ones they declared and the ones an officer verified or added."""
+    verified = "verified"
+    """Only the ones an officer verified or added (/标签)."""
 
 
 @dataclass
@@ -50,6 +60,10 @@ class DomainSettings:
     """(hour, minute) on the first of a month when last month's 义警之星 are announced; None: never."""
     rewards: list[dict] = field(default_factory=list)
     """Rewards from the configuration, offered in every unit's shop: name, cost, stock, per_member."""
+    required_tags_from: TagSource = TagSource.declared
+    """Which tags a task's or call-out's `需要:` accepts (storage.services.people.missing_tags decides)."""
+    export_full_personal_data: bool = False
+    """Whether /导出 shows phones, ID numbers and emergency contacts whole to an officer of the member's own unit."""
 
 
 settings = DomainSettings()
@@ -78,6 +92,8 @@ def configure(
     weekly_board_at: tuple[int, int, int] | bool | None = False,
     honours_at: tuple[int, int] | bool | None = False,
     rewards: list[dict] | None = None,
+    required_tags_from: str | None = None,
+    export_full_personal_data: bool | None = None,
 ) -> DomainSettings:
     """Set what is given; False for the two schedules means "leave as is" (None turns them off)."""
     if superusers is not None:
@@ -124,4 +140,8 @@ def configure(
         settings.honours_at = honours_at  # type: ignore[assignment]
     if rewards is not None:
         settings.rewards = [dict(reward) for reward in rewards]
+    if required_tags_from is not None:
+        settings.required_tags_from = TagSource(required_tags_from)
+    if export_full_personal_data is not None:
+        settings.export_full_personal_data = export_full_personal_data
     return settings

@@ -46,6 +46,27 @@ TABLE: tuple[Command | Usage, ...] = (
         "and to administrators also your account as `[bot] superusers` names it (`onebot:12345`)",
     ),
     Command(
+        "档案", "profile", 40, EVERYONE, help="私聊看自己的档案", continues=SAME_LINE, menu="我的档案（私聊）",
+        topic=Topic.TEAM, brief="私聊看档案", does="私聊看自己的档案：身份（打码）、特长、政审、保险、队伍和成绩",
+        example="/档案", usage="[成员号]", who="members, in private; officers and leaders with a number",
+        what="your file (一人一档) in private: name, phone and ID number masked (138****0001, 3701**********1234), "
+        "emergency contact, area, employer, industry, profession, specialties (✓ verified by an officer), joining "
+        "date, vetting, insurance, teams and roles, hours, tasks, verified tips, points and 义警之星 months. "
+        "`/档案 成员号`: an officer sees a member of a team in their units or below, a leader a member of their "
+        "own team (without ID number, emergency contact or vetting notes), both written to the audit log; anyone "
+        "else is refused alike whether the member exists or not. In a group it only points to private chat",
+    ),
+    Command(
+        "标签", "tag", 42, EVERYONE, help="+驾驶 -摄影　改自己的特长", continues=SAME_LINE,
+        topic=Topic.TEAM, brief="+特长 -特长", does="增减自己填的特长；民警核实后会标 ✓",
+        example="/标签 +驾驶 -摄影", menu="改特长: /tag +驾驶 -摄影", usage="[成员号] +特长 -特长",
+        who="members; officers with a number",
+        what="add (+) or remove (-) the specialties you declared (unverified); an officer of the member's unit "
+        "writes `/标签 成员号 +救援 -驾驶`: + marks a declared specialty verified or adds a new one verified, - "
+        "removes it from both; audited, and the member is told privately. Which ones a task's 需要: accepts is "
+        "`[members] required_tags_from`",
+    ),
+    Command(
         "积分", "points", 7, EVERYONE, help="余额、本月排名、最近记录", menu="我的积分", who="members",
         topic=Topic.POINTS, brief="看余额", does="看积分余额、本月排名和最近的积分记录",
         example="/积分",
@@ -166,6 +187,17 @@ TABLE: tuple[Command | Usage, ...] = (
         usage="编号 [理由]", who="leaders, officers", what="reject, with a reason the applicant is told",
     ),
     Usage("排行榜", LEADERS, "单位 分队　各队人均排名"),
+    Command(
+        "队员", "roster", 41, LEADERS, help="[队伍名] [特长]　本队队员，可按特长筛选",
+        topic=Topic.TEAM, brief="[特长]", does="看本队队员和特长，可按特长筛选；私聊时显示打码手机号",
+        example="/队员 救援", menu="队员名单: /roster 救援", usage="[队伍名] [特长] [页码]",
+        who="leaders (their team), officers (teams in their units)",
+        what="the team's active members with member numbers and specialties (✓ verified), 15 a page (`/队员 2`, "
+        "`/队员 救援 2` for the next); in a group the team of that group, in private your team or the one named "
+        "(`/队员 夕阳红巡逻队 救援`). Phones (masked) only in private: a group holds people who are not the leader",
+    ),
+    Usage("标签", OFFICERS, "成员号 +救援 -驾驶　核实、添加或去掉特长"),
+
     Command(
         "统计", "stats", 31, LEADERS, help="[上月|今年|时间段] [队伍|单位]　文字和图表", menu="统计: /stats 上月 单位",
         topic=Topic.BOARDS, brief="看数字", does="看巡逻人次、服务时长、出勤率、线索等统计，附图表",

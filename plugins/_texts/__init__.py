@@ -73,6 +73,7 @@ notices.use_picture_renderer(render_picture)
 from plugins._texts import (
     emergency,  # noqa: F401
     export,  # noqa: F401
+    member_files,  # noqa: F401
     membership,  # noqa: F401
     organisation,  # noqa: F401
     reminders,  # noqa: F401

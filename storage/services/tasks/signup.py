@@ -22,7 +22,7 @@ from storage.models import MembershipStatus, MemberStatus, Signup, SignupStatus,
 from storage.services import notices
 from storage.services.actors import Actor
 from storage.services.outbox import enqueue_many
-from storage.services.people import member_for
+from storage.services.people import member_for, missing_tags
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
     TASK_BY_ID_LOCKED,
@@ -92,6 +92,7 @@ def _task_and_member_signing_up(through_account: bool):
         member_table.c.id.label("member_id"),
         member_table.c.status.label("member_status"),
         member_table.c.tags.label("member_tags"),
+        member_table.c.verified_tags.label("member_verified_tags"),
         exists()
         .where(
             task_team_table.c.task_id == task_table.c.id,
@@ -234,7 +235,7 @@ def _signup_in_transaction(connection: Connection, caller: Actor, task_id: int, 
         raise DomainError("tasks.signup_deadline_passed", task_id=task_id, deadline=found.signup_deadline)
     if found.member_status != MemberStatus.active:
         raise DomainError("tasks.member_not_active")
-    missing = [tag for tag in found.required_tags if tag not in found.member_tags]
+    missing = missing_tags(found.required_tags, found.member_tags, found.member_verified_tags)
     if missing:
         raise DomainError("tasks.missing_tags", task_id=task_id, tags=tuple(missing))
     if found.clash_id is not None:
