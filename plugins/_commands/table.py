@@ -57,7 +57,7 @@ TABLE: tuple[Command | Usage, ...] = (
         "else is refused alike whether the member exists or not. In a group it only points to private chat",
     ),
     Command(
-        "标签", "tag", 42, EVERYONE, help="+驾驶 -摄影　改自己的特长", continues=SAME_LINE,
+        "标签", "tag", 42, EVERYONE, help="+驾驶 -摄影　改自己的特长",
         topic=Topic.TEAM, brief="+特长 -特长", does="增减自己填的特长；民警核实后会标 ✓",
         example="/标签 +驾驶 -摄影", menu="改特长: /tag +驾驶 -摄影", usage="[成员号] +特长 -特长",
         who="members; officers with a number",
@@ -214,7 +214,9 @@ TABLE: tuple[Command | Usage, ...] = (
         example="/导出 上月",
         menu="导出表格（私聊）: /export 上月", usage="[期间] [单位:名称]",
         who="officers; leaders for their team; in private",
-        what="an XLSX workbook sent to you as a file: members (phones masked), tasks with attendance, each "
+        what="an XLSX workbook sent to you as a file: members with their file (area, employer, industry, "
+        "profession, insurance; phone, ID number and emergency contact masked, whole only for an officer of the "
+        "member's own unit where `[members] export_full_personal_data` allows it), tasks with attendance, each "
         "attendance, the ledger, and for officers the tips (anonymous reporters never named; a tip reward in the "
         "ledger shows its day only, with no tip number; anonymous rewards appear only as one line per weekly payout "
         "of a unit, without names; the members sheet shows points earned, not balances). Refused in a group. A "

@@ -42,6 +42,7 @@ from storage.services.people import (
     mask_contact,
     mask_id_number,
     mask_phone,
+    parse_tags,
     rights_of,
     specialties_of,
 )
@@ -360,6 +361,11 @@ async def team_roster(caller: Actor, where: Where | None, words: list[str], page
                 if error.code == "member_files.which_team" and tag is not None:  # the word was meant as a team
                     raise DomainError("member_files.no_team_of_yours", name=quoted(tag)) from error
                 raise
+        if tag is not None:
+            tags = parse_tags(tag)  # as long as a specialty may be, or refused saying so
+            if len(tags) != 1:
+                raise DomainError("member_files.roster_usage")
+            tag = tags[0]
         lines = await _team_lines(db, located.team, phones=not isinstance(where, ChatGroup))
         if tag is not None:
             lines = [line for line in lines if any(s.tag == tag for s in line.specialties)]
