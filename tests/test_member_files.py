@@ -157,6 +157,11 @@ async def test_who_may_read_a_members_file_and_what_they_see(database: str) -> N
     assert "紧急联系人" not in leader_view
     assert "无违法记录" not in leader_view
     assert "政审：通过（2026-02-20" in leader_view
+    async with db.session() as session:  # the newest policy has run out: the file says so
+        for policy in (await session.exec(select(Insurance))).all():
+            policy.valid_until = policy.valid_until.replace(year=policy.valid_until.year - 3)
+            session.add(policy)
+    assert "保险：平安 PA-2026-7，有效期至 2024-06-30（已过期）" in await say(OFFICER, f"/档案 {number}")
 
     assert await say(SIBLING_OFFICER, f"/档案 {number}") == refusal  # an officer of the unit beside it
     assert await say(OTHER_LEADER, f"/档案 {number}") == refusal  # the leader of another team
@@ -169,6 +174,7 @@ async def test_who_may_read_a_members_file_and_what_they_see(database: str) -> N
     assert await audit_entries("view_member_file") == [
         (f"onebot:{OFFICER}", f"member:{number}", {"view": "officer"}),
         (f"onebot:{LEADER}", f"member:{number}", {"view": "leader"}),
+        (f"onebot:{OFFICER}", f"member:{number}", {"view": "officer"}),
     ]
 
 
@@ -321,3 +327,13 @@ async def private_chats() -> list[str]:
     async with db.session() as session:
         rows = (await session.exec(select(OutboxMessage.chat_key).where(col(OutboxMessage.priority) == 0))).all()
     return [row for row in rows if row.startswith("user:")]
+
+
+def test_the_setting_is_read_from_the_members_section_and_only_its_two_values() -> None:
+    from bot.config import ConfigError, load_settings
+
+    read = load_settings(None, environ={"YIJING_MEMBERS__REQUIRED_TAGS_FROM": "verified"})
+    assert read.domain_settings()["required_tags_from"] == "verified"
+    assert read.domain_settings()["export_full_personal_data"] is False
+    with pytest.raises(ConfigError, match="required_tags_from"):
+        load_settings(None, environ={"YIJING_MEMBERS__REQUIRED_TAGS_FROM": "qualifications"})

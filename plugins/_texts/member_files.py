@@ -6,6 +6,7 @@ from datetime import datetime
 
 from plugins._texts import add_refusals, render_notice
 from plugins._texts.membership import MEMBER_STATUS_NAMES, MEMBERSHIP_STATUS_NAMES
+from storage.models import utcnow
 from storage.services.member_files import ErasedMember, MemberFile, Roster, View
 from storage.services.member_tags import TagChange, TagsChangedNotice
 from storage.services.people import Specialty
@@ -86,7 +87,8 @@ def text_for_file(file: MemberFile | ErasedMember) -> str:
         )
     if file.insurance is not None:
         policy = file.insurance
-        lines.append(f"保险：{policy.insurer} {policy.policy_number}，有效期至 {policy.valid_until:%Y-%m-%d}")
+        ended = "（已过期）" if policy.valid_until < local(utcnow()).date() else ""
+        lines.append(f"保险：{policy.insurer} {policy.policy_number}，有效期至 {policy.valid_until:%Y-%m-%d}{ended}")
     else:
         lines.append("保险：未登记")
     for team in file.teams:
