@@ -170,11 +170,13 @@ async def test_who_may_read_a_members_file_and_what_they_see(database: str) -> N
     missing = await say(SIBLING_OFFICER, "/档案 999")
     assert missing == refusal.replace(str(number), "999")  # reads the same: nothing says whether 999 exists
     assert await say(39999, f"/档案 {number}") == "你还没有登记：请先在队伍群里发送 /加入 姓名"
+    assert (await say(ADMIN, f"/档案 {number}")).startswith(f"档案：李四，成员号 {number}\n手机：138****8002\n身份证：")
 
     assert await audit_entries("view_member_file") == [
         (f"onebot:{OFFICER}", f"member:{number}", {"view": "officer"}),
         (f"onebot:{LEADER}", f"member:{number}", {"view": "leader"}),
         (f"onebot:{OFFICER}", f"member:{number}", {"view": "officer"}),
+        (f"onebot:{ADMIN}", f"member:{number}", {"view": "officer"}),
     ]
 
 
@@ -293,6 +295,7 @@ async def test_tags_declared_verified_added_and_removed_and_what_a_task_needing_
     refused_alike = "你不能修改成员 {} 的特长：只有其所在单位的民警可以。"
     assert await say(SIBLING_OFFICER, f"/标签 {number} +救援") == refused_alike.format(number)
     assert await say(SIBLING_OFFICER, "/标签 999 +救援") == refused_alike.format(999)
+    assert (await say(ADMIN, f"/标签 {number} +医护")).startswith(f"已为张三（成员号 {number}）加上了 医护。")
     assert await say(OTHER_LEADER, f"/标签 {number} +救援") == (
         "只有成员所在单位的民警可以核实别人的特长；改自己的：/标签 +驾驶 -摄影"
     )
@@ -301,6 +304,7 @@ async def test_tags_declared_verified_added_and_removed_and_what_a_task_needing_
     assert [(target, detail) for _, target, detail in await audit_entries("tag_member")] == [
         (f"member:{number}", {"verified": ["救援"], "added": ["驾驶"], "removed": []}),
         (f"member:{number}", {"verified": [], "added": [], "removed": ["救援"]}),
+        (f"member:{number}", {"verified": [], "added": ["医护"], "removed": []}),
     ]
 
 

@@ -62,9 +62,9 @@ async def change_tags(caller: Actor, number: int | None, add: list[str], remove:
     added, removed = _checked(add, remove)
     async with session() as db:
         rights = await rights_of(db, caller)
-        if rights.member is None:
-            raise DomainError("organisation.not_registered")
         if number is None:
+            if rights.member is None:
+                raise DomainError("organisation.not_registered")
             change = _declare(rights.member, added, removed)
             db.add(rights.member)
             return change
