@@ -7,9 +7,10 @@ from datetime import datetime
 from plugins._texts import add_refusals, render_notice
 from plugins._texts.membership import MEMBER_STATUS_NAMES, MEMBERSHIP_STATUS_NAMES
 from storage.models import utcnow
-from storage.services.member_files import ErasedMember, MemberFile, Roster, View
+from storage.services.member_files import ErasedMember, MemberFile, View
 from storage.services.member_tags import TagChange, TagsChangedNotice
 from storage.services.people import Specialty
+from storage.services.team_rosters import Roster
 from storage.services.when import local
 
 ERASED_LABEL = "已注销的成员"

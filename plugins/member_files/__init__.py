@@ -19,7 +19,7 @@ from plugins._texts.member_files import (
     text_for_roster,
     text_for_tag_change,
 )
-from storage.services import member_files, member_tags
+from storage.services import member_files, member_tags, team_rosters
 
 __plugin_meta__ = PluginMetadata(
     name="队员档案",
@@ -52,7 +52,7 @@ async def show_roster(place: CurrentPlace, words: Match[tuple[str, ...]]) -> Non
     page = 1
     if given and (number := as_number(given[-1], low=1)) is not None:
         page, given = number, given[:-1]
-    roster = await refuse_on_error(member_files.team_roster(place.caller, place.group, given, page))
+    roster = await refuse_on_error(team_rosters.team_roster(place.caller, place.group, given, page))
     await finish(text_for_roster(roster))
 
 
