@@ -280,6 +280,7 @@ async def test_tags_declared_verified_added_and_removed_and_what_a_task_needing_
     verified = await say(OFFICER, f"/标签 {number} +救援 +驾驶")
     assert verified == f"已为张三（成员号 {number}）核实了 救援，加上了 驾驶。已私信告知。\n现在的特长：救援✓、驾驶✓"
     assert await say(OFFICER, f"/tag {number} +救援") == "没有变化。现在的特长：救援✓、驾驶✓"
+    assert "\n特长：救援✓、驾驶✓\n" in await say(LEADER, "/我的")
     assert await signs_up(LEADER, task) == "yes"
     assert [text for text in await outbox_to(LEADER) if "特长" in text] == [
         "民警为你的特长核实了 救援，加上了 驾驶。现在的特长：救援✓、驾驶✓（✓ 为民警核实）"

@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from plugins._texts import add_refusals, render_notice
-from plugins._texts.membership import MEMBER_STATUS_NAMES, MEMBERSHIP_STATUS_NAMES
+from plugins._texts.membership import MEMBER_STATUS_NAMES, MEMBERSHIP_STATUS_NAMES, specialties_text
 from storage.models import utcnow
 from storage.services.member_files import ErasedMember, MemberFile, View
 from storage.services.member_tags import TagChange, TagsChangedNotice
-from storage.services.people import Specialty
 from storage.services.team_rosters import Roster
 from storage.services.when import local
 
 ERASED_LABEL = "已注销的成员"
 """Who an erased member is shown as: nothing of the person is left."""
-VERIFIED_MARK = "✓"
 PRIVATE_ONLY = "档案里有个人信息，请私聊我发送 /档案（/profile）。"
 VETTING_NAMES = {"passed": "通过", "failed": "未通过"}
 NOT_GIVEN = "未填"
@@ -45,10 +43,6 @@ REFUSALS = {
     ),
     "people.id_number_check": "身份证号校验不通过：请逐位核对，最后一位可以是X。",
 }
-
-
-def specialties_text(specialties: list[Specialty]) -> str:
-    return "、".join(s.tag + (VERIFIED_MARK if s.verified else "") for s in specialties) or "无"
 
 
 def _day(moment: datetime | None) -> str:
