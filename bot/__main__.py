@@ -48,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         "writable (nothing migrated), the data folder writable; one line per check, exit status 1 if any is wrong",
     )
     roster = admin_commands.add_parser("import-roster", help="import a roster from CSV or XLSX (idempotent)")
-    roster.add_argument("file", help="columns: 单位,队伍,姓名,手机号,特长,平台账号")
+    roster.add_argument(
+        "file",
+        help="columns: 单位,队伍,姓名,手机号,特长,平台账号; optional: 地区,工作单位,行业,职业,紧急联系人,身份证号,"
+        "保险公司,保单号,保险到期",
+    )
     grant = admin_commands.add_parser("grant", help="make someone an officer of a unit, as /授权民警 does")
     who = grant.add_mutually_exclusive_group(required=True)
     who.add_argument("--member", type=int, help="member number")

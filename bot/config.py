@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomllib
@@ -192,6 +192,8 @@ class MembersSection(Section):
         if value.strip():
             parse_clock(value)
         return value
+    required_tags_from: Literal["declared", "verified"] = "declared"
+    export_full_personal_data: bool = False
 
 
 class OutboxSection(Section):
@@ -267,6 +269,8 @@ class Settings(Section):
                 if self.members.insurance_reminder_time.strip()
                 else None
             ),
+            "required_tags_from": self.members.required_tags_from,
+            "export_full_personal_data": self.members.export_full_personal_data,
         }
 
 

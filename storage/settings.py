@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import Enum
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+
+class TagSource(str, Enum):
+    """Which of a member's tags count for a task's or a call-out's `需要:` (`[members] required_tags_from`)."""
+
+    declared = "declared"
+    """Every specialty the member has: the ones they declared and the ones an officer verified or added."""
+    verified = "verified"
+    """Only the ones an officer verified or added (/标签)."""
 
 
 @dataclass
@@ -56,6 +66,10 @@ class DomainSettings:
     """Reminders to the member and their leaders this many days before a policy runs out (empty: none)."""
     insurance_reminder_at: tuple[int, int] | None = (9, 0)
     """(hour, minute) of the day the insurance reminders go out; None: never."""
+    required_tags_from: TagSource = TagSource.declared
+    """Which tags a task's or call-out's `需要:` accepts (storage.services.people.missing_tags decides)."""
+    export_full_personal_data: bool = False
+    """Whether /导出 shows phones, ID numbers and emergency contacts whole to an officer of the member's own unit."""
 
 
 settings = DomainSettings()
@@ -87,6 +101,8 @@ def configure(
     require_insurance: bool | None = None,
     insurance_reminder_days: list[int] | None = None,
     insurance_reminder_at: tuple[int, int] | bool | None = False,
+    required_tags_from: str | None = None,
+    export_full_personal_data: bool | None = None,
 ) -> DomainSettings:
     """Set what is given; False for the schedules means "leave as is" (None turns them off)."""
     if superusers is not None:
@@ -139,4 +155,8 @@ def configure(
         settings.insurance_reminder_days = tuple(sorted(set(insurance_reminder_days), reverse=True))
     if insurance_reminder_at is not False:
         settings.insurance_reminder_at = insurance_reminder_at  # type: ignore[assignment]
+    if required_tags_from is not None:
+        settings.required_tags_from = TagSource(required_tags_from)
+    if export_full_personal_data is not None:
+        settings.export_full_personal_data = export_full_personal_data
     return settings

@@ -46,6 +46,27 @@ TABLE: tuple[Command | Usage, ...] = (
         "and to administrators also your account as `[bot] superusers` names it (`onebot:12345`)",
     ),
     Command(
+        "档案", "profile", 46, EVERYONE, help="私聊看自己的档案", continues=SAME_LINE, menu="我的档案（私聊）",
+        topic=Topic.TEAM, brief="私聊看档案", does="私聊看自己的档案：身份（打码）、特长、政审、保险、队伍和成绩",
+        example="/档案", usage="[成员号]", who="members, in private; officers and leaders with a number",
+        what="your file (一人一档) in private: name, phone and ID number masked (138****0001, 3701**********1234), "
+        "emergency contact, area, employer, industry, profession, specialties (✓ verified by an officer), joining "
+        "date, vetting, insurance, teams and roles, hours, tasks, verified tips, points and 义警之星 months. "
+        "`/档案 成员号`: an officer sees a member of a team in their units or below, a leader a member of their "
+        "own team (without ID number, emergency contact or vetting notes), both written to the audit log; anyone "
+        "else is refused alike whether the member exists or not. In a group it only points to private chat",
+    ),
+    Command(
+        "标签", "tag", 48, EVERYONE, help="+驾驶 -摄影　改自己的特长",
+        topic=Topic.TEAM, brief="+特长 -特长", does="增减自己填的特长；民警核实后会标 ✓",
+        example="/标签 +驾驶 -摄影", menu="改特长: /tag +驾驶 -摄影", usage="[成员号] +特长 -特长",
+        who="members; officers with a number",
+        what="add (+) or remove (-) the specialties you declared (unverified); an officer of the member's unit "
+        "writes `/标签 成员号 +救援 -驾驶`: + marks a declared specialty verified or adds a new one verified, - "
+        "removes it from both; audited, and the member is told privately. Which ones a task's 需要: accepts is "
+        "`[members] required_tags_from`",
+    ),
+    Command(
         "我的数据", "mydata", 44, EVERYONE, help="私聊要一份自己的全部数据", menu="我的数据（私聊）",
         who="members, in private",
         topic=Topic.TEAM, brief="私聊要一份自己的数据",
@@ -213,6 +234,17 @@ TABLE: tuple[Command | Usage, ...] = (
     ),
     Usage("排行榜", LEADERS, "单位 分队　各队人均排名"),
     Command(
+        "队员", "roster", 47, LEADERS, help="[队伍名] [特长]　本队队员，可按特长筛选",
+        topic=Topic.TEAM, brief="[特长]", does="看本队队员和特长，可按特长筛选；私聊时显示打码手机号",
+        example="/队员 救援", menu="队员名单: /roster 救援", usage="[队伍名] [特长] [页码]",
+        who="leaders (their team), officers (teams in their units)",
+        what="the team's active members with member numbers and specialties (✓ verified), 15 a page (`/队员 2`, "
+        "`/队员 救援 2` for the next); in a group the team of that group, in private your team or the one named "
+        "(`/队员 夕阳红巡逻队 救援`). Phones (masked) only in private: a group holds people who are not the leader",
+    ),
+    Usage("标签", OFFICERS, "成员号 +救援 -驾驶　核实、添加或去掉特长"),
+
+    Command(
         "统计", "stats", 31, LEADERS, help="[上月|今年|时间段] [队伍|单位]　文字和图表", menu="统计: /stats 上月 单位",
         topic=Topic.BOARDS, brief="看数字", does="看巡逻人次、服务时长、出勤率、线索等统计，附图表",
         example="/统计 上月 单位",
@@ -228,7 +260,9 @@ TABLE: tuple[Command | Usage, ...] = (
         example="/导出 上月",
         menu="导出表格（私聊）: /export 上月", usage="[期间] [单位:名称]",
         who="officers; leaders for their team; in private",
-        what="an XLSX workbook sent to you as a file: members (phones masked), tasks with attendance, each "
+        what="an XLSX workbook sent to you as a file: members with their file (area, employer, industry, "
+        "profession, insurance; phone, ID number and emergency contact masked, whole only for an officer of the "
+        "member's own unit where `[members] export_full_personal_data` allows it), tasks with attendance, each "
         "attendance, the ledger, and for officers the tips (anonymous reporters never named; a tip reward in the "
         "ledger shows its day only, with no tip number; anonymous rewards appear only as one line per weekly payout "
         "of a unit, without names; the members sheet shows points earned, not balances). Refused in a group. A "

@@ -87,6 +87,7 @@ from plugins._texts import (
     export,  # noqa: F401
     insurance,  # noqa: F401
     lifecycle,  # noqa: F401
+    member_files,  # noqa: F401
     membership,  # noqa: F401
     organisation,  # noqa: F401
     own_data,  # noqa: F401

@@ -24,8 +24,10 @@ NOT_STARTED = "未开始"
 """An open task still to come."""
 MEMBER_STATUS_NAMES = {"applied": "申请中", "active": "在队", "rejected": "未通过", "left": "已离队"}
 TITLES = {"members": "成员", "tasks": "任务", "attendance": "出勤明细", "ledger": "积分流水", "tips": "线索"}
+MEMBER_HEADINGS = ["成员号", "姓名", "手机", "队伍", "状态", "特长", "入队时间", "累计积分", "地区", "工作单位", "行业",
+                   "职业", "身份证号", "紧急联系人", "保险公司", "保单号", "保险到期"]  # fmt: skip
 HEADINGS = {
-    "members": ["成员号", "姓名", "手机", "队伍", "状态", "特长", "入队时间", "累计积分"],
+    "members": MEMBER_HEADINGS,
     "tasks": ["任务号", "类型", "地点", "开始", "结束", "状态", "名额", "报名", "签到", "未到", "服务小时"],
     "attendance": ["任务号", "成员号", "姓名", "状态", "签到", "签退", "服务分钟", "位置核验"],
     "ledger": ["时间", "成员号", "姓名", "分数", "原因", "说明", "关联"],
@@ -40,7 +42,12 @@ def _when(moment: datetime | None) -> str:
 
 def _member(row: MemberRow) -> list:
     status = MEMBER_STATUS_NAMES.get(row.status, row.status)
-    return [row.member_id, row.name, row.phone, row.team, status, "、".join(row.tags), _when(row.joined_at), row.points]
+    until = f"{row.insured_until:%Y-%m-%d}" if row.insured_until else ""
+    return [
+        row.member_id, row.name, row.phone, row.team, status, "、".join(row.tags), _when(row.joined_at), row.points,
+        row.area, row.employer, row.industry, row.profession, row.id_number, row.emergency_contact, row.insurer,
+        row.policy_number, until,
+    ]  # fmt: skip
 
 
 def _task(row: TaskRow) -> list:

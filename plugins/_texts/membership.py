@@ -13,7 +13,7 @@ from storage.services.membership import (
     PhoneWantedNotice,
     Profile,
 )
-from storage.services.people import mask_phone
+from storage.services.people import Specialty, mask_phone, specialties_of
 
 DECIDED_ALREADY = {"active": "已是正式队员", "rejected": "已被拒绝", "left": "已退出"}
 MEMBERSHIP_STATUS_NAMES = {
@@ -23,6 +23,14 @@ MEMBERSHIP_STATUS_NAMES = {
     MembershipStatus.left.value: "已退出",
 }
 MEMBER_STATUS_NAMES = {"applied": "待审核", "active": "正常", "suspended": "暂停", "left": "已退出"}
+
+
+VERIFIED_MARK = "✓"
+"""After a specialty an officer verified or added (/标签)."""
+
+
+def specialties_text(specialties: list[Specialty]) -> str:
+    return "、".join(s.tag + (VERIFIED_MARK if s.verified else "") for s in specialties) or "无"
 
 
 def _decided_already(number: int, name: str, status: str) -> str:
@@ -122,7 +130,7 @@ def text_for_profile(profile: Profile, account: str | None = None) -> str:
     lines = [
         f"{member.name}，成员号 {member.id}",
         f"手机：{mask_phone(member.phone)}",
-        f"特长：{'、'.join(member.tags) or '无'}",
+        f"特长：{specialties_text(specialties_of(member))}",
         f"状态：{MEMBER_STATUS_NAMES.get(member.status, member.status)}",
         f"积分：{profile.points}",
     ]

@@ -7,7 +7,10 @@ from plugins._texts import add_refusals
 
 
 def _missing_columns(columns: tuple[str, ...]) -> str:
-    return f"表头缺少列：{'、'.join(columns)}。表头应为 单位,队伍,姓名,手机号,特长,平台账号"
+    return (
+        f"表头缺少列：{'、'.join(columns)}。表头应为 单位,队伍,姓名,手机号,特长,平台账号；可以再加 地区,工作单位,行业,"
+        "职业,紧急联系人,身份证号,保险公司,保单号,保险到期"
+    )
 
 
 REFUSALS = {
@@ -19,6 +22,9 @@ REFUSALS = {
     "roster.missing_value": "缺少{column}",
     "roster.unrecognisable": "需要手机号或平台账号，才能在重复导入时认出此人",
     "roster.account_taken": "账号 {account} 已属于另一名成员（成员号 {member}）",
+    "roster.too_long": "{column}太长：最多{most}个字",
+    "roster.bad_date": "{column}的日期不对：请写成 2027-06-30",
+    "roster.insurance_incomplete": lambda columns: f"保险要写全 {'、'.join(columns)} 三列，或都空着",
 }
 
 add_refusals(REFUSALS)

@@ -35,7 +35,7 @@ from storage.services.actors import Actor
 from storage.services.ledger import record_points
 from storage.services.organisation import audit, in_unit_or_below, officer_unit, units_of_member
 from storage.services.outbox import Destination, Message, enqueue, enqueue_all
-from storage.services.people import member_for, rights_of
+from storage.services.people import member_for, missing_tags, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.settings import settings
 
@@ -155,7 +155,7 @@ async def raise_alert(caller: Actor, text: str, need: int, tags: list[str], unit
             chosen = [
                 member
                 for member in await _members_under(db, unit)
-                if member.id not in busy and all(tag in member.tags for tag in tags)
+                if member.id not in busy and not missing_tags(tags, member.tags, member.verified_tags)
             ]
             if chosen:
                 accounts = (

@@ -22,6 +22,7 @@ from storage.db import session
 from storage.errors import NotAllowed
 from storage.models import (
     AnonymousPayout,
+    Insurance,
     LedgerReason,
     Member,
     MemberTotal,
@@ -39,10 +40,11 @@ from storage.models import (
 )
 from storage.services.actors import Actor, Where
 from storage.services.organisation import audit
-from storage.services.people import mask_phone, rights_of
+from storage.services.people import Rights, mask_contact, mask_id_number, mask_phone, rights_of
 from storage.services.stats import FiguresScope, TeamScope, scope_for, tasks_in, team_members, units_below
 from storage.services.totals import ALL_TIME
 from storage.services.when import DateRange, local
+from storage.settings import settings
 
 MAX_ROWS = 100_000
 """Rows per sheet at most: a city's month of ledger is hundreds of thousands of entries, too many to build while
@@ -55,7 +57,7 @@ class MemberRow:
     member_id: int
     name: str
     phone: str
-    """Masked."""
+    """Masked, unless `full` (then whole)."""
     team: str
     status: str
     """The membership's MembershipStatus."""
@@ -63,6 +65,20 @@ class MemberRow:
     joined_at: datetime | None
     points: int
     """Earned in all time, as the boards count them."""
+    area: str = ""
+    employer: str = ""
+    industry: str = ""
+    profession: str = ""
+    id_number: str = ""
+    """Masked unless `full`; empty when none is recorded."""
+    emergency_contact: str = ""
+    """Masked unless `full`; empty when none is recorded."""
+    insurer: str = ""
+    policy_number: str = ""
+    insured_until: date | None = None
+    """The newest policy's end (the one that counts)."""
+    full: bool = False
+    """Phone, ID number and emergency contact whole: see `shows_whole`."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +209,7 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
                     col(TeamMembership.status),
                     col(TeamMembership.decided_at),
                     col(MemberTotal.points),
+                    col(Team.unit_id),
                 )
                 .join(TeamMembership, col(TeamMembership.member_id) == col(Member.id))
                 .join(Team, col(Team.id) == col(TeamMembership.team_id))
@@ -205,19 +222,13 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
                 .limit(MAX_ROWS + 1)
             )
         ).all()
+        policies = await _newest_policies(db, members_query)
         members = [
-            MemberRow(
-                member_id=id_of(member),
-                name=member.name,
-                phone=mask_phone(member.phone),
-                team=team_name,
-                status=status,
-                tags=tuple(member.tags),
-                joined_at=decided_at,
-                points=points or 0,
-            )
-            for member, team_name, status, decided_at, points in rows
+            _member_row(member, team_name, status, decided_at, points or 0, policies.get(id_of(member)), full)
+            for member, team_name, status, decided_at, points, unit_id in rows
+            for full in [shows_whole(rights, unit_id)]
         ]
+        whole = sum(row.full for row in members)
 
         in_period = select(Task).where(col(Task.id).in_(tasks_in(covered, period)))
         tasks = (await db.exec(in_period.order_by(col(Task.start_at)).limit(MAX_ROWS + 1))).all()
@@ -302,6 +313,7 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
             covered.name,
             start=period.start.isoformat(),
             end=period.end.isoformat(),
+            personal_data_whole=whole,
         )
     return Export(
         scope_name=covered.name,
@@ -313,6 +325,59 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
         tips=None if tip_rows is None else _within(tip_rows, "tips", cut),
         cut=tuple(cut),
     )
+
+
+def shows_whole(rights: Rights, unit_id: int) -> bool:
+    """Whether a member's phone, ID number and emergency contact go into the export whole: only where
+    `[members] export_full_personal_data` allows it, and only to an officer of the member's team's own unit (not
+    of a unit above it, not a leader, not an administrator as such)."""
+    return settings.export_full_personal_data and any(unit.id == unit_id for unit in rights.officer_units)
+
+
+def _member_row(
+    member: Member,
+    team: str,
+    status: str,
+    decided_at: datetime | None,
+    points: int,
+    policy: Insurance | None,
+    full: bool,
+) -> MemberRow:
+    def shown(value: str | None, mask) -> str:
+        return "" if not value else value if full else mask(value)
+
+    return MemberRow(
+        member_id=id_of(member),
+        name=member.name,
+        phone=(member.phone or mask_phone(None)) if full else mask_phone(member.phone),
+        team=team,
+        status=status,
+        tags=tuple(dict.fromkeys([*member.tags, *member.verified_tags])),
+        joined_at=decided_at,
+        points=points,
+        area=member.area or "",
+        employer=member.employer or "",
+        industry=member.industry or "",
+        profession=member.profession or "",
+        id_number=shown(member.id_number, mask_id_number),
+        emergency_contact=shown(member.emergency_contact, mask_contact),
+        insurer=policy.insurer if policy else "",
+        policy_number=policy.policy_number if policy else "",
+        insured_until=policy.valid_until if policy else None,
+        full=full,
+    )
+
+
+async def _newest_policies(db: AsyncSession, members_query) -> dict[int, Insurance]:
+    """Each member's newest policy by its end (the one that counts)."""
+    rows = (
+        await db.exec(
+            select(Insurance)
+            .where(col(Insurance.member_id).in_(members_query))
+            .order_by(col(Insurance.valid_until), col(Insurance.id))
+        )
+    ).all()
+    return {row.member_id: row for row in rows}
 
 
 async def _anonymous_payouts(db: AsyncSession, unit: Unit, period: DateRange) -> list[PayoutRow]:

@@ -25,7 +25,7 @@ from storage.models import (
     table_of,
 )
 from storage.services.actors import Actor, ChatAccount
-from storage.settings import settings
+from storage.settings import TagSource, settings
 
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 TAG_SEPARATORS = re.compile(r"[\s,，、;；/]+")
@@ -92,6 +92,74 @@ def mask_phone(phone: str | None) -> str:
     if len(phone) < 7:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+def mask_id_number(id_number: str | None) -> str:
+    """A resident ID number as anyone sees it: the first 4 and last 4 characters, 3701**********1234 (NO_PHONE when
+    there is none)."""
+    if not id_number:
+        return NO_PHONE
+    if len(id_number) <= 8:
+        return "*" * len(id_number)
+    return f"{id_number[:4]}{'*' * (len(id_number) - 8)}{id_number[-4:]}"
+
+
+PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+LONG_NUMBER = re.compile(r"\d{7,}")
+
+
+def mask_contact(contact: str | None) -> str:
+    """An emergency contact as shown (李四 母亲 139****0000): a mobile number in it masked as mask_phone does, any
+    other run of 7 digits or more (a landline) masked to its last 4 digits."""
+    if not contact:
+        return NO_PHONE
+    masked = PHONE_IN_TEXT.sub(lambda found: mask_phone(found.group()), contact)
+    return LONG_NUMBER.sub(lambda found: "*" * (len(found.group()) - 4) + found.group()[-4:], masked)
+
+
+ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECKS = "10X98765432"
+
+
+def normalise_id_number(text: str) -> str:
+    """A resident ID number (18 characters, the last a digit or X, with its check character right, GB 11643), as
+    typed (spaces, full-width digits, a small x), stored upper-case. What was typed is never said back."""
+    compact = "".join(_plain(text).split()).upper()
+    if not ID_NUMBER.match(compact):
+        raise DomainError("people.bad_id_number", count=len(compact))
+    total = sum(int(digit) * weight for digit, weight in zip(compact[:17], ID_WEIGHTS, strict=True))
+    if ID_CHECKS[total % 11] != compact[17]:
+        raise DomainError("people.id_number_check")
+    return compact
+
+
+def accepted_tags(declared: list[str], verified: list[str]) -> set[str]:
+    """The one rule for which of a member's tags a task's or a call-out's `需要:` accepts
+    (`[members] required_tags_from`): all of them (declared or verified), or only those an officer verified."""
+    if settings.required_tags_from == TagSource.verified:
+        return set(verified)
+    return {*declared, *verified}
+
+
+def missing_tags(required: list[str], declared: list[str], verified: list[str]) -> list[str]:
+    """The required tags the member lacks, in the task's order (empty: the member qualifies)."""
+    accepted = accepted_tags(declared, verified)
+    return [tag for tag in required if tag not in accepted]
+
+
+@dataclass(frozen=True)
+class Specialty:
+    tag: str
+    verified: bool
+    """An officer verified it or added it (/标签)."""
+
+
+def specialties_of(member: Member) -> list[Specialty]:
+    """A member's specialties: the declared ones in their order, then those only an officer added."""
+    verified = set(member.verified_tags)
+    declared = [Specialty(tag, tag in verified) for tag in member.tags]
+    return declared + [Specialty(tag, True) for tag in member.verified_tags if tag not in member.tags]
 
 
 PHONE_SEPARATORS = re.compile(r"[\s\-.()—–]")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -14,9 +16,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
 from storage.errors import DomainError, quoted
-from storage.models import Member, MembershipStatus, MemberStatus, TeamMembership, id_of
+from storage.models import Insurance, Member, MembershipStatus, MemberStatus, TeamMembership, id_of
 from storage.services.organisation import audit, check_team_name, ensure_team, ensure_unit_path
-from storage.services.people import identity_of, link_identity, normalise_name, normalise_phone, parse_tags
+from storage.services.people import (
+    identity_of,
+    link_identity,
+    normalise_id_number,
+    normalise_name,
+    normalise_phone,
+    parse_tags,
+)
 
 PLATFORMS = ("onebot", "telegram", "console")
 
@@ -27,8 +36,24 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "手机号", "手机", "电话"),
     "tags": ("tags", "特长", "标签", "技能"),
     "accounts": ("platform_ids", "accounts", "平台账号", "账号"),
+    # the member file (一人一档), each optional
+    "area": ("area", "地区", "片区", "所在地区"),
+    "employer": ("employer", "工作单位"),
+    "industry": ("industry", "行业"),
+    "profession": ("profession", "职业"),
+    "emergency_contact": ("emergency_contact", "紧急联系人"),
+    "id_number": ("id_number", "身份证号", "身份证", "身份证号码"),
+    "insurer": ("insurer", "保险公司", "承保公司"),
+    "policy_number": ("policy_number", "保单号", "保险单号"),
+    "insured_until": ("insured_until", "保险到期", "保险有效期至", "保险到期日"),
 }
 REQUIRED = ("unit", "team", "name")
+FILE_TEXTS = {"area": 64, "employer": 64, "industry": 64, "profession": 64, "emergency_contact": 100}
+"""The file's text columns and the most characters each holds (as the member table does)."""
+INSURANCE = ("insurer", "policy_number", "insured_until")
+DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+00:00(?::00)?)?$")
+"""A day as rosters write it: 2027-06-30, 2027/6/30, 2027.6.30, 2027年6月30日, or as a spreadsheet's date cell reads
+(2027-06-30 00:00:00)."""
 ACCOUNT_SEPARATORS = ("；", ",", "，")
 """Between accounts, besides ";"."""
 
@@ -85,6 +110,72 @@ def _column_key(header: str) -> str | None:
         if cleaned in names:
             return key
     return None
+
+
+def parse_day(text: str, column: str) -> date:
+    found = DATE.match(text.strip())
+    try:
+        if found is None:
+            raise ValueError(text)
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError as error:
+        raise DomainError("roster.bad_date", column=column_name(column)) from error
+
+
+@dataclass(frozen=True)
+class FileFields:
+    """The member-file columns of a row, checked: only those the row fills in."""
+
+    texts: dict[str, str]
+    id_number: str | None
+    insurance: tuple[str, str, date] | None
+
+
+def file_fields(row: dict[str, str]) -> FileFields:
+    texts = {}
+    for key, most in FILE_TEXTS.items():
+        value = " ".join(row.get(key, "").split())
+        if len(value) > most:
+            raise DomainError("roster.too_long", column=column_name(key), most=most)
+        if value:
+            texts[key] = value
+    id_text = row.get("id_number", "").strip()
+    id_number = normalise_id_number(id_text) if id_text else None
+    given = [row.get(key, "").strip() for key in INSURANCE]
+    insurance = None
+    if any(given):
+        if not all(given):
+            raise DomainError("roster.insurance_incomplete", columns=tuple(column_name(key) for key in INSURANCE))
+        insurer, policy_number, until = given
+        if len(insurer) > 64 or len(policy_number) > 64:
+            raise DomainError("roster.too_long", column=column_name("policy_number"), most=64)
+        insurance = (insurer, policy_number, parse_day(until, "insured_until"))
+    return FileFields(texts, id_number, insurance)
+
+
+async def _apply_file(db: AsyncSession, member: Member, fields: FileFields) -> bool:
+    """Fill in the file from the row (a column left empty keeps what the member has); whether anything changed.
+    A policy is recorded once: the same policy number and end day again adds nothing."""
+    changed = False
+    for key, value in [*fields.texts.items(), *([("id_number", fields.id_number)] if fields.id_number else [])]:
+        if getattr(member, key) != value:
+            setattr(member, key, value)
+            changed = True
+    if fields.insurance is not None:
+        insurer, policy_number, until = fields.insurance
+        existing = (
+            await db.exec(
+                select(Insurance.id).where(
+                    Insurance.member_id == member.id,
+                    Insurance.policy_number == policy_number,
+                    Insurance.valid_until == until,
+                )
+            )
+        ).first()
+        if existing is None:
+            db.add(Insurance(member_id=id_of(member), insurer=insurer, policy_number=policy_number, valid_until=until))
+            changed = True
+    return changed
 
 
 def parse_accounts(text: str) -> list[tuple[str, str]]:
@@ -148,6 +239,7 @@ async def _import_row(db: AsyncSession, row: dict[str, str]) -> tuple[str, bool]
     phone = normalise_phone(row["phone"]) if row.get("phone", "").strip() else None
     tags = parse_tags(row.get("tags", ""))
     accounts = parse_accounts(row.get("accounts", ""))
+    fields = file_fields(row)
     if phone is None and not accounts:
         raise DomainError("roster.unrecognisable")
     team_name = check_team_name(row["team"])
@@ -183,6 +275,9 @@ async def _import_row(db: AsyncSession, row: dict[str, str]) -> tuple[str, bool]
             member.status = MemberStatus.active
             outcome = "updated"
         db.add(member)
+    if await _apply_file(db, member, fields) and outcome == "unchanged":
+        outcome = "updated"
+    db.add(member)
     for platform, user_id in accounts:
         existing = await identity_of(db, platform, user_id)
         if existing is None:

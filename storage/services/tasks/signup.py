@@ -24,7 +24,7 @@ from storage.services import notices
 from storage.services.actors import Actor
 from storage.services.insurance import refuse_if_uninsured
 from storage.services.outbox import enqueue_many
-from storage.services.people import member_for
+from storage.services.people import member_for, missing_tags
 from storage.services.retry import retry_on_conflict
 from storage.services.standing import refuse_if_suspended
 from storage.services.tasks.queries import (
@@ -97,6 +97,7 @@ def _task_and_member_signing_up(through_account: bool):
         member_table.c.status.label("member_status"),
         member_table.c.status_reason.label("member_status_reason"),
         member_table.c.tags.label("member_tags"),
+        member_table.c.verified_tags.label("member_verified_tags"),
         exists()
         .where(
             task_team_table.c.task_id == task_table.c.id,
@@ -240,7 +241,7 @@ def _signup_in_transaction(connection: Connection, caller: Actor, task_id: int, 
         raise DomainError("tasks.signup_deadline_passed", task_id=task_id, deadline=found.signup_deadline)
     if found.member_status != MemberStatus.active:
         raise DomainError("tasks.member_not_active")
-    missing = [tag for tag in found.required_tags if tag not in found.member_tags]
+    missing = missing_tags(found.required_tags, found.member_tags, found.member_verified_tags)
     if missing:
         raise DomainError("tasks.missing_tags", task_id=task_id, tags=tuple(missing))
     if settings.require_insurance:
