@@ -2,6 +2,8 @@
 commands, `/帮助 命令名` for one command with an example; a new member's first /帮助 in a group welcomes them. All of
 it read from the command table (plugins/_commands/table.py)."""
 
+from functools import cache
+
 from nonebot import require
 from nonebot.plugin import PluginMetadata
 
@@ -60,11 +62,23 @@ def usable_here(row: Command | Usage, in_group: bool, in_team_group: bool) -> bo
     return True
 
 
+def seen_by(rights: Rights) -> frozenset[Audience]:
+    """The audiences whose commands the caller may use: all /帮助 needs to know of their rights."""
+    return frozenset(audience for audience in Audience if sees(rights, audience))
+
+
 def topic_lines(rights: Rights, topic: Topic, in_group: bool, in_team_group: bool) -> list[str]:
     """The lines of a topic's commands the caller may use here ("/name（/alias）help", continued lines joined)."""
+    return list(_topic_lines(seen_by(rights), topic, in_group, in_team_group))
+
+
+@cache
+def _topic_lines(seen: frozenset[Audience], topic: Topic, in_group: bool, in_team_group: bool) -> tuple[str, ...]:
+    """topic_lines, for each of the few kinds of caller and chat once (the table does not change while the bot
+    runs; every /帮助 walked it once for each topic)."""
     lines: list[str] = []
     for row in TABLE:
-        if topic_of(row) is not topic or not sees(rights, row.audience):
+        if topic_of(row) is not topic or row.audience not in seen:
             continue
         if isinstance(row, Usage):
             lines.append(f"/{row.name} {row.help}")
@@ -80,11 +94,12 @@ def topic_lines(rights: Rights, topic: Topic, in_group: bool, in_team_group: boo
             lines.append(written)
         else:
             lines[-1] += row.continues + written
-    return lines
+    return tuple(lines)
 
 
 def topics_of(rights: Rights, in_group: bool, in_team_group: bool) -> list[Topic]:
-    return [topic for topic in Topic if topic_lines(rights, topic, in_group, in_team_group)]
+    seen = seen_by(rights)
+    return [topic for topic in Topic if _topic_lines(seen, topic, in_group, in_team_group)]
 
 
 def menu_lines(facts: HelpFacts, in_group: bool, latin: bool = False) -> list[str]:
