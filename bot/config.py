@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from storage.settings import STAGES_AVAILABLE
+
 ENV_PREFIX = "YIJING_"
 PLATFORMS = ("onebot", "telegram", "console")
 CONSOLE_USER = "console:user"
@@ -174,6 +176,26 @@ class RemindersSection(Section):
     tick_seconds: int = Field(default=30, ge=1, le=3600)
 
 
+class MembersSection(Section):
+    ask_id_number: bool = False
+    consent_text: str = ""
+    """Empty: the bot's own text (plugins/_texts/recruiting.py DEFAULT_CONSENT_TEXT, also in config.example.toml)."""
+    stages: list[str] = Field(default_factory=list)
+    invite_days: int = Field(default=7, ge=1, le=366)
+    invite_places: int = Field(default=30, ge=0, le=100_000)
+    tell_vetting_note: bool = False
+
+    @field_validator("stages")
+    @classmethod
+    def _available(cls, value: list[str]) -> list[str]:
+        for stage in value:
+            if stage == "trained":
+                raise ValueError('stage "trained" (a required course) comes with the training feature: leave it out')
+            if stage not in STAGES_AVAILABLE:
+                raise ValueError(f"unknown stage {stage!r}: write one of {list(STAGES_AVAILABLE)}")
+        return value
+
+
 class OutboxSection(Section):
     batch_size: int = Field(default=100, ge=1, le=5000)
     lookahead_seconds: float = Field(default=10, gt=0, le=600)
@@ -208,6 +230,7 @@ class Settings(Section):
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     tips: TipsSection = Field(default_factory=TipsSection)
     emergency: EmergencySection = Field(default_factory=EmergencySection)
+    members: MembersSection = Field(default_factory=MembersSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     limits: dict[str, PlatformLimits] = Field(default_factory=_default_limits)
     source: str = Field(default="", exclude=True)
@@ -239,6 +262,12 @@ class Settings(Section):
             "weekly_board_at": parse_weekly(self.points.weekly_board) if self.points.weekly_board.strip() else None,
             "honours_at": parse_clock(self.points.honours_time) if self.points.honours_time.strip() else None,
             "rewards": [reward.model_dump() for reward in self.shop.rewards],
+            "ask_id_number": self.members.ask_id_number,
+            "consent_text": self.members.consent_text,
+            "stages": self.members.stages,
+            "invite_valid_days": self.members.invite_days,
+            "invite_places": self.members.invite_places,
+            "vetting_note_to_applicant": self.members.tell_vetting_note,
         }
 
 

@@ -7,6 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+VETTING_STAGE = "vetted"
+"""The background check (政审) an officer records between applying and approval."""
+STAGES_AVAILABLE = (VETTING_STAGE,)
+"""The stages a deployment can turn on today; "trained" (a required course) comes with the training issue."""
+
 
 @dataclass
 class DomainSettings:
@@ -50,6 +55,22 @@ class DomainSettings:
     """(hour, minute) on the first of a month when last month's 义警之星 are announced; None: never."""
     rewards: list[dict] = field(default_factory=list)
     """Rewards from the configuration, offered in every unit's shop: name, cost, stock, per_member."""
+    ask_id_number: bool = False
+    """Whether the private application asks for the resident ID number."""
+    consent_text: str = ""
+    """What an applicant agrees to (同意) before anything they typed is saved; empty: the chat face's own text."""
+    stages: tuple[str, ...] = ()
+    """The vetting stages turned on between applying and approval, of STAGES_AVAILABLE."""
+    invite_valid_for: timedelta = timedelta(days=7)
+    """How long an invite code (/招募) admits applications when its maker does not say."""
+    invite_places: int | None = 30
+    """How many applications an invite admits when its maker does not say (None: no limit)."""
+    vetting_note_to_applicant: bool = False
+    """Whether an applicant who failed the background check is told the officer's note."""
+
+    @property
+    def vetting_on(self) -> bool:
+        return VETTING_STAGE in self.stages
 
 
 settings = DomainSettings()
@@ -78,6 +99,12 @@ def configure(
     weekly_board_at: tuple[int, int, int] | bool | None = False,
     honours_at: tuple[int, int] | bool | None = False,
     rewards: list[dict] | None = None,
+    ask_id_number: bool | None = None,
+    consent_text: str | None = None,
+    stages: list[str] | tuple[str, ...] | None = None,
+    invite_valid_days: int | None = None,
+    invite_places: int | None = None,
+    vetting_note_to_applicant: bool | None = None,
 ) -> DomainSettings:
     """Set what is given; False for the two schedules means "leave as is" (None turns them off)."""
     if superusers is not None:
@@ -124,4 +151,19 @@ def configure(
         settings.honours_at = honours_at  # type: ignore[assignment]
     if rewards is not None:
         settings.rewards = [dict(reward) for reward in rewards]
+    if ask_id_number is not None:
+        settings.ask_id_number = ask_id_number
+    if consent_text is not None:
+        settings.consent_text = consent_text.strip()
+    if stages is not None:
+        unknown = [stage for stage in stages if stage not in STAGES_AVAILABLE]
+        if unknown:
+            raise ValueError(f"stages {unknown} are not available; only {STAGES_AVAILABLE}")
+        settings.stages = tuple(dict.fromkeys(stages))
+    if invite_valid_days is not None:
+        settings.invite_valid_for = timedelta(days=invite_valid_days)
+    if invite_places is not None:
+        settings.invite_places = invite_places or None
+    if vetting_note_to_applicant is not None:
+        settings.vetting_note_to_applicant = vetting_note_to_applicant
     return settings

@@ -75,6 +75,7 @@ from plugins._texts import (
     export,  # noqa: F401
     membership,  # noqa: F401
     organisation,  # noqa: F401
+    recruiting,  # noqa: F401
     reminders,  # noqa: F401
     roster,  # noqa: F401
     shop,  # noqa: F401
