@@ -139,7 +139,7 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
     assert bound.text.startswith("本群已绑定到“夕阳红巡逻队”（济南市公安局/历下分局）")
 
     usage = await qq.ask_group(group, volunteer, "/加入")
-    assert "然后私聊我，发送你的手机号" in usage.text
+    assert "然后私聊我回答几个登记问题" in usage.text
     markup = await qq.ask_group(group, volunteer, "/加入 [CQ:at,qq=all] 13800138000")
     assert markup.text.startswith("姓名只写汉字或字母（2到20个字")
     assert [segment["type"] for segment in markup.message] == ["text"]
@@ -149,8 +149,16 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
     begun = await qq.ask_group(group, volunteer, f"/加入 {name} 驾驶、医护")
     assert begun.text == f"{name}，请私聊我，发送你的手机号，完成加入“夕阳红巡逻队”的申请（手机号不要发在群里）。"
     await qq.expect_private(volunteer, "请直接回复你的手机号", since=since)
-    applied = await qq.ask_private(volunteer, "13800138000")
+    noted = await qq.ask_private(volunteer, "13800138000")
+    assert noted.text.startswith("已记下手机号：138****8000。")
+    for answer in ("历下区", "无", "退休", "妻子 王芳 13900139000"):  # the specialties were given in the group
+        await qq.ask_private(volunteer, answer)
+    since = qq.mark()
+    applied = await qq.ask_private(volunteer, "同意")
     assert applied.text.startswith(f"已收到{name}加入“夕阳红巡逻队”的申请")
+    # finished in private, where nobody saw it: the team has no leader yet, so its unit's officer is told
+    told = await qq.expect_private(officer, "新的入队申请", since=since)
+    assert "138" not in told.text
     number = number_after("编号", applied.text)
     again = await qq.ask_group(group, volunteer, f"/join {name}")
     assert "不用重复申请" in again.text
