@@ -20,6 +20,7 @@ from tests.chat import (
     TELEGRAM_SELF_ID,
     TELEGRAM_USERNAME,
     expect_telegram_session_lookups,
+    forget_dialogues,
     telegram_message,
     telegram_text,
 )
@@ -141,3 +142,25 @@ async def test_help_on_telegram_writes_the_commands_to_tap(app: App, database: s
         telegram_message(VOLUNTEER, VOLUNTEER, "/help signup"),
         "/报名（/signup）报名参加任务；满员后排队，有人取消就补上\n写法：/报名 编号\n例如 /报名 12",
     )
+
+
+async def test_the_start_of_an_invite_link_begins_the_application(app: App, database: str) -> None:
+    """t.me/<bot>?start=CODE (an invite's QR code on Telegram) makes Telegram send /start CODE: it is /join CODE."""
+    from storage.services import invites
+
+    forget_dialogues()  # the same account applies under both databases
+    await organisation.grant_officer(
+        ChatAccount("telegram", str(OFFICER)), PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局"
+    )
+    await organisation.bind_group(ChatAccount("telegram", str(OFFICER)), in_group(GROUP, "telegram"), "青春飞扬护学队")
+    made = await invites.make_invite(ChatAccount("telegram", str(OFFICER)), None, "青春飞扬护学队")
+    await exchange(
+        app,
+        telegram_message(VOLUNTEER, VOLUNTEER, f"/start {made.code}"),
+        "你正在申请加入“青春飞扬护学队”，一共几个问题，随时回复“取消”退出（不会保存）。\n"
+        "（还有8步）你的姓名？（例如 张三）",
+    )
+    # later (the dialogue no longer waiting, as after a restart), the bare /start of the bot's chat asks again
+    forget_dialogues()
+    await exchange(app, telegram_message(VOLUNTEER, VOLUNTEER, "/start"), "（还有8步）你的姓名？（例如 张三）")
+    forget_dialogues()

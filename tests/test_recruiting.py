@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 from nonebot.adapters.onebot.v11 import Message as OneBotMessage
-from nonebot.matcher import matchers
 from nonebot.message import handle_event
 from sqlmodel import select
 
@@ -24,7 +23,7 @@ from storage.services.actors import ChatAccount
 from storage.services.invites import CODE_DIGITS, CODE_LETTERS, as_code
 from storage.services.people import PersonRef
 from storage.settings import configure
-from tests.chat import RecordingBot, onebot_group_message, onebot_private_message, say
+from tests.chat import RecordingBot, forget_dialogues, onebot_group_message, onebot_private_message, say
 from tests.places import in_group
 
 ADMIN, OFFICER, SIBLING_OFFICER, LEADER, OTHER_LEADER = 10001, 20001, 20002, 30001, 30002
@@ -33,6 +32,14 @@ GROUP, OTHER_GROUP = 555001, 555002
 CODE = re.compile(r"邀请码：([A-Z0-9]{8})")
 ID_NUMBER = "370102199001011231"
 """A resident ID number whose check digit is right."""
+
+
+@pytest.fixture(autouse=True)
+def no_dialogue_waits():
+    """Each test starts, and leaves, with no dialogue waiting in memory (the same people apply in every test)."""
+    forget_dialogues()
+    yield
+    forget_dialogues()
 
 
 def account(user_id: int) -> ChatAccount:
@@ -173,11 +180,7 @@ async def test_a_stranger_applies_in_private_with_a_code_through_every_step(data
         assert await say(STRANGER, typed) == expected, typed
 
     # the bot restarts in the middle: the dialogue is gone from memory, the answers are not
-    from plugins._common import open_dialogues  # a plugin module: imported once NoneBot runs
-
-    for waiting in list(matchers.get(0, [])):
-        matchers[0].remove(waiting)
-    open_dialogues.clear()
+    forget_dialogues()
     consent = await say(STRANGER, "丈夫 张强 13900139999")
     assert consent == (
         "已记下紧急联系人：丈夫 张强 139****9999。\n"

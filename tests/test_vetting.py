@@ -18,12 +18,20 @@ from storage.services.people import PersonRef
 from storage.services.vetting import parse_check_day
 from storage.services.when import local
 from storage.settings import configure
-from tests.chat import say
+from tests.chat import forget_dialogues, say
 from tests.places import in_group
 
 ADMIN, OFFICER, SIBLING_OFFICER, LEADER = 10001, 20001, 20002, 30001
 APPLICANT, SECOND_APPLICANT = 40001, 40002
 GROUP = 555001
+
+
+@pytest.fixture(autouse=True)
+def no_dialogue_waits():
+    """Each test starts, and leaves, with no dialogue waiting in memory (the same people apply in every test)."""
+    forget_dialogues()
+    yield
+    forget_dialogues()
 
 
 def account(user_id: int) -> ChatAccount:
