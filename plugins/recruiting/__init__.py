@@ -44,7 +44,8 @@ invite_command = command("招募", "invite", Args["words", MultiVar(str, "*")])
 vet_command = command("政审", "vet", Args["number?", Number]["words", MultiVar(str, "*")])
 
 VALIDITY = re.compile(r"^(\d{1,4})(天|日|周|星期|小时|个月|月)$")
-PLACES = re.compile(r"^(\d{1,6})(人|名|个)?$")
+PLACES = re.compile(r"^(\d{1,6})(人|名)$")
+"""Places are written with their unit (30人): a bare number could be anything, and is read as a team's name."""
 UNLIMITED_WORDS = ("不限", "无限", "不限名额")
 REVOKE_WORDS = ("撤销", "作废", "revoke")
 PASS_WORDS = ("通过", "合格", "pass")
@@ -65,11 +66,11 @@ async def invite(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]]) -
     team_name, valid_for, places, unlimited = None, None, None, False
     for word in given:
         plain = with_digits(word)
-        if (validity := VALIDITY.match(plain)) is not None:
+        if (validity := VALIDITY.match(plain)) is not None and valid_for is None:
             valid_for = timedelta(hours=int(validity.group(1)) * HOURS[validity.group(2)])
-        elif (count := PLACES.match(plain)) is not None:
+        elif (count := PLACES.match(plain)) is not None and places is None and not unlimited:
             places = int(count.group(1))
-        elif word in UNLIMITED_WORDS:
+        elif word in UNLIMITED_WORDS and places is None:
             unlimited = True
         elif team_name is None:
             team_name = word
