@@ -186,6 +186,49 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
     assert "/授权民警" not in helped.text
 
 
+async def test_a_stranger_recruited_with_an_invite_code_over_onebot(qq: OneBotPeer) -> None:
+    """/招募 in private gives a code and its QR picture; someone in no team group sends /加入 CODE to the bot and
+    answers its questions there; the officer is told, sees the place taken, and approves."""
+    group, officer, stranger = 700301, 20301, 30301
+    qq.add_user(officer, "周警官", group_id=group)
+    await qq.ask_group(
+        group, ADMIN_QQ, [text_segment("/授权民警 "), at_segment(officer), text_segment(" 济南市公安局/天桥分局")]
+    )
+    await qq.ask_group(group, officer, "/绑定队伍 天桥巡逻队")
+    made = await qq.ask_private(officer, "/招募 天桥巡逻队 3天 2人")
+    found = re.search(r"邀请码：([A-Z0-9]{8})", made.text)
+    assert found is not None, made.text
+    code = found.group(1)
+    assert len(made.segments("image")) == 1  # the QR code of "/加入 CODE"
+    asked = await qq.ask_private(stranger, f"/加入 {code}")
+    assert asked.text.endswith("你的姓名？（例如 张三）")
+    for answer, next_question in [
+        ("吴芳", "你的手机号"),
+        ("137 0000 3301", "你住在哪个区域"),
+        ("天桥区", "你的工作单位"),
+        ("无", "你的职业"),
+        ("护士", "你有什么特长"),
+        ("医护", "紧急联系人"),
+        ("丈夫 刘军 13700003302", "同意请回复“同意”"),
+    ]:
+        reply = await qq.ask_private(stranger, answer)
+        assert next_question in reply.text, (answer, reply.text)
+        assert "13700003301" not in reply.text
+        assert "13700003302" not in reply.text
+    since = qq.mark()
+    applied = await qq.ask_private(stranger, "同意")
+    assert applied.text.startswith("已收到吴芳加入“天桥巡逻队”的申请")
+    number = number_after("编号", applied.text)
+    told = await qq.expect_private(officer, "新的入队申请：吴芳用邀请码申请加入“天桥巡逻队”", since=since)
+    assert "137" not in told.text
+    listed = await qq.ask_private(officer, "/招募")
+    assert f"{code}｜天桥巡逻队｜已用 1/2" in listed.text
+    since = qq.mark()
+    approved = await qq.ask_private(officer, f"/通过 {number}")
+    assert approved.text.startswith("已通过吴芳加入“天桥巡逻队”")
+    await qq.expect_private(stranger, "申请已通过", since=since)
+
+
 async def test_joining_and_vetting_over_telegram(telegram: FakeTelegram, running_bot: RunningBot) -> None:
     group, volunteer = -1001234567, 9002
     telegram.add_user(ADMIN_TELEGRAM, "Officer", started=True)
