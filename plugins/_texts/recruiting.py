@@ -127,7 +127,7 @@ def text_for_invite(invite: InviteFacts, link: str | None) -> str:
     ]
     if link:
         lines.append(f"Telegram 上也可以直接点：{link}")
-    lines.append("扫二维码也行。" if link else "二维码扫出来就是要发给我的那句话。")
+    lines.append("扫二维码也行。" if link else "扫二维码得到的就是邀请码，照上面的用法发给我。")
     return "\n".join(lines)
 
 

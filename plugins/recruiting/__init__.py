@@ -79,17 +79,29 @@ async def invite(bot: Bot, place: CurrentPlace, words: Match[tuple[str, ...]]) -
     made = await refuse_on_error(
         invites.make_invite(place.caller, place.group, team_name, valid_for, places, unlimited=unlimited)
     )
-    username = getattr(bot, "username", None) if platform_of(bot) == "telegram" else None
-    link = f"https://t.me/{username}?start={made.code}" if username else None
+    link, payload = _qr_payload(bot, made.code)
     message = UniMessage.text(text_for_invite(made, link))
     if shows_pictures(bot):
         try:
-            picture = await asyncio.to_thread(qr_image, link or f"/加入 {made.code}")
+            picture = await asyncio.to_thread(qr_image, payload)
         except Exception as error:  # the code in the text still works
             logger.opt(exception=error).error("could not draw an invite's QR code")
         else:
             message += Image(raw=picture, mimetype="image/png")
     await message.finish()
+
+
+def _qr_payload(bot: Bot, code: str) -> tuple[str | None, str]:
+    """The link to the bot, if the platform has one, and what the QR code holds. On Telegram the bot's deep link
+    (its username comes from getMe when the adapter logs in), or the bare code while it is not known; elsewhere the
+    words to send the bot (QQ has no deep link)."""
+    if platform_of(bot) != "telegram":
+        return None, f"/加入 {code}"
+    username = getattr(bot, "username", None)
+    if not username:
+        return None, code
+    link = f"https://t.me/{username}?start={code}"
+    return link, link
 
 
 @vet_command.handle()
