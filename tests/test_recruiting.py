@@ -297,3 +297,16 @@ def test_a_code_is_read_however_it_is_typed(typed: str) -> None:
 @pytest.mark.parametrize("typed", ["张三", "ABCDEFGH", "12345678", "AB3CD5E", "A2345678X"])
 def test_what_is_no_code(typed: str) -> None:
     assert as_code(typed) is None
+
+
+async def test_join_sent_again_in_the_middle_asks_where_it_stopped(database: str) -> None:
+    await set_up()
+    code = await make_invite(OFFICER, "/招募 夕阳红巡逻队")
+    await say(STRANGER, f"/加入 {code}")
+    await say(STRANGER, "李梅")
+    phone = "（还有7步）你的手机号？（11位，例如 13800138000，只有队长和民警能看到，显示时隐去中间四位）"
+    assert await say(STRANGER, "/加入") == phone
+    assert await say(STRANGER, "/join") == phone
+    answered = await say(STRANGER, "/加入 139 0013 9000")
+    assert answered == "已记下手机号：139****9000。\n（还有6步）你住在哪个区域？（例如 历下区 泉城路街道）"
+    assert (await say(STRANGER, "历下区")).startswith("已记下区域：历下区。")
