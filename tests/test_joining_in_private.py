@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from storage import db
 from storage.models import JoinRequest, Member, OutboxMessage, OutboxState, TeamMembership, utcnow
+from storage.services import applications as applications_service
 from storage.services import organisation, outbox
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
@@ -121,6 +122,13 @@ async def test_an_application_left_unfinished_expires(database: str) -> None:
         request.created_at = utcnow() - timedelta(days=4)
         session.add(request)
     assert await say(APPLICANT, "13800138000") == NOT_BEGUN
+    # the hourly clean-up deletes it, with what it holds; one still under way stays
+    await say(OTHER, "/加入 老王", GROUP)
+    await say(OTHER, "13900139000")
+    assert await applications_service.forget_expired() == 1
+    async with db.session() as session:
+        (left,) = (await session.exec(select(JoinRequest))).all()
+    assert (left.user_id, left.answers) == (str(OTHER), {"phone": "13900139000"})
 
 
 async def test_the_private_prompt_is_tried_once(database: str) -> None:

@@ -4,14 +4,17 @@ from typing import NoReturn
 
 from nonebot import on_message, require
 from nonebot.adapters import Bot, Event
+from nonebot.log import logger
 from nonebot.matcher import Matcher
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
+require("nonebot_plugin_apscheduler")
 
 from nonebot_plugin_alconna import Args, At, Match, MultiVar
+from nonebot_plugin_apscheduler import scheduler
 from nonebot_plugin_uninfo import SceneType, get_session
 
 from plugins._arguments import NumberOrMention
@@ -194,3 +197,17 @@ async def show_me(place: CurrentPlace) -> None:
     caller = place.caller
     own_eyes_only = not place.in_group or caller.platform == "console" or profile.is_admin
     await finish(text_for_profile(profile, f"{caller.platform}:{caller.user_id}" if own_eyes_only else None))
+
+
+async def forget_expired_applications() -> None:
+    """Each hour: applications left unfinished too long are deleted with what they hold (nothing was consented)."""
+    try:
+        if forgotten := await applications.forget_expired():
+            logger.info(f"{forgotten} unfinished application(s) expired and were deleted")
+    except Exception as error:
+        logger.opt(exception=error).error("deleting expired applications failed; will try again")
+
+
+scheduler.add_job(
+    forget_expired_applications, "interval", hours=1, id="yijing_forget_expired_applications", replace_existing=True
+)

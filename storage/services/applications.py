@@ -38,7 +38,7 @@ from storage.models import (
 from storage.services import notices
 from storage.services.actors import ChatAccount
 from storage.services.invites import refusal_for, take_place, usable_invite
-from storage.services.membership import Application, join_request, submit_application
+from storage.services.membership import JOIN_REQUEST_LIFETIME, Application, join_request, submit_application
 from storage.services.outbox import Destination, enqueue
 from storage.services.people import (
     NOTHING_WORDS,
@@ -203,6 +203,16 @@ def _without_end_marks(text: str) -> str:
     while word and unicodedata.category(word[-1]).startswith("P"):
         word = word[:-1]
     return word
+
+
+async def forget_expired() -> int:
+    """Delete the applications left unfinished longer than JOIN_REQUEST_LIFETIME, with the answers they hold (a
+    phone, an ID number given before any consent): an expired one is never finished, so nothing keeps it."""
+    async with session() as db:
+        result = await db.exec(
+            delete(JoinRequest).where(col(JoinRequest.created_at) < utcnow() - JOIN_REQUEST_LIFETIME)
+        )
+        return result.rowcount
 
 
 def _checked(step: str, text: str) -> tuple[object, str | list[str] | None]:
