@@ -41,7 +41,7 @@ TABLE: tuple[Command | Usage, ...] = (
         "(only with `[members] ask_id_number`; checked by its check digit), area, employer, profession, specialties "
         "(`无` skips), an emergency contact (who and a phone), then the consent text (`[members] consent_text`): "
         "`同意` sends the application, `不同意` keeps nothing. Answers are shown back masked and kept between steps "
-        "(a restart loses nothing; an unfinished application expires after 3 days); `取消` or another command "
+        "(a restart loses nothing; an unfinished application is deleted after 3 days); `取消` or another command "
         "ends it and deletes them. A number typed into the group anyway still applies at once and is never said "
         "back; applying twice changes nothing. An expired, revoked or full code is refused",
     ),
