@@ -81,10 +81,6 @@ def text_for_application(application: Application) -> str:
     )
 
 
-PHONE_WANTED = "请回复你的手机号（11位，例如 13800138000），完成加入申请。"
-PHONE_STILL_WANTED = "这条消息里没有手机号。" + PHONE_WANTED
-
-
 def text_for_join_started(started: JoinStarted) -> str:
     if started.application is not None:
         return text_for_application(started.application)
