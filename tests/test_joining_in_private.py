@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from storage import db
@@ -14,7 +15,7 @@ from storage.services import applications as applications_service
 from storage.services import organisation, outbox
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
-from tests.chat import say
+from tests.chat import forget_dialogues, say
 from tests.places import in_group
 
 ADMIN, OFFICER, APPLICANT, OTHER = 10001, 20001, 30001, 30002
@@ -32,6 +33,14 @@ async def rest_of_the_file(user: int, answers: list[str] = REST_OF_THE_FILE) -> 
     for typed in answers:
         last = await say(user, typed)
     return last
+
+
+@pytest.fixture(autouse=True)
+def no_dialogue_waits():
+    """Each test starts, and leaves, with no dialogue waiting in memory (the same people apply in every test)."""
+    forget_dialogues()
+    yield
+    forget_dialogues()
 
 
 async def set_up() -> None:
