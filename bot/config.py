@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from storage.settings import STAGES_AVAILABLE
+
 ENV_PREFIX = "YIJING_"
 PLATFORMS = ("onebot", "telegram", "console")
 CONSOLE_USER = "console:user"
@@ -175,6 +177,15 @@ class RemindersSection(Section):
 
 
 class MembersSection(Section):
+    ask_id_number: bool = False
+    consent_text: str = ""
+    """Empty: the bot's own text (plugins/_texts/recruiting.py DEFAULT_CONSENT_TEXT, also in config.example.toml)."""
+    stages: list[str] = Field(default_factory=list)
+    invite_days: int = Field(default=7, ge=1, le=366)
+    invite_places: int = Field(default=30, ge=0, le=100_000)
+    tell_vetting_note: bool = False
+    required_tags_from: Literal["declared", "verified"] = "declared"
+    export_full_personal_data: bool = False
     require_insurance: bool = False
     insurance_reminder_days: list[int] = Field(default_factory=lambda: [30, 7])
     insurance_reminder_time: str = "09:00"
@@ -192,8 +203,16 @@ class MembersSection(Section):
         if value.strip():
             parse_clock(value)
         return value
-    required_tags_from: Literal["declared", "verified"] = "declared"
-    export_full_personal_data: bool = False
+
+    @field_validator("stages")
+    @classmethod
+    def _available(cls, value: list[str]) -> list[str]:
+        for stage in value:
+            if stage == "trained":
+                raise ValueError('stage "trained" (a required course) comes with the training feature: leave it out')
+            if stage not in STAGES_AVAILABLE:
+                raise ValueError(f"unknown stage {stage!r}: write one of {list(STAGES_AVAILABLE)}")
+        return value
 
 
 class OutboxSection(Section):
@@ -271,6 +290,12 @@ class Settings(Section):
             ),
             "required_tags_from": self.members.required_tags_from,
             "export_full_personal_data": self.members.export_full_personal_data,
+            "ask_id_number": self.members.ask_id_number,
+            "consent_text": self.members.consent_text,
+            "stages": self.members.stages,
+            "invite_valid_days": self.members.invite_days,
+            "invite_places": self.members.invite_places,
+            "vetting_note_to_applicant": self.members.tell_vetting_note,
         }
 
 

@@ -1,4 +1,5 @@
-"""Pictures the bot sends: the leaderboard card, the 义警之星 certificate and the statistics chart.
+"""Pictures the bot sends: the leaderboard card, the 义警之星 certificate, the statistics chart and an invite's QR
+code (segno).
 
 Chinese is drawn with Noto Sans CJK SC from the mplfonts package (installed with the bot, so every machine has
 the same glyphs); Pillow draws the cards and matplotlib the chart. Each function returns PNG bytes.
@@ -16,6 +17,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import segno
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
@@ -273,3 +275,11 @@ def stats_chart(report: Report) -> bytes:
         return buffer.getvalue()
     finally:
         pyplot.close(figure)
+
+
+def qr_image(payload: str) -> bytes:
+    """A QR code of `payload` (an invite's link or the words to send), as a PNG large enough to scan from a
+    phone's screen: segno, medium error correction, 8 pixels a module and the standard quiet zone."""
+    output = io.BytesIO()
+    segno.make(payload, error="m", micro=False).save(output, kind="png", scale=8, border=4)
+    return output.getvalue()

@@ -8,6 +8,11 @@ from enum import Enum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+VETTING_STAGE = "vetted"
+"""The background check (政审) an officer records between applying and approval."""
+STAGES_AVAILABLE = (VETTING_STAGE,)
+"""The stages a deployment can turn on today; "trained" (a required course) comes with the training issue."""
+
 
 class TagSource(str, Enum):
     """Which of a member's tags count for a task's or a call-out's `需要:` (`[members] required_tags_from`)."""
@@ -70,6 +75,22 @@ class DomainSettings:
     """Which tags a task's or call-out's `需要:` accepts (storage.services.people.missing_tags decides)."""
     export_full_personal_data: bool = False
     """Whether /导出 shows phones, ID numbers and emergency contacts whole to an officer of the member's own unit."""
+    ask_id_number: bool = False
+    """Whether the private application asks for the resident ID number."""
+    consent_text: str = ""
+    """What an applicant agrees to (同意) before anything they typed is saved; empty: the chat face's own text."""
+    stages: tuple[str, ...] = ()
+    """The vetting stages turned on between applying and approval, of STAGES_AVAILABLE."""
+    invite_valid_for: timedelta = timedelta(days=7)
+    """How long an invite code (/招募) admits applications when its maker does not say."""
+    invite_places: int | None = 30
+    """How many applications an invite admits when its maker does not say (None: no limit)."""
+    vetting_note_to_applicant: bool = False
+    """Whether an applicant who failed the background check is told the officer's note."""
+
+    @property
+    def vetting_on(self) -> bool:
+        return VETTING_STAGE in self.stages
 
 
 settings = DomainSettings()
@@ -103,6 +124,12 @@ def configure(
     insurance_reminder_at: tuple[int, int] | bool | None = False,
     required_tags_from: str | None = None,
     export_full_personal_data: bool | None = None,
+    ask_id_number: bool | None = None,
+    consent_text: str | None = None,
+    stages: list[str] | tuple[str, ...] | None = None,
+    invite_valid_days: int | None = None,
+    invite_places: int | None = None,
+    vetting_note_to_applicant: bool | None = None,
 ) -> DomainSettings:
     """Set what is given; False for the schedules means "leave as is" (None turns them off)."""
     if superusers is not None:
@@ -159,4 +186,19 @@ def configure(
         settings.required_tags_from = TagSource(required_tags_from)
     if export_full_personal_data is not None:
         settings.export_full_personal_data = export_full_personal_data
+    if ask_id_number is not None:
+        settings.ask_id_number = ask_id_number
+    if consent_text is not None:
+        settings.consent_text = consent_text.strip()
+    if stages is not None:
+        unknown = [stage for stage in stages if stage not in STAGES_AVAILABLE]
+        if unknown:
+            raise ValueError(f"stages {unknown} are not available; only {STAGES_AVAILABLE}")
+        settings.stages = tuple(dict.fromkeys(stages))
+    if invite_valid_days is not None:
+        settings.invite_valid_for = timedelta(days=invite_valid_days)
+    if invite_places is not None:
+        settings.invite_places = invite_places or None
+    if vetting_note_to_applicant is not None:
+        settings.vetting_note_to_applicant = vetting_note_to_applicant
     return settings

@@ -145,3 +145,18 @@ async def say(user_id: int, text: str | OneBotMessage, group_id: int | None = No
     replies = bot.replies()
     assert all(segment.type in ("text", "image") for reply in replies for segment in reply), replies
     return "\n".join(reply.extract_plain_text() for reply in replies)
+
+
+def forget_dialogues() -> None:
+    """As after a restart: no dialogue waits in memory (NoneBot's waiting matchers and plugins._common's open
+    dialogues), whatever an earlier test or step left; what the database keeps stays."""
+    from nonebot.matcher import matchers
+
+    from plugins._common import _expiry_tasks, open_dialogues  # plugin code: imported once NoneBot runs
+
+    for waiting in list(matchers.get(0, [])):
+        matchers[0].remove(waiting)
+    open_dialogues.clear()
+    for task in _expiry_tasks.values():
+        task.cancel()
+    _expiry_tasks.clear()

@@ -81,6 +81,12 @@ def domain_settings() -> None:
         rewards=[],
         anonymous_payout_at=(0, 10, 0),
         anonymous_min_reporters=3,
+        ask_id_number=False,
+        consent_text="",
+        stages=(),
+        invite_valid_days=7,
+        invite_places=30,
+        vetting_note_to_applicant=False,
     )
 
 

@@ -147,6 +147,8 @@ def test_a_config_file_saved_as_gbk_is_reported_like_any_other_mistake(tmp_path:
         ('[bot]\ntimezone = "Mars/Olympus"\n', "time zone"),
         ("[bot]\nsuperuser = []\n", "superuser"),
         ("[database\n", "config.toml"),
+        ('[members]\nstages = ["trained"]\n', "comes with the training feature"),
+        ('[members]\nstages = ["vetting"]\n', "unknown stage"),
     ],
 )
 def test_mistakes_are_reported(tmp_path: Path, text: str, message: str) -> None:
@@ -229,3 +231,13 @@ def test_the_example_superusers_left_in_are_warned_one_by_one() -> None:
     ]
     settings.bot.superusers = ["onebot:3355779"]
     assert setup_warnings(settings) == []
+
+
+def test_the_example_consent_text_is_the_bots_own() -> None:
+    """config.example.toml shows the text an empty `[members] consent_text` stands for."""
+    from plugins._texts.recruiting import DEFAULT_CONSENT_TEXT
+
+    example = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    assert example["members"]["consent_text"] == DEFAULT_CONSENT_TEXT
+    assert example["members"]["stages"] == []
+    assert load_settings(ROOT / "config.example.toml", environ={}).domain_settings()["stages"] == []

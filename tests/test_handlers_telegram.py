@@ -20,6 +20,7 @@ from tests.chat import (
     TELEGRAM_SELF_ID,
     TELEGRAM_USERNAME,
     expect_telegram_session_lookups,
+    forget_dialogues,
     telegram_message,
     telegram_text,
 )
@@ -141,3 +142,66 @@ async def test_help_on_telegram_writes_the_commands_to_tap(app: App, database: s
         telegram_message(VOLUNTEER, VOLUNTEER, "/help signup"),
         "/报名（/signup）报名参加任务；满员后排队，有人取消就补上\n写法：/报名 编号\n例如 /报名 12",
     )
+
+
+async def test_the_start_of_an_invite_link_begins_the_application(app: App, database: str) -> None:
+    """t.me/<bot>?start=CODE (an invite's QR code on Telegram) makes Telegram send /start CODE: it is /join CODE."""
+    from storage.services import invites
+
+    forget_dialogues()  # the same account applies under both databases
+    await organisation.grant_officer(
+        ChatAccount("telegram", str(OFFICER)), PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局"
+    )
+    await organisation.bind_group(ChatAccount("telegram", str(OFFICER)), in_group(GROUP, "telegram"), "青春飞扬护学队")
+    made = await invites.make_invite(ChatAccount("telegram", str(OFFICER)), None, "青春飞扬护学队")
+    await exchange(
+        app,
+        telegram_message(VOLUNTEER, VOLUNTEER, f"/start {made.code}"),
+        "你正在申请加入“青春飞扬护学队”，一共几个问题，随时回复“取消”退出（不会保存）。\n"
+        "（还有8步）你的姓名？（例如 张三）",
+    )
+    # later (the dialogue no longer waiting, as after a restart), the bare /start of the bot's chat asks again
+    forget_dialogues()
+    await exchange(app, telegram_message(VOLUNTEER, VOLUNTEER, "/start"), "（还有8步）你的姓名？（例如 张三）")
+    forget_dialogues()
+
+
+async def test_an_invite_on_telegram_is_a_link_to_the_bot_and_its_qr_code(app: App, database: str, monkeypatch) -> None:
+    """On Telegram the QR code holds t.me/<bot>?start=CODE: scanning it opens the bot's chat and sends /start CODE."""
+    from nonebot_plugin_alconna import Image, UniMessage
+
+    from plugins._images import qr_image
+    from plugins._texts.recruiting import text_for_invite
+    from storage.services import invites
+
+    now = datetime(2026, 12, 3, 6, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr(invites, "new_code", lambda: "AB3CD5EF")
+    monkeypatch.setattr(invites, "utcnow", lambda: now)
+    await organisation.grant_officer(
+        ChatAccount("telegram", str(OFFICER)), PersonRef(platform="telegram", user_id=str(OFFICER)), "历下分局"
+    )
+    await organisation.bind_group(ChatAccount("telegram", str(OFFICER)), in_group(GROUP, "telegram"), "青春飞扬护学队")
+    event = telegram_message(OFFICER, OFFICER, "/invite 青春飞扬护学队 10人")
+    link = f"https://t.me/{TELEGRAM_USERNAME}?start=AB3CD5EF"
+    made = invites.InviteFacts(
+        code="AB3CD5EF",
+        team="青春飞扬护学队",
+        unit_path="历下分局",
+        expires_at=now + timedelta(days=7),
+        places=10,
+        used=0,
+    )
+    text = text_for_invite(made, link)
+    assert f"Telegram 上也可以直接点：{link}" in text
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(
+            base=Bot,
+            adapter=nonebot.get_adapter(Adapter),
+            self_id=TELEGRAM_SELF_ID,
+            config=BotConfig(token=f"{TELEGRAM_SELF_ID}:TEST"),
+        )
+        bot.username = TELEGRAM_USERNAME
+        expected = await (UniMessage.text(text) + Image(raw=qr_image(link), mimetype="image/png")).export(bot)
+        ctx.receive_event(bot, event)
+        expect_telegram_session_lookups(ctx, bot, event)
+        ctx.should_call_send(event, expected, result=None, bot=bot, reply_markup=None)

@@ -1,23 +1,46 @@
 """Joining without posting a phone number where the whole group reads it: /加入 姓名 in the team's group, then the
-number in private chat with the bot."""
+number and the rest of the member file in private chat with the bot (the same questions as an invite's,
+tests/test_recruiting.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from storage import db
 from storage.models import JoinRequest, Member, OutboxMessage, OutboxState, TeamMembership, utcnow
+from storage.services import applications as applications_service
 from storage.services import organisation, outbox
 from storage.services.actors import ChatAccount
 from storage.services.people import PersonRef
-from tests.chat import say
+from tests.chat import forget_dialogues, say
 from tests.places import in_group
 
 ADMIN, OFFICER, APPLICANT, OTHER = 10001, 20001, 30001, 30002
 GROUP = 555001
 JOINING = "老张，请私聊我，发送你的手机号，完成加入“夕阳红巡逻队”的申请（手机号不要发在群里）。"
+NOT_BEGUN = "请先在你的队伍群里发送 /加入 姓名，或私聊我发送 /加入 邀请码。"
+REST_OF_THE_FILE = ["历下区 泉城路街道", "无", "退休", "妻子 王芳 13900139000", "同意"]
+"""Area, employer, profession, emergency contact and consent: what follows the phone when specialties were given in
+the group."""
+
+
+async def rest_of_the_file(user: int, answers: list[str] = REST_OF_THE_FILE) -> str:
+    """Answer the questions after the phone; the bot's last answer."""
+    last = ""
+    for typed in answers:
+        last = await say(user, typed)
+    return last
+
+
+@pytest.fixture(autouse=True)
+def no_dialogue_waits():
+    """Each test starts, and leaves, with no dialogue waiting in memory (the same people apply in every test)."""
+    forget_dialogues()
+    yield
+    forget_dialogues()
 
 
 async def set_up() -> None:
@@ -45,12 +68,32 @@ async def test_a_name_in_the_group_and_the_phone_in_private(database: str) -> No
     assert "请直接回复你的手机号" in prompt.text
 
     asked = await say(APPLICANT, "/加入")
-    assert asked == "请回复你的手机号（11位，例如 13800138000），完成加入申请。"
+    assert asked == "（还有6步）你的手机号？（11位，例如 13800138000，只有队长和民警能看到，显示时隐去中间四位）"
     wrong = await say(APPLICANT, "1380013800")
     assert wrong == "手机号位数不对：写了10位，手机号是11位数字，例如 13800138000（空格、横线都可以）。"
-    done = await say(APPLICANT, "138 0013 8000")
+    noted = await say(APPLICANT, "138 0013 8000")
+    assert noted == "已记下手机号：138****8000。\n（还有5步）你住在哪个区域？（例如 历下区 泉城路街道）"
+    assert await applications() == []  # nothing is an application before the consent
+    assert await say(APPLICANT, "历下区 泉城路街道") == (
+        "已记下区域：历下区 泉城路街道。\n（还有4步）你的工作单位？（退休或没有就写 无）"
+    )
+    assert await say(APPLICANT, "无") == "（还有3步）你的职业？（例如 教师、司机、退休）"
+    assert await say(APPLICANT, "退休") == (
+        "已记下职业：退休。\n（还有2步）紧急联系人：写称呼或姓名和手机号（例如 妻子 王芳 13900139000）"
+    )
+    consent = await say(APPLICANT, "妻子 王芳 13900139000")
+    assert consent.startswith("已记下紧急联系人：妻子 王芳 139****9000。\n最后一步：为了审核你的申请")
+    assert consent.endswith("同意请回复“同意”，不同意请回复“不同意”（不同意不会保存任何信息）。")
+    assert "13900139000" not in consent
+    done = await say(APPLICANT, "同意")
     assert done.startswith("已收到老张加入“夕阳红巡逻队”的申请，编号 1。")
     assert await applications() == [("老张", "13800138000", ["驾驶", "医护"], "applied", str(GROUP))]
+    async with db.session() as session:
+        member = (await session.exec(select(Member).where(Member.name == "老张"))).one()
+    assert (member.area, member.employer, member.profession) == ("历下区 泉城路街道", None, "退休")
+    assert member.emergency_contact == "妻子 王芳 13900139000"
+    assert member.id_number is None
+    assert member.consented_at is not None
     pending = await say(OFFICER, "/审核", GROUP)
     assert "编号 1｜老张｜138****8000｜特长：驾驶、医护｜夕阳红巡逻队" in pending
     async with db.session() as session:
@@ -72,7 +115,7 @@ async def test_a_phone_typed_into_the_group_still_applies_and_is_never_said_back
 
 async def test_nobody_applies_in_private_to_a_team_by_name(database: str) -> None:
     await set_up()
-    refused = "请先在你的队伍群里发送 /加入 姓名，再私聊我发送手机号。"
+    refused = NOT_BEGUN
     assert await say(APPLICANT, "/加入 老张 13800138000") == refused
     assert await say(APPLICANT, "13800138000") == refused
     usage = await say(APPLICANT, "/加入")
@@ -87,7 +130,14 @@ async def test_an_application_left_unfinished_expires(database: str) -> None:
         request = (await session.exec(select(JoinRequest))).one()
         request.created_at = utcnow() - timedelta(days=4)
         session.add(request)
-    assert await say(APPLICANT, "13800138000") == "请先在你的队伍群里发送 /加入 姓名，再私聊我发送手机号。"
+    assert await say(APPLICANT, "13800138000") == NOT_BEGUN
+    # the hourly clean-up deletes it, with what it holds; one still under way stays
+    await say(OTHER, "/加入 老王", GROUP)
+    await say(OTHER, "13900139000")
+    assert await applications_service.forget_expired() == 1
+    async with db.session() as session:
+        (left,) = (await session.exec(select(JoinRequest))).all()
+    assert (left.user_id, left.answers) == (str(OTHER), {"phone": "13900139000"})
 
 
 async def test_the_private_prompt_is_tried_once(database: str) -> None:
@@ -122,7 +172,9 @@ async def test_a_phone_is_taken_the_way_people_write_it(database: str) -> None:
     ):
         await say(user, "/加入 老张", GROUP)
         answer = await say(user, typed)
-        assert answer.startswith(f"已收到老张加入“夕阳红巡逻队”的申请，编号 {number}。"), (typed, answer)
+        assert answer.startswith(f"已记下手机号：137****700{number}。"), (typed, answer)
+        done = await rest_of_the_file(user, ["历下区", "无", "退休", "无", "妻子 王芳 13900139000", "同意"])
+        assert done.startswith(f"已收到老张加入“夕阳红巡逻队”的申请，编号 {number}。"), (typed, done)
     in_group = await say(30018, "/加入 老李 137 0013 7008 驾驶", GROUP)
     assert in_group.startswith("已收到老李加入“夕阳红巡逻队”的申请")
     assert "137" not in in_group
@@ -135,10 +187,7 @@ async def test_a_phone_is_taken_the_way_people_write_it(database: str) -> None:
 async def test_a_wrong_phone_says_what_is_wrong_and_an_answer_without_one_asks_again(database: str) -> None:
     await set_up()
     await say(APPLICANT, "/加入 老张", GROUP)
-    assert (
-        await say(APPLICANT, "好的，马上发")
-        == "这条消息里没有手机号。请回复你的手机号（11位，例如 13800138000），完成加入申请。"
-    )
+    assert await say(APPLICANT, "好的，马上发") == "这条消息里没有手机号。请回复你的手机号（11位，例如 13800138000）。"
     assert await say(APPLICANT, "138 0013 800") == (
         "手机号位数不对：写了10位，手机号是11位数字，例如 13800138000（空格、横线都可以）。"
     )
@@ -150,7 +199,7 @@ async def test_a_wrong_phone_says_what_is_wrong_and_an_answer_without_one_asks_a
     assert wrong_in_group.startswith("手机号里有字母")
     assert "139" not in wrong_in_group
     assert await applications() == []
-    assert (await say(APPLICANT, "138-0013-8000")).startswith("已收到老张加入")
+    assert (await say(APPLICANT, "138-0013-8000")).startswith("已记下手机号：138****8000。")
     # nothing waits for OTHER's phone: they are not asked for one, only told where to start
     assert await say(OTHER, "你好") == "我只听命令。发 /帮助 看能用的命令，例如 /任务 看近期任务。"
     assert await say(OTHER, "订单号 20261203123") == "我只听命令。发 /帮助 看能用的命令，例如 /任务 看近期任务。"

@@ -1,6 +1,8 @@
 """A message read as the command its sender meant, before NoneBot looks for one: `/HELP` is `/help`, and `帮助` or
 `报名 3` sent to the bot (in private, or @-mentioning it in a group) is `/帮助` or `/报名 3`.
 
+Telegram's `/start CODE`, what its deep links send, is read as `/join CODE` (READ_AS).
+
 Only the message's first word is changed, in place, in the segment that holds it (a text segment, or Telegram's
 command segment), by the bot's event pre-processor (bot/app.py). A group's chatter is never looked at: it was
 dropped before this (bot/chatter.py). A message that answers an open dialogue is never changed either (a bare word
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
     from nonebot.adapters import Event
 
 WORD_SEGMENTS = ("text", "bot_command")
+READ_AS = {"start": "join"}
+"""Commands of a platform's own read as ours: Telegram's deep link t.me/<bot>?start=CODE (an invite's QR code)
+arrives as `/start CODE`, which is `/join CODE`."""
 
 
 def is_reply(event: Event) -> bool:
@@ -44,6 +49,9 @@ def read_as_command(event: Event, starts: tuple[str, ...], dialogue_is_open: Cal
     first, _, rest = stripped.partition(" ")
     if first.startswith(starts):
         start, word = first[0], first[1:]
+        if word in READ_AS:
+            segment.data["text"] = f"{start}{READ_AS[word]}" + (f" {rest}" if rest else "")
+            return
         command = by_alias(word)
         if command is None or word == command.alias:
             return

@@ -27,16 +27,23 @@ TABLE: tuple[Command | Usage, ...] = (
         "shows the three things volunteers do instead",
     ),
     Command(
-        "加入", "join", 11, EVERYONE, help="姓名 特长　申请加入本队，手机号再私聊发给我",
-        topic=Topic.TEAM, brief="姓名 特长　申请入队", does="申请加入本群的队伍，手机号再私聊发给我",
+        "加入", "join", 11, EVERYONE, help="姓名 特长　申请加入本队，登记问题再私聊回答；/加入 邀请码（私聊）",
+        topic=Topic.TEAM, brief="姓名 特长　申请入队",
+        does="申请加入本群的队伍，登记问题私聊回答；有邀请码就私聊发 /加入 邀请码",
         example="/加入 张三 驾驶 医护",
-        where=Where.TEAM_GROUP, in_private="加入队伍请到队伍群里发送 /加入 姓名",
-        menu="加入队伍: /join 姓名 特长（手机号私聊发）", usage="姓名 [特长…]", who="anyone in a bound group",
+        where=Where.TEAM_GROUP, in_private="加入队伍：有邀请码就发送 /加入 邀请码；没有就到队伍群里发送 /加入 姓名",
+        menu="加入队伍: /join 姓名 特长，或私聊 /join 邀请码", usage="姓名 [特长…] | 邀请码",
+        who="anyone in a bound group; anyone with an invite code, in private",
         what="apply to that group's team (a name is 2–20 letters, Chinese or Latin, `·` between parts: no "
-        "digits, emoji or markup): the bot asks for the phone number in private (send it there, as "
-        "`13800138000`, `138 0013 8000`, `+86 138-0013-8000` or `/加入 13800138000`; a message there without a number "
-        "asks for it again); a number typed into the group anyway still applies and is never "
-        "said back; applying twice changes nothing",
+        "digits, emoji or markup), or, in private, `/加入 AB3CD5EF` to the team of an invite code (Telegram's "
+        "`/start AB3CD5EF`, what the invite's link sends, is the same). The bot then asks in private, one question "
+        "at a time: name (with a code), phone (`13800138000`, `138 0013 8000`, `+86 138-0013-8000`), ID number "
+        "(only with `[members] ask_id_number`; checked by its check digit), area, employer, profession, specialties "
+        "(`无` skips), an emergency contact (who and a phone), then the consent text (`[members] consent_text`): "
+        "`同意` sends the application, `不同意` keeps nothing. Answers are shown back masked and kept between steps "
+        "(a restart loses nothing; an unfinished application is deleted after 3 days); `取消` or another command "
+        "ends it and deletes them. A number typed into the group anyway still applies at once and is never said "
+        "back; applying twice changes nothing. An expired, revoked or full code is refused",
     ),
     Command(
         "我的", "me", 9, EVERYONE, help="查看成员号、队伍、积分和身份", menu="我的信息", who="everyone",
@@ -218,19 +225,34 @@ TABLE: tuple[Command | Usage, ...] = (
         "审核", "pending", 18, LEADERS, help="查看待审核的申请", menu="待审核的申请", who="leaders, officers",
         topic=Topic.TEAM, brief="看申请", does="看等待审核的入队申请",
         example="/审核",
-        what="applications waiting (in a group: that team's; in private: all you may decide)",
+        what="applications waiting (in a group: that team's; in private: all you may decide); with the vetting "
+        "stage on (`[members] stages`), by stage: 待政审 (by member number, for `/政审`) and 待审批",
     ),
     Command(
         "通过", "approve", 19, LEADERS, help="编号　通过申请", menu="通过申请: /approve 编号", usage="编号|@某人",
         topic=Topic.TEAM, brief="编号", does="通过入队申请，申请人会收到通知",
         example="/通过 12",
-        who="leaders, officers", what="approve; the applicant is told in the group and privately",
+        who="leaders, officers", what="approve; the applicant is told in the group and privately; with the "
+        "vetting stage on, refused until an officer recorded a passed check (`/政审`)",
     ),
     Command(
         "拒绝", "reject", 20, LEADERS, help="编号 理由　拒绝申请", menu="拒绝申请: /reject 编号 理由",
         topic=Topic.TEAM, brief="编号 理由", does="拒绝入队申请，理由会告诉申请人",
         example="/拒绝 12 不是本小区居民",
         usage="编号 [理由]", who="leaders, officers", what="reject, with a reason the applicant is told",
+    ),
+    Command(
+        "招募", "invite", 49, LEADERS,
+        help="[队伍名] [有效期] [名额]　发邀请码和二维码；/招募 看我的；/招募 撤销 邀请码",
+        topic=Topic.TEAM, brief="招新队员", does="发一个邀请码和二维码，没进群的人私聊我 /加入 邀请码 就能申请",
+        example="/招募 夕阳红巡逻队 7天 30人",
+        menu="招募（邀请码）: /invite 队伍名 7天 30人", usage="[队伍名] [有效期] [名额|不限] | 撤销 邀请码",
+        who="leaders for their team, officers for their units' teams",
+        what="an invite code (8 letters and digits, at least two digits, no 0/O/1/I/l) for a team, valid for "
+        "`[members] invite_days` and `invite_places` applications unless given (`7天`, `2周`, `48小时`; `30人`, "
+        "`不限`), with a QR picture: on Telegram of the bot's `t.me/<bot>?start=CODE` link, elsewhere of the "
+        "words to send (`/加入 CODE`); `/招募` alone lists your live codes (team, used/places, expiry); "
+        "`/招募 撤销 CODE` ends one (applications it brought stay). Audited",
     ),
     Usage("排行榜", LEADERS, "单位 分队　各队人均排名"),
     Command(
@@ -404,6 +426,17 @@ TABLE: tuple[Command | Usage, ...] = (
         what="list what waits to be handed over; mark one handed over (the member is told); `/发放 取消 单号 理由` "
         "cancels and refunds",
     ),
+    Command(
+        "政审", "vet", 50, OFFICERS, help="成员号 通过|不通过 [日期] [备注]　登记政审结果（私聊）",
+        topic=Topic.TEAM, brief="成员号 通过", does="登记申请人的政审结果，通过后队长才能审批",
+        example="/政审 12 通过 昨天 派出所已核查",
+        menu="政审（民警，私聊）: /vet 成员号 通过", usage="成员号 通过|不通过 [日期] [备注]",
+        alias_usage="成员号 pass|fail [日期] [备注]", who="officers of the applicant's unit; in private",
+        what='with `[members] stages = ["vetted"]`: record a background check (date: 今天, 昨天, 2026-12-01; '
+        "default today); passed lets the leader approve, failed ends the applications in your units. The "
+        "applicant is told privately (the note only with `[members] tell_vetting_note`). A leader cannot; "
+        "refused in a group. Audited",
+    ),
     # administrators
     Command(
         "授权民警", "grant", 35, ADMINISTRATORS, help="@某人 或 成员号 单位名　授权民警",
@@ -445,6 +478,7 @@ MENUS: dict[Audience, tuple[tuple[str, ...], ...]] = {
         ("线索",),
         ("积分", "排行榜"),
         ("审核", "通过", "拒绝"),
+        ("招募",),
         ("统计", "导出"),
     ),
     OFFICERS: (

@@ -91,6 +91,7 @@ from plugins._texts import (
     membership,  # noqa: F401
     organisation,  # noqa: F401
     own_data,  # noqa: F401
+    recruiting,  # noqa: F401
     reminders,  # noqa: F401
     roster,  # noqa: F401
     shop,  # noqa: F401

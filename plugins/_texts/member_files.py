@@ -37,11 +37,6 @@ REFUSALS = {
     "member_tags.both": "“{tag}”不能同时加上又去掉：例如 /标签 +救援 -驾驶",
     "member_tags.officers_only": "只有成员所在单位的民警可以核实别人的特长；改自己的：/标签 +驾驶 -摄影",
     "member_tags.not_yours": "你不能修改成员 {number} 的特长：只有其所在单位的民警可以。",
-    "people.bad_id_number": (
-        "身份证号不对：应为18位（最后一位可以是X），写了{count}位。表格里的身份证号列请设为文本格式，"
-        "否则 Excel 会把它改成科学计数法。"
-    ),
-    "people.id_number_check": "身份证号校验不通过：请逐位核对，最后一位可以是X。",
 }
 
 

@@ -12,8 +12,10 @@ from storage.services.membership import (
     PendingApplication,
     PhoneWantedNotice,
     Profile,
+    Review,
 )
 from storage.services.people import Specialty, mask_phone, specialties_of
+from storage.settings import settings
 
 DECIDED_ALREADY = {"active": "已是正式队员", "rejected": "已被拒绝", "left": "已退出"}
 MEMBERSHIP_STATUS_NAMES = {
@@ -53,7 +55,7 @@ REFUSALS = {
     "people.too_many_tags": "特长最多填{most}个。",
     # joining
     "membership.group_not_bound": "本群还没有绑定队伍，暂时不能加入。请联系民警先发送 /绑定队伍 队伍名",
-    "membership.nothing_begun": "请先在你的队伍群里发送 /加入 姓名，再私聊我发送手机号。",
+    "membership.nothing_begun": "请先在你的队伍群里发送 /加入 姓名，或私聊我发送 /加入 邀请码。",
     "membership.phone_taken": "这个手机号已被别人登记：请检查号码，或联系队长。",
     "membership.phone_under_other_name": "这个手机号已登记在别的姓名下：请检查姓名和号码，或联系队长。",
     "membership.phone_on_other_account": "这个手机号已绑定了另一个账号：请用原账号操作，或联系队长。",
@@ -76,14 +78,15 @@ def text_for_application(application: Application) -> str:
         return f"{application.member.name}，你已经是“{team}”的队员了。发送 /我的 查看。"
     if not application.created:
         return f"{application.member.name}，你的申请（编号 {application.number}）已在等待审核，不用重复申请。"
+    if application.waits_for_vetting:
+        return (
+            f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
+            "下一步由民警政审，再由队长审批，每一步都会通知你。"
+        )
     return (
         f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
         "队长或民警审核后会通知你。队长请发送 /审核 查看。"
     )
-
-
-PHONE_WANTED = "请回复你的手机号（11位，例如 13800138000），完成加入申请。"
-PHONE_STILL_WANTED = "这条消息里没有手机号。" + PHONE_WANTED
 
 
 def text_for_join_started(started: JoinStarted) -> str:
@@ -103,6 +106,32 @@ def text_for_pending(applications: list[PendingApplication], total: int) -> str:
     if total > len(applications):
         lines.append(f"还有 {total - len(applications)} 个，先处理上面这些。")
     lines.append("通过：/通过 编号　拒绝：/拒绝 编号 理由")
+    return "\n".join(lines)
+
+
+def text_for_review(review: Review) -> str:
+    """/审核: as one list while no vetting stage is on; otherwise what waits for 政审 and what waits for 审批."""
+    if not settings.vetting_on:
+        return text_for_pending(review.approval, review.approval_total)
+    if not review.vetting_total and not review.approval_total:
+        return "现在没有待审核的申请。"
+    lines = [f"待政审（共 {review.vetting_total} 个，民警登记）："]
+    for application in review.vetting:
+        tags = "、".join(application.tags) or "无"
+        lines.append(
+            f"成员号 {application.member_number}｜{application.name}｜{application.phone_masked}｜特长：{tags}"
+            f"｜{application.team_name}"
+        )
+    if review.vetting_total > len(review.vetting):
+        lines.append(f"还有 {review.vetting_total - len(review.vetting)} 个，先处理上面这些。")
+    lines.append(f"待审批（共 {review.approval_total} 个）：")
+    for application in review.approval:
+        tags = "、".join(application.tags) or "无"
+        who = f"{application.name}｜{application.phone_masked}｜特长：{tags}"
+        lines.append(f"编号 {application.number}｜{who}｜{application.team_name}")
+    if review.approval_total > len(review.approval):
+        lines.append(f"还有 {review.approval_total - len(review.approval)} 个，先处理上面这些。")
+    lines.append("政审：/政审 成员号 通过|不通过　审批：/通过 编号　拒绝：/拒绝 编号 理由")
     return "\n".join(lines)
 
 

@@ -4,13 +4,17 @@ from typing import NoReturn
 
 from nonebot import on_message, require
 from nonebot.adapters import Bot, Event
+from nonebot.log import logger
+from nonebot.matcher import Matcher
 from nonebot.plugin import PluginMetadata
 from nonebot.rule import Rule
 
 require("nonebot_plugin_alconna")
 require("nonebot_plugin_uninfo")
+require("nonebot_plugin_apscheduler")
 
 from nonebot_plugin_alconna import Args, At, Match, MultiVar
+from nonebot_plugin_apscheduler import scheduler
 from nonebot_plugin_uninfo import SceneType, get_session
 
 from plugins._arguments import NumberOrMention
@@ -21,27 +25,33 @@ from plugins._common import (
     ask_uninfo,
     command,
     finish,
+    is_cancel,
     person_from,
     platform_of,
     refuse_on_error,
 )
+from plugins._texts import refusal
 from plugins._texts.membership import (
-    PHONE_STILL_WANTED,
-    PHONE_WANTED,
     text_for_application,
     text_for_decision,
     text_for_join_started,
-    text_for_pending,
     text_for_profile,
+    text_for_review,
 )
-from storage.services import membership
+from plugins._texts.recruiting import CANCELLED_APPLICATION
+from plugins.membership.application import advance, answer_step, ask
+from storage.errors import DomainError
+from storage.services import applications, membership
 from storage.services.actors import ChatAccount
+from storage.services.invites import as_code
 from storage.services.people import NAME_DOTS, find_phone
 
 JOIN_USAGE = (
-    "加入队伍：在你的队伍群里发送 /加入 姓名 特长，例如 /加入 张三 驾驶 医护（特长可以不写）。\n"
-    "然后私聊我，发送你的手机号。手机号不要发在群里。"
+    "加入队伍：在你的队伍群里发送 /加入 姓名 特长，例如 /加入 张三 驾驶 医护（特长可以不写），"
+    "然后私聊我回答几个登记问题（手机号等不要发在群里）。\n"
+    "有邀请码的，直接私聊我发送 /加入 邀请码，例如 /加入 AB3CD5EF。"
 )
+CODE_IN_PRIVATE = "邀请码请私聊我发送，例如 /加入 AB3CD5EF：登记要填手机号等，不要在群里填。"
 APPROVE_USAGE = "通过申请：/通过 编号 或 /通过 @某人\n编号见 /审核"
 REJECT_USAGE = "拒绝申请：/拒绝 编号 理由\n例如：/拒绝 12 不是本小区居民"
 
@@ -59,12 +69,14 @@ me_command = command("我的", "me")
 
 
 @join_command.handle()
-async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
+async def join_team(bot: Bot, event: Event, place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
     typed = NAME_DOTS.sub("·", " ".join(words.result)) if words.available else ""  # 阿依古丽 · 买买提: one word
+    if place.group is None:
+        await _join_in_private(bot, event, place, typed)
+    if len(typed.split()) == 1 and as_code(typed) is not None:
+        await finish(CODE_IN_PRIVATE)  # an invite code is for the private chat, where the questions are asked
     phone, others = find_phone(typed)
     others = _name_first(others)
-    if place.group is None:
-        await _finish_in_private(place, phone, others)
     if not others:
         await finish(JOIN_USAGE)
     if phone is not None:  # typed into the group anyway: the number is out already, so the application goes ahead
@@ -74,6 +86,11 @@ async def join_team(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
         await finish(text_for_application(application))
     started = await refuse_on_error(membership.start_application(place.caller, place.group, others[0], others[1:]))
     await finish(text_for_join_started(started))
+
+
+@join_command.handle()
+async def join_answer(matcher: Matcher, bot: Bot, event: Event, place: CurrentPlace) -> None:
+    await answer_step(matcher, bot, event, place)
 
 
 def _name_first(words: list[str]) -> list[str]:
@@ -87,19 +104,27 @@ def _name_first(words: list[str]) -> list[str]:
     return [" ".join(words[:latin]), *words[latin:]]
 
 
-async def _finish_in_private(place: Place, phone: str | None, others: list[str]) -> NoReturn:
-    if phone is None:
-        if await membership.pending_join(place.caller) is not None:
-            await finish(PHONE_WANTED)
+async def _join_in_private(bot: Bot, event: Event, place: Place, typed: str) -> NoReturn:
+    """/加入 邀请码 begins the application; /加入 with an application under way asks its next question, or takes
+    what follows it as the answer (/加入 13800138000)."""
+    if len(typed.split()) == 1 and (code := as_code(typed)) is not None:
+        begun = await refuse_on_error(applications.begin_with_invite(place.caller, code))
+        if not isinstance(begun, applications.Question):
+            await finish(text_for_application(begun))
+        await ask(join_command, bot, event, begun)
+    question = await applications.current_question(place.caller)
+    if question is None:
+        if typed:
+            await finish(refusal(DomainError("membership.nothing_begun")))
         await finish(JOIN_USAGE)
-    name = others[0] if others else None
-    application = await refuse_on_error(membership.finish_application(place.caller, phone, name))
-    await finish(text_for_application(application))
+    if typed:
+        await advance(join_command, bot, event, place, typed, again=join_command.pause)
+    await ask(join_command, bot, event, question)
 
 
 async def _answers_in_private(bot: Bot, event: Event) -> bool:
-    """A text in private that is not a command, and either is a phone number or comes while an application begun
-    in a group waits for one. (Who is asked of the platform only then: a Telegram lookup costs a call.)"""
+    """A text in private that is not a command, and either is a phone number or comes while an application waits
+    for an answer there. (Who is asked of the platform only then: a Telegram lookup costs a call.)"""
     if event.get_type() != "message" or not event.is_tome():
         return False
     text = event.get_plaintext().strip()
@@ -107,31 +132,36 @@ async def _answers_in_private(bot: Bot, event: Event) -> bool:
         return False
     phone, others = find_phone(text)
     if phone is None or others:  # a number among other words is an answer only while an application waits
-        waiting = await membership.pending_join(ChatAccount(platform=platform_of(bot), user_id=event.get_user_id()))
-        if waiting is None:
+        account = ChatAccount(platform=platform_of(bot), user_id=event.get_user_id())
+        if await applications.current_question(account) is None:
             return False
     session = await ask_uninfo(get_session(bot, event))
     return session is not None and session.scene.type == SceneType.PRIVATE
 
 
-phone_answer = on_message(rule=Rule(_answers_in_private), priority=LATER, block=True)
+private_answer = on_message(rule=Rule(_answers_in_private), priority=LATER, block=True)
 
 
-@phone_answer.handle()
-async def phone_sent_in_private(place: CurrentPlace, event: Event) -> None:
-    """The answer to an application begun in a group: the phone number (perhaps among other words), or anything
-    else, which asks again for the number."""
-    phone, _ = find_phone(event.get_plaintext())
-    if phone is None:
-        await finish(PHONE_STILL_WANTED)
-    application = await refuse_on_error(membership.finish_application(place.caller, phone))
-    await finish(text_for_application(application))
+@private_answer.handle()
+async def first_private_answer(bot: Bot, event: Event, place: CurrentPlace) -> None:
+    """An answer to an application with no dialogue waiting: the first one after /加入 in a group (the phone
+    number), or one after a restart or a long pause. From here the dialogue goes on as usual."""
+    text = event.get_plaintext().strip()
+    if is_cancel(text):
+        await applications.drop(place.caller)
+        await finish(CANCELLED_APPLICATION)
+    await advance(private_answer, bot, event, place, text, again=private_answer.pause)
+
+
+@private_answer.handle()
+async def next_private_answer(matcher: Matcher, bot: Bot, event: Event, place: CurrentPlace) -> None:
+    await answer_step(matcher, bot, event, place)
 
 
 @pending_command.handle()
 async def list_pending(place: CurrentPlace) -> None:
-    applications, total = await refuse_on_error(membership.list_pending(place.caller, place.group))
-    await finish(text_for_pending(applications, total))
+    review = await refuse_on_error(membership.review(place.caller, place.group))
+    await finish(text_for_review(review))
 
 
 async def _decide(bot: Bot, place: Place, which: Match[int | At], *, approve: bool, reason: str | None = None) -> None:
@@ -167,3 +197,17 @@ async def show_me(place: CurrentPlace) -> None:
     caller = place.caller
     own_eyes_only = not place.in_group or caller.platform == "console" or profile.is_admin
     await finish(text_for_profile(profile, f"{caller.platform}:{caller.user_id}" if own_eyes_only else None))
+
+
+async def forget_expired_applications() -> None:
+    """Each hour: applications left unfinished too long are deleted with what they hold (nothing was consented)."""
+    try:
+        if forgotten := await applications.forget_expired():
+            logger.info(f"{forgotten} unfinished application(s) expired and were deleted")
+    except Exception as error:
+        logger.opt(exception=error).error("deleting expired applications failed; will try again")
+
+
+scheduler.add_job(
+    forget_expired_applications, "interval", hours=1, id="yijing_forget_expired_applications", replace_existing=True
+)

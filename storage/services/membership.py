@@ -22,6 +22,7 @@ from storage.models import (
     Team,
     TeamMembership,
     Unit,
+    VettingResult,
     id_of,
     utcnow,
 )
@@ -44,6 +45,9 @@ from storage.services.people import (
 )
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME
+from storage.services.vetting import latest_results
+from storage.services.vetting import passed as vetting_passed
+from storage.settings import settings
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,12 @@ class Application:
     created: bool
     """False when the same application already existed (a repeated /加入 changes nothing)."""
     already_member: bool = False
+    waits_for_vetting: bool = False
+    """True when the deployment vets applicants (政审) before the leader approves: the next step is an officer's."""
 
 
 JOIN_REQUEST_LIFETIME = timedelta(days=3)
-"""How long an application begun in a group waits for the phone number in private."""
+"""How long an application begun in a group or with an invite waits in private for its next answer."""
 
 
 @retry_on_conflict
@@ -72,7 +78,7 @@ async def apply_to_team(
         located = await team_at(db, group)
         if located is None:
             raise DomainError("membership.group_not_bound")
-        return await _apply(db, caller, located.team, group.group_id, name, phone, tags)
+        return await submit_application(db, caller, located.team, group.group_id, name, phone, tags)
 
 
 @dataclass(frozen=True)
@@ -118,12 +124,14 @@ async def start_application(caller: ChatAccount, group: ChatGroup, name_text: st
                     already_member=existing.status == MembershipStatus.active,
                 )
                 return JoinStarted(team=located.team, name=name, waiting_for_phone=False, application=application)
-        request = await _join_request(db, caller)
+        request = await join_request(db, caller)
         if request is None:
             request = JoinRequest(
                 platform=caller.platform, user_id=caller.user_id, team_id=team_id, group_id=group_id, name=name
             )
         request.team_id, request.group_id, request.name, request.tags = team_id, group_id, name, tags
+        request.invite_id = None
+        request.answers = {"specialties": tags} if tags else {}
         request.created_at = utcnow()
         db.add(request)
         prompt = notices.render(PhoneWantedNotice(name=name, team=located.team.name))
@@ -131,29 +139,7 @@ async def start_application(caller: ChatAccount, group: ChatGroup, name_text: st
         return JoinStarted(team=located.team, name=name, waiting_for_phone=True)
 
 
-async def pending_join(caller: ChatAccount) -> JoinRequest | None:
-    """The application the caller began in a group and has not finished, if any (and not too old)."""
-    async with session() as db:
-        return await _join_request(db, caller)
-
-
-@retry_on_conflict
-async def finish_application(caller: ChatAccount, phone_text: str, name_text: str | None = None) -> Application:
-    """The phone number, sent in private, finishes the application begun in a group."""
-    phone = normalise_phone(phone_text)
-    async with session() as db:
-        request = await _join_request(db, caller)
-        if request is None:
-            raise DomainError("membership.nothing_begun")
-        team = await db.get(Team, request.team_id)
-        assert team is not None, "a join request's team is kept while the request is"
-        name = normalise_name(name_text) if name_text else request.name
-        application = await _apply(db, caller, team, request.group_id, name, phone, list(request.tags))
-        await db.delete(request)
-        return application
-
-
-async def _join_request(db: AsyncSession, caller: ChatAccount) -> JoinRequest | None:
+async def join_request(db: AsyncSession, caller: ChatAccount) -> JoinRequest | None:
     request = (
         await db.exec(
             select(JoinRequest).where(JoinRequest.platform == caller.platform, JoinRequest.user_id == caller.user_id)
@@ -169,10 +155,18 @@ async def _membership(db: AsyncSession, team_id: int, member_id: int) -> TeamMem
     return (await db.exec(statement)).first()
 
 
-async def _apply(
-    db: AsyncSession, caller: ChatAccount, team: Team, group_id: str, name: str, phone: str, tags: list[str]
+async def submit_application(
+    db: AsyncSession,
+    caller: ChatAccount,
+    team: Team,
+    group_id: str | None,
+    name: str,
+    phone: str,
+    tags: list[str],
+    invite_id: int | None = None,
 ) -> Application:
-    """The application itself (checked values): to the team, from the group it was begun in."""
+    """The application itself (checked values): to the team, from the group it was begun in (None: in private,
+    with an invite)."""
     member = await member_of(db, caller.platform, caller.user_id)
     holder = (await db.exec(select(Member).where(Member.phone == phone))).first()
     if member is None:
@@ -209,10 +203,12 @@ async def _apply(
     membership.decided_by = None
     membership.reason = None
     membership.applied_platform = caller.platform
-    membership.applied_group_id = group_id
+    membership.applied_group_id = group_id or None
+    membership.invite_id = invite_id
     db.add(membership)
     await db.flush()
-    return Application(number=id_of(membership), member=member, team=team, created=True)
+    waits = settings.vetting_on and not await vetting_passed(db, member_id)
+    return Application(number=id_of(membership), member=member, team=team, created=True, waits_for_vetting=waits)
 
 
 async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, caller: ChatAccount) -> Member:
@@ -242,6 +238,9 @@ class PendingApplication:
     tags: list[str]
     team_name: str
     applied_at: datetime
+    member_number: int = 0
+    stage: str = "approval"
+    """What it waits for: "vetting" (an officer's 政审, when that stage is on) or "approval" (the leader's)."""
 
 
 def _decidable_teams(rights: Rights):
@@ -258,8 +257,33 @@ def _decidable_teams(rights: Rights):
     return statement.where(or_(*conditions))
 
 
+@dataclass(frozen=True)
+class Review:
+    """/审核: what waits at each stage, a page of each and how many there are."""
+
+    vetting: list[PendingApplication]
+    """Waiting for an officer's background check (empty while that stage is off)."""
+    vetting_total: int
+    approval: list[PendingApplication]
+    """Waiting for a leader's or officer's decision."""
+    approval_total: int
+
+
+async def review(caller: Actor, where: Where | None, limit: int = 20) -> Review:
+    """/审核 by stage: applications waiting for the caller (in a group: that group's team only)."""
+    every = await _pending(caller, where)
+    vetting = [application for application in every if application.stage == "vetting"]
+    approval = [application for application in every if application.stage == "approval"]
+    return Review(vetting[:limit], len(vetting), approval[:limit], len(approval))
+
+
 async def list_pending(caller: Actor, where: Where | None, limit: int = 20) -> tuple[list[PendingApplication], int]:
-    """/审核: applications waiting for the caller (in a group: that group's team only). Returns a page and the total."""
+    """Applications waiting for the caller (in a group: that group's team only): a page and the total."""
+    every = await _pending(caller, where)
+    return every[:limit], len(every)
+
+
+async def _pending(caller: Actor, where: Where | None) -> list[PendingApplication]:
     async with session() as db:
         rights = await rights_of(db, caller)
         if where is not None:
@@ -275,7 +299,7 @@ async def list_pending(caller: Actor, where: Where | None, limit: int = 20) -> t
                 raise NotAllowed("membership.review_leaders_and_officers_only")
             team_ids = [id_of(team) for team, _unit in (await db.exec(teams)).all()]
         if not team_ids:
-            return [], 0
+            return []
         statement = (
             select(TeamMembership, Member, Team)
             .join(Member, col(Member.id) == col(TeamMembership.member_id))
@@ -284,7 +308,13 @@ async def list_pending(caller: Actor, where: Where | None, limit: int = 20) -> t
             .order_by(col(TeamMembership.applied_at), col(TeamMembership.id))
         )
         rows = (await db.exec(statement)).all()
-        page = [
+        results = await latest_results(db, [id_of(member) for _, member, _ in rows]) if settings.vetting_on else {}
+
+        def stage(member: Member) -> str:
+            waits = settings.vetting_on and results.get(id_of(member)) != VettingResult.passed
+            return "vetting" if waits else "approval"
+
+        every = [
             PendingApplication(
                 number=id_of(membership),
                 name=member.name,
@@ -292,10 +322,13 @@ async def list_pending(caller: Actor, where: Where | None, limit: int = 20) -> t
                 tags=list(member.tags),
                 team_name=team.name,
                 applied_at=membership.applied_at,
+                member_number=id_of(member),
+                stage=stage(member),
             )
-            for membership, member, team in rows[:limit]
+            for membership, member, team in rows
         ]
-        return page, len(rows)
+        every.sort(key=lambda application: application.stage != "vetting")  # stable: by stage, then as applied
+        return every
 
 
 @dataclass(frozen=True)
@@ -356,6 +389,8 @@ async def decide_application(
                 "membership.decided_already", number=membership.id, name=member.name, status=membership.status
             )
         member_id = id_of(member)
+        if changed and approve and settings.vetting_on and not await vetting_passed(db, member_id):
+            raise DomainError("membership.waits_for_vetting", number=membership.id, name=member.name)
         if changed:
             membership.status = target_status
             membership.decided_at = utcnow()
@@ -364,7 +399,9 @@ async def decide_application(
             db.add(membership)
             if approve and member.status in (MemberStatus.applied, MemberStatus.left):
                 member.status = MemberStatus.active
-                db.add(member)
+            if approve and member.joined_at is None:
+                member.joined_at = utcnow()
+            db.add(member)
             await audit(
                 db,
                 caller,

@@ -117,23 +117,6 @@ def mask_contact(contact: str | None) -> str:
     return LONG_NUMBER.sub(lambda found: "*" * (len(found.group()) - 4) + found.group()[-4:], masked)
 
 
-ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECKS = "10X98765432"
-
-
-def normalise_id_number(text: str) -> str:
-    """A resident ID number (18 characters, the last a digit or X, with its check character right, GB 11643), as
-    typed (spaces, full-width digits, a small x), stored upper-case. What was typed is never said back."""
-    compact = "".join(_plain(text).split()).upper()
-    if not ID_NUMBER.match(compact):
-        raise DomainError("people.bad_id_number", count=len(compact))
-    total = sum(int(digit) * weight for digit, weight in zip(compact[:17], ID_WEIGHTS, strict=True))
-    if ID_CHECKS[total % 11] != compact[17]:
-        raise DomainError("people.id_number_check")
-    return compact
-
-
 def accepted_tags(declared: list[str], verified: list[str]) -> set[str]:
     """The one rule for which of a member's tags a task's or a call-out's `需要:` accepts
     (`[members] required_tags_from`): all of them (declared or verified), or only those an officer verified."""
@@ -419,3 +402,62 @@ async def find_person(db: AsyncSession, ref: PersonRef, *, create: bool = False)
             raise DomainError("people.not_registered")
         return member
     raise DomainError("people.who")
+
+
+ID_NUMBER_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_NUMBER_CHECKS = "10X98765432"
+"""The resident ID number's check character (GB 11643, ISO 7064 MOD 11-2), by the weighted sum modulo 11."""
+
+
+def normalise_id_number(text: str) -> str:
+    """The one rule for a resident ID number: 18 characters, 17 digits and a check digit or X that matches them,
+    written with spaces or a lower-case x as people do. A wrong number is refused saying what is wrong (length,
+    characters, the check digit); what was typed is never said back."""
+    compact = "".join(_plain(text).split()).upper()
+    if len(compact) != 18:
+        raise DomainError("people.id_number_length", count=len(compact))
+    if not (compact[:17].isascii() and compact[:17].isdigit()) or compact[17] not in "0123456789X":
+        raise DomainError("people.id_number_characters")
+    total = sum(int(digit) * weight for digit, weight in zip(compact[:17], ID_NUMBER_WEIGHTS, strict=True))
+    if ID_NUMBER_CHECKS[total % 11] != compact[17]:
+        raise DomainError("people.id_number_check")
+    return compact
+
+
+MAX_FILE_TEXT = 30
+NOTHING_WORDS = ("无", "没有", "暂无", "跳过", "不填")
+"""An answer that gives nothing for an optional field of the member file (specialties)."""
+
+
+def normalise_file_text(text: str) -> str:
+    """An answer for the member file's area, employer or profession: one line of 1 to 30 characters, with a
+    letter or digit in it (退休, 历下区, 济南市第一中学)."""
+    value = " ".join(unicodedata.normalize("NFKC", text).split())
+    if not value or not any(ch.isalnum() for ch in value):
+        raise DomainError("people.file_text_empty")
+    if len(value) > MAX_FILE_TEXT:
+        raise DomainError("people.file_text_long", most=MAX_FILE_TEXT)
+    if any(unicodedata.category(ch).startswith("C") for ch in value):
+        raise DomainError("people.file_text_empty")
+    return value
+
+
+def normalise_emergency_contact(text: str) -> tuple[str, str]:
+    """An emergency contact: who (a name or a relation: 李四, 妻子 王芳) and their mobile number, in any order.
+    Returns (who, the 11 digits)."""
+    phone_text, others = find_phone(text)
+    if phone_text is None:
+        raise DomainError("people.contact_needs_phone")
+    phone = normalise_phone(phone_text)
+    who = " ".join(others)
+    if not who:
+        raise DomainError("people.contact_needs_name")
+    return normalise_file_text(who), phone
+
+
+def mask_emergency_contact(contact: str | None) -> str:
+    """The emergency contact as it is shown: who, and the phone masked (妻子 王芳 139****9000)."""
+    if not contact:
+        return NO_PHONE
+    who, _, phone = contact.rpartition(" ")
+    return f"{who} {mask_phone(phone)}" if who else mask_phone(phone)

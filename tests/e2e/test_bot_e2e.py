@@ -139,7 +139,7 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
     assert bound.text.startswith("本群已绑定到“夕阳红巡逻队”（济南市公安局/历下分局）")
 
     usage = await qq.ask_group(group, volunteer, "/加入")
-    assert "然后私聊我，发送你的手机号" in usage.text
+    assert "然后私聊我回答几个登记问题" in usage.text
     markup = await qq.ask_group(group, volunteer, "/加入 [CQ:at,qq=all] 13800138000")
     assert markup.text.startswith("姓名只写汉字或字母（2到20个字")
     assert [segment["type"] for segment in markup.message] == ["text"]
@@ -149,8 +149,16 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
     begun = await qq.ask_group(group, volunteer, f"/加入 {name} 驾驶、医护")
     assert begun.text == f"{name}，请私聊我，发送你的手机号，完成加入“夕阳红巡逻队”的申请（手机号不要发在群里）。"
     await qq.expect_private(volunteer, "请直接回复你的手机号", since=since)
-    applied = await qq.ask_private(volunteer, "13800138000")
+    noted = await qq.ask_private(volunteer, "13800138000")
+    assert noted.text.startswith("已记下手机号：138****8000。")
+    for answer in ("历下区", "无", "退休", "妻子 王芳 13900139000"):  # the specialties were given in the group
+        await qq.ask_private(volunteer, answer)
+    since = qq.mark()
+    applied = await qq.ask_private(volunteer, "同意")
     assert applied.text.startswith(f"已收到{name}加入“夕阳红巡逻队”的申请")
+    # finished in private, where nobody saw it: the team has no leader yet, so its unit's officer is told
+    told = await qq.expect_private(officer, "新的入队申请", since=since)
+    assert "138" not in told.text
     number = number_after("编号", applied.text)
     again = await qq.ask_group(group, volunteer, f"/join {name}")
     assert "不用重复申请" in again.text
@@ -176,6 +184,49 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
     helped = await qq.ask_group(group, officer, "/帮助")
     assert "/发布任务" in helped.text
     assert "/授权民警" not in helped.text
+
+
+async def test_a_stranger_recruited_with_an_invite_code_over_onebot(qq: OneBotPeer) -> None:
+    """/招募 in private gives a code and its QR picture; someone in no team group sends /加入 CODE to the bot and
+    answers its questions there; the officer is told, sees the place taken, and approves."""
+    group, officer, stranger = 700301, 20301, 30301
+    qq.add_user(officer, "周警官", group_id=group)
+    await qq.ask_group(
+        group, ADMIN_QQ, [text_segment("/授权民警 "), at_segment(officer), text_segment(" 济南市公安局/天桥分局")]
+    )
+    await qq.ask_group(group, officer, "/绑定队伍 天桥巡逻队")
+    made = await qq.ask_private(officer, "/招募 天桥巡逻队 3天 2人")
+    found = re.search(r"邀请码：([A-Z0-9]{8})", made.text)
+    assert found is not None, made.text
+    code = found.group(1)
+    assert len(made.segments("image")) == 1  # the QR code of "/加入 CODE"
+    asked = await qq.ask_private(stranger, f"/加入 {code}")
+    assert asked.text.endswith("你的姓名？（例如 张三）")
+    for answer, next_question in [
+        ("吴芳", "你的手机号"),
+        ("137 0000 3301", "你住在哪个区域"),
+        ("天桥区", "你的工作单位"),
+        ("无", "你的职业"),
+        ("护士", "你有什么特长"),
+        ("医护", "紧急联系人"),
+        ("丈夫 刘军 13700003302", "同意请回复“同意”"),
+    ]:
+        reply = await qq.ask_private(stranger, answer)
+        assert next_question in reply.text, (answer, reply.text)
+        assert "13700003301" not in reply.text
+        assert "13700003302" not in reply.text
+    since = qq.mark()
+    applied = await qq.ask_private(stranger, "同意")
+    assert applied.text.startswith("已收到吴芳加入“天桥巡逻队”的申请")
+    number = number_after("编号", applied.text)
+    told = await qq.expect_private(officer, "新的入队申请：吴芳用邀请码申请加入“天桥巡逻队”", since=since)
+    assert "137" not in told.text
+    listed = await qq.ask_private(officer, "/招募")
+    assert f"{code}｜天桥巡逻队｜已用 1/2" in listed.text
+    since = qq.mark()
+    approved = await qq.ask_private(officer, f"/通过 {number}")
+    assert approved.text.startswith("已通过吴芳加入“天桥巡逻队”")
+    await qq.expect_private(stranger, "申请已通过", since=since)
 
 
 async def test_joining_and_vetting_over_telegram(telegram: FakeTelegram, running_bot: RunningBot) -> None:
