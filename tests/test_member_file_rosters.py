@@ -66,7 +66,7 @@ async def test_the_roster_import_fills_in_the_file_and_reports_bad_rows(database
     assert (report.rows, report.members_created) == (5, 2)
     reasons = {line: refusal(error) for line, error in report.rejected}
     assert reasons == {
-        4: "身份证号校验不通过：请逐位核对，最后一位可以是X。",
+        4: "身份证号的校验位对不上，可能有一位写错了：请核对后重新输入。",
         5: "保险要写全 保险公司、保单号、保险到期 三列，或都空着",
         6: "保险到期的日期不对：请写成 2027-06-30",
     }
