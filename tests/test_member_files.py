@@ -5,6 +5,7 @@ leader of the member's team; /队员 for a team's leader and officers; /标签 f
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -191,6 +192,27 @@ async def test_an_erased_member_is_a_neutral_label_only(database: str) -> None:
     assert await say(OFFICER, f"/档案 {number}") == f"成员号 {number}：已注销的成员"
     roster = await say(OFFICER, "/队员", GROUP)
     assert "李四" not in roster
+
+
+async def test_a_member_erased_through_the_chat_is_a_label_to_whom_they_belonged(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/删除我的信息 leaves every place the member had: the officer of their unit, the leader of their team and an
+    administrator still see the number's neutral label; a sibling unit's officer and another team's leader are
+    refused as for a number that does not exist."""
+    monkeypatch.setattr(settings, "data_dir", tmp_path / "data")
+    await set_up()
+    number = await fill_in_the_file()
+    assert "回复“确认”" in await say(MEMBER, "/删除我的信息")
+    assert (await say(MEMBER, "确认")).startswith("已删除你的个人信息和账号")
+    label = f"成员号 {number}：已注销的成员"
+    assert await say(OFFICER, f"/档案 {number}") == label
+    assert await say(LEADER, f"/档案 {number}") == label
+    assert await say(ADMIN, f"/档案 {number}") == label
+    refusal = f"你不能查看成员 {number} 的档案：只有本人、所在单位的民警和本队队长可以查看。"
+    assert await say(SIBLING_OFFICER, f"/档案 {number}") == refusal
+    assert await say(OTHER_LEADER, f"/档案 {number}") == refusal
+    assert await say(SIBLING_OFFICER, "/档案 999") == refusal.replace(str(number), "999")
 
 
 async def test_the_roster_for_the_leader_and_the_officers_filtered_and_paged(database: str) -> None:

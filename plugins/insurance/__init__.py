@@ -1,7 +1,7 @@
 """Insurance: /保险 for a member's own policy, and for officers to record and look up their members' policies;
 the daily reminders before a policy runs out."""
 
-from nonebot import require
+from nonebot import get_driver, require
 from nonebot.adapters import Bot
 from nonebot.log import logger
 from nonebot.plugin import PluginMetadata
@@ -50,18 +50,20 @@ async def insurance_policy(bot: Bot, place: CurrentPlace, who: Match[At | int], 
 
 
 async def send_insurance_reminders() -> None:
-    """Each minute: from the configured time of day, today's reminders before policies run out (once a day)."""
+    """At each reminder tick (`[reminders] tick_seconds`): from the configured time of day, today's reminders
+    before policies run out (once a day; a tick after that finds the day's run made and does nothing)."""
     try:
         if queued := await insurance.send_expiry_reminders():
             logger.info(f"{queued} insurance reminder(s) queued")
     except Exception as error:
-        logger.opt(exception=error).error("queuing the insurance reminders failed; will try again in a minute")
+        logger.opt(exception=error).error("queuing the insurance reminders failed; will try again at the next tick")
 
 
+REMINDER_TICK = int(getattr(get_driver().config, "yijing_reminder_tick_seconds", 30))
 scheduler.add_job(
     send_insurance_reminders,
     "interval",
-    minutes=1,
+    seconds=REMINDER_TICK,
     id="yijing_insurance_reminders",
     replace_existing=True,
     misfire_grace_time=None,

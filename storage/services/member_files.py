@@ -3,7 +3,8 @@
 Who sees what: a member their own file; an officer the members of teams in their units and below (audited); a
 leader the members of their own team, without ID number and emergency contact (audited); anyone else a refusal
 that reads the same whether the member exists or not. Phones, ID numbers and emergency contacts leave here
-masked (storage.services.people), always. An erased member (/删除我的信息) is their number and nothing else."""
+masked (storage.services.people), always. An erased member (/删除我的信息) is their number and nothing else, shown
+to the officers and leaders whose teams they were in before the erasure left them."""
 
 from __future__ import annotations
 
@@ -153,9 +154,32 @@ async def member_file(caller: Actor, number: int | None = None) -> MemberFile | 
 async def _view_of(db: AsyncSession, rights: Rights, member: Member) -> View | None:
     if rights.member is not None and rights.member.id == member.id:
         return View.own
+    if member.erased_at is not None:
+        return await _former_view(db, rights, id_of(member))
     if await covers_member(db, rights, member):
         return View.officer
     if rights.leader_team_ids and await _in_teams(db, id_of(member), rights.leader_team_ids):
+        return View.leader
+    return None
+
+
+async def _former_view(db: AsyncSession, rights: Rights, member_id: int) -> View | None:
+    """Whose an erased member was: the erasure left every place they had, so the places of any state count (the
+    officers of those teams' units and the leaders of those teams see the number's label; anyone else is refused
+    as for a number that does not exist)."""
+    if rights.is_admin:
+        return View.officer
+    places = (
+        await db.exec(
+            select(Team, Unit)
+            .join(TeamMembership, col(TeamMembership.team_id) == col(Team.id))
+            .join(Unit, col(Unit.id) == col(Team.unit_id))
+            .where(TeamMembership.member_id == member_id)
+        )
+    ).all()
+    if any(rights.covers_unit(unit) for _, unit in places):
+        return View.officer
+    if any(team.id in rights.leader_team_ids for team, _ in places):
         return View.leader
     return None
 

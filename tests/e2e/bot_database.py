@@ -1,17 +1,19 @@
 """The running bot's database, opened by the test beside the bot (SQLite or PostgreSQL alike), to arrange what
-a scenario cannot wait for in real time: moving a task's or a call-out's times back, as if time had passed."""
+a scenario cannot wait for in real time: moving a task's or a call-out's times back, or the day's insurance
+reminder run to the day before, as if time had passed."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import db
-from storage.models import Alert, Signup, Task
+from storage.models import Alert, Broadcast, Signup, Task
+from storage.services.insurance import REMINDER_KIND
 
 
 @asynccontextmanager
@@ -48,3 +50,15 @@ async def let_alert_time_pass(url: str, alert_id: int, passed: timedelta) -> Non
         assert alert is not None, f"no call-out {alert_id}"
         alert.created_at -= passed
         session.add(alert)
+
+
+async def let_a_day_pass_for_insurance_reminders(url: str, today: date) -> None:
+    """The insurance reminders run once a day (a Broadcast row of the day claims the run): today's run, if the
+    bot made it already, becomes yesterday's, so the next tick makes today's again as it would tomorrow."""
+    async with bot_database(url) as session:
+        runs = await session.exec(
+            select(Broadcast).where(Broadcast.kind == REMINDER_KIND, Broadcast.period == str(today))
+        )
+        for run in runs.all():
+            run.period = str(today - timedelta(days=1))
+            session.add(run)
