@@ -50,8 +50,13 @@ def detached(model: type[M], row: Row) -> M | None:
     values = row._mapping
     if values[table.c.id] is None:
         return None
-    instance = inspect(model).class_manager.new_instance()
-    instance.__dict__.update({column.key: values[column] for column in table.columns})
+    return detached_of(model, {column.key: values[column] for column in table.columns})
+
+
+def detached_of(model: type[M], values: dict[str, Any]) -> M:
+    """detached, from the values of every column of the model's table by name (a row that labelled them)."""
+    instance = inspect(model).class_manager.new_instance()  # what the ORM's loading calls for a row
+    instance.__dict__.update(values)
     make_transient_to_detached(instance)
     return instance
 

@@ -229,3 +229,45 @@ async def test_members_there_before_the_welcome_was_remembered_count_as_welcomed
     assert old.welcomed_at == datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
     assert new is not None
     assert new.welcomed_at is None
+
+
+async def test_members_there_before_files_existed_keep_everything_and_joined_when_added(database: str) -> None:
+    """A database at 0011 with an active and an applying member, a team, an application begun in a group: after
+    0012 (the member file) both keep their names, phones and tags, the active one joined when they were added, the
+    applicant has not joined yet, nobody has verified tags, a file field or an erasure, and the application is
+    still there, brought by no invite."""
+    from storage.models import JoinRequest, Member, TeamMembership
+
+    moment = "2026-11-24 02:00:00.000000"
+    if db.get_engine().dialect.name == "postgresql":
+        moment = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+    async with db.get_engine().begin() as connection:
+        await connection.run_sync(schema_at, "0011")
+        for statement in (
+            "INSERT INTO unit (id, name, path, created_at) VALUES (1, '派出所', '派出所', :t)",
+            "INSERT INTO team (id, name, unit_id, created_at) VALUES (1, '一队', 1, :t)",
+            "INSERT INTO member (id, name, phone, tags, status, created_at, welcomed_at) "
+            "VALUES (1, '张三', '13800138000', '[\"驾驶\"]', 'active', :t, :t)",
+            "INSERT INTO member (id, name, phone, tags, status, created_at) "
+            "VALUES (2, '李四', '13900139000', '[]', 'applied', :t)",
+            "INSERT INTO teammembership (id, team_id, member_id, status, applied_at) VALUES (1, 1, 2, 'applied', :t)",
+            "INSERT INTO joinrequest (id, platform, user_id, team_id, group_id, name, tags, created_at) "
+            "VALUES (1, 'onebot', '30003', 1, '555001', '王五', '[]', :t)",
+        ):
+            await connection.execute(text(statement), {"t": moment})
+        await connection.run_sync(schema_at, "head")
+    async with db.session() as session:
+        active, applicant = await session.get(Member, 1), await session.get(Member, 2)
+        application, begun = await session.get(TeamMembership, 1), await session.get(JoinRequest, 1)
+    assert active is not None
+    assert applicant is not None
+    assert (active.name, active.phone, active.tags, active.status) == ("张三", "13800138000", ["驾驶"], "active")
+    assert active.joined_at == datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+    assert (applicant.name, applicant.phone, applicant.joined_at) == ("李四", "13900139000", None)
+    for member in (active, applicant):
+        assert member.verified_tags == []
+        assert (member.id_number, member.emergency_contact, member.area, member.erased_at) == (None, None, None, None)
+    assert application is not None
+    assert (application.status, application.invite_id) == ("applied", None)
+    assert begun is not None
+    assert (begun.name, begun.answers, begun.invite_id) == ("王五", {}, None)

@@ -8,8 +8,15 @@ from storage import db
 from storage.models import Member
 from storage.services import membership, organisation
 from storage.services.actors import ChatAccount, InTeam, SignedInMember
-from storage.services.organisation import GroupTeam, team_at, team_at_on
-from storage.services.people import PersonRef, Rights, rights_of, rights_on
+from storage.services.organisation import (
+    GROUP_PLACE,
+    GroupTeam,
+    group_place_params,
+    group_team_from,
+    team_at,
+    team_at_on,
+)
+from storage.services.people import PersonRef, Rights, rights_and_place_on, rights_beside, rights_of, rights_on
 from tests.places import in_group
 
 SUPERUSER = ChatAccount("onebot", "10001", "管理员")
@@ -69,3 +76,28 @@ async def test_rights_read_for_a_reply_are_the_rights_a_command_acts_on(database
         async with db.session() as session:
             expected_place = place(await team_at(session, where))
         assert place(await db.run_reading(team_at_on, where)) == expected_place, where
+
+
+async def test_who_asks_and_the_groups_team_read_in_one_statement_are_what_two_find(database: str) -> None:
+    """The everyday replies in a group read the caller's rights and the group's team in one statement
+    (people.rights_beside with organisation.GROUP_PLACE): the same facts as rights_on and team_at_on, for every
+    caller, in a bound and in an unbound group."""
+    await organisation.grant_officer(SUPERUSER, PersonRef(platform="onebot", user_id=OFFICER.user_id), "市局/历下分局")
+    await organisation.bind_group(OFFICER, in_group("555001"), "夕阳红巡逻队")
+    applied = await membership.apply_to_team(VOLUNTEER, in_group("555001"), "张建国", "13800138000", [])
+    await membership.decide_application(OFFICER, approve=True, number=applied.number)
+    statements = rights_beside(GROUP_PLACE)
+    for caller in (SUPERUSER, OFFICER, VOLUNTEER, SignedInMember(applied.member.id or 0)):
+        for group in (in_group("555001"), in_group("555002")):
+            rights, row = await db.run_reading(rights_and_place_on, caller, statements, group_place_params(group))
+            assert facts(rights) == facts(await db.run_reading(rights_on, caller)), caller
+            if rights.member is None:  # the superuser by the configuration alone: no member, no row
+                assert row is None
+                continue
+            assert row is not None, caller
+            assert place(group_team_from(row)) == place(await db.run_reading(team_at_on, group)), (caller, group)
+    rights, row = await db.run_reading(
+        rights_and_place_on, STRANGER, statements, group_place_params(in_group("555001"))
+    )
+    assert rights.member is None
+    assert row is None  # no member, no row: the team is read on its own

@@ -9,10 +9,10 @@ from sqlalchemy import Connection, bindparam, exists, update
 from sqlmodel import select
 
 from storage.db import run_reading, run_transaction
-from storage.models import Member, MembershipStatus, Team, TeamMembership, Unit, detached, id_of, table_of, utcnow
+from storage.models import Member, MembershipStatus, TeamMembership, id_of, table_of, utcnow
 from storage.services.actors import Actor, ChatGroup, Where
-from storage.services.organisation import TEAM_OF_GROUP, GroupTeam, team_at_on
-from storage.services.people import Rights, rights_on
+from storage.services.organisation import GROUP_PLACE, GroupTeam, group_place_params, group_team_from, team_at_on
+from storage.services.people import Rights, rights_and_place_on, rights_beside, rights_on
 
 
 @dataclass(frozen=True)
@@ -26,19 +26,18 @@ class HelpFacts:
     """A member (not an officer) asking in a group for the first time: show what volunteers do. Now remembered."""
 
 
-_membership_table = table_of(TeamMembership)
-_IN_TEAM = (
+_membership_table, _member_table = table_of(TeamMembership), table_of(Member)
+_RIGHTS_IN_GROUP_AND_IN_TEAM = rights_beside(
+    GROUP_PLACE,
     exists()
     .where(
-        _membership_table.c.team_id == table_of(Team).c.id,
-        _membership_table.c.member_id == bindparam("member_id"),
+        _membership_table.c.team_id == GROUP_PLACE.c.place_team_id,
+        _membership_table.c.member_id == _member_table.c.id,
         _membership_table.c.status == MembershipStatus.active.value,
     )
-    .label("member_in_team")
+    .label("member_in_team"),
 )
-_TEAM_OF_GROUP_AND_IN_IT = TEAM_OF_GROUP.add_columns(_IN_TEAM)
-"""The team of a group chat with its unit, and whether the member `member_id` is an active member of it."""
-_member_table = table_of(Member)
+"""Who asks, the team of the group chat, and whether they are an active member of it: one statement."""
 _MARK_WELCOMED = (
     update(_member_table)
     .where(_member_table.c.id == bindparam("member_id"), _member_table.c.welcomed_at.is_(None))
@@ -61,22 +60,20 @@ async def help_for(caller: Actor, where: Where | None, *, menu: bool = True) -> 
 
 
 def _facts_on(connection: Connection, caller: Actor, where: Where | None) -> tuple[Rights, GroupTeam | None, bool]:
-    rights = rights_on(connection, caller)
-    member_id = id_of(rights.member) if rights.member is not None else 0
     if isinstance(where, ChatGroup):
-        params = {"platform": where.platform, "group_id": where.group_id, "member_id": member_id}
-        row = connection.execute(_TEAM_OF_GROUP_AND_IN_IT, params).first()
-        team, unit = (detached(Team, row), detached(Unit, row)) if row is not None else (None, None)
-        if team is None or unit is None:
-            return rights, None, False
-        return rights, GroupTeam(team=team, unit=unit), bool(row and row.member_in_team)
+        rights, row = rights_and_place_on(connection, caller, _RIGHTS_IN_GROUP_AND_IN_TEAM, group_place_params(where))
+        if row is not None:
+            located = group_team_from(row)
+            return rights, located, located is not None and bool(row.member_in_team)
+        return rights, team_at_on(connection, where), False  # no member: the group's team read on its own
+    rights = rights_on(connection, caller)
     located = team_at_on(connection, where) if where is not None else None
     in_team = False
     if located is not None and rights.member is not None:
         found = connection.execute(
             select(TeamMembership.id).where(
                 TeamMembership.team_id == located.team.id,
-                TeamMembership.member_id == member_id,
+                TeamMembership.member_id == rights.member.id,
                 TeamMembership.status == MembershipStatus.active,
             )
         )

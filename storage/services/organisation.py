@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, or_
+from sqlalchemy import Connection, Row, bindparam, or_
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +22,7 @@ from storage.models import (
     TeamMembership,
     Unit,
     detached,
+    detached_of,
     id_of,
     table_of,
 )
@@ -157,6 +158,39 @@ TEAM_OF_GROUP = (
 )
 TEAM_BY_ID = _TEAM_AND_UNIT.where(_team_table.c.id == bindparam("team_id"))
 """team_at_on's statements, built once: the columns of the team and of its unit."""
+
+
+GROUP_PLACE = (
+    core_select(
+        *(column.label(f"place_team_{column.key}") for column in _team_table.columns),
+        *(column.label(f"place_unit_{column.key}") for column in _unit_table.columns),
+    )
+    .select_from(_binding_table)
+    .join(_team_table, _team_table.c.id == _binding_table.c.team_id)
+    .join(_unit_table, _unit_table.c.id == _team_table.c.unit_id)
+    .where(_binding_table.c.platform == bindparam("group_platform"), _binding_table.c.group_id == bindparam("group_id"))
+    .limit(1)
+    .subquery("place")
+)
+"""The team a group chat is bound to and its unit, as one row of labelled columns (`place_team_…`,
+`place_unit_…`) to read beside the caller's rights in one statement (people.rights_beside); group_team_from
+reads it, group_place_params gives its parameters."""
+
+
+def group_place_params(group: ChatGroup) -> dict[str, str]:
+    return {"group_platform": group.platform, "group_id": group.group_id}
+
+
+def group_team_from(row: Row | None) -> GroupTeam | None:
+    """The team and unit of GROUP_PLACE's columns in a row (None: the group is bound to no team)."""
+    if row is None:
+        return None
+    values = row._mapping
+    if values["place_team_id"] is None:
+        return None
+    team = detached_of(Team, {column.key: values[f"place_team_{column.key}"] for column in _team_table.columns})
+    unit = detached_of(Unit, {column.key: values[f"place_unit_{column.key}"] for column in _unit_table.columns})
+    return GroupTeam(team=team, unit=unit)
 
 
 def team_at_on(connection: Connection, where: Where) -> GroupTeam | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import ColumnElement, Connection, Row, Select, Subquery, bindparam, true
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -373,10 +374,30 @@ _ACCOUNTS_OF_MEMBER = core_select(_identity_table.c.platform, _identity_table.c.
 def rights_on(connection: Connection, actor: Actor) -> Rights:
     """rights_of for a service that only reads, on a Core connection (storage.db.run_reading): the same statement,
     built once, and detached models (storage.models.detached): a third of the CPU of rights_of."""
+    return rights_and_place_on(connection, actor, (RIGHTS_OF_ACCOUNT, RIGHTS_OF_MEMBER), {})[0]
+
+
+def rights_beside(place: Subquery, *columns: ColumnElement) -> tuple[Select, Select]:
+    """The rights statements (by account, by member) with the row of `place` (a subquery of at most one row, such
+    as organisation.GROUP_PLACE) beside each of theirs (LEFT JOIN … ON TRUE), and `columns` (which may refer to
+    both, e.g. whether the member is in the place's team): who asks and where, in one statement instead of two.
+    Built once, by the module that reads them."""
+    return (
+        RIGHTS_OF_ACCOUNT.outerjoin(place, true()).add_columns(*place.c, *columns),
+        RIGHTS_OF_MEMBER.outerjoin(place, true()).add_columns(*place.c, *columns),
+    )
+
+
+def rights_and_place_on(
+    connection: Connection, actor: Actor, statements: tuple[Select, Select], params: Mapping[str, object]
+) -> tuple[Rights, Row | None]:
+    """The caller's rights and the first row of rights_beside's statements (None without a member: the place is
+    then not read, and the caller reads it on its own if it needs it). `params`: the place's parameters."""
     if isinstance(actor, ChatAccount):
-        rows = connection.execute(RIGHTS_OF_ACCOUNT, {"platform": actor.platform, "user_id": actor.user_id}).all()
+        by_account = {"platform": actor.platform, "user_id": actor.user_id, **params}
+        rows = connection.execute(statements[0], by_account).all()
     else:
-        rows = connection.execute(RIGHTS_OF_MEMBER, {"member_id": actor.member_id}).all()
+        rows = connection.execute(statements[1], {"member_id": actor.member_id, **params}).all()
     member = detached(Member, rows[0]) if rows else None
     if isinstance(actor, ChatAccount) or member is None:
         superuser = actor.key in settings.superusers
@@ -384,7 +405,7 @@ def rights_on(connection: Connection, actor: Actor) -> Rights:
         accounts = connection.execute(_ACCOUNTS_OF_MEMBER, {"member_id": actor.member_id}).all()
         superuser = any(f"{platform}:{user_id}" in settings.superusers for platform, user_id in accounts)
     roles = [(row.role_kind, row.role_scope, detached(Unit, row)) for row in rows if row.role_kind is not None]
-    return _rights(member, roles, superuser)
+    return _rights(member, roles, superuser), rows[0] if rows else None
 
 
 async def find_person(db: AsyncSession, ref: PersonRef, *, create: bool = False) -> Member:

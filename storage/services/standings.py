@@ -38,11 +38,28 @@ from storage.models import (
     utcnow,
 )
 from storage.services import notices
-from storage.services.actors import Actor, Where
+from storage.services.actors import Actor, ChatGroup, Where
 from storage.services.ledger import record_points
-from storage.services.organisation import audit, covers_member, in_unit_or_below, team_at_on
+from storage.services.organisation import (
+    GROUP_PLACE,
+    GroupTeam,
+    audit,
+    covers_member,
+    group_place_params,
+    group_team_from,
+    in_unit_or_below,
+    team_at_on,
+)
 from storage.services.outbox import Destination, Message, enqueue_all, tell_member
-from storage.services.people import PersonRef, Rights, find_person, rights_of, rights_on
+from storage.services.people import (
+    PersonRef,
+    Rights,
+    find_person,
+    rights_and_place_on,
+    rights_beside,
+    rights_of,
+    rights_on,
+)
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME, Period, balance_of, lock_balance, period_of, weekly_time_passed
 from storage.services.when import DateRange
@@ -128,10 +145,34 @@ def _ranked_kind(scope: _Scope) -> str | None:
     return "team" if scope.team is not None else "unit" if scope.unit is not None else None
 
 
-def _home_team(connection: Connection, rights: Rights, where: Where | None) -> tuple[Team, Unit] | None:
+_RIGHTS_IN_GROUP = rights_beside(GROUP_PLACE)
+"""Who asks and the team of the group chat they ask in, in one statement."""
+
+
+@dataclass(frozen=True)
+class _Asking:
+    """Who asks, and where: the team of the group chat when it was read with the rights (`located_read`)."""
+
+    rights: Rights
+    located: GroupTeam | None = None
+    located_read: bool = False
+
+
+def _asking(connection: Connection, caller: Actor, where: Where | None) -> _Asking:
+    """The caller's rights and, in a group chat, the group's team, in one statement (people.rights_beside)."""
+    if not isinstance(where, ChatGroup):
+        return _Asking(rights_on(connection, caller))
+    rights, row = rights_and_place_on(connection, caller, _RIGHTS_IN_GROUP, group_place_params(where))
+    if row is None:  # no member: the group's team was not read
+        return _Asking(rights)
+    return _Asking(rights, group_team_from(row), located_read=True)
+
+
+def _home_team(connection: Connection, asking: _Asking, where: Where | None) -> tuple[Team, Unit] | None:
     """The team a board is about: the team of where it is asked for, or else the caller's first team."""
+    rights = asking.rights
     if where is not None:
-        found = team_at_on(connection, where)
+        found = asking.located if asking.located_read else team_at_on(connection, where)
         if found is not None:
             return found.team, found.unit
     if rights.member is None:
@@ -155,10 +196,11 @@ _FIRST_TEAM = (
 """The member `member_id`'s first team (the one they joined first) with its unit."""
 
 
-def _scope(connection: Connection, rights: Rights, where: Where | None, kind: str) -> _Scope:
+def _scope(connection: Connection, asking: _Asking, where: Where | None, kind: str) -> _Scope:
+    rights = asking.rights
     if kind == "city":
         return _Scope(kind="city", name=None)
-    home = _home_team(connection, rights, where)
+    home = _home_team(connection, asking, where)
     if kind == "team":
         if home is None:
             raise DomainError("standings.no_team_here")
@@ -298,13 +340,14 @@ def _board_on(
     connection: Connection, caller: Actor, where: Where | None, span: Period, scope: str, metric: str, by_team: bool
 ) -> Board:
     """leaderboard's statements, on one connection (run_reading)."""
-    rights = rights_on(connection, caller)
+    asking = _asking(connection, caller, where)
+    rights = asking.rights
     if by_team:
         if not (rights.is_officer or rights.leader_team_ids):
             raise NotAllowed("standings.by_team_not_allowed")
         if scope == "team":
             scope = "unit"
-    ranked = _scope(connection, rights, where, scope)
+    ranked = _scope(connection, asking, where, scope)
     board = Board(period=span, scope=ranked.kind, scope_name=ranked.name, metric=metric)
     if by_team:
         unit = ranked.unit
@@ -316,7 +359,7 @@ def _board_on(
         if not _covers_for_ranking(connection, rights, unit):
             raise NotAllowed("standings.by_team_not_covered")
         board.by_team = _team_rows(connection, span.key, metric, unit)
-        home = _home_team(connection, rights, where)
+        home = _home_team(connection, asking, where)
         if home is not None:
             board.own_team = next((row for row in board.by_team if row.team_id == home[0].id), None)
         board.by_team = board.by_team[:BOARD_SIZE]
@@ -392,13 +435,14 @@ async def my_points(caller: Actor, where: Where | None, now: datetime | None = N
 
 def _points_on(connection: Connection, caller: Actor, where: Where | None, now: datetime) -> PointsSummary:
     """my_points' statements, on one connection (run_reading)."""
-    rights = rights_on(connection, caller)
+    asking = _asking(connection, caller, where)
+    rights = asking.rights
     if rights.member is None:
         raise DomainError("organisation.not_registered")
     member = rights.member
     member_id = id_of(member)
     month = period_of("month", now)
-    home = _home_team(connection, rights, where)
+    home = _home_team(connection, asking, where)
     # the balance, what anonymous tips paid of it, and this month's points with the places: one statement
     params: dict[str, object] = {"member_id": member_id, "key": month.key}
     kinds: tuple[str, ...] = ()
