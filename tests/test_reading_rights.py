@@ -89,15 +89,41 @@ async def test_who_asks_and_the_groups_team_read_in_one_statement_are_what_two_f
     statements = rights_beside(GROUP_PLACE)
     for caller in (SUPERUSER, OFFICER, VOLUNTEER, SignedInMember(applied.member.id or 0)):
         for group in (in_group("555001"), in_group("555002")):
-            rights, row = await db.run_reading(rights_and_place_on, caller, statements, group_place_params(group))
+            rights, rows = await db.run_reading(rights_and_place_on, caller, statements, group_place_params(group))
+            row = rows[0] if rows else None
             assert facts(rights) == facts(await db.run_reading(rights_on, caller)), caller
             if rights.member is None:  # the superuser by the configuration alone: no member, no row
                 assert row is None
                 continue
             assert row is not None, caller
             assert place(group_team_from(row)) == place(await db.run_reading(team_at_on, group)), (caller, group)
-    rights, row = await db.run_reading(
+    rights, rows = await db.run_reading(
         rights_and_place_on, STRANGER, statements, group_place_params(in_group("555001"))
     )
     assert rights.member is None
-    assert row is None  # no member, no row: the team is read on its own
+    assert rows == []  # no member, no row: the team is read on its own
+
+
+async def test_a_task_for_two_teams_read_beside_several_roles_names_each_team_once_in_order(database: str) -> None:
+    """/任务 N reads who asks beside the task's rows (a row for each role and team): an officer of two units (two
+    roles) and a leader see the task's two teams once each, in the order they were given, and its roster."""
+    from storage.services import tasks
+
+    await organisation.grant_officer(SUPERUSER, PersonRef(platform="onebot", user_id=OFFICER.user_id), "市局/历下分局")
+    await organisation.grant_officer(SUPERUSER, PersonRef(platform="onebot", user_id=OFFICER.user_id), "市局/市中分局")
+    await organisation.bind_group(OFFICER, in_group("555001"), "夕阳红巡逻队", "历下分局")
+    await organisation.bind_group(OFFICER, in_group("555002"), "朝阳巡逻队", "历下分局")
+    applied = await membership.apply_to_team(VOLUNTEER, in_group("555001"), "张建国", "13800138000", [])
+    await membership.decide_application(OFFICER, approve=True, number=applied.number)
+    await organisation.set_leader(
+        OFFICER, PersonRef(platform="onebot", user_id=VOLUNTEER.user_id), None, "夕阳红巡逻队"
+    )
+    spec = tasks.parse_task_words("安保 明天19:00 2小时 体育场 5人 队伍:朝阳巡逻队,夕阳红巡逻队".split())
+    posted = await tasks.post_task(OFFICER, in_group("555001"), spec)
+    await tasks.signup_for_task(VOLUNTEER, posted.view.task.id)
+    officer = await tasks.task_detail(OFFICER, posted.view.task.id)
+    assert officer.view.team_names == ["朝阳巡逻队", "夕阳红巡逻队"]
+    assert [line.name for line in officer.signed] == ["张建国"]
+    volunteer = await tasks.task_detail(VOLUNTEER, posted.view.task.id)
+    assert volunteer.view.team_names == ["朝阳巡逻队", "夕阳红巡逻队"]
+    assert volunteer.view.signed == 1

@@ -93,7 +93,7 @@ EVERYDAY = [
     # what a member types, where, how the answer starts, and at most how many statements it may take
     ("/任务", GROUP, "近期任务：", 2),
     ("/任务", None, "近期任务：", 4),
-    ("/任务 1", GROUP, "【任务 1】巡逻", 3),
+    ("/任务 1", GROUP, "【任务 1】巡逻", 2),  # who asks beside the task and its teams; the roster
     ("/我的", GROUP, "张三，成员号 2", 2),
     # who asks and the group's team are one statement (people.rights_beside)
     ("/积分", GROUP, "张三（成员号 2）积分余额 5 分", 3),

@@ -61,7 +61,8 @@ async def help_for(caller: Actor, where: Where | None, *, menu: bool = True) -> 
 
 def _facts_on(connection: Connection, caller: Actor, where: Where | None) -> tuple[Rights, GroupTeam | None, bool]:
     if isinstance(where, ChatGroup):
-        rights, row = rights_and_place_on(connection, caller, _RIGHTS_IN_GROUP_AND_IN_TEAM, group_place_params(where))
+        rights, rows = rights_and_place_on(connection, caller, _RIGHTS_IN_GROUP_AND_IN_TEAM, group_place_params(where))
+        row = rows[0] if rows else None
         if row is not None:
             located = group_team_from(row)
             return rights, located, located is not None and bool(row.member_in_team)

@@ -377,22 +377,25 @@ def rights_on(connection: Connection, actor: Actor) -> Rights:
     return rights_and_place_on(connection, actor, (RIGHTS_OF_ACCOUNT, RIGHTS_OF_MEMBER), {})[0]
 
 
-def rights_beside(place: Subquery, *columns: ColumnElement) -> tuple[Select, Select]:
-    """The rights statements (by account, by member) with the row of `place` (a subquery of at most one row, such
-    as organisation.GROUP_PLACE) beside each of theirs (LEFT JOIN … ON TRUE), and `columns` (which may refer to
-    both, e.g. whether the member is in the place's team): who asks and where, in one statement instead of two.
-    Built once, by the module that reads them."""
+def rights_beside(
+    place: Subquery, *columns: ColumnElement, order_by: tuple[ColumnElement, ...] = ()
+) -> tuple[Select, Select]:
+    """The rights statements (by account, by member) with the rows of `place` (a subquery, such as
+    organisation.GROUP_PLACE) beside each of theirs (LEFT JOIN … ON TRUE), and `columns` (which may refer to both,
+    e.g. whether the member is in the place's team): who asks and where, in one statement instead of two. A member
+    with R roles and a place of P rows gives R × P rows, ordered by role and then `order_by`. Built once, by the
+    module that reads them."""
     return (
-        RIGHTS_OF_ACCOUNT.outerjoin(place, true()).add_columns(*place.c, *columns),
-        RIGHTS_OF_MEMBER.outerjoin(place, true()).add_columns(*place.c, *columns),
+        RIGHTS_OF_ACCOUNT.outerjoin(place, true()).add_columns(*place.c, *columns).order_by(*order_by),
+        RIGHTS_OF_MEMBER.outerjoin(place, true()).add_columns(*place.c, *columns).order_by(*order_by),
     )
 
 
 def rights_and_place_on(
     connection: Connection, actor: Actor, statements: tuple[Select, Select], params: Mapping[str, object]
-) -> tuple[Rights, Row | None]:
-    """The caller's rights and the first row of rights_beside's statements (None without a member: the place is
-    then not read, and the caller reads it on its own if it needs it). `params`: the place's parameters."""
+) -> tuple[Rights, list[Row]]:
+    """The caller's rights and the rows of rights_beside's statements (none without a member: the place is then
+    not read, and the caller reads it on its own if it needs it). `params`: the place's parameters."""
     if isinstance(actor, ChatAccount):
         by_account = {"platform": actor.platform, "user_id": actor.user_id, **params}
         rows = connection.execute(statements[0], by_account).all()
@@ -405,7 +408,7 @@ def rights_and_place_on(
         accounts = connection.execute(_ACCOUNTS_OF_MEMBER, {"member_id": actor.member_id}).all()
         superuser = any(f"{platform}:{user_id}" in settings.superusers for platform, user_id in accounts)
     roles = [(row.role_kind, row.role_scope, detached(Unit, row)) for row in rows if row.role_kind is not None]
-    return _rights(member, roles, superuser), rows[0] if rows else None
+    return _rights(member, roles, superuser), list(rows)
 
 
 async def find_person(db: AsyncSession, ref: PersonRef, *, create: bool = False) -> Member:

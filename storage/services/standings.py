@@ -162,7 +162,8 @@ def _asking(connection: Connection, caller: Actor, where: Where | None) -> _Aski
     """The caller's rights and, in a group chat, the group's team, in one statement (people.rights_beside)."""
     if not isinstance(where, ChatGroup):
         return _Asking(rights_on(connection, caller))
-    rights, row = rights_and_place_on(connection, caller, _RIGHTS_IN_GROUP, group_place_params(where))
+    rights, rows = rights_and_place_on(connection, caller, _RIGHTS_IN_GROUP, group_place_params(where))
+    row = rows[0] if rows else None
     if row is None:  # no member: the group's team was not read
         return _Asking(rights)
     return _Asking(rights, group_team_from(row), located_read=True)

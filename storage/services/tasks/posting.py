@@ -37,7 +37,7 @@ from storage.services import notices
 from storage.services.actors import Actor, ChatGroup, Where
 from storage.services.organisation import audit, find_unit, in_unit_or_below, team_at
 from storage.services.outbox import Destination, enqueue_many
-from storage.services.people import Rights, rights_of, rights_on
+from storage.services.people import Rights, rights_and_place_on, rights_beside, rights_of
 from storage.services.reminders import cancel_reminders, schedule_reminders
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import (
@@ -51,6 +51,7 @@ from storage.services.tasks.queries import (
     addresses,
     except_here,
     groups_of,
+    member_table,
     member_team_ids,
     membership_table,
     officer_check,
@@ -396,6 +397,36 @@ TASK_WITH_TEAMS = (
 """/任务 N: the task's columns, its unit's path, and a row for each of its teams with the team's id, name and unit's
 path and whether the member `member_id` is an active member of it: rows, no Task, Team or Unit models."""
 
+_TASK_PLACE = (
+    core_select(
+        *(column.label(f"task_{column.key}") for column in task_table.columns),
+        _unit_table.c.path.label("owner_path"),
+        _team_table.c.id.label("team_id"),
+        _team_table.c.name.label("team_name"),
+        _TEAM_UNIT_TABLE.c.path.label("team_unit_path"),
+        task_team_table.c.id.label("team_order"),
+    )
+    .outerjoin(_unit_table, _unit_table.c.id == task_table.c.unit_id)
+    .outerjoin(task_team_table, task_team_table.c.task_id == task_table.c.id)
+    .outerjoin(_team_table, _team_table.c.id == task_team_table.c.team_id)
+    .outerjoin(_TEAM_UNIT_TABLE, _TEAM_UNIT_TABLE.c.id == _team_table.c.unit_id)
+    .where(task_table.c.id == bindparam("task_id"))
+    .subquery("task_place")
+)
+_RIGHTS_AND_TASK = rights_beside(
+    _TASK_PLACE,
+    exists()
+    .where(
+        membership_table.c.team_id == _TASK_PLACE.c.team_id,
+        membership_table.c.member_id == member_table.c.id,
+        membership_table.c.status == MembershipStatus.active,
+    )
+    .label("member_in_team"),
+    order_by=(_TASK_PLACE.c.team_order,),
+)
+"""/任务 N for a member: who asks, beside TASK_WITH_TEAMS's rows (the task's columns labelled task_…), in one
+statement: a row for each of the caller's roles and the task's teams."""
+
 
 ROSTER = cast(  # columns, not models: a roster is read for every /任务 N
     "Select[str, str, datetime | None, datetime | None, bool, int | None]",
@@ -472,14 +503,23 @@ async def task_detail(caller: Actor, task_id: int) -> TaskDetail:
 
 
 def _task_detail_on(connection: Connection, caller: Actor, task_id: int) -> TaskDetail:
-    rights = rights_on(connection, caller)
-    member_id = id_of(rights.member) if rights.member is not None else 0
-    found = connection.execute(TASK_WITH_TEAMS, {"task_id": task_id, "member_id": member_id}).all()
-    if not found:
-        raise NotAllowed("tasks.no_such_task", task_id=task_id)
-    task = found[0]
-    teams = [row for row in found if row.team_id is not None and row.team_unit_path is not None]
-    if not _sees_roster(rights, task.owner_path, teams, any(row.member_in_team for row in found)):
+    rights, beside = rights_and_place_on(connection, caller, _RIGHTS_AND_TASK, {"task_id": task_id})
+    if beside:  # a member: the task's rows came with the rights, once for each role
+        if beside[0].task_id is None:
+            raise NotAllowed("tasks.no_such_task", task_id=task_id)
+        task = TaskFacts.of_labelled(beside[0]._mapping, "task_")
+        owner_path = beside[0].owner_path
+        teams_by_id = {row.team_id: row for row in beside if row.team_id is not None and row.team_unit_path}
+        teams = list(teams_by_id.values())
+        in_teams = any(row.member_in_team for row in beside)
+    else:  # no member (an administrator by the configuration, or a stranger): the task on its own
+        found = connection.execute(TASK_WITH_TEAMS, {"task_id": task_id, "member_id": 0}).all()
+        if not found:
+            raise NotAllowed("tasks.no_such_task", task_id=task_id)
+        task, owner_path = TaskFacts.of(found[0]), found[0].owner_path
+        teams = [row for row in found if row.team_id is not None and row.team_unit_path is not None]
+        in_teams = False
+    if not _sees_roster(rights, owner_path, teams, in_teams):
         raise NotAllowed("tasks.no_such_task", task_id=task_id)
     roster = [
         RosterLine(name, status, checked_in is not None, checked_out is not None, outside, minutes)
@@ -489,7 +529,7 @@ def _task_detail_on(connection: Connection, caller: Actor, task_id: int) -> Task
     ]
     lines = {status: [line for line in roster if line.status == status] for status in SignupStatus}
     view = TaskView(
-        task=TaskFacts.of(task),
+        task=task,
         team_names=[row.team_name for row in teams],
         signed=sum(1 for line in roster if line.status in COUNTED_AS_SIGNED),
         waiting=len(lines[SignupStatus.waiting]),

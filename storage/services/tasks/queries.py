@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import Row, bindparam, func
 from sqlalchemy import select as core_select
@@ -74,6 +75,14 @@ class TaskFacts:
             status=task.status,
             cancel_reason=task.cancel_reason,
         )
+
+    @classmethod
+    def of_labelled(cls, values: Mapping[Any, Any], prefix: str) -> TaskFacts:
+        """From a row whose task columns are labelled with a prefix (task_kind, …): a task read beside other rows."""
+        return cls(**{name: values[prefix + name] for name in _TASK_FACT_FIELDS})
+
+
+_TASK_FACT_FIELDS = tuple(field.name for field in fields(TaskFacts))
 
 
 @dataclass(frozen=True)
