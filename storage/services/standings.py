@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Literal
 
-from sqlalchemy import Connection, bindparam, func, or_
+from sqlalchemy import Connection, bindparam, func, or_, true
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -238,11 +238,39 @@ def _rank_rows(connection: Connection, key: str, metric: str, scope: _Scope, lim
     return standings
 
 
-def _own_standing(connection: Connection, key: str, metric: str, scope: _Scope, member: Member) -> Standing | None:
-    """The member's place: one more than the number ahead of them (equal values share a place)."""
-    params = {"key": key, "member_id": id_of(member), **_scope_params(scope)}
-    found, *ahead = tuple(connection.execute(_places_statement(metric, (_ranked_kind(scope),), False), params).one())
-    return _places(found, ahead, member)[0]
+@cache
+def _board_and_place_statement(kind: str | None, metric: str):
+    """_rank_statement's rows beside the member `member_id`'s own value and how many are ahead of them
+    (_places_statement): one row of those with the top's rows joined ON TRUE (one row with NULLs when nobody is
+    on the board), in the board's order."""
+    value = getattr(MemberTotal, metric)
+    top = (
+        _rank_statement(kind, metric)
+        .add_columns(col(MemberTotal.points).label("order_points"), col(MemberTotal.points_at).label("order_at"))
+        .subquery("top")
+    )
+    own = _places_statement(metric, (kind,), False).subquery("own")
+    mine, ahead = own.c
+    return (
+        core_select(mine.label("own_value"), ahead.label("own_ahead"), top.c.member_id, top.c.name, top.c[value.key])
+        .select_from(own)
+        .outerjoin(top, true())
+        .order_by(top.c[value.key].desc(), top.c.order_points.desc(), top.c.order_at, top.c.member_id)
+    )
+
+
+def _top_and_own(
+    connection: Connection, key: str, metric: str, scope: _Scope, member: Member, limit: int
+) -> tuple[list[Standing], Standing | None]:
+    """The top of the board and the member's own place on it, in one statement."""
+    params = {"key": key, "limit": limit, "member_id": id_of(member), **_scope_params(scope)}
+    rows = connection.execute(_board_and_place_statement(_ranked_kind(scope), metric), params).all()
+    standings: list[Standing] = []
+    for index, (_, _, member_id, name, amount) in enumerate(row for row in rows if row.member_id is not None):
+        rank = standings[-1].rank if standings and standings[-1].value == amount else index + 1
+        standings.append(Standing(rank=rank, member_id=member_id, name=name, value=amount))
+    own = _places(rows[0].own_value, [rows[0].own_ahead], member)[0] if rows else None
+    return standings, own
 
 
 @cache
@@ -365,9 +393,10 @@ def _board_on(
             board.own_team = next((row for row in board.by_team if row.team_id == home[0].id), None)
         board.by_team = board.by_team[:BOARD_SIZE]
         return board
-    board.rows = _rank_rows(connection, span.key, metric, ranked, BOARD_SIZE)
-    if rights.member is not None:
-        board.own = _own_standing(connection, span.key, metric, ranked, rights.member)
+    if rights.member is None:
+        board.rows = _rank_rows(connection, span.key, metric, ranked, BOARD_SIZE)
+    else:
+        board.rows, board.own = _top_and_own(connection, span.key, metric, ranked, rights.member, BOARD_SIZE)
     return board
 
 
