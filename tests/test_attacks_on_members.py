@@ -10,12 +10,14 @@ import pytest
 from sqlmodel import select
 
 from storage import db
-from storage.models import Member, PlatformIdentity
+from storage.models import Member, PlatformIdentity, Tip, id_of
+from storage.services import erasure, membership, tips
 from storage.services.roster import import_roster
 from storage.settings import settings
 from tests.chat import forget_dialogues, say
+from tests.places import in_group
 from tests.test_handlers_own_data import send
-from tests.test_recruiting import GROUP, OTHER_LEADER, STRANGER, make_invite, set_up
+from tests.test_recruiting import GROUP, LEADER, OFFICER, OTHER_LEADER, STRANGER, account, make_invite, set_up
 from tests.test_roster_and_cli import write_csv
 
 IMPORTED = [
@@ -61,3 +63,28 @@ async def test_a_stranger_with_another_teams_code_cannot_take_over_an_imported_m
     answer = await say(STRANGER, "/加入 王建国 13800000001", GROUP)
     assert "夕阳红巡逻队" in answer, answer
     assert await accounts_of("王建国") == [str(STRANGER)]
+
+
+async def test_an_anonymous_tips_reward_reads_the_same_after_its_reporter_is_erased(database: str) -> None:
+    """Before: /核实 of an anonymous tip said 给举报人 0 分 once its reporter had erased themselves, and the usual
+    reward otherwise; an officer who saw 王队长 become 已注销队员 knew he had sent the tip."""
+    await set_up()
+    other = await membership.apply_to_team(account(STRANGER), in_group(GROUP), "李梅", "13900139000", [])
+    await membership.decide_application(account(OFFICER), approve=True, number=other.number)
+    erased_tip = (await tips.report_tip(account(LEADER), "赌博", "某小区地下室有人聚赌", anonymous=True)).tip
+    kept_tip = (await tips.report_tip(account(STRANGER), "赌博", "另一个小区也有人聚赌", anonymous=True)).tip
+    await erasure.erase_me(account(LEADER))
+
+    template = (
+        "线索 {} 已核实，已通知举报人。奖励 {} 分会在每周匿名奖励发放时和本单位其他匿名奖励一起到账，只有举报人能看到。"
+    )
+    points = settings.tip_points.get("赌博", settings.tip_points_default)
+    assert points > 0
+    assert await say(OFFICER, f"/核实 {id_of(kept_tip)}") == template.format(id_of(kept_tip), points)
+    assert await say(OFFICER, f"/核实 {id_of(erased_tip)}") == template.format(id_of(erased_tip), points)
+    async with db.session() as session:
+        erased_row, kept_row = await session.get(Tip, id_of(erased_tip)), await session.get(Tip, id_of(kept_tip))
+    assert erased_row is not None
+    assert kept_row is not None
+    assert (kept_row.reward_state, kept_row.points) == ("due", points)
+    assert erased_row.reward_state is None  # nobody is left to pay: the placeholder reporter is never paid
