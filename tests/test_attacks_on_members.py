@@ -13,10 +13,10 @@ from storage import db
 from storage.models import Member, PlatformIdentity, Tip, id_of
 from storage.services import erasure, membership, tips
 from storage.services.roster import import_roster
-from storage.settings import settings
+from storage.settings import configure, settings
 from tests.chat import forget_dialogues, say
 from tests.places import in_group
-from tests.test_handlers_own_data import send
+from tests.test_handlers_own_data import send, sheets
 from tests.test_recruiting import GROUP, LEADER, OFFICER, OTHER_LEADER, STRANGER, account, make_invite, set_up
 from tests.test_roster_and_cli import write_csv
 
@@ -88,3 +88,39 @@ async def test_an_anonymous_tips_reward_reads_the_same_after_its_reporter_is_era
     assert kept_row is not None
     assert (kept_row.reward_state, kept_row.points) == ("due", points)
     assert erased_row.reward_state is None  # nobody is left to pay: the placeholder reporter is never paid
+
+
+async def test_an_applicant_reads_neither_the_vetting_note_nor_who_vetted(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: with `[members] vetting_note_to_applicant` off (the default), the notice kept the officer's note from
+    the applicant, but /档案 showed it with the officer's name, and /我的数据 had it twice (the 政审 sheet and the
+    audit entry)."""
+    monkeypatch.setattr(settings, "data_dir", tmp_path / "data")
+    await set_up()
+    configure(stages=["vetted"])
+    applied = await membership.apply_to_team(account(STRANGER), in_group(GROUP), "李梅", "13900139000", [])
+    number = applied.member.id
+    officer = (await say(OFFICER, "/档案")).split("：", 1)[1].split("，")[0]  # the officer's name, as a member
+    assert officer.startswith("onebot:"), officer
+    assert await say(OFFICER, f"/政审 {number} 通过 今天 邻居反映其丈夫有赌博前科") == (
+        f"已登记：李梅（成员号 {number}）政审通过。申请“夕阳红巡逻队”现在等队长审批（/通过 编号）。"
+    )
+    await say(LEADER, f"/通过 {applied.number}", GROUP)
+
+    own = await say(STRANGER, "/档案")
+    assert "政审：通过（" in own, own
+    assert "赌博" not in own
+    assert officer not in own
+    said, files = await send(STRANGER, "/我的数据")
+    assert said.startswith("这是机器人记着的关于你的全部信息"), said
+    (content,) = files.values()
+    cells = [str(cell) for rows in sheets(content).values() for row in rows for cell in row if cell is not None]
+    assert any(cell == "通过" for cell in cells)
+    assert not any("赌博" in cell or officer in cell for cell in cells)
+
+    assert "邻居反映其丈夫有赌博前科" in await say(OFFICER, f"/档案 {number}")  # the officers keep it
+    configure(vetting_note_to_applicant=True)  # where the deployment tells applicants the note, /档案 does too
+    own = await say(STRANGER, "/档案")
+    assert "邻居反映其丈夫有赌博前科" in own, own
+    assert officer not in own

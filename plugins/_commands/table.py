@@ -58,7 +58,8 @@ TABLE: tuple[Command | Usage, ...] = (
         example="/档案", usage="[成员号]", who="members, in private; officers and leaders with a number",
         what="your file (一人一档) in private: name, phone and ID number masked (138****0001, 3701**********1234), "
         "emergency contact, area, employer, industry, profession, specialties (✓ verified by an officer), joining "
-        "date, vetting, insurance, teams and roles, hours, tasks, verified tips, points and 义警之星 months. "
+        "date, vetting (its result and day; the officer's note only with `[members] tell_vetting_note`, never "
+        "who checked), insurance, teams and roles, hours, tasks, verified tips, points and 义警之星 months. "
         "`/档案 成员号`: an officer sees a member of a team in their units or below, a leader a member of their "
         "own team (without ID number, emergency contact or vetting notes), both written to the audit log; anyone "
         "else is refused alike whether the member exists or not. In a group it only points to private chat",

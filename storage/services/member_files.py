@@ -46,6 +46,7 @@ from storage.services.people import (
     specialties_of,
 )
 from storage.services.totals import ALL_TIME, period_key
+from storage.settings import settings
 
 
 class View(str, Enum):
@@ -63,8 +64,9 @@ class VettingLine:
     """The VettingResult."""
     checked_on: date
     officer: str | None
+    """None in the member's own file."""
     note: str | None
-    """None where the view does not show it (a leader's)."""
+    """None where the view does not show it (a leader's; the member's own unless the deployment allows it)."""
 
 
 @dataclass(frozen=True)
@@ -224,10 +226,7 @@ async def _read_file(db: AsyncSession, member: Member, view: View) -> MemberFile
         profession=member.profession,
         specialties=specialties_of(member),
         joined_at=member.joined_at,
-        vettings=[
-            VettingLine(vetting.result, vetting.checked_on, officer, vetting.note if personal else None)
-            for vetting, officer in vettings
-        ],
+        vettings=[_vetting_line(vetting, officer, view) for vetting, officer in vettings],
         insurance=InsuranceLine(policy.insurer, policy.policy_number, policy.valid_until) if policy else None,
         teams=[
             TeamLine(team.name, unit.path, membership.status, id_of(team) in led) for membership, team, unit in teams
@@ -235,6 +234,16 @@ async def _read_file(db: AsyncSession, member: Member, view: View) -> MemberFile
         officer_units=list(officer_units),
         figures=await _figures(db, member_id, view),
     )
+
+
+def _vetting_line(vetting: Vetting, officer: str | None, view: View) -> VettingLine:
+    """A background check as this view shows it. The officers see the note and who checked; the member sees the
+    result and day, the note only where the deployment tells applicants it (`[members] vetting_note_to_applicant`)
+    and never the officer (as in /我的数据); a leader sees who checked, not the note."""
+    if view == View.own:
+        note = vetting.note if settings.vetting_note_to_applicant else None
+        return VettingLine(vetting.result, vetting.checked_on, None, note or None)
+    return VettingLine(vetting.result, vetting.checked_on, officer, vetting.note if view == View.officer else None)
 
 
 async def _figures(db: AsyncSession, member_id: int, view: View) -> Figures:
