@@ -14,6 +14,7 @@ from storage.models import Member, PlatformIdentity, Tip, id_of
 from storage.services import erasure, membership, tips
 from storage.services.roster import import_roster
 from storage.settings import configure, settings
+from tests import test_member_files as files
 from tests.chat import forget_dialogues, say
 from tests.places import in_group
 from tests.test_handlers_own_data import send, sheets
@@ -55,8 +56,8 @@ async def test_a_stranger_with_another_teams_code_cannot_take_over_an_imported_m
     await say(STRANGER, "王建国")
     assert await say(STRANGER, "13800000001") == "这个手机号已被别人登记：请检查号码，或联系队长。"
     assert await say(STRANGER, "取消") == "已取消入队申请，填写的内容没有保存。"
-    said, files = await send(STRANGER, "/我的数据")
-    assert (said, files) == ("机器人这里没有你的信息：你还没有加入任何队伍。", {})
+    said, files_sent = await send(STRANGER, "/我的数据")
+    assert (said, files_sent) == ("机器人这里没有你的信息：你还没有加入任何队伍。", {})
     assert await accounts_of("王建国") == []
 
     # the same words through the group of his own team still find his record (that is what the import is for)
@@ -87,7 +88,7 @@ async def test_an_anonymous_tips_reward_reads_the_same_after_its_reporter_is_era
     assert erased_row is not None
     assert kept_row is not None
     assert (kept_row.reward_state, kept_row.points) == ("due", points)
-    assert erased_row.reward_state is None  # nobody is left to pay: the placeholder reporter is never paid
+    assert (erased_row.reward_state, erased_row.points) == ("due", points)  # for the placeholder: nobody spends it
 
 
 async def test_an_applicant_reads_neither_the_vetting_note_nor_who_vetted(
@@ -112,9 +113,9 @@ async def test_an_applicant_reads_neither_the_vetting_note_nor_who_vetted(
     assert "政审：通过（" in own, own
     assert "赌博" not in own
     assert officer not in own
-    said, files = await send(STRANGER, "/我的数据")
+    said, files_sent = await send(STRANGER, "/我的数据")
     assert said.startswith("这是机器人记着的关于你的全部信息"), said
-    (content,) = files.values()
+    (content,) = files_sent.values()
     cells = [str(cell) for rows in sheets(content).values() for row in rows for cell in row if cell is not None]
     assert any(cell == "通过" for cell in cells)
     assert not any("赌博" in cell or officer in cell for cell in cells)
@@ -124,3 +125,16 @@ async def test_an_applicant_reads_neither_the_vetting_note_nor_who_vetted(
     own = await say(STRANGER, "/档案")
     assert "邻居反映其丈夫有赌博前科" in own, own
     assert officer not in own
+
+
+async def test_a_leader_reads_a_members_policy_number_masked(database: str) -> None:
+    """Before: /保险 成员号 refused a leader (officers record and look up policies), but /档案 成员号 showed the
+    leader the member's whole policy number."""
+    await files.set_up()
+    number = await files.fill_in_the_file()
+    assert await say(files.LEADER, f"/保险 {number}") == "只有民警可以登记和查看队员的保险。看自己的保险请发送 /保险"
+    leader_view = await say(files.LEADER, f"/档案 {number}")
+    assert "保险：平安 *******-7，有效期至 2027-06-30" in leader_view, leader_view
+    assert "PA-2026-7" not in leader_view
+    assert "保险：平安 PA-2026-7，有效期至 2027-06-30" in await say(files.OFFICER, f"/档案 {number}")
+    assert "保险：平安 PA-2026-7，有效期至 2027-06-30" in await say(files.MEMBER, "/档案")  # the member's own

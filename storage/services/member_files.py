@@ -1,9 +1,10 @@
 """The member file (一人一档): one member's file as a fact (/档案).
 
 Who sees what: a member their own file; an officer the members of teams in their units and below (audited); a
-leader the members of their own team, without ID number and emergency contact (audited); anyone else a refusal
-that reads the same whether the member exists or not. Phones, ID numbers and emergency contacts leave here
-masked (storage.services.people), always. An erased member (/删除我的信息) is their number and nothing else."""
+leader the members of their own team, without ID number, emergency contact and vetting notes, and with the policy
+number masked (audited); anyone else a refusal that reads the same whether the member exists or not. Phones, ID
+numbers and emergency contacts leave here masked (storage.services.people), always. An erased member
+(/删除我的信息) is their number and nothing else."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.actors import Actor
+from storage.services.insurance import mask_policy
 from storage.services.organisation import audit, covers_member
 from storage.services.people import (
     Rights,
@@ -73,6 +75,7 @@ class VettingLine:
 class InsuranceLine:
     insurer: str
     policy_number: str
+    """Masked in a leader's view."""
     valid_until: date
 
 
@@ -227,13 +230,20 @@ async def _read_file(db: AsyncSession, member: Member, view: View) -> MemberFile
         specialties=specialties_of(member),
         joined_at=member.joined_at,
         vettings=[_vetting_line(vetting, officer, view) for vetting, officer in vettings],
-        insurance=InsuranceLine(policy.insurer, policy.policy_number, policy.valid_until) if policy else None,
+        insurance=_insurance_line(policy, view) if policy else None,
         teams=[
             TeamLine(team.name, unit.path, membership.status, id_of(team) in led) for membership, team, unit in teams
         ],
         officer_units=list(officer_units),
         figures=await _figures(db, member_id, view),
     )
+
+
+def _insurance_line(policy: Insurance, view: View) -> InsuranceLine:
+    """The policy number whole for the member and for the officers, who record and look policies up (/保险 成员号 is
+    theirs alone); masked for a leader, who may not."""
+    number = mask_policy(policy.policy_number) if view == View.leader else policy.policy_number
+    return InsuranceLine(policy.insurer, number, policy.valid_until)
 
 
 def _vetting_line(vetting: Vetting, officer: str | None, view: View) -> VettingLine:
