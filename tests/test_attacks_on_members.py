@@ -138,3 +138,23 @@ async def test_a_leader_reads_a_members_policy_number_masked(database: str) -> N
     assert "PA-2026-7" not in leader_view
     assert "保险：平安 PA-2026-7，有效期至 2027-06-30" in await say(files.OFFICER, f"/档案 {number}")
     assert "保险：平安 PA-2026-7，有效期至 2027-06-30" in await say(files.MEMBER, "/档案")  # the member's own
+
+
+async def test_my_data_holds_no_officers_note_on_verifying_a_tip(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the note an officer writes with /核实 (what was found, often about other people) was never sent to
+    the reporter, but /我的数据 gave it to them in the tip's history."""
+    monkeypatch.setattr(settings, "data_dir", tmp_path / "data")
+    await set_up()
+    tip = (await tips.report_tip(account(LEADER), "赌博", "三号楼地下室晚上有人聚赌", anonymous=False)).tip
+    assert (await say(OFFICER, f"/核实 {id_of(tip)} 5 已查处 组织者李某住3号楼2单元")).startswith(
+        f"线索 {id_of(tip)} 已核实"
+    )
+    said, files_sent = await send(LEADER, "/我的数据")
+    assert said.startswith("这是机器人记着的关于你的全部信息"), said
+    (content,) = files_sent.values()
+    book = sheets(content)
+    cells = [str(cell) for rows in book.values() for row in rows for cell in row if cell is not None]
+    assert "三号楼地下室晚上有人聚赌" in cells  # what they wrote is theirs
+    assert not any("李某" in cell for cell in cells)

@@ -2,7 +2,8 @@
 
 Their own file is theirs, so nothing in it is masked. What others did about them is there without who did it:
 no officer who decided, vetted, recorded, awarded or answered is named; an officer's note on their background
-check only where the deployment tells applicants it (`[members] vetting_note_to_applicant`), as the notice does.
+check only where the deployment tells applicants it (`[members] vetting_note_to_applicant`), as the notice does,
+and an officer's note on verifying their tip not at all (OFFICERS_WORDS).
 The face lays it out as a workbook, a sheet per kind (plugins/_texts/own_data.py)."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from storage.models import (
     TeamMembership,
     Tip,
     TipEntry,
+    TipStatus,
     Unit,
     Vetting,
     id_of,
@@ -46,6 +48,10 @@ from storage.settings import settings
 
 ONCE_IN = timedelta(hours=1)
 """At most one file per member in this time: it is a whole file, and cannot be used to flood the chat."""
+OFFICERS_WORDS = frozenset({TipStatus.verified.value})
+"""Tip history entries whose words are the officers' own: the note an officer writes when verifying a tip (/核实
+编号 积分 备注: what was found, often about other people) is never told to the reporter, so it is not here either;
+a question or a dismissal's reason was told to them, and is."""
 ACTION = "own_data"
 """The audit log's action for a file sent (its time is what the limit reads)."""
 
@@ -207,7 +213,10 @@ async def own_data(caller: Actor, now: datetime | None = None) -> OwnData:
             entries = (
                 await db.exec(select(TipEntry).where(TipEntry.tip_id == tip.id).order_by(col(TipEntry.id)))
             ).all()
-            history = tuple((entry.at, entry.kind, entry.text, list(entry.photos)) for entry in entries)
+            history = tuple(
+                (entry.at, entry.kind, "" if entry.kind in OFFICERS_WORDS else entry.text, list(entry.photos))
+                for entry in entries
+            )
             tips.append(TipLine(tip, unit, history))
         redemptions = [
             RedemptionLine(redemption, reward)
