@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nonebot.adapters.onebot.v11 import Message as OneBotMessage
+from nonebot.adapters.onebot.v11 import MessageSegment as OneBotSegment
 from sqlmodel import select
 
 from storage import db
@@ -14,6 +16,7 @@ from storage.models import Member, PlatformIdentity, Tip, id_of
 from storage.services import erasure, membership, tips
 from storage.services.roster import import_roster
 from storage.settings import configure, settings
+from tests import test_insurance as insured
 from tests import test_member_files as files
 from tests.chat import forget_dialogues, say
 from tests.places import in_group
@@ -158,3 +161,14 @@ async def test_my_data_holds_no_officers_note_on_verifying_a_tip(
     cells = [str(cell) for rows in book.values() for row in rows for cell in row if cell is not None]
     assert "三号楼地下室晚上有人聚赌" in cells  # what they wrote is theirs
     assert not any("李某" in cell for cell in cells)
+
+
+async def test_an_officer_asking_for_a_mentioned_members_policy_is_told_the_right_number(database: str) -> None:
+    """Before: /保险 @某人 for a member without a policy answered 成员号 0 还没有登记保险。登记：/保险 0 …, a
+    command that names nobody."""
+    numbers = await insured.set_up()
+    zhang = numbers[insured.ZHANG]
+    asked = OneBotMessage(OneBotSegment.text("/保险 ")) + OneBotSegment.at(insured.ZHANG)
+    assert await say(insured.OFFICER, asked, insured.GROUP) == (
+        f"成员号 {zhang} 还没有登记保险。登记：/保险 {zhang} 保险公司 保单号 有效期至"
+    )
