@@ -13,13 +13,15 @@ from sqlmodel import select
 
 from storage import db
 from storage.models import Member, PlatformIdentity, Tip, id_of
-from storage.services import erasure, membership, tips
+from storage.services import anonymous_rewards, erasure, membership, tips
 from storage.services.roster import import_roster
 from storage.settings import configure, settings
 from tests import test_insurance as insured
 from tests import test_member_files as files
+from tests import test_points as points_world
 from tests.chat import forget_dialogues, say
 from tests.places import in_group
+from tests.test_anonymous_rewards import NEXT_MONDAY_11, private_points
 from tests.test_handlers_own_data import send, sheets
 from tests.test_recruiting import GROUP, LEADER, OFFICER, OTHER_LEADER, STRANGER, account, make_invite, set_up
 from tests.test_roster_and_cli import write_csv
@@ -172,3 +174,18 @@ async def test_an_officer_asking_for_a_mentioned_members_policy_is_told_the_righ
     assert await say(insured.OFFICER, asked, insured.GROUP) == (
         f"成员号 {zhang} 还没有登记保险。登记：/保险 {zhang} 保险公司 保单号 有效期至"
     )
+
+
+async def test_the_weekly_anonymous_payout_adds_up_the_same_after_a_reporter_is_erased(database: str) -> None:
+    """Before: an erased reporter's reward still due was dropped, so the unit's payout in /导出 came to less than
+    the rewards the officers had been told at /核实 (or, short of reporters, did not come that week): the
+    officers knew that one of the week's anonymous tips came from the member who had just become 已注销队员."""
+    configure(anonymous_payout_at=(0, 10, 0), anonymous_min_reporters=2)
+    members = await points_world.set_up(per_team=4)
+    for number, amount in ((1, 20), (2, 30)):
+        tip = (await tips.report_tip(points_world.volunteer(number), "赌博", f"队员{number}看到有人聚赌")).tip
+        await tips.verify_tip(points_world.OFFICER, id_of(tip), amount, None)
+    await erasure.erase_me(points_world.volunteer(1))
+    (paid,) = await anonymous_rewards.pay_due_rewards(NEXT_MONDAY_11)
+    assert (paid.reporters, paid.points) == (2, 50)  # what the officers were told: 20 and 30
+    assert await private_points(members["一队"][1]) == 30  # the reporter still here is paid as before

@@ -454,8 +454,9 @@ async def verify_tip(caller: Actor, tip_id: int, points: int | None, note: str |
         erased = reporter is not None and reporter.erased_at is not None
         if erased and not tip.anonymous:
             amount = 0  # the reporter asked to be erased (/删除我的信息): nobody is left to reward
-        # an anonymous tip's reward reads the same whether its reporter is still here or not (it is never paid to
-        # the placeholder): a 0 would tell the officer that the reporter is one of those erased
+        # an anonymous tip's reward reads the same whether its reporter is still here or not, and waits for the
+        # weekly payout like any other (the placeholder reporter's points nobody can spend): a 0, or a payout
+        # short of it, would tell the officer that the reporter is one of those erased
         closed_at = utcnow()
         tip.status = TipStatus.verified
         tip.points = amount
@@ -463,7 +464,7 @@ async def verify_tip(caller: Actor, tip_id: int, points: int | None, note: str |
         tip.claimed_by = tip.claimed_by or (rights.member.id if rights.member else None)
         db.add(tip)
         db.add(TipEntry(tip_id=tip_id, kind=TipStatus.verified.value, text=note or "", officer_id=tip.claimed_by))
-        if tip.anonymous and amount and not erased:
+        if tip.anonymous and amount:
             # paid later with others of the unit, seen by the reporter alone (storage.services.anonymous_rewards)
             tip.reward_state = RewardState.due
         elif amount:
