@@ -23,6 +23,7 @@ from tests.chat import forget_dialogues, say
 from tests.places import in_group
 from tests.test_anonymous_rewards import NEXT_MONDAY_11, private_points
 from tests.test_handlers_own_data import send, sheets
+from tests.test_member_file_rosters import members_sheet
 from tests.test_recruiting import GROUP, LEADER, OFFICER, OTHER_LEADER, STRANGER, account, make_invite, set_up
 from tests.test_roster_and_cli import write_csv
 
@@ -189,3 +190,22 @@ async def test_the_weekly_anonymous_payout_adds_up_the_same_after_a_reporter_is_
     (paid,) = await anonymous_rewards.pay_due_rewards(NEXT_MONDAY_11)
     assert (paid.reporters, paid.points) == (2, 50)  # what the officers were told: 20 and 30
     assert await private_points(members["一队"][1]) == 30  # the reporter still here is paid as before
+
+
+async def test_a_leaders_export_holds_what_the_leaders_file_view_holds(database: str) -> None:
+    """Before: /档案 成员号 kept the ID number and the emergency contact from a leader, but the leader's /导出 of
+    the team had both (masked: the ID number's region and last digits, the contact's name and 7 of the phone's
+    digits) and the whole policy number."""
+    await files.set_up()
+    await files.fill_in_the_file()
+    li = (await members_sheet(files.account(files.LEADER)))["李四"]
+    assert (li["手机"], li["保单号"]) == ("138****8002", "*******-7")
+    assert li["身份证号"] in ("", None)
+    assert li["紧急联系人"] in ("", None)
+    assert (li["地区"], li["保险公司"]) == ("历下区", "平安")
+    from_officer = (await members_sheet(files.account(files.OFFICER)))["李四"]
+    assert (from_officer["身份证号"], from_officer["紧急联系人"], from_officer["保单号"]) == (
+        "3701**********1234",
+        "李母 139****1111",
+        "PA-2026-7",
+    )

@@ -285,7 +285,8 @@ TABLE: tuple[Command | Usage, ...] = (
         who="officers; leaders for their team; in private",
         what="an XLSX workbook sent to you as a file: members with their file (area, employer, industry, "
         "profession, insurance; phone, ID number and emergency contact masked, whole only for an officer of the "
-        "member's own unit where `[members] export_full_personal_data` allows it), tasks with attendance, each "
+        "member's own unit where `[members] export_full_personal_data` allows it; a leader gets neither ID number "
+        "nor emergency contact, and the policy number masked, as in /档案), tasks with attendance, each "
         "attendance, the ledger, and for officers the tips (anonymous reporters never named; a tip reward in the "
         "ledger shows its day only, with no tip number; anonymous rewards appear only as one line per weekly payout "
         "of a unit, without names; the members sheet shows points earned, not balances). Refused in a group. A "
