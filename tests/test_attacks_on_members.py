@@ -13,7 +13,8 @@ from sqlmodel import select
 
 from storage import db
 from storage.models import Member, PlatformIdentity, Tip, id_of
-from storage.services import anonymous_rewards, erasure, membership, tips
+from storage.services import anonymous_rewards, erasure, membership, revocation, tips
+from storage.services.people import PersonRef
 from storage.services.roster import import_roster
 from storage.settings import configure, settings
 from tests import test_insurance as insured
@@ -24,7 +25,19 @@ from tests.places import in_group
 from tests.test_anonymous_rewards import NEXT_MONDAY_11, private_points
 from tests.test_handlers_own_data import send, sheets
 from tests.test_member_file_rosters import members_sheet
-from tests.test_recruiting import GROUP, LEADER, OFFICER, OTHER_LEADER, STRANGER, account, make_invite, set_up
+from tests.test_recruiting import (
+    GROUP,
+    LEADER,
+    OFFICER,
+    OTHER_LEADER,
+    SECOND_STRANGER,
+    STRANGER,
+    account,
+    apply_up_to_consent,
+    invite_row,
+    make_invite,
+    set_up,
+)
 from tests.test_roster_and_cli import write_csv
 
 IMPORTED = [
@@ -209,3 +222,22 @@ async def test_a_leaders_export_holds_what_the_leaders_file_view_holds(database:
         "李母 139****1111",
         "PA-2026-7",
     )
+
+
+async def test_a_removed_leaders_invite_codes_stop_admitting_strangers(database: str) -> None:
+    """Before: a leader removed with /撤销队长 (or one who left the team) kept every code they had handed out: strangers
+    went on applying with them to a team the leader no longer ran, and the team's leaders were told each time."""
+    await set_up()
+    handed_out = await make_invite(LEADER, "/招募 7天")
+    await apply_up_to_consent(STRANGER, handed_out)  # a stranger is in the middle of applying
+    async with db.session() as session:
+        leader = (await session.exec(select(Member).where(Member.name == "王队长"))).one()
+    await revocation.unset_leader(account(OFFICER), PersonRef(member_number=leader.id), in_group(GROUP), None)
+
+    assert await say(STRANGER, "同意") == "这个邀请码已作废：请向队长或民警要一个新的。"
+    assert await say(SECOND_STRANGER, f"/加入 {handed_out}") == "这个邀请码已作废：请向队长或民警要一个新的。"
+    async with db.session() as session:
+        assert (await session.exec(select(Member).where(Member.name == "李梅"))).first() is None
+    assert (await invite_row(handed_out)).used == 0
+    officers = await make_invite(OFFICER, "/招募 夕阳红巡逻队 7天")  # an officer's code for the team still works
+    assert (await say(SECOND_STRANGER, f"/加入 {officers}")).startswith("你正在申请加入“夕阳红巡逻队”")

@@ -253,7 +253,8 @@ TABLE: tuple[Command | Usage, ...] = (
         "`[members] invite_days` and `invite_places` applications unless given (`7天`, `2周`, `48小时`; `30人`, "
         "`不限`), with a QR picture: on Telegram of the bot's `t.me/<bot>?start=CODE` link, elsewhere of the "
         "words to send (`/加入 CODE`); `/招募` alone lists your live codes (team, used/places, expiry); "
-        "`/招募 撤销 CODE` ends one (applications it brought stay). Audited",
+        "`/招募 撤销 CODE` ends one (applications it brought stay); a code also ends when its maker may no longer "
+        "invite for the team (a leader removed or gone, an officer's role ended). Audited",
     ),
     Usage("排行榜", LEADERS, "单位 分队　各队人均排名"),
     Command(

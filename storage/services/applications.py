@@ -37,7 +37,7 @@ from storage.models import (
 )
 from storage.services import notices
 from storage.services.actors import ChatAccount
-from storage.services.invites import refusal_for, take_place, usable_invite
+from storage.services.invites import refusal_for, refusal_now, take_place, usable_invite
 from storage.services.membership import (
     JOIN_REQUEST_LIFETIME,
     Application,
@@ -328,10 +328,16 @@ async def _finish(db: AsyncSession, caller: ChatAccount, request: JoinRequest, t
     )
     if not application.created:
         return application
-    if request.invite_id is not None and not await take_place(db, request.invite_id):
+    if request.invite_id is not None:
         invite = await db.get(Invite, request.invite_id)
-        refusal = refusal_for(invite) if invite is not None else None
-        raise _InviteGone(refusal or DomainError("invites.full"))
+        if invite is None:
+            raise _InviteGone(DomainError("invites.unknown"))
+        refusal = await refusal_now(db, invite)  # its maker may have lost the right to invite meanwhile
+        if refusal is None and not await take_place(db, request.invite_id):
+            await db.refresh(invite)
+            refusal = refusal_for(invite) or DomainError("invites.full")
+        if refusal is not None:
+            raise _InviteGone(refusal)
     member = application.member
     if settings.ask_id_number:
         member.id_number = answers.get("id_number")
