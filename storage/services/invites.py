@@ -2,9 +2,9 @@
 
 A code is 8 characters from an alphabet without the look-alikes 0, O, 1, I and l, with at least two digits and two
 letters, so it is never taken for a name (names hold no digits) nor a phone number. It admits applications to one
-team until it expires, is revoked, or its places are used up; a place is taken when an application is finished
-(storage/services/applications.py), by a conditional UPDATE, so two strangers racing for the last place cannot
-both have it.
+team until it expires, is revoked, its places are used up, or its maker may no longer invite for the team; a
+place is taken when an application is finished (storage/services/applications.py), by a conditional UPDATE, so
+two strangers racing for the last place cannot both have it.
 """
 
 from __future__ import annotations
