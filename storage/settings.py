@@ -86,7 +86,7 @@ class DomainSettings:
     invite_places: int | None = 30
     """How many applications an invite admits when its maker does not say (None: no limit)."""
     vetting_note_to_applicant: bool = False
-    """Whether an applicant who failed the background check is told the officer's note."""
+    """Whether an applicant is told the officer's note on their background check (the notice, /档案, /我的数据)."""
 
     @property
     def vetting_on(self) -> bool:

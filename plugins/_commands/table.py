@@ -58,7 +58,8 @@ TABLE: tuple[Command | Usage, ...] = (
         example="/档案", usage="[成员号]", who="members, in private; officers and leaders with a number",
         what="your file (一人一档) in private: name, phone and ID number masked (138****0001, 3701**********1234), "
         "emergency contact, area, employer, industry, profession, specialties (✓ verified by an officer), joining "
-        "date, vetting, insurance, teams and roles, hours, tasks, verified tips, points and 义警之星 months. "
+        "date, vetting (its result and day; the officer's note only with `[members] tell_vetting_note`, never "
+        "who checked), insurance, teams and roles, hours, tasks, verified tips, points and 义警之星 months. "
         "`/档案 成员号`: an officer sees a member of a team in their units or below, a leader a member of their "
         "own team (without ID number, emergency contact or vetting notes), both written to the audit log; anyone "
         "else is refused alike whether the member exists or not. In a group it only points to private chat",
@@ -252,7 +253,8 @@ TABLE: tuple[Command | Usage, ...] = (
         "`[members] invite_days` and `invite_places` applications unless given (`7天`, `2周`, `48小时`; `30人`, "
         "`不限`), with a QR picture: on Telegram of the bot's `t.me/<bot>?start=CODE` link, elsewhere of the "
         "words to send (`/加入 CODE`); `/招募` alone lists your live codes (team, used/places, expiry); "
-        "`/招募 撤销 CODE` ends one (applications it brought stay). Audited",
+        "`/招募 撤销 CODE` ends one (applications it brought stay); a code also ends when its maker may no longer "
+        "invite for the team (a leader removed or gone, an officer's role ended). Audited",
     ),
     Usage("排行榜", LEADERS, "单位 分队　各队人均排名"),
     Command(
@@ -284,7 +286,8 @@ TABLE: tuple[Command | Usage, ...] = (
         who="officers; leaders for their team; in private",
         what="an XLSX workbook sent to you as a file: members with their file (area, employer, industry, "
         "profession, insurance; phone, ID number and emergency contact masked, whole only for an officer of the "
-        "member's own unit where `[members] export_full_personal_data` allows it), tasks with attendance, each "
+        "member's own unit where `[members] export_full_personal_data` allows it; a leader gets neither ID number "
+        "nor emergency contact, and the policy number masked, as in /档案), tasks with attendance, each "
         "attendance, the ledger, and for officers the tips (anonymous reporters never named; a tip reward in the "
         "ledger shows its day only, with no tip number; anonymous rewards appear only as one line per weekly payout "
         "of a unit, without names; the members sheet shows points earned, not balances). Refused in a group. A "

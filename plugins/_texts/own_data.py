@@ -181,7 +181,7 @@ def sheets_for(data: OwnData) -> dict[str, list[list]]:
         ],
         "政审": [["结果", "日期", "备注"]]
         + [
-            [{"passed": "通过", "failed": "未通过"}.get(v.result, v.result), _when(v.checked_on), v.note]
+            [{"passed": "通过", "failed": "未通过"}.get(v.result, v.result), _when(v.checked_on), v.note or ""]
             for v in data.vettings
         ],
         "保险": [["保险公司", "保单号", "有效至"]]

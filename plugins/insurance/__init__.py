@@ -39,9 +39,8 @@ async def insurance_policy(bot: Bot, place: CurrentPlace, who: Match[At | int], 
         await finish(USAGE)
     masked = place.in_group  # a policy number is shown whole to the officer in private only
     if not given:
-        policy = await refuse_on_error(insurance.policy_for_officer(place.caller, target))
-        number = target.member_number if target.member_number is not None else (policy.member_id if policy else 0)
-        await finish(text_for_member_policy(number, policy, masked))
+        found = await refuse_on_error(insurance.policy_for_officer(place.caller, target))
+        await finish(text_for_member_policy(found.member_id, found.policy, masked))
     if len(given) < 3:
         await finish(USAGE)
     insurer, policy_number, valid_until = given[0], given[1], " ".join(given[2:])

@@ -37,8 +37,14 @@ from storage.models import (
 )
 from storage.services import notices
 from storage.services.actors import ChatAccount
-from storage.services.invites import refusal_for, take_place, usable_invite
-from storage.services.membership import JOIN_REQUEST_LIFETIME, Application, join_request, submit_application
+from storage.services.invites import refusal_for, refusal_now, take_place, usable_invite
+from storage.services.membership import (
+    JOIN_REQUEST_LIFETIME,
+    Application,
+    check_claim,
+    join_request,
+    submit_application,
+)
 from storage.services.outbox import Destination, enqueue
 from storage.services.people import (
     NOTHING_WORDS,
@@ -246,25 +252,16 @@ def _checked(step: str, text: str) -> tuple[object, str | list[str] | None]:
     raise AssertionError(step)
 
 
-async def _phone_usable(db: AsyncSession, caller: ChatAccount, name: str, phone: str) -> None:
-    """Refused at once, as the application would be at its end: a phone another member holds."""
+async def _phone_usable(db: AsyncSession, caller: ChatAccount, request: JoinRequest, phone: str) -> None:
+    """Refused at once, as the application would be at its end: a phone another member holds (a record the
+    caller may not take, membership.check_claim)."""
     member = await member_of(db, caller.platform, caller.user_id)
     holder = (await db.exec(select(Member).where(Member.phone == phone))).first()
     if holder is None or (member is not None and holder.id == member.id):
         return
     if member is not None:
         raise DomainError("membership.phone_taken")
-    if holder.name != name:
-        raise DomainError("membership.phone_under_other_name")
-    other = (
-        await db.exec(
-            select(PlatformIdentity).where(
-                PlatformIdentity.member_id == holder.id, PlatformIdentity.platform == caller.platform
-            )
-        )
-    ).first()
-    if other is not None and other.user_id != caller.user_id:
-        raise DomainError("membership.phone_on_other_account")
+    await check_claim(db, holder, request.name, caller, request.team_id)
 
 
 class _InviteGone(Exception):
@@ -305,7 +302,7 @@ async def _answer(caller: ChatAccount, text: str) -> Question | Application | De
             request.name = str(value)
         else:
             if step == "phone":
-                await _phone_usable(db, caller, request.name, str(value))
+                await _phone_usable(db, caller, request, str(value))
             request.answers = {**request.answers, step: value}
         request.created_at = utcnow()  # the request lives JOIN_REQUEST_LIFETIME from its last answer
         db.add(request)
@@ -331,10 +328,16 @@ async def _finish(db: AsyncSession, caller: ChatAccount, request: JoinRequest, t
     )
     if not application.created:
         return application
-    if request.invite_id is not None and not await take_place(db, request.invite_id):
+    if request.invite_id is not None:
         invite = await db.get(Invite, request.invite_id)
-        refusal = refusal_for(invite) if invite is not None else None
-        raise _InviteGone(refusal or DomainError("invites.full"))
+        if invite is None:
+            raise _InviteGone(DomainError("invites.unknown"))
+        refusal = await refusal_now(db, invite)  # its maker may have lost the right to invite meanwhile
+        if refusal is None and not await take_place(db, request.invite_id):
+            await db.refresh(invite)
+            refusal = refusal_for(invite) or DomainError("invites.full")
+        if refusal is not None:
+            raise _InviteGone(refusal)
     member = application.member
     if settings.ask_id_number:
         member.id_number = answers.get("id_number")

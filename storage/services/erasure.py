@@ -10,7 +10,9 @@ What an erasure scrubs, store by store (tests/test_erasure.py tests each):
 - vetting notes emptied (the result and date stay) and insurance policies deleted;
 - tips they reported: unlinked, handed to one shared placeholder reporter (REPORTER_NAME) whom no one can be told
   apart by; the tips and their photos stay for the police (photos are evidence, and the bot keeps no other
-  photos of a member); an anonymous reward still due is forfeited (nobody is left to pay);
+  photos of a member); an anonymous reward still due stays due and goes, with the unit's weekly payout, to the
+  placeholder, whose points nobody can spend: forfeited, while the payout's sum and count (which officers read
+  in /导出) stay what the officers' /核实 answers add up to, so they cannot tell whose tip it was;
 - the audit log: their account as actor replaced by ERASED_ACTOR, the words they typed into the entries they made
   removed, and their name, phone, ID number and account replaced wherever an entry by or about them holds them;
 - the outbox: messages addressed to their accounts deleted (pending ones are not sent; sent ones leave no copy),
@@ -54,7 +56,6 @@ from storage.models import (
     PointEntry,
     Redemption,
     RedemptionStatus,
-    RewardState,
     Role,
     Signup,
     SignupStatus,
@@ -240,9 +241,7 @@ async def _unlink_tips(db: AsyncSession, member_id: int, now: datetime) -> None:
         return
     placeholder = await _placeholder_reporter(db, now)
     for tip in tips:
-        tip.reporter_id = placeholder
-        if tip.reward_state == RewardState.due:
-            tip.reward_state = None  # nobody is left to pay it to
+        tip.reporter_id = placeholder  # an anonymous reward still due stays due (see the module's list)
         db.add(tip)
 
 

@@ -1,7 +1,8 @@
 """/导出: the rows of an XLSX workbook of a team's or a unit's members, tasks with attendance, ledger and tips, for
-officers (leaders: their team, without tips). Anonymous reporters are never named, and their rewards are in no
-member's row: the ledger shows each anonymous payout as one line of the unit without names, and the members' rows
-show the points each member earned (as the boards do), not what they can spend.
+officers (leaders: their team, without tips, and its members as a leader's /档案 shows them). Anonymous reporters
+are never named, and their rewards are in no member's row: the ledger shows each anonymous payout as one line of
+the unit without names, and the members' rows show the points each member earned (as the boards do), not what
+they can spend.
 
 The rows are facts; the face titles the sheets and their columns and words the cells (plugins/_texts/export.py),
 and `workbook_bytes` writes them."""
@@ -39,6 +40,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.actors import Actor, Where
+from storage.services.insurance import mask_policy
 from storage.services.organisation import audit
 from storage.services.people import Rights, mask_contact, mask_id_number, mask_phone, rights_of
 from storage.services.stats import FiguresScope, TeamScope, scope_for, tasks_in, team_members, units_below
@@ -210,9 +212,11 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
                     col(TeamMembership.decided_at),
                     col(MemberTotal.points),
                     col(Team.unit_id),
+                    col(Unit.path),
                 )
                 .join(TeamMembership, col(TeamMembership.member_id) == col(Member.id))
                 .join(Team, col(Team.id) == col(TeamMembership.team_id))
+                .join(Unit, col(Unit.id) == col(Team.unit_id))
                 .outerjoin(
                     MemberTotal,
                     (col(MemberTotal.member_id) == col(Member.id)) & (col(MemberTotal.period) == ALL_TIME),
@@ -224,9 +228,9 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
         ).all()
         policies = await _newest_policies(db, members_query)
         members = [
-            _member_row(member, team_name, status, decided_at, points or 0, policies.get(id_of(member)), full)
-            for member, team_name, status, decided_at, points, unit_id in rows
-            for full in [shows_whole(rights, unit_id)]
+            _member_row(member, team_name, status, decided_at, points or 0, policies.get(id_of(member)), full, officers)
+            for member, team_name, status, decided_at, points, unit_id, path in rows
+            for full, officers in [(shows_whole(rights, unit_id), rights.covers_path(path))]
         ]
         whole = sum(row.full for row in members)
 
@@ -342,9 +346,14 @@ def _member_row(
     points: int,
     policy: Insurance | None,
     full: bool,
+    officers: bool = True,
 ) -> MemberRow:
+    """`officers`: the caller is an officer over the member's team (or an administrator). A leader who is not reads
+    the members as /档案 成员号 shows them to a leader: no ID number and no emergency contact, the policy number
+    masked (a leader neither looks policies up nor records them)."""
+
     def shown(value: str | None, mask) -> str:
-        return "" if not value else value if full else mask(value)
+        return "" if not value or not officers else value if full else mask(value)
 
     return MemberRow(
         member_id=id_of(member),
@@ -362,7 +371,7 @@ def _member_row(
         id_number=shown(member.id_number, mask_id_number),
         emergency_contact=shown(member.emergency_contact, mask_contact),
         insurer=policy.insurer if policy else "",
-        policy_number=policy.policy_number if policy else "",
+        policy_number=(policy.policy_number if officers else mask_policy(policy.policy_number)) if policy else "",
         insured_until=policy.valid_until if policy else None,
         full=full,
     )

@@ -249,12 +249,20 @@ async def record_policy(
         return PolicyRecorded(policy=_policy(member, row, now), changed=True, told=told > 0)
 
 
-async def policy_for_officer(caller: Actor, target: PersonRef, now: datetime | None = None) -> Policy | None:
-    """/保险 成员号: the member's policy that counts, for an officer of their units (None: none recorded)."""
+@dataclass(frozen=True)
+class MemberPolicy:
+    member_id: int
+    """The member's number, however the officer named them (an @-mention too)."""
+    policy: Policy | None
+    """None: none recorded."""
+
+
+async def policy_for_officer(caller: Actor, target: PersonRef, now: datetime | None = None) -> MemberPolicy:
+    """/保险 成员号 (or @某人): the member's policy that counts, for an officer of their units."""
     async with reading() as db:
         member, _ = await _member_for_officer(db, caller, target, "show")
         row = await current_policy(db, id_of(member))
-        return _policy(member, row, now) if row is not None else None
+        return MemberPolicy(id_of(member), _policy(member, row, now) if row is not None else None)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 A code is 8 characters from an alphabet without the look-alikes 0, O, 1, I and l, with at least two digits and two
 letters, so it is never taken for a name (names hold no digits) nor a phone number. It admits applications to one
-team until it expires, is revoked, or its places are used up; a place is taken when an application is finished
-(storage/services/applications.py), by a conditional UPDATE, so two strangers racing for the last place cannot
-both have it.
+team until it expires, is revoked, its places are used up, or its maker may no longer invite for the team; a
+place is taken when an application is finished (storage/services/applications.py), by a conditional UPDATE, so
+two strangers racing for the last place cannot both have it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import Invite, Team, Unit, id_of, utcnow
-from storage.services.actors import Actor, Where
+from storage.services.actors import Actor, SignedInMember, Where
 from storage.services.organisation import GroupTeam, audit, locate_team
 from storage.services.people import Rights, rights_of
 from storage.services.retry import retry_on_conflict
@@ -213,10 +213,34 @@ async def usable_invite(db: AsyncSession, code: str) -> Invite:
     invite = (await db.exec(select(Invite).where(Invite.code == code))).first()
     if invite is None or invite.team_id is None:
         raise DomainError("invites.unknown")
-    refusal = refusal_for(invite)
+    refusal = refusal_for(invite) or await _maker_refusal(db, invite)
     if refusal is not None:
         raise refusal
     return invite
+
+
+async def _maker_refusal(db: AsyncSession, invite: Invite) -> DomainError | None:
+    """An invite admits applications only while its maker may still make it: a leader of its team, an officer over
+    its team's unit, or an administrator. A leader removed (/撤销队长), an officer whose role ended or a member who
+    left the team cannot go on bringing strangers in with the codes they handed out; their codes read as revoked.
+    (An invite made by an administrator who is no member has no maker to ask.)"""
+    if invite.created_by is None or invite.team_id is None:
+        return None
+    row = (
+        await db.exec(select(Team, Unit).join(Unit, col(Unit.id) == col(Team.unit_id)).where(Team.id == invite.team_id))
+    ).first()
+    if row is None:
+        return DomainError("invites.unknown")
+    team, unit = row
+    rights = await rights_of(db, SignedInMember(invite.created_by))
+    if team.id in rights.leader_team_ids or rights.covers_unit(unit):
+        return None
+    return DomainError("invites.revoked")
+
+
+async def refusal_now(db: AsyncSession, invite: Invite) -> DomainError | None:
+    """refusal_for, and whether its maker may still make it (at the end of an application, as at its start)."""
+    return refusal_for(invite) or await _maker_refusal(db, invite)
 
 
 def refusal_for(invite: Invite) -> DomainError | None:

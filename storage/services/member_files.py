@@ -1,10 +1,11 @@
 """The member file (一人一档): one member's file as a fact (/档案).
 
 Who sees what: a member their own file; an officer the members of teams in their units and below (audited); a
-leader the members of their own team, without ID number and emergency contact (audited); anyone else a refusal
-that reads the same whether the member exists or not. Phones, ID numbers and emergency contacts leave here
-masked (storage.services.people), always. An erased member (/删除我的信息) is their number and nothing else, shown
-to the officers and leaders whose teams they were in before the erasure left them."""
+leader the members of their own team, without ID number, emergency contact and vetting notes, and with the policy
+number masked (audited); anyone else a refusal that reads the same whether the member exists or not. Phones, ID
+numbers and emergency contacts leave here masked (storage.services.people), always. An erased member
+(/删除我的信息) is their number and nothing else, shown to the officers and leaders whose teams they were in before
+the erasure left them."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services.actors import Actor
+from storage.services.insurance import mask_policy
 from storage.services.organisation import audit, covers_member
 from storage.services.people import (
     Rights,
@@ -47,6 +49,7 @@ from storage.services.people import (
     specialties_of,
 )
 from storage.services.totals import ALL_TIME, period_key
+from storage.settings import settings
 
 
 class View(str, Enum):
@@ -64,14 +67,16 @@ class VettingLine:
     """The VettingResult."""
     checked_on: date
     officer: str | None
+    """None in the member's own file."""
     note: str | None
-    """None where the view does not show it (a leader's)."""
+    """None where the view does not show it (a leader's; the member's own unless the deployment allows it)."""
 
 
 @dataclass(frozen=True)
 class InsuranceLine:
     insurer: str
     policy_number: str
+    """Masked in a leader's view."""
     valid_until: date
 
 
@@ -248,17 +253,31 @@ async def _read_file(db: AsyncSession, member: Member, view: View) -> MemberFile
         profession=member.profession,
         specialties=specialties_of(member),
         joined_at=member.joined_at,
-        vettings=[
-            VettingLine(vetting.result, vetting.checked_on, officer, vetting.note if personal else None)
-            for vetting, officer in vettings
-        ],
-        insurance=InsuranceLine(policy.insurer, policy.policy_number, policy.valid_until) if policy else None,
+        vettings=[_vetting_line(vetting, officer, view) for vetting, officer in vettings],
+        insurance=_insurance_line(policy, view) if policy else None,
         teams=[
             TeamLine(team.name, unit.path, membership.status, id_of(team) in led) for membership, team, unit in teams
         ],
         officer_units=list(officer_units),
         figures=await _figures(db, member_id, view),
     )
+
+
+def _insurance_line(policy: Insurance, view: View) -> InsuranceLine:
+    """The policy number whole for the member and for the officers, who record and look policies up (/保险 成员号 is
+    theirs alone); masked for a leader, who may not."""
+    number = mask_policy(policy.policy_number) if view == View.leader else policy.policy_number
+    return InsuranceLine(policy.insurer, number, policy.valid_until)
+
+
+def _vetting_line(vetting: Vetting, officer: str | None, view: View) -> VettingLine:
+    """A background check as this view shows it. The officers see the note and who checked; the member sees the
+    result and day, the note only where the deployment tells applicants it (`[members] vetting_note_to_applicant`)
+    and never the officer (as in /我的数据); a leader sees who checked, not the note."""
+    if view == View.own:
+        note = vetting.note if settings.vetting_note_to_applicant else None
+        return VettingLine(vetting.result, vetting.checked_on, None, note or None)
+    return VettingLine(vetting.result, vetting.checked_on, officer, vetting.note if view == View.officer else None)
 
 
 async def _figures(db: AsyncSession, member_id: int, view: View) -> Figures:

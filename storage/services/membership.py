@@ -171,7 +171,7 @@ async def submit_application(
     holder = (await db.exec(select(Member).where(Member.phone == phone))).first()
     if member is None:
         if holder is not None:
-            member = await _claim_imported_member(db, holder, name, caller)
+            member = await _claim_imported_member(db, holder, name, caller, id_of(team))
         else:
             member = Member(name=name, phone=phone, tags=tags, status=MemberStatus.applied)
             db.add(member)
@@ -211,8 +211,12 @@ async def submit_application(
     return Application(number=id_of(membership), member=member, team=team, created=True, waits_for_vetting=waits)
 
 
-async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, caller: ChatAccount) -> Member:
-    """A roster import may have registered this phone already: the account joins that record if the name matches."""
+async def check_claim(db: AsyncSession, holder: Member, name: str, caller: ChatAccount, team_id: int) -> bool:
+    """Whether an account with no member may take the record that holds this phone (a roster import's): the name
+    must match, the record must have no other account on this platform, and the application must be to a team the
+    record is in. A name and a phone are easily known: through another team's group or invite code a stranger
+    would otherwise take over the record of a member of any unit (their file, points and sign-ups, and through
+    /我的数据 the ID number an import put there). True when the record is this account's own already."""
     if holder.name != name:
         raise DomainError("membership.phone_under_other_name")
     on_platform = (
@@ -223,10 +227,21 @@ async def _claim_imported_member(db: AsyncSession, holder: Member, name: str, ca
         )
     ).first()
     if on_platform is not None and on_platform.user_id == caller.user_id:
-        return holder  # this account's own record, committed by a simultaneous /加入 after we looked
+        return True  # this account's own record, committed by a simultaneous /加入 after we looked
     if on_platform is not None:
         raise DomainError("membership.phone_on_other_account")
-    await link_identity(db, holder, caller.platform, caller.user_id)
+    place = await _membership(db, team_id, id_of(holder))
+    if place is None or place.status not in (MembershipStatus.active, MembershipStatus.applied):
+        raise DomainError("membership.phone_taken")
+    return False
+
+
+async def _claim_imported_member(
+    db: AsyncSession, holder: Member, name: str, caller: ChatAccount, team_id: int
+) -> Member:
+    """A roster import may have registered this phone already: the account joins that record (check_claim)."""
+    if not await check_claim(db, holder, name, caller, team_id):
+        await link_identity(db, holder, caller.platform, caller.user_id)
     return holder
 
 

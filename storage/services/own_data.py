@@ -1,14 +1,16 @@
 """/我的数据: everything the bot holds about the member who asks, for them alone (PIPL's right of access).
 
 Their own file is theirs, so nothing in it is masked. What others did about them is there without who did it:
-no officer who decided, vetted, recorded, awarded or answered is named. The face lays it out as a workbook, a
-sheet per kind (plugins/_texts/own_data.py)."""
+no officer who decided, vetted, recorded, awarded or answered is named; an officer's note on their background
+check only where the deployment tells applicants it (`[members] vetting_note_to_applicant`), as the notice does,
+and an officer's note on verifying their tip not at all (OFFICERS_WORDS).
+The face lays it out as a workbook, a sheet per kind (plugins/_texts/own_data.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -33,6 +35,7 @@ from storage.models import (
     TeamMembership,
     Tip,
     TipEntry,
+    TipStatus,
     Unit,
     Vetting,
     id_of,
@@ -41,9 +44,14 @@ from storage.models import (
 from storage.services.actors import Actor
 from storage.services.organisation import audit
 from storage.services.people import member_for
+from storage.settings import settings
 
 ONCE_IN = timedelta(hours=1)
 """At most one file per member in this time: it is a whole file, and cannot be used to flood the chat."""
+OFFICERS_WORDS = frozenset({TipStatus.verified.value})
+"""Tip history entries whose words are the officers' own: the note an officer writes when verifying a tip (/核实
+编号 积分 备注: what was found, often about other people) is never told to the reporter, so it is not here either;
+a question or a dismissal's reason was told to them, and is."""
 ACTION = "own_data"
 """The audit log's action for a file sent (its time is what the limit reads)."""
 
@@ -90,6 +98,14 @@ class RedemptionLine:
 
 
 @dataclass(frozen=True)
+class VettingLine:
+    result: str
+    checked_on: date
+    note: str | None
+    """The officer's note only where the deployment tells applicants it (`[members] vetting_note_to_applicant`)."""
+
+
+@dataclass(frozen=True)
 class AuditLine:
     at: datetime
     action: str
@@ -111,7 +127,7 @@ class OwnData:
     tips: list[TipLine]
     redemptions: list[RedemptionLine]
     responses: Sequence[AlertResponse]
-    vettings: Sequence[Vetting]
+    vettings: list[VettingLine]
     insurance: Sequence[Insurance]
     audit: list[AuditLine]
     made_at: datetime
@@ -197,7 +213,10 @@ async def own_data(caller: Actor, now: datetime | None = None) -> OwnData:
             entries = (
                 await db.exec(select(TipEntry).where(TipEntry.tip_id == tip.id).order_by(col(TipEntry.id)))
             ).all()
-            history = tuple((entry.at, entry.kind, entry.text, list(entry.photos)) for entry in entries)
+            history = tuple(
+                (entry.at, entry.kind, "" if entry.kind in OFFICERS_WORDS else entry.text, list(entry.photos))
+                for entry in entries
+            )
             tips.append(TipLine(tip, unit, history))
         redemptions = [
             RedemptionLine(redemption, reward)
@@ -211,22 +230,25 @@ async def own_data(caller: Actor, now: datetime | None = None) -> OwnData:
             ).all()
         ]
         responses = (await db.exec(select(AlertResponse).where(AlertResponse.member_id == member_id))).all()
-        vettings = (await db.exec(select(Vetting).where(Vetting.member_id == member_id))).all()
+        notes_shown = settings.vetting_note_to_applicant
+        vettings = [
+            VettingLine(vetting.result, vetting.checked_on, (vetting.note or None) if notes_shown else None)
+            for vetting in (
+                await db.exec(select(Vetting).where(Vetting.member_id == member_id).order_by(col(Vetting.id)))
+            ).all()
+        ]
         insurance = (await db.exec(select(Insurance).where(Insurance.member_id == member_id))).all()
         about = (col(AuditLog.actor_member_id) == member_id) | (col(AuditLog.target) == f"member:{member_id}")
         if keys:
             about = about | col(AuditLog.actor).in_(keys)
         entries = (await db.exec(select(AuditLog).where(about).order_by(col(AuditLog.at), col(AuditLog.id)))).all()
-        audit_lines = [
-            AuditLine(
-                entry.at,
-                entry.action,
-                entry.target,
-                dict(entry.detail),
-                by_them=entry.actor_member_id == member_id or entry.actor in keys,
-            )
-            for entry in entries
-        ]
+        audit_lines = []
+        for entry in entries:
+            by_them = entry.actor_member_id == member_id or entry.actor in keys
+            detail = dict(entry.detail)
+            if not by_them and entry.action == "record_vetting" and not notes_shown:
+                detail.pop("note", None)  # the officer's note on their background check, as in the vetting sheet
+            audit_lines.append(AuditLine(entry.at, entry.action, entry.target, detail, by_them=by_them))
         (await audit(db, caller, member, ACTION, f"member:{member_id}")).at = now
         return OwnData(
             member=member,

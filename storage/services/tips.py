@@ -452,8 +452,11 @@ async def verify_tip(caller: Actor, tip_id: int, points: int | None, note: str |
             raise DomainError("tips.points_range")
         reporter = await db.get(Member, tip.reporter_id)
         erased = reporter is not None and reporter.erased_at is not None
-        if erased:
+        if erased and not tip.anonymous:
             amount = 0  # the reporter asked to be erased (/删除我的信息): nobody is left to reward
+        # an anonymous tip's reward reads the same whether its reporter is still here or not, and waits for the
+        # weekly payout like any other (the placeholder reporter's points nobody can spend): a 0, or a payout
+        # short of it, would tell the officer that the reporter is one of those erased
         closed_at = utcnow()
         tip.status = TipStatus.verified
         tip.points = amount
