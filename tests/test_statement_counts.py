@@ -96,7 +96,7 @@ EVERYDAY = [
     ("/任务 1", GROUP, "【任务 1】巡逻", 2),  # who asks beside the task and its teams; the roster
     ("/我的", GROUP, "张三，成员号 2", 2),
     # who asks and the group's team are one statement (people.rights_beside)
-    ("/积分", GROUP, "张三（成员号 2）积分余额 5 分", 3),
+    ("/积分", GROUP, "张三（成员号 2）积分余额 5 分", 2),  # and the balance, places and latest entries
     ("/排行榜", GROUP, "一队 ", 2),  # and the top of the board beside the caller's own place
     # a member's first /帮助 in the group: who, the group's team and whether they are in it; the welcome remembered
     ("/帮助", GROUP, "欢迎加入！", 2),

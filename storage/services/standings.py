@@ -457,6 +457,21 @@ _LATEST_ENTRIES = (
 """/积分's latest entries of the member `member_id`, as columns (no PointEntry models), built once."""
 
 
+@cache
+def _points_statement(kinds: tuple[str, ...]):
+    """/积分's one statement: _places_statement's row (balance, what anonymous tips paid of it, this month's points
+    and how many are ahead in each scope of `kinds`) with the latest entries joined ON TRUE (one row with NULLs
+    when there are none), newest first."""
+    places = _places_statement("points", kinds, True).subquery("places")
+    latest = _LATEST_ENTRIES.add_columns(col(PointEntry.id).label("entry_id")).subquery("latest")
+    return (
+        core_select(*places.c, latest.c.created_at, latest.c.amount, latest.c.reason, latest.c.note)
+        .select_from(places)
+        .outerjoin(latest, true())
+        .order_by(latest.c.created_at.desc(), latest.c.entry_id.desc())
+    )
+
+
 async def my_points(caller: Actor, where: Where | None, now: datetime | None = None) -> PointsSummary:
     """/积分: balance, this month's points with the places in team and unit, and the latest entries."""
     now = now or utcnow()
@@ -479,11 +494,10 @@ def _points_on(connection: Connection, caller: Actor, where: Where | None, now: 
     if home is not None:
         params |= {"team_id": home[0].id, "unit_path": home[1].path, "unit_below": home[1].path + "/"}
         kinds = ("team", "unit")
-    balance, unseen, month_points, *ahead = tuple(
-        connection.execute(_places_statement("points", kinds, True), params).one()
-    )
+    rows = connection.execute(_points_statement(kinds), params).all()
+    balance, unseen, month_points, *ahead = tuple(rows[0])[: 3 + len(kinds)]
     team_rank, unit_rank = _places(month_points, ahead, member) if home is not None else (None, None)
-    entries = connection.execute(_LATEST_ENTRIES, {"member_id": member_id}).all()
+    entries = [tuple(row)[-4:] for row in rows if row.created_at is not None]
     return PointsSummary(
         member=member,
         balance=int(balance or 0),
