@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import reading, session
-from storage.errors import DomainError, NotAllowed, quoted
+from storage.errors import DomainError, quoted
 from storage.models import (
     Broadcast,
     Insurance,
@@ -39,9 +39,9 @@ from storage.models import (
 )
 from storage.services import notices
 from storage.services.actors import Actor
-from storage.services.organisation import audit, covers_member
+from storage.services.organisation import audit, member_for_officer
 from storage.services.outbox import Destination, enqueue, tell_member
-from storage.services.people import PersonRef, find_person, rights_of
+from storage.services.people import PersonRef, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.when import parse_date_range
 from storage.settings import settings
@@ -188,23 +188,6 @@ async def current_policy(db: AsyncSession, member_id: int) -> Insurance | None:
     return (await db.exec(statement)).first()
 
 
-async def _member_for_officer(db: AsyncSession, caller: Actor, target: PersonRef, act: str) -> tuple[Member, Member]:
-    """The member an officer acts on, and the officer; a member outside the officer's units is answered as one
-    who does not exist (a sibling unit's officer learns nothing of them)."""
-    rights = await rights_of(db, caller)
-    if not rights.is_officer:
-        raise NotAllowed("insurance.officers_only", act=act)
-    if rights.member is None:
-        raise DomainError("people.not_registered")
-    try:
-        member = await find_person(db, target)
-    except DomainError as error:
-        raise DomainError("insurance.not_your_member", number=target.member_number) from error
-    if member.erased_at is not None or not await covers_member(db, rights, member):
-        raise DomainError("insurance.not_your_member", number=target.member_number)
-    return member, rights.member
-
-
 @retry_on_conflict
 async def record_policy(
     caller: Actor, target: PersonRef, insurer: str, policy_number: str, valid_until: str, now: datetime | None = None
@@ -215,7 +198,7 @@ async def record_policy(
     number = check_policy_number(policy_number)
     day = parse_valid_until(valid_until, now)
     async with session() as db:
-        member, officer = await _member_for_officer(db, caller, target, "record")
+        member, officer = await member_for_officer(db, caller, target, refusals="insurance", act="record")
         member_id = id_of(member)
         same = (
             await db.exec(
@@ -260,7 +243,7 @@ class MemberPolicy:
 async def policy_for_officer(caller: Actor, target: PersonRef, now: datetime | None = None) -> MemberPolicy:
     """/保险 成员号 (or @某人): the member's policy that counts, for an officer of their units."""
     async with reading() as db:
-        member, _ = await _member_for_officer(db, caller, target, "show")
+        member, _ = await member_for_officer(db, caller, target, refusals="insurance", act="show")
         row = await current_policy(db, id_of(member))
         return MemberPolicy(id_of(member), _policy(member, row, now) if row is not None else None)
 

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import reading, session
-from storage.errors import DomainError, NotAllowed
+from storage.errors import DomainError
 from storage.models import (
     Member,
     MembershipStatus,
@@ -36,9 +36,9 @@ from storage.models import (
 )
 from storage.services import notices
 from storage.services.actors import Actor, Where
-from storage.services.organisation import audit, covers_member, team_at
+from storage.services.organisation import audit, member_for_officer, team_at
 from storage.services.outbox import tell_member
-from storage.services.people import PersonRef, find_person, rights_of
+from storage.services.people import PersonRef, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.tasks.queries import MemberAddress, TaskHeading, task_lock
 from storage.services.tasks.signup import release_place
@@ -270,22 +270,11 @@ def check_reason(text: str | None) -> str:
 
 
 async def _member_for_officer(db: AsyncSession, caller: Actor, target: PersonRef, act: str) -> tuple[Member, Member]:
-    """The member an officer acts on and the officer; one outside the officer's units is answered as one who does
-    not exist."""
-    rights = await rights_of(db, caller)
-    if not rights.is_officer:
-        raise NotAllowed("lifecycle.officers_only", act=act)
-    if rights.member is None:
-        raise DomainError("people.not_registered")
-    try:
-        member = await find_person(db, target)
-    except DomainError as error:
-        raise DomainError("lifecycle.not_your_member", number=target.member_number) from error
-    if member.erased_at is not None or not await covers_member(db, rights, member):
-        raise DomainError("lifecycle.not_your_member", number=target.member_number)
-    if member.id == rights.member.id:
+    """organisation.member_for_officer, and not oneself: an officer does not suspend or reinstate themself."""
+    member, officer = await member_for_officer(db, caller, target, refusals="lifecycle", act=act)
+    if member.id == officer.id:
         raise DomainError("lifecycle.not_yourself", act=act)
-    return member, rights.member
+    return member, officer
 
 
 @retry_on_conflict

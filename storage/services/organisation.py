@@ -230,6 +230,26 @@ async def covers_member(db: AsyncSession, rights: Rights, member: Member) -> boo
     return any(rights.covers_unit(unit) for unit in await units_of_member(db, id_of(member)))
 
 
+async def member_for_officer(
+    db: AsyncSession, caller: Actor, target: PersonRef, *, refusals: str, act: str
+) -> tuple[Member, Member]:
+    """The member an officer acts on (/保险, /停用, /恢复), and the officer. A member outside the officer's units,
+    or erased, is answered as one who does not exist, so a sibling unit's officer learns nothing of them. The
+    refusals are the caller's own: `{refusals}.officers_only` and `{refusals}.not_your_member`."""
+    rights = await rights_of(db, caller)
+    if not rights.is_officer:
+        raise NotAllowed(f"{refusals}.officers_only", act=act)
+    if rights.member is None:
+        raise DomainError("people.not_registered")
+    try:
+        member = await find_person(db, target)
+    except DomainError as error:
+        raise DomainError(f"{refusals}.not_your_member", number=target.member_number) from error
+    if member.erased_at is not None or not await covers_member(db, rights, member):
+        raise DomainError(f"{refusals}.not_your_member", number=target.member_number)
+    return member, rights.member
+
+
 async def officer_unit(db: AsyncSession, rights: Rights, unit_text: str | None, act: str) -> Unit:
     """The unit an officer acts for in a command: the one named (theirs or below), or their only unit. `act`
     names the command ("raise_alert"), so that a refusal can show how to write the unit in it."""
