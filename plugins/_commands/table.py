@@ -112,7 +112,8 @@ TABLE: tuple[Command | Usage, ...] = (
         "[队伍|单位|全市] [积分|时长|线索]",
         alias_usage="[week|month|year|all] [team|unit|city] [points|hours|tips]", who="members",
         what="top ten and your own place as text, and the top ten as a picture, the same for everyone who asks "
-        "(none while nobody is on the board) (default: this month, this group's team, points); a past week, month or year is written as `/统计` takes it (上周, 上月, 10月, 2026年10月, 去年) "
+        "(none while nobody is on the board) (default: this month, this group's team, points); a past week, "
+        "month or year is written as `/统计` takes it (上周, 上月, 10月, 2026年10月, 去年) "
         "and named in the heading and on the picture; `/排行榜 单位 分队` ranks the unit's teams by points per "
         "member, for the unit's officers and the "
         "leaders of its teams. The tips board counts verified tips reported under a name only",

@@ -215,7 +215,8 @@ async def test_a_member_from_invite_to_erasure(bot: tuple[BotProcess, int, Path]
         # five days left, or four when the run fell past midnight in Shanghai after the policy was recorded
         left = (ends - datetime.fromtimestamp(reminder.time, SHANGHAI).date()).days
         assert reminder.text.startswith(
-            f"提醒：你的保险（平安，保单号 PICC****1234）有效期至{day_text(ends)}，还有{left}天。续保后请联系民警登记新保单"
+            f"提醒：你的保险（平安，保单号 PICC****1234）有效期至{day_text(ends)}，还有{left}天。"
+            "续保后请联系民警登记新保单"
         ), reminder.text
         to_leader = await told(qq, LEADER, "提醒：队员", since)
         assert to_leader.text.startswith(
