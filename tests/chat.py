@@ -160,3 +160,30 @@ def forget_dialogues() -> None:
     for task in _expiry_tasks.values():
         task.cancel()
     _expiry_tasks.clear()
+
+
+PLAIN_FILE_ANSWERS = {
+    "你的姓名": "张三",
+    "你的身份证号": "370102195001011233",
+    "你住在哪个区域": "历下区",
+    "你的工作单位": "无",
+    "你的职业": "退休",
+    "你有什么特长": "无",
+    "紧急联系人": "妻子 王芳 13900139000",
+}
+"""What a plain applicant answers to each question of the application, by the words that begin the question."""
+
+
+async def finish_the_file_in_private(user_id: int, phone: str = "13800138000") -> str:
+    """After /加入 in a team's group: the applicant answers the application's remaining questions in private (plain
+    answers, `phone` if it is asked) and agrees to the consent text; the bot's last answer."""
+    answers = {**PLAIN_FILE_ANSWERS, "你的手机号": phone}
+    question = await say(user_id, "/加入")
+    for _ in range(len(answers) + 1):
+        asked = question.splitlines()[-1]
+        if asked.startswith("同意请回复"):
+            return await say(user_id, "同意")
+        typed = next((answer for words, answer in answers.items() if words in asked), None)
+        assert typed is not None, f"an application question the test does not know: {question}"
+        question = await say(user_id, typed)
+    raise AssertionError(f"the application does not end: {question}")

@@ -20,7 +20,7 @@ from storage.settings import configure, settings
 from tests import test_insurance as insured
 from tests import test_member_files as files
 from tests import test_points as points_world
-from tests.chat import forget_dialogues, say
+from tests.chat import finish_the_file_in_private, forget_dialogues, say
 from tests.places import in_group
 from tests.test_anonymous_rewards import NEXT_MONDAY_11, private_points
 from tests.test_handlers_own_data import send, sheets
@@ -80,7 +80,8 @@ async def test_a_stranger_with_another_teams_code_cannot_take_over_an_imported_m
     assert await accounts_of("王建国") == []
 
     # the same words through the group of his own team still find his record (that is what the import is for)
-    answer = await say(STRANGER, "/加入 王建国 13800000001", GROUP)
+    await say(STRANGER, "/加入 王建国 13800000001", GROUP)
+    answer = await finish_the_file_in_private(STRANGER)
     assert "夕阳红巡逻队" in answer, answer
     assert await accounts_of("王建国") == [str(STRANGER)]
 

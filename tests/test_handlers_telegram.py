@@ -9,7 +9,7 @@ from nonebot.adapters.telegram import Adapter, Bot
 from nonebot.adapters.telegram.config import BotConfig
 from nonebot.adapters.telegram.event import Event as TelegramEvent
 from nonebug import App
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage import db
 from storage.models import OutboxMessage
@@ -60,12 +60,33 @@ async def test_join_and_approve_on_telegram(app: App, database: str) -> None:
     await exchange(
         app,
         telegram_message(GROUP, VOLUNTEER, f"/join@{TELEGRAM_USERNAME} 李四 13900139000 护学"),
-        "已收到李四加入“青春飞扬护学队”的申请，编号 1。\n队长或民警审核后会通知你。队长请发送 /审核 查看。",
+        "李四，请私聊我回答剩下的几个登记问题，完成加入“青春飞扬护学队”的申请。手机号不要发在群里，可以撤回刚才那条消息。",
     )
+    from plugins._texts.recruiting import CONSENT_ANSWER, consent_text
+
+    for typed, asked in [  # in the private chat with the bot (a Telegram private chat's id is the user's)
+        ("历下区", "已记下区域：历下区。\n（还有4步）你的工作单位？（退休或没有就写 无）"),
+        ("无", "（还有3步）你的职业？（例如 教师、司机、退休）"),
+        ("退休", "已记下职业：退休。\n（还有2步）紧急联系人：写称呼或姓名和手机号（例如 妻子 王芳 13900139000）"),
+        (
+            "妻子 王芳 13900139000",
+            f"已记下紧急联系人：妻子 王芳 139****9000。\n最后一步：{consent_text()}\n{CONSENT_ANSWER}",
+        ),
+        ("同意", "已收到李四加入“青春飞扬护学队”的申请，编号 1。\n队长或民警审核后会通知你。队长请发送 /审核 查看。"),
+    ]:
+        answer = telegram_message(VOLUNTEER, VOLUNTEER, typed)
+        # each answer as after a restart: nonebug keeps no dialogue step between two exchanges, and the application
+        # goes on from what the database holds; who sent it is asked of Telegram once more, by the rule that takes
+        # a text that is not a command as the application's answer
+        forget_dialogues()
+        await exchange(
+            app, answer, asked, extra=lambda ctx, answer=answer: expect_telegram_session_lookups(ctx, None, answer)
+        )
 
     await exchange(app, telegram_message(GROUP, OFFICER, "/approve 1"), "已通过李四加入“青春飞扬护学队”，成员号 2。")
     async with db.session() as session:
-        notice = (await session.exec(select(OutboxMessage))).one()
+        notice = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()))).first()
+    assert notice is not None
     assert (notice.platform, notice.chat_key) == ("telegram", f"user:{VOLUNTEER}")
     assert notice.target["private"]
     assert notice.text == "李四，你加入“青春飞扬护学队”的申请已通过，成员号 2。发送 /帮助 看看能做什么。"

@@ -65,7 +65,9 @@ async def test_a_name_in_the_group_and_the_phone_in_private(database: str) -> No
         (prompt,) = (await session.exec(select(OutboxMessage))).all()
     assert prompt.chat_key == f"user:{APPLICANT}"
     assert prompt.best_effort
-    assert "请直接回复你的手机号" in prompt.text
+    assert prompt.text.endswith(
+        "（还有6步）你的手机号？（11位，例如 13800138000，只有队长和民警能看到，显示时隐去中间四位）"
+    )
 
     asked = await say(APPLICANT, "/加入")
     assert asked == "（还有6步）你的手机号？（11位，例如 13800138000，只有队长和民警能看到，显示时隐去中间四位）"
@@ -102,15 +104,39 @@ async def test_a_name_in_the_group_and_the_phone_in_private(database: str) -> No
     assert again == "老张，你的申请（编号 1）已在等待审核，不用重复申请。"
 
 
-async def test_a_phone_typed_into_the_group_still_applies_and_is_never_said_back(database: str) -> None:
+async def test_a_phone_typed_into_the_group_is_kept_for_the_questions_in_private_and_never_said_back(
+    database: str,
+) -> None:
     await set_up()
     typed = await say(OTHER, "/加入 老王 13900139000 护学", GROUP)
-    assert typed.startswith("已收到老王加入“夕阳红巡逻队”的申请")
-    assert "139" not in typed
-    assert (await applications())[0][:2] == ("老王", "13900139000")
+    assert typed == (
+        "老王，请私聊我回答剩下的几个登记问题，完成加入“夕阳红巡逻队”的申请。手机号不要发在群里，可以撤回刚才那条消息。"
+    )
+    assert await applications() == []  # nothing is an application before the consent, given in private
+    async with db.session() as session:
+        (prompt,) = (await session.exec(select(OutboxMessage))).all()
+    assert prompt.chat_key == f"user:{OTHER}"
+    assert prompt.text == (
+        "老王，你在“夕阳红巡逻队”的群里申请加入，在这里回答几个问题就好（随时回复“取消”退出，不会保存）。\n"
+        "已记下手机号：139****9000。\n（还有5步）你住在哪个区域？（例如 历下区 泉城路街道）"
+    )
+    done = await rest_of_the_file(OTHER)
+    assert done.startswith("已收到老王加入“夕阳红巡逻队”的申请，编号 1。"), done
+    assert (await applications())[0][:3] == ("老王", "13900139000", ["护学"])
     wrong = await say(APPLICANT, "/加入 老张 1390013900", GROUP)
     assert "1390013900" not in wrong
     assert wrong == "手机号位数不对：写了10位，手机号是11位数字，例如 13800138000（空格、横线都可以）。"
+
+
+async def test_a_phone_someone_else_holds_is_not_kept_and_the_group_is_not_told_whose_it_is(database: str) -> None:
+    await set_up()
+    await say(OTHER, "/加入 老王 13900139000 护学", GROUP)
+    await rest_of_the_file(OTHER)
+    taken = await say(APPLICANT, "/加入 老张 13900139000", GROUP)
+    assert taken == JOINING  # the same answer as without a number: the group learns nothing of the number
+    asked = await say(APPLICANT, "/加入")
+    assert asked.endswith("你的手机号？（11位，例如 13800138000，只有队长和民警能看到，显示时隐去中间四位）"), asked
+    assert await say(APPLICANT, "13900139000") == "这个手机号已登记在别的姓名下：请检查姓名和号码，或联系队长。"
 
 
 async def test_nobody_applies_in_private_to_a_team_by_name(database: str) -> None:
@@ -176,8 +202,9 @@ async def test_a_phone_is_taken_the_way_people_write_it(database: str) -> None:
         done = await rest_of_the_file(user, ["历下区", "无", "退休", "无", "妻子 王芳 13900139000", "同意"])
         assert done.startswith(f"已收到老张加入“夕阳红巡逻队”的申请，编号 {number}。"), (typed, done)
     in_group = await say(30018, "/加入 老李 137 0013 7008 驾驶", GROUP)
-    assert in_group.startswith("已收到老李加入“夕阳红巡逻队”的申请")
+    assert in_group.startswith("老李，请私聊我回答剩下的几个登记问题")
     assert "137" not in in_group
+    assert (await rest_of_the_file(30018)).startswith("已收到老李加入“夕阳红巡逻队”的申请，编号 8。")
     assert [(name, phone, tags) for name, phone, tags, _, _ in await applications()] == [
         *(("老张", f"1370013700{n}", []) for n in range(1, 8)),
         ("老李", "13700137008", ["驾驶"]),
@@ -219,9 +246,11 @@ async def test_a_name_is_letters_and_refused_with_the_rule(database: str) -> Non
         assert (await session.exec(select(JoinRequest))).all() == []
 
     joined = await say(APPLICANT, "/加入 阿依古丽 · 买买提 13800138000 医护", GROUP)
-    assert joined.startswith("已收到阿依古丽·买买提加入“夕阳红巡逻队”的申请")
+    assert joined.startswith("阿依古丽·买买提，请私聊我回答剩下的几个登记问题")
+    assert (await rest_of_the_file(APPLICANT)).startswith("已收到阿依古丽·买买提加入“夕阳红巡逻队”的申请")
     latin = await say(OTHER, "/加入 Li Ming 13900139000 驾驶", GROUP)
-    assert latin.startswith("已收到Li Ming加入“夕阳红巡逻队”的申请")
+    assert latin.startswith("Li Ming，请私聊我回答剩下的几个登记问题")
+    assert (await rest_of_the_file(OTHER)).startswith("已收到Li Ming加入“夕阳红巡逻队”的申请")
     assert [(name, tags) for name, _, tags, _, _ in await applications()] == [
         ("阿依古丽·买买提", ["医护"]),
         ("Li Ming", ["驾驶"]),

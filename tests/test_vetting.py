@@ -18,7 +18,7 @@ from storage.services.people import PersonRef
 from storage.services.vetting import parse_check_day
 from storage.services.when import local
 from storage.settings import configure
-from tests.chat import forget_dialogues, say
+from tests.chat import finish_the_file_in_private, forget_dialogues, say
 from tests.places import in_group
 
 ADMIN, OFFICER, SIBLING_OFFICER, LEADER = 10001, 20001, 20002, 30001
@@ -48,10 +48,12 @@ async def set_up() -> None:
     await membership.decide_application(account(OFFICER), approve=True, number=leader.number)
     await organisation.set_leader(account(OFFICER), PersonRef(member_number=leader.member.id), in_group(GROUP), None)
     configure(stages=["vetted"])
-    assert (await say(APPLICANT, "/加入 老张 13800138000 驾驶", GROUP)) == (
+    await say(APPLICANT, "/加入 老张 13800138000 驾驶", GROUP)
+    assert (await finish_the_file_in_private(APPLICANT)) == (
         "已收到老张加入“夕阳红巡逻队”的申请，编号 2。\n下一步由民警政审，再由队长审批，每一步都会通知你。"
     )
     await say(SECOND_APPLICANT, "/加入 老李 13800138001", GROUP)
+    await finish_the_file_in_private(SECOND_APPLICANT)
 
 
 async def private_notices(user_id: int) -> list[str]:

@@ -42,8 +42,9 @@ TABLE: tuple[Command | Usage, ...] = (
         "(`无` skips), an emergency contact (who and a phone), then the consent text (`[members] consent_text`): "
         "`同意` sends the application, `不同意` keeps nothing. Answers are shown back masked and kept between steps "
         "(a restart loses nothing; an unfinished application is deleted after 3 days); `取消` or another command "
-        "ends it and deletes them. A number typed into the group anyway still applies at once and is never said "
-        "back; applying twice changes nothing. An expired, revoked or full code is refused",
+        "ends it and deletes them. A number typed into the group anyway is kept for the application, never said "
+        "back, and the rest is asked in private as always (a number another member holds is asked for again "
+        "there); applying twice changes nothing. An expired, revoked or full code is refused",
     ),
     Command(
         "我的", "me", 9, EVERYONE, help="查看成员号、队伍、积分和身份", menu="我的信息", who="everyone",

@@ -8,9 +8,7 @@ from storage.services.membership import (
     Application,
     ApplicationDecidedNotice,
     Decision,
-    JoinStarted,
     PendingApplication,
-    PhoneWantedNotice,
     Profile,
     Review,
 )
@@ -89,12 +87,6 @@ def text_for_application(application: Application) -> str:
     )
 
 
-def text_for_join_started(started: JoinStarted) -> str:
-    if started.application is not None:
-        return text_for_application(started.application)
-    return f"{started.name}，请私聊我，发送你的手机号，完成加入“{started.team.name}”的申请（手机号不要发在群里）。"
-
-
 def text_for_pending(applications: list[PendingApplication], total: int) -> str:
     if not applications:
         return "现在没有待审核的申请。"
@@ -171,14 +163,6 @@ def text_for_profile(profile: Profile, account: str | None = None) -> str:
     if profile.is_admin:
         lines.append("管理员")
     return "\n".join(lines + shown)
-
-
-@render_notice.register
-def _phone_wanted(notice: PhoneWantedNotice) -> str:
-    return (
-        f"{notice.name}，你在“{notice.team}”的群里申请加入。请直接回复你的手机号（11位，例如 13800138000），"
-        "只有队长和民警能看到，显示时会隐去中间四位。"
-    )
 
 
 @render_notice.register

@@ -4,8 +4,15 @@ background check (/政审). Nothing personal is ever shown whole: phones, ID num
 from __future__ import annotations
 
 from plugins._texts import add_refusals, render_notice
+from plugins._texts.membership import text_for_application
 from plugins._texts.when import describe
-from storage.services.applications import Declined, NewApplicationNotice, Question
+from storage.services.applications import (
+    BegunInGroup,
+    ContinueInPrivateNotice,
+    Declined,
+    NewApplicationNotice,
+    Question,
+)
 from storage.services.invites import InviteFacts, Revoked
 from storage.services.vetting import VettingNotice, VettingRecorded
 from storage.settings import settings
@@ -104,6 +111,27 @@ def text_for_question(question: Question) -> str:
     else:
         lines.append(f"（还有{question.left}步）{QUESTIONS[question.step]}")
     return "\n".join(lines)
+
+
+def text_for_begun_in_group(begun: BegunInGroup) -> str:
+    """The group's answer to /加入 姓名: the rest goes on in private; a phone typed here is not said back."""
+    if begun.application is not None:
+        return text_for_application(begun.application)
+    if begun.phone_noted:
+        return (
+            f"{begun.name}，请私聊我回答剩下的几个登记问题，完成加入“{begun.team.name}”的申请。"
+            "手机号不要发在群里，可以撤回刚才那条消息。"
+        )
+    return f"{begun.name}，请私聊我，发送你的手机号，完成加入“{begun.team.name}”的申请（手机号不要发在群里）。"
+
+
+@render_notice.register
+def _continue_in_private(notice: ContinueInPrivateNotice) -> str:
+    question = notice.question
+    return (
+        f"{question.name}，你在“{question.team}”的群里申请加入，在这里回答几个问题就好"
+        "（随时回复“取消”退出，不会保存）。\n" + text_for_question(question)
+    )
 
 
 def text_for_declined(declined: Declined) -> str:

@@ -34,11 +34,10 @@ from plugins._texts import refusal
 from plugins._texts.membership import (
     text_for_application,
     text_for_decision,
-    text_for_join_started,
     text_for_profile,
     text_for_review,
 )
-from plugins._texts.recruiting import CANCELLED_APPLICATION
+from plugins._texts.recruiting import CANCELLED_APPLICATION, text_for_begun_in_group
 from plugins.membership.application import advance, answer_step, ask
 from storage.errors import DomainError
 from storage.services import applications, membership
@@ -79,13 +78,10 @@ async def join_team(bot: Bot, event: Event, place: CurrentPlace, words: Match[tu
     others = _name_first(others)
     if not others:
         await finish(JOIN_USAGE)
-    if phone is not None:  # typed into the group anyway: the number is out already, so the application goes ahead
-        application = await refuse_on_error(
-            membership.apply_to_team(place.caller, place.group, others[0], phone, others[1:])
-        )
-        await finish(text_for_application(application))
-    started = await refuse_on_error(membership.start_application(place.caller, place.group, others[0], others[1:]))
-    await finish(text_for_join_started(started))
+    begun = await refuse_on_error(
+        applications.begin_in_group(place.caller, place.group, others[0], others[1:], phone_text=phone)
+    )
+    await finish(text_for_begun_in_group(begun))
 
 
 @join_command.handle()

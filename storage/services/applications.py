@@ -1,6 +1,6 @@
 """The application in private chat, one question at a time: one flow with two entrances.
 
-`/加入 姓名` in a team's group begins it (storage/services/membership.start_application) and it goes on in private;
+`/加入 姓名` in a team's group begins it (begin_in_group) and it goes on in private, a phone typed with it kept;
 `/加入 邀请码` in private begins it for someone in no team group yet (begin_with_invite). Either way the bot asks,
 in this order, what is not known yet: name, phone, ID number (only with `[members] ask_id_number`), area, employer,
 profession, specialties (无 skips them), an emergency contact, then the consent text, answered 同意 or 不同意.
@@ -36,7 +36,7 @@ from storage.models import (
     utcnow,
 )
 from storage.services import notices
-from storage.services.actors import ChatAccount
+from storage.services.actors import ChatAccount, ChatGroup
 from storage.services.invites import refusal_for, refusal_now, take_place, usable_invite
 from storage.services.membership import (
     JOIN_REQUEST_LIFETIME,
@@ -45,6 +45,7 @@ from storage.services.membership import (
     join_request,
     submit_application,
 )
+from storage.services.organisation import team_at
 from storage.services.outbox import Destination, enqueue
 from storage.services.people import (
     NOTHING_WORDS,
@@ -140,6 +141,42 @@ async def _team(db: AsyncSession, request: JoinRequest) -> Team:
     return team
 
 
+async def _standing(db: AsyncSession, caller: ChatAccount, team: Team) -> Application | None:
+    """What stands already for someone who is in or applying to the team: their application, or None."""
+    member = await member_of(db, caller.platform, caller.user_id)
+    if member is None:
+        return None
+    existing = (
+        await db.exec(
+            select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.member_id == member.id)
+        )
+    ).first()
+    if existing is None or existing.status not in (MembershipStatus.applied, MembershipStatus.active):
+        return None
+    return Application(
+        number=id_of(existing),
+        member=member,
+        team=team,
+        created=False,
+        already_member=existing.status == MembershipStatus.active,
+    )
+
+
+async def _fresh_request(db: AsyncSession, caller: ChatAccount, team: Team) -> JoinRequest:
+    """The caller's request, emptied for a new application to the team (an unfinished one is replaced)."""
+    request = (
+        await db.exec(
+            select(JoinRequest).where(JoinRequest.platform == caller.platform, JoinRequest.user_id == caller.user_id)
+        )
+    ).first() or JoinRequest(
+        platform=caller.platform, user_id=caller.user_id, team_id=id_of(team), group_id="", name=""
+    )
+    request.team_id, request.group_id, request.invite_id = id_of(team), "", None
+    request.name, request.tags, request.answers = "", [], {}
+    request.created_at = utcnow()
+    return request
+
+
 @retry_on_conflict
 async def begin_with_invite(caller: ChatAccount, code: str) -> Question | Application:
     """/加入 邀请码 in private: the application to the invite's team begins (replacing any unfinished one), or, for
@@ -149,38 +186,74 @@ async def begin_with_invite(caller: ChatAccount, code: str) -> Question | Applic
         assert invite.team_id is not None  # usable_invite refuses a code without a team
         team = await db.get(Team, invite.team_id)
         assert team is not None
-        member = await member_of(db, caller.platform, caller.user_id)
-        if member is not None:
-            existing = (
-                await db.exec(
-                    select(TeamMembership).where(
-                        TeamMembership.team_id == team.id, TeamMembership.member_id == member.id
-                    )
-                )
-            ).first()
-            if existing is not None and existing.status in (MembershipStatus.applied, MembershipStatus.active):
-                return Application(
-                    number=id_of(existing),
-                    member=member,
-                    team=team,
-                    created=False,
-                    already_member=existing.status == MembershipStatus.active,
-                )
-        request = (
-            await db.exec(
-                select(JoinRequest).where(
-                    JoinRequest.platform == caller.platform, JoinRequest.user_id == caller.user_id
-                )
-            )
-        ).first() or JoinRequest(
-            platform=caller.platform, user_id=caller.user_id, team_id=id_of(team), group_id="", name=""
-        )
-        request.team_id, request.group_id, request.invite_id = id_of(team), "", id_of(invite)
-        request.name, request.tags, request.answers = "", [], {}
-        request.created_at = utcnow()
+        standing = await _standing(db, caller, team)
+        if standing is not None:
+            return standing
+        request = await _fresh_request(db, caller, team)
+        request.invite_id = id_of(invite)
         db.add(request)
         await db.flush()
         return _question(request, team, first=True)
+
+
+@dataclass(frozen=True)
+class BegunInGroup:
+    """/加入 姓名 in a team's group: the application goes on in private, where the bot asks the rest of the file and
+    the consent. Nothing personal is asked or said in the group."""
+
+    team: Team
+    name: str
+    phone_noted: bool
+    """The phone number came with it, typed into the group: kept for the application, never said back there."""
+    application: Application | None = None
+    """Set instead when the caller is in the team already, or has applied to it already."""
+
+
+@dataclass(frozen=True)
+class ContinueInPrivateNotice:
+    """To the account that began an application in a group, privately: the next question."""
+
+    question: Question
+
+
+@retry_on_conflict
+async def begin_in_group(
+    caller: ChatAccount, group: ChatGroup, name_text: str, tag_words: list[str], phone_text: str | None = None
+) -> BegunInGroup:
+    """/加入 姓名 [手机号] [特长] in a bound group: the name, specialties and any phone are kept in the account's
+    request, and the first open question goes to the applicant in private. A phone another member holds is not
+    kept (the private question asks for it and says why there, not in the group)."""
+    name = normalise_name(name_text)
+    tags = parse_tags(tag_words)
+    phone = normalise_phone(phone_text) if phone_text is not None else None
+    async with session() as db:
+        located = await team_at(db, group)
+        if located is None:
+            raise DomainError("membership.group_not_bound")
+        team = located.team
+        standing = await _standing(db, caller, team)
+        if standing is not None:
+            return BegunInGroup(team=team, name=name, phone_noted=False, application=standing)
+        request = await _fresh_request(db, caller, team)
+        request.group_id, request.name, request.tags = group.group_id, name, tags
+        request.answers = {"specialties": tags} if tags else {}
+        noted = None
+        if phone is not None and await _phone_free(db, caller, request, phone):
+            request.answers = {**request.answers, "phone": phone}
+            noted = mask_phone(phone)
+        db.add(request)
+        question = _question(request, team, noted=noted, noted_step="phone" if noted else None)
+        prompt = notices.render(ContinueInPrivateNotice(question=question))
+        await enqueue(db, Destination(caller.platform, caller.user_id, private=True), prompt, best_effort=True)
+        return BegunInGroup(team=team, name=name, phone_noted=noted is not None)
+
+
+async def _phone_free(db: AsyncSession, caller: ChatAccount, request: JoinRequest, phone: str) -> bool:
+    try:
+        await _phone_usable(db, caller, request, phone)
+    except DomainError:
+        return False
+    return True
 
 
 async def current_question(caller: ChatAccount) -> Question | None:

@@ -81,64 +81,6 @@ async def apply_to_team(
         return await submit_application(db, caller, located.team, group.group_id, name, phone, tags)
 
 
-@dataclass(frozen=True)
-class PhoneWantedNotice:
-    """To the account that began an application in a group: the phone number, please, in private."""
-
-    name: str
-    team: str
-
-
-@dataclass(frozen=True)
-class JoinStarted:
-    """/加入 姓名 in a group: what happened."""
-
-    team: Team
-    name: str
-    waiting_for_phone: bool
-    """True when the application now waits for the phone number in private."""
-    application: Application | None = None
-    """Set when the caller is a member of the team already, or has applied to it already."""
-
-
-@retry_on_conflict
-async def start_application(caller: ChatAccount, group: ChatGroup, name_text: str, tag_words: list[str]) -> JoinStarted:
-    """/加入 姓名 [特长] in a bound group: the name and specialties are kept until the phone number comes in
-    private (finish_application); nothing personal is asked or said in the group."""
-    name = normalise_name(name_text)
-    tags = parse_tags(tag_words)
-    async with session() as db:
-        located = await team_at(db, group)
-        if located is None:
-            raise DomainError("membership.group_not_bound")
-        team_id, group_id = id_of(located.team), group.group_id
-        member = await member_of(db, caller.platform, caller.user_id)
-        if member is not None:
-            existing = await _membership(db, team_id, id_of(member))
-            if existing is not None and existing.status in (MembershipStatus.applied, MembershipStatus.active):
-                application = Application(
-                    number=id_of(existing),
-                    member=member,
-                    team=located.team,
-                    created=False,
-                    already_member=existing.status == MembershipStatus.active,
-                )
-                return JoinStarted(team=located.team, name=name, waiting_for_phone=False, application=application)
-        request = await join_request(db, caller)
-        if request is None:
-            request = JoinRequest(
-                platform=caller.platform, user_id=caller.user_id, team_id=team_id, group_id=group_id, name=name
-            )
-        request.team_id, request.group_id, request.name, request.tags = team_id, group_id, name, tags
-        request.invite_id = None
-        request.answers = {"specialties": tags} if tags else {}
-        request.created_at = utcnow()
-        db.add(request)
-        prompt = notices.render(PhoneWantedNotice(name=name, team=located.team.name))
-        await enqueue(db, Destination(caller.platform, caller.user_id, private=True), prompt, best_effort=True)
-        return JoinStarted(team=located.team, name=name, waiting_for_phone=True)
-
-
 async def join_request(db: AsyncSession, caller: ChatAccount) -> JoinRequest | None:
     request = (
         await db.exec(

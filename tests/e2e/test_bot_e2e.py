@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from bot_database import let_task_time_pass
 from fake_telegram import FakeTelegram
+from joining import join_through_the_group
 from onebot_peer import OneBotPeer, OneBotRefused, at_segment, location_segment, text_segment
 from openpyxl import load_workbook
 from process import PYTHON, ROOT, BotProcess, free_port, phase_failed
@@ -148,7 +149,7 @@ async def test_joining_and_vetting_over_onebot(qq: OneBotPeer) -> None:
     since = qq.mark()
     begun = await qq.ask_group(group, volunteer, f"/加入 {name} 驾驶、医护")
     assert begun.text == f"{name}，请私聊我，发送你的手机号，完成加入“夕阳红巡逻队”的申请（手机号不要发在群里）。"
-    await qq.expect_private(volunteer, "请直接回复你的手机号", since=since)
+    await qq.expect_private(volunteer, "（还有6步）你的手机号？", since=since)
     noted = await qq.ask_private(volunteer, "13800138000")
     assert noted.text.startswith("已记下手机号：138****8000。")
     for answer in ("历下区", "无", "退休", "妻子 王芳 13900139000"):  # the specialties were given in the group
@@ -236,7 +237,8 @@ async def test_joining_and_vetting_over_telegram(telegram: FakeTelegram, running
 
     bound = await telegram.ask_group(group, ADMIN_TELEGRAM, "/bindteam 青春飞扬护学队 济南市公安局/历城分局")
     assert bound.text.startswith("本群已绑定到“青春飞扬护学队”（济南市公安局/历城分局）")
-    applied = await telegram.ask_group(group, volunteer, "/join@yijing_test_bot 李四 13900139000 护学")
+    typed = "/join@yijing_test_bot 李四 13900139000 护学"
+    applied = await join_through_the_group(telegram, group, volunteer, "李四", "13900139000", typed)
     assert applied.text.startswith("已收到李四加入“青春飞扬护学队”的申请")
     number = number_after("编号", applied.text)
     pending = await telegram.ask_group(group, ADMIN_TELEGRAM, "/pending")
@@ -273,7 +275,7 @@ async def test_the_task_loop_over_onebot(qq: OneBotPeer, running_bot: RunningBot
     await qq.ask_group(group, officer, "/绑定队伍 天桥巡逻队")
     await qq.ask_group(second_group, officer, "/绑定队伍 天桥巡逻队")
     for user_id, name in volunteers.items():
-        applied = await qq.ask_group(group, user_id, f"/加入 {name} 1370000{user_id - 30000:04d}")
+        applied = await join_through_the_group(qq, group, user_id, name, f"1370000{user_id - 30000:04d}")
         since = qq.mark()
         await qq.ask_group(group, officer, f"/通过 {number_after('编号', applied.text)}")
         await qq.expect_private(user_id, "申请已通过", since=since)  # delivered before the next private exchange
@@ -332,7 +334,7 @@ async def test_points_board_picture_and_export_over_telegram(telegram: FakeTeleg
     telegram.add_user(ADMIN_TELEGRAM, "Officer", started=True)
     telegram.add_user(volunteer, "周八", started=True)
     await telegram.ask_group(group, ADMIN_TELEGRAM, "/bindteam 泉城夜巡队 济南市公安局/市中分局")
-    applied = await telegram.ask_group(group, volunteer, "/join 周八 13900139888")
+    applied = await join_through_the_group(telegram, group, volunteer, "周八", "13900139888", "/join 周八 13900139888")
     since = telegram.mark()
     await telegram.ask_group(group, ADMIN_TELEGRAM, f"/approve {number_after('编号', applied.text)}")
     await telegram.expect_chat(volunteer, "申请已通过", since=since)
@@ -368,7 +370,7 @@ async def test_the_shop_statistics_and_outbox_over_onebot(qq: OneBotPeer, runnin
         group, ADMIN_QQ, [text_segment("/授权民警 "), at_segment(officer), text_segment(" 济南市公安局/槐荫分局")]
     )
     await qq.ask_group(group, officer, "/绑定队伍 槐荫服务队")
-    applied = await qq.ask_group(group, volunteer, "/加入 孙小妹 13700002201")
+    applied = await join_through_the_group(qq, group, volunteer, "孙小妹", "13700002201")
     since = qq.mark()
     await qq.ask_group(group, officer, f"/通过 {number_after('编号', applied.text)}")
     await qq.expect_private(volunteer, "申请已通过", since=since)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from bot_database import let_alert_time_pass
+from joining import join_through_the_group
 from onebot_peer import OneBotPeer, at_segment, text_segment
 from process import FAST_QQ_LIMITS, PYTHON, ROOT, BotProcess, free_port, write_bot_config
 
@@ -57,7 +58,7 @@ async def run_scenario(qq: OneBotPeer, database_url: str) -> None:
     await qq.ask_group(G3, BRANCH_OFFICER, "/绑定队伍 分局直属队")
     for index, (user_id, name) in enumerate(VOLUNTEERS.items()):
         group = (G1, G2)[index % 2]
-        applied = await qq.ask_group(group, user_id, f"/加入 {name} 1350000{index:04d}")
+        applied = await join_through_the_group(qq, group, user_id, name, f"1350000{index:04d}")
         since = qq.mark()
         await qq.ask_group(group, OFFICER, f"/通过 {number('编号', applied.text)}")
         await qq.expect_private(user_id, "申请已通过", since=since)

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 from bot_database import let_a_day_pass_for_insurance_reminders
+from joining import join_through_the_group
 from onebot_peer import ApiCall, OneBotPeer, SentMessage, at_segment, text_segment
 from openpyxl import load_workbook
 from process import FAST_QQ_LIMITS, PYTHON, ROOT, BotProcess, free_port, phase_failed, write_bot_config
@@ -118,7 +119,7 @@ async def set_up_the_team(qq: OneBotPeer) -> int:
     assert "已授权“市局/历下分局”的民警" in granted.text
     bound = await qq.ask_group(TEAM_GROUP, OFFICER, f"/绑定队伍 {TEAM}")
     assert bound.text.startswith(f"本群已绑定到“{TEAM}”"), bound.text
-    applied = await qq.ask_group(TEAM_GROUP, LEADER, "/加入 王队长 13700137000")
+    applied = await join_through_the_group(qq, TEAM_GROUP, LEADER, "王队长", "13700137000")
     assert applied.text.startswith(f"已收到王队长加入“{TEAM}”的申请，编号 "), applied.text
     assert "下一步由民警政审，再由队长审批" in applied.text
     application = number_after("编号", applied.text)

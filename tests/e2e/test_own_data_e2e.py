@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from joining import join_through_the_group
 from onebot_peer import ApiCall, OneBotPeer, at_segment, text_segment
 from openpyxl import load_workbook
 from process import FAST_QQ_LIMITS, PYTHON, ROOT, BotProcess, free_port, phase_failed, write_bot_config
@@ -55,7 +56,7 @@ async def next_file(qq: OneBotPeer, before: int) -> ApiCall:
 
 
 async def join(qq: OneBotPeer, name: str) -> None:
-    applied = await qq.ask_group(TEAM_GROUP, MEMBER, f"/加入 {name} {PHONE}")
+    applied = await join_through_the_group(qq, TEAM_GROUP, MEMBER, name, PHONE)
     number = re.search(r"编号\s*(\d+)", applied.text)
     assert number is not None, applied.text
     since = qq.mark()

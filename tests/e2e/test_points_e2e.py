@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from joining import join_through_the_group
 from onebot_peer import OneBotPeer, at_segment, text_segment
 from openpyxl import load_workbook
 from PIL import Image
@@ -56,7 +57,7 @@ async def test_points_leaderboard_picture_and_export_file(bot: tuple[BotProcess,
         await qq.ask_group(TEAM_GROUP, OFFICER, "/绑定队伍 夕阳红巡逻队")
         for user_id, (name, phone) in VOLUNTEERS.items():
             qq.add_user(user_id, name, group_id=TEAM_GROUP)
-            applied = await qq.ask_group(TEAM_GROUP, user_id, f"/加入 {name} {phone}")
+            applied = await join_through_the_group(qq, TEAM_GROUP, user_id, name, phone)
             since = qq.mark()
             number = re.search(r"编号\s*(\d+)", applied.text).group(1)
             await qq.ask_group(TEAM_GROUP, OFFICER, f"/通过 {number}")
