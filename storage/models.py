@@ -279,6 +279,9 @@ class JoinRequest(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSONValue, nullable=False, server_default="{}")
     )
     """The member-file answers given so far in the private application (area, employer, …), by field name."""
+    claims_member_id: int | None = Field(default=None, foreign_key="member.id")
+    """Set once the applicant agreed, when the phone and name are a roster record's of the team without an account:
+    the request is then a claim of that member, waiting for the leader's or an officer's /认领 (services/claims)."""
     created_at: datetime = _time_column()
 
 

@@ -79,11 +79,14 @@ async def test_a_stranger_with_another_teams_code_cannot_take_over_an_imported_m
     assert (said, files_sent) == ("机器人这里没有你的信息：你还没有加入任何队伍。", {})
     assert await accounts_of("王建国") == []
 
-    # the same words through the group of his own team still find his record (that is what the import is for)
+    # the same words through the group of his own team find his record (that is what the import is for), but
+    # only as a claim the team's leader confirms after checking it is him (tests/test_claiming_roster_records.py)
     await say(STRANGER, "/加入 王建国 13800000001", GROUP)
-    answer = await finish_the_file_in_private(STRANGER)
-    assert "夕阳红巡逻队" in answer, answer
-    assert await accounts_of("王建国") == [str(STRANGER)]
+    answer = await finish_the_file_in_private(STRANGER, phone="13800000001")
+    assert answer.startswith("名册里已有“夕阳红巡逻队”的王建国。为了确认是你本人，要等队长或民警核对"), answer
+    assert await accounts_of("王建国") == []
+    said, files_sent = await send(STRANGER, "/我的数据")
+    assert (said, files_sent) == ("机器人这里没有你的信息：你还没有加入任何队伍。", {})
 
 
 async def test_an_anonymous_tips_reward_reads_the_same_after_its_reporter_is_erased(database: str) -> None:

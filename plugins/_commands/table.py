@@ -239,6 +239,18 @@ TABLE: tuple[Command | Usage, ...] = (
         "vetting stage on, refused until an officer recorded a passed check (`/政审`)",
     ),
     Command(
+        "认领", "claim", 51, LEADERS, help="编号 通过|拒绝 [理由]　确认名册认领", menu="确认名册认领: /claim 编号 通过",
+        topic=Topic.TEAM, brief="编号 通过", does="核对是本人后，让申请人的账号接管名册里导入的队员",
+        example="/认领 3 通过", usage="编号 通过|拒绝 [理由]", alias_usage="编号 pass|reject [理由]",
+        who="leaders, officers",
+        what="someone whose name and phone are those of a member the roster import registered (who has no account "
+        "yet) applies, in the team's group or with its invite code: the account becomes that member only once a "
+        "leader of the team or an officer of its unit confirms it is the same person. The claim is listed in "
+        "`/审核` and the team's leaders (without one, its officers) are told privately; `通过` links the account "
+        "(its answers fill what the record lacks), `拒绝` keeps nothing; the claimant is told either way, audited. "
+        "A claim nobody decides lapses after 14 days, the claimant told",
+    ),
+    Command(
         "拒绝", "reject", 20, LEADERS, help="编号 理由　拒绝申请", menu="拒绝申请: /reject 编号 理由",
         topic=Topic.TEAM, brief="编号 理由", does="拒绝入队申请，理由会告诉申请人",
         example="/拒绝 12 不是本小区居民",

@@ -1,4 +1,4 @@
-"""Joining and vetting: /加入, /审核, /通过, /拒绝, and a member's own page /我的."""
+"""Joining and vetting: /加入, /审核, /通过, /拒绝, /认领 (taking over a roster record), and a member's page /我的."""
 
 from typing import NoReturn
 
@@ -31,6 +31,13 @@ from plugins._common import (
     refuse_on_error,
 )
 from plugins._texts import refusal
+from plugins._texts.claims import (
+    APPROVE_WORDS,
+    CLAIM_USAGE,
+    REJECT_WORDS,
+    text_for_claim_decided,
+    text_for_claims,
+)
 from plugins._texts.membership import (
     text_for_application,
     text_for_decision,
@@ -40,7 +47,7 @@ from plugins._texts.membership import (
 from plugins._texts.recruiting import CANCELLED_APPLICATION, text_for_begun_in_group
 from plugins.membership.application import advance, answer_step, ask
 from storage.errors import DomainError
-from storage.services import applications, membership
+from storage.services import applications, claims, membership
 from storage.services.actors import ChatAccount
 from storage.services.invites import as_code
 from storage.services.people import NAME_DOTS, find_phone
@@ -57,7 +64,9 @@ REJECT_USAGE = "拒绝申请：/拒绝 编号 理由\n例如：/拒绝 12 不是
 __plugin_meta__ = PluginMetadata(
     name="加入与审核",
     description="申请加入队伍，队长和民警审核，查看自己的信息",
-    usage="\n\n".join([JOIN_USAGE, "查看待审核的申请：/审核", APPROVE_USAGE, REJECT_USAGE, "查看自己的信息：/我的"]),
+    usage="\n\n".join(
+        [JOIN_USAGE, "查看待审核的申请：/审核", APPROVE_USAGE, REJECT_USAGE, CLAIM_USAGE, "查看自己的信息：/我的"]
+    ),
 )
 
 join_command = command("加入", "join", Args["words", MultiVar(str, "*")])
@@ -65,6 +74,7 @@ pending_command = command("审核", "pending")
 approve_command = command("通过", "approve", Args["which?", NumberOrMention])
 reject_command = command("拒绝", "reject", Args["which?", NumberOrMention]["reason", MultiVar(str, "*")])
 me_command = command("我的", "me")
+claim_command = command("认领", "claim", Args["number?", int]["verdict?", str]["reason", MultiVar(str, "*")])
 
 
 @join_command.handle()
@@ -157,7 +167,30 @@ async def next_private_answer(matcher: Matcher, bot: Bot, event: Event, place: C
 @pending_command.handle()
 async def list_pending(place: CurrentPlace) -> None:
     review = await refuse_on_error(membership.review(place.caller, place.group))
-    await finish(text_for_review(review))
+    waiting, total = await claims.waiting(place.caller, place.group)
+    if not total:
+        await finish(text_for_review(review))
+    nothing_else = not review.vetting_total and not review.approval_total
+    shown = (
+        [text_for_claims(waiting, total)]
+        if nothing_else
+        else [text_for_review(review), text_for_claims(waiting, total)]
+    )
+    await finish("\n\n".join(shown))
+
+
+@claim_command.handle()
+async def decide_claim(
+    place: CurrentPlace, number: Match[int], verdict: Match[str], reason: Match[tuple[str, ...]]
+) -> None:
+    word = verdict.result if verdict.available else ""
+    if not number.available or word not in (*APPROVE_WORDS, *REJECT_WORDS):
+        await finish(CLAIM_USAGE)
+    text = " ".join(reason.result) if reason.available else None
+    decided = await refuse_on_error(
+        claims.decide(place.caller, number.result, approve=word in APPROVE_WORDS, reason=text)
+    )
+    await finish(text_for_claim_decided(decided))
 
 
 async def _decide(bot: Bot, place: Place, which: Match[int | At], *, approve: bool, reason: str | None = None) -> None:
@@ -196,10 +229,13 @@ async def show_me(place: CurrentPlace) -> None:
 
 
 async def forget_expired_applications() -> None:
-    """Each hour: applications left unfinished too long are deleted with what they hold (nothing was consented)."""
+    """Each hour: applications left unfinished too long are deleted with what they hold (nothing was consented),
+    and claims of roster records nobody confirmed lapse, the claimant told."""
     try:
         if forgotten := await applications.forget_expired():
             logger.info(f"{forgotten} unfinished application(s) expired and were deleted")
+        if lapsed := await claims.lapse_expired():
+            logger.info(f"{lapsed} unconfirmed claim(s) of roster records lapsed")
     except Exception as error:
         logger.opt(exception=error).error("deleting expired applications failed; will try again")
 

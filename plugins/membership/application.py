@@ -26,6 +26,7 @@ from plugins._common import (
     open_dialogue,
 )
 from plugins._texts import refusal
+from plugins._texts.claims import text_for_claim_waiting
 from plugins._texts.membership import text_for_application
 from plugins._texts.recruiting import (
     APPLICATION_PAUSED,
@@ -35,7 +36,7 @@ from plugins._texts.recruiting import (
     text_for_question,
 )
 from storage.errors import DomainError
-from storage.services import applications
+from storage.services import applications, claims
 
 Again = Callable[[], Awaitable[NoReturn]]
 """The matcher's pause (from the handler that began the dialogue) or reject (from the step handler): either way
@@ -73,6 +74,8 @@ async def advance(
     close_dialogue(event)
     if isinstance(result, applications.Declined):
         await finish(text_for_declined(result))
+    if isinstance(result, claims.ClaimWaiting):
+        await finish(text_for_claim_waiting(result))
     await finish(text_for_application(result))
 
 

@@ -27,15 +27,12 @@ from storage.models import (
     JoinRequest,
     Member,
     MembershipStatus,
-    PlatformIdentity,
-    Role,
-    RoleKind,
     Team,
     TeamMembership,
     id_of,
     utcnow,
 )
-from storage.services import notices
+from storage.services import claims, notices
 from storage.services.actors import ChatAccount, ChatGroup
 from storage.services.invites import refusal_for, refusal_now, take_place, usable_invite
 from storage.services.membership import (
@@ -44,6 +41,7 @@ from storage.services.membership import (
     check_claim,
     join_request,
     submit_application,
+    tell_deciders,
 )
 from storage.services.organisation import team_at
 from storage.services.outbox import Destination, enqueue
@@ -171,7 +169,7 @@ async def _fresh_request(db: AsyncSession, caller: ChatAccount, team: Team) -> J
     ).first() or JoinRequest(
         platform=caller.platform, user_id=caller.user_id, team_id=id_of(team), group_id="", name=""
     )
-    request.team_id, request.group_id, request.invite_id = id_of(team), "", None
+    request.team_id, request.group_id, request.invite_id, request.claims_member_id = id_of(team), "", None, None
     request.name, request.tags, request.answers = "", [], {}
     request.created_at = utcnow()
     return request
@@ -289,7 +287,10 @@ async def forget_expired() -> int:
     phone, an ID number given before any consent): an expired one is never finished, so nothing keeps it."""
     async with session() as db:
         result = await db.exec(
-            delete(JoinRequest).where(col(JoinRequest.created_at) < utcnow() - JOIN_REQUEST_LIFETIME)
+            delete(JoinRequest).where(
+                col(JoinRequest.created_at) < utcnow() - JOIN_REQUEST_LIFETIME,
+                col(JoinRequest.claims_member_id).is_(None),  # a claim waits longer, and lapses saying so
+            )
         )
         return result.rowcount
 
@@ -343,7 +344,7 @@ class _InviteGone(Exception):
         self.refusal = refusal
 
 
-async def answer(caller: ChatAccount, text: str) -> Question | Application | Declined:
+async def answer(caller: ChatAccount, text: str) -> Question | Application | claims.ClaimWaiting | Declined:
     """The answer to the question the caller's application waits on: the next question, or at the consent the
     finished application (同意) or nothing kept (不同意). A wrong answer is refused saying what to write; the
     question stays."""
@@ -355,7 +356,7 @@ async def answer(caller: ChatAccount, text: str) -> Question | Application | Dec
 
 
 @retry_on_conflict
-async def _answer(caller: ChatAccount, text: str) -> Question | Application | Declined:
+async def _answer(caller: ChatAccount, text: str) -> Question | Application | claims.ClaimWaiting | Declined:
     async with session() as db:
         request = await join_request(db, caller)
         if request is None:
@@ -382,8 +383,14 @@ async def _answer(caller: ChatAccount, text: str) -> Question | Application | De
         return _question(request, team, noted=shown, noted_step=step)
 
 
-async def _finish(db: AsyncSession, caller: ChatAccount, request: JoinRequest, team: Team) -> Application:
-    """同意: the member's file and the application saved, the invite's place taken, the team's leaders told."""
+async def _finish(
+    db: AsyncSession, caller: ChatAccount, request: JoinRequest, team: Team
+) -> Application | claims.ClaimWaiting:
+    """同意: the member's file and the application saved, the invite's place taken, the team's leaders told; or,
+    for a roster record of the team, the claim of it kept for the leader to confirm."""
+    holder = await claims.record_to_claim(db, caller, request)
+    if holder is not None:
+        return await claims.wait_for_confirmation(db, request, holder, team)
     taken = await db.exec(delete(JoinRequest).where(col(JoinRequest.id) == request.id))
     if taken.rowcount != 1:  # the same 同意 twice at once: the other one finished it
         raise DomainError("membership.nothing_begun")
@@ -434,17 +441,4 @@ async def _tell_leaders(db: AsyncSession, team: Team, application: Application, 
         by_invite=by_invite,
         waits_for_vetting=application.waits_for_vetting,
     )
-    text = notices.render(notice)
-    for kind, scope in ((RoleKind.leader, id_of(team)), (RoleKind.officer, team.unit_id)):
-        accounts = (
-            await db.exec(
-                select(PlatformIdentity)
-                .join(Role, col(Role.member_id) == col(PlatformIdentity.member_id))
-                .where(Role.kind == kind, Role.scope_id == scope)
-                .order_by(col(PlatformIdentity.id))
-            )
-        ).all()
-        for account in accounts:  # once: the request was deleted in this transaction, a second 同意 finds none
-            await enqueue(db, Destination(account.platform, account.user_id, private=True), text)
-        if accounts:
-            return
+    await tell_deciders(db, team, notices.render(notice))  # once: the request was deleted in this transaction

@@ -19,6 +19,8 @@ from storage.models import (
     MemberStatus,
     MemberTotal,
     PlatformIdentity,
+    Role,
+    RoleKind,
     Team,
     TeamMembership,
     Unit,
@@ -87,8 +89,8 @@ async def join_request(db: AsyncSession, caller: ChatAccount) -> JoinRequest | N
             select(JoinRequest).where(JoinRequest.platform == caller.platform, JoinRequest.user_id == caller.user_id)
         )
     ).first()
-    if request is None or request.created_at < utcnow() - JOIN_REQUEST_LIFETIME:
-        return None
+    if request is None or request.claims_member_id is not None or request.created_at < utcnow() - JOIN_REQUEST_LIFETIME:
+        return None  # a claim of a roster record asks nothing more: it waits for the leader (services/claims)
     return request
 
 
@@ -240,21 +242,43 @@ async def list_pending(caller: Actor, where: Where | None, limit: int = 20) -> t
     return every[:limit], len(every)
 
 
+async def decidable_team_ids(db: AsyncSession, rights: Rights, where: Where | None) -> list[int]:
+    """The teams whose applicants the caller decides on: in a bound group that group's team, refused unless the
+    caller may; elsewhere every team they lead or whose unit they are an officer of (or above)."""
+    if where is not None:
+        located = await team_at(db, where)
+        if located is None:
+            raise DomainError("membership.group_not_bound_for_review")
+        if not rights.may_decide_for(located.team, located.unit):
+            raise NotAllowed("membership.review_this_team_only")
+        return [id_of(located.team)]
+    teams = _decidable_teams(rights)
+    if teams is None:
+        raise NotAllowed("membership.review_leaders_and_officers_only")
+    return [id_of(team) for team, _unit in (await db.exec(teams)).all()]
+
+
+async def tell_deciders(db: AsyncSession, team: Team, text: str) -> None:
+    """Privately, to the team's leaders, or to its unit's officers while it has no leader (within the caller's
+    transaction: once)."""
+    for kind, scope in ((RoleKind.leader, id_of(team)), (RoleKind.officer, team.unit_id)):
+        accounts = (
+            await db.exec(
+                select(PlatformIdentity)
+                .join(Role, col(Role.member_id) == col(PlatformIdentity.member_id))
+                .where(Role.kind == kind, Role.scope_id == scope)
+                .order_by(col(PlatformIdentity.id))
+            )
+        ).all()
+        for account in accounts:
+            await enqueue(db, Destination(account.platform, account.user_id, private=True), text)
+        if accounts:
+            return
+
+
 async def _pending(caller: Actor, where: Where | None) -> list[PendingApplication]:
     async with session() as db:
-        rights = await rights_of(db, caller)
-        if where is not None:
-            located = await team_at(db, where)
-            if located is None:
-                raise DomainError("membership.group_not_bound_for_review")
-            if not rights.may_decide_for(located.team, located.unit):
-                raise NotAllowed("membership.review_this_team_only")
-            team_ids = [id_of(located.team)]
-        else:
-            teams = _decidable_teams(rights)
-            if teams is None:
-                raise NotAllowed("membership.review_leaders_and_officers_only")
-            team_ids = [id_of(team) for team, _unit in (await db.exec(teams)).all()]
+        team_ids = await decidable_team_ids(db, await rights_of(db, caller), where)
         if not team_ids:
             return []
         statement = (
