@@ -184,7 +184,7 @@ class MembersSection(Section):
     invite_days: int = Field(default=7, ge=1, le=366)
     invite_places: int = Field(default=30, ge=0, le=100_000)
     tell_vetting_note: bool = False
-    required_tags_from: Literal["declared", "verified"] = "declared"
+    required_tags_from: Literal["declared", "verified", "qualified"] = "declared"
     export_full_personal_data: bool = False
     require_insurance: bool = False
     insurance_reminder_days: list[int] = Field(default_factory=lambda: [30, 7])
@@ -212,6 +212,27 @@ class MembersSection(Section):
                 raise ValueError('stage "trained" (a required course) comes with the training feature: leave it out')
             if stage not in STAGES_AVAILABLE:
                 raise ValueError(f"unknown stage {stage!r}: write one of {list(STAGES_AVAILABLE)}")
+        return value
+
+
+class TrainingSection(Section):
+    pass_mark: int = Field(default=80, ge=1, le=100)
+    retry_after_hours: float = Field(default=24, ge=0, le=24 * 366)
+    reminder_days: list[int] = Field(default_factory=lambda: [30])
+    reminder_time: str = "09:00"
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _days(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= days <= 366 for days in value):
+            raise ValueError("write days before a qualification runs out between 1 and 366, such as [30]")
+        return value
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if value.strip():
+            parse_clock(value)
         return value
 
 
@@ -250,6 +271,7 @@ class Settings(Section):
     tips: TipsSection = Field(default_factory=TipsSection)
     emergency: EmergencySection = Field(default_factory=EmergencySection)
     members: MembersSection = Field(default_factory=MembersSection)
+    training: TrainingSection = Field(default_factory=TrainingSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     limits: dict[str, PlatformLimits] = Field(default_factory=_default_limits)
     source: str = Field(default="", exclude=True)
@@ -296,6 +318,12 @@ class Settings(Section):
             "invite_valid_days": self.members.invite_days,
             "invite_places": self.members.invite_places,
             "vetting_note_to_applicant": self.members.tell_vetting_note,
+            "pass_mark": self.training.pass_mark,
+            "quiz_retry_after_hours": self.training.retry_after_hours,
+            "qualification_reminder_days": self.training.reminder_days,
+            "training_reminder_at": (
+                parse_clock(self.training.reminder_time) if self.training.reminder_time.strip() else None
+            ),
         }
 
 

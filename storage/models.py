@@ -341,6 +341,8 @@ class Task(SQLModel, table=True):
     radius_m: int | None = None
     repeat_weekly: bool = False
     series_id: int | None = Field(default=None, index=True, description="the first task of a weekly series")
+    course_id: int | None = Field(default=None, foreign_key="course.id", index=True)
+    """A training session (a 培训 task posted with 课程:编号): at close, who attended completes the course."""
     unit_id: int = Field(foreign_key="unit.id", index=True)
     created_by: int | None = Field(default=None, foreign_key="member.id")
     status: str = Field(default=TaskStatus.open.value, max_length=16, index=True)
@@ -659,3 +661,90 @@ class Broadcast(SQLModel, table=True):
     through_team: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _time_column()
+
+
+class Course(SQLModel, table=True):
+    """A training course a unit defines (/课程): what completing it grants and for how long, and its online part
+    (material and a quiz taken in private with /学习). Retired courses stay for the qualifications they granted."""
+
+    __table_args__ = (UniqueConstraint("unit_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    name: str = Field(max_length=30)
+    description: str = Field(default="", sa_type=Text)
+    validity_months: int | None = None
+    """How long a completion counts; None: for good (长期)."""
+    grants: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
+    """The qualifications (tags a task's 需要: names) a completion grants."""
+    pass_mark: int = 80
+    """The quiz's pass mark, out of 100."""
+    online: bool = False
+    """Passing the quiz completes the course by itself; otherwise a member completes it by attending a session
+    (and passing the quiz first, when the course has one)."""
+    quiz: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
+    """The questions (storage.services.training.quiz): text, kind, options, the right options' indexes."""
+    material_text: str = Field(default="", sa_type=Text)
+    material_link: str = Field(default="", max_length=500)
+    material_photos: list[str] = Field(default_factory=list, sa_column=Column(JSONValue, nullable=False))
+    """Pictures of the material, files under the data directory (relative paths), metadata stripped."""
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _time_column()
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CompletionSource(str, Enum):
+    session = "session"
+    """Attended a training session of the course (a 培训 task), with the quiz passed where it has one."""
+    quiz = "quiz"
+    """Passed the quiz of an online course."""
+    manual = "manual"
+    """Marked by an officer (/结业), for someone without a phone."""
+
+
+class CourseCompletion(SQLModel, table=True):
+    """A member completed a course: once a day at most (a second close, a double /结业 count once)."""
+
+    __table_args__ = (UniqueConstraint("course_id", "member_id", "completed_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    completed_on: date
+    valid_until: date | None = None
+    """The last day it counts; None: for good."""
+    source: str = Field(max_length=8)
+    task_id: int | None = Field(default=None, foreign_key="task.id")
+    recorded_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _time_column()
+
+
+class Qualification(SQLModel, table=True):
+    """A qualification a completion granted (资质): the tag, valid through valid_until (None: for good). A task's
+    需要: for the tag accepts a member holding one valid on the task's day, whatever [members] required_tags_from."""
+
+    __table_args__ = (
+        UniqueConstraint("completion_id", "tag"),
+        Index("ix_qualification_member_tag", "member_id", "tag"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    tag: str = Field(max_length=20)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    completion_id: int = Field(foreign_key="coursecompletion.id")
+    valid_until: date | None = Field(default=None, index=True)
+
+
+class QuizAttempt(SQLModel, table=True):
+    """A finished quiz (/学习): recorded only once the last question is answered, in one transaction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    score: int
+    """Out of 100."""
+    correct: int
+    questions: int
+    passed: bool
+    created_at: datetime = _time_column(index=True)

@@ -21,6 +21,8 @@ class TagSource(str, Enum):
     """Every specialty the member has: the ones they declared and the ones an officer verified or added."""
     verified = "verified"
     """Only the ones an officer verified or added (/标签)."""
+    qualified = "qualified"
+    """No specialty at all: only qualifications, granted by completing a course (/课程)."""
 
 
 @dataclass
@@ -72,7 +74,17 @@ class DomainSettings:
     insurance_reminder_at: tuple[int, int] | None = (9, 0)
     """(hour, minute) of the day the insurance reminders go out; None: never."""
     required_tags_from: TagSource = TagSource.declared
-    """Which tags a task's or call-out's `需要:` accepts (storage.services.people.missing_tags decides)."""
+    """Which tags a task's or call-out's `需要:` accepts besides valid qualifications, which it always accepts
+    (storage.services.people.missing_tags decides)."""
+    pass_mark: int = 80
+    """A new course's quiz pass mark out of 100, unless its officer writes 及格N分."""
+    quiz_retry_after: timedelta = timedelta(hours=24)
+    """How long after a failed quiz the member may take it again."""
+    qualification_reminder_days: tuple[int, ...] = (30,)
+    """Reminders to the member this many days before a qualification runs out (empty: none)."""
+    training_reminder_at: tuple[int, int] | None = (9, 0)
+    """(hour, minute) the qualification reminders go out, and on the first of a month the officers' list of what
+    runs out that month; None: never."""
     export_full_personal_data: bool = False
     """Whether /导出 shows phones, ID numbers and emergency contacts whole to an officer of the member's own unit."""
     ask_id_number: bool = False
@@ -130,6 +142,10 @@ def configure(
     invite_valid_days: int | None = None,
     invite_places: int | None = None,
     vetting_note_to_applicant: bool | None = None,
+    pass_mark: int | None = None,
+    quiz_retry_after_hours: float | None = None,
+    qualification_reminder_days: list[int] | None = None,
+    training_reminder_at: tuple[int, int] | bool | None = False,
 ) -> DomainSettings:
     """Set what is given; False for the schedules means "leave as is" (None turns them off)."""
     if superusers is not None:
@@ -201,4 +217,12 @@ def configure(
         settings.invite_places = invite_places or None
     if vetting_note_to_applicant is not None:
         settings.vetting_note_to_applicant = vetting_note_to_applicant
+    if pass_mark is not None:
+        settings.pass_mark = pass_mark
+    if quiz_retry_after_hours is not None:
+        settings.quiz_retry_after = timedelta(hours=quiz_retry_after_hours)
+    if qualification_reminder_days is not None:
+        settings.qualification_reminder_days = tuple(sorted(set(qualification_reminder_days), reverse=True))
+    if training_reminder_at is not False:
+        settings.training_reminder_at = training_reminder_at  # type: ignore[assignment]
     return settings
