@@ -87,6 +87,11 @@ def domain_settings() -> None:
         invite_valid_days=7,
         invite_places=30,
         vetting_note_to_applicant=False,
+        required_tags_from="declared",
+        pass_mark=80,
+        quiz_retry_after_hours=24,
+        qualification_reminder_days=[30],
+        training_reminder_at=(9, 0),
     )
 
 

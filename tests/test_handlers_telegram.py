@@ -156,7 +156,7 @@ async def test_help_on_telegram_writes_the_commands_to_tap(app: App, database: s
         "/points 看余额　/leaderboard 看排名\n"
         "/shop 看奖品　/redeem 编号\n"
         "/me 看成员号和队伍\n"
-        "更多：/help 任务 签到 线索 积分 排行榜 紧急 队伍",
+        "更多：/help 任务 签到 线索 积分 排行榜 紧急 队伍 培训",
     )
     await exchange(
         app,

@@ -32,12 +32,12 @@ VOLUNTEER_MENU = """本群队伍：一队，常用命令：
 /积分 看余额　/排行榜 看排名
 /商城 看奖品　/兑换 编号
 /我的 看成员号和队伍
-更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍"""
+更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍 培训"""
 WELCOME = """欢迎加入！队员常做三件事：
 1. 看任务、报名：发 /任务，再发 /报名 编号
 2. 到了现场发 /签到，离开时发 /签退
 3. 发现可疑情况，私聊我发 /线索，可以匿名
-更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍"""
+更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍 培训"""
 ADMIN_MENU_IN_PRIVATE = """常用命令：
 /发布任务 巡逻 明天19:00 2小时 地点 10人
 /任务 看近期任务　/结束任务 编号
@@ -46,7 +46,7 @@ ADMIN_MENU_IN_PRIVATE = """常用命令：
 /紧急 情况 需要N人
 /统计 看数字　/导出 私聊发 Excel
 /授权民警 成员号 单位名　/发件箱 看发送失败
-更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍 民警 管理"""
+更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍 培训 民警 管理"""
 
 
 def caller(user_id: int) -> ChatAccount:
@@ -148,10 +148,10 @@ async def test_one_command_is_explained_with_an_example(team: None) -> None:
 
 async def test_an_unknown_topic_is_answered_with_the_topics(team: None) -> None:
     assert await say(MEMBER, "/帮助 天气") == (
-        "没有这个主题或命令。可以发：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍，或 /帮助 命令名，例如 /帮助 报名"
+        "没有这个主题或命令。可以发：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍 培训，或 /帮助 命令名，例如 /帮助 报名"
     )
     assert await say(MEMBER, "/帮助 管理") == (
-        "“管理”里没有你在这里能用的命令。\n更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍"
+        "“管理”里没有你在这里能用的命令。\n更多：/帮助 任务 签到 线索 积分 排行榜 紧急 队伍 培训"
     )
 
 
@@ -167,7 +167,7 @@ def test_every_command_has_a_topic_words_for_the_menu_and_a_relative_example() -
 async def test_every_registered_command_is_in_a_topic_with_its_alias_and_explained(team: None) -> None:
     from nonebot_plugin_alconna import AlconnaMatcher  # plugin code is imported once NoneBot is initialised
 
-    topics = ["任务", "签到", "线索", "积分", "排行榜", "紧急", "队伍", "民警", "管理"]
+    topics = ["任务", "签到", "线索", "积分", "排行榜", "紧急", "队伍", "培训", "民警", "管理"]
     everything = "".join(
         [await say(ADMIN, f"/帮助 {topic}", where) for topic in topics for where in (TEAM_GROUP, None)]
     )

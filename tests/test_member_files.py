@@ -289,7 +289,7 @@ async def test_tags_declared_verified_added_and_removed_and_what_a_task_needing_
     words = [str(word) for word in "巡逻 明天19:00 2小时 北区 5人 需要:救援".split()]
     spec = tasks.parse_task_words(words, utcnow())
     task = (await tasks.post_task(account(OFFICER), in_group(GROUP), spec)).view.task.id or 0
-    missing = f"任务 {task} 需要特长：救援"
+    missing = f"任务 {task} 需要：救援"
     assert (await signs_up(LEADER, task)).startswith(missing)
 
     assert await say(LEADER, "/标签 +救援 -摄影") == "已加上了 救援。现在的特长：救援"
@@ -357,11 +357,13 @@ async def private_chats() -> list[str]:
     return [row for row in rows if row.startswith("user:")]
 
 
-def test_the_setting_is_read_from_the_members_section_and_only_its_two_values() -> None:
+def test_the_setting_is_read_from_the_members_section_and_only_its_three_values() -> None:
     from bot.config import ConfigError, load_settings
 
     read = load_settings(None, environ={"YIJING_MEMBERS__REQUIRED_TAGS_FROM": "verified"})
     assert read.domain_settings()["required_tags_from"] == "verified"
     assert read.domain_settings()["export_full_personal_data"] is False
+    only_qualified = load_settings(None, environ={"YIJING_MEMBERS__REQUIRED_TAGS_FROM": "qualified"})
+    assert only_qualified.domain_settings()["required_tags_from"] == "qualified"
     with pytest.raises(ConfigError, match="required_tags_from"):
         load_settings(None, environ={"YIJING_MEMBERS__REQUIRED_TAGS_FROM": "qualifications"})

@@ -154,7 +154,7 @@ async def test_sign_up_rules(database: str) -> None:
     tagged = (await post("护学岗 明天7:00 1小时 小学 5人 需要:护学")).view.task
     with refused("还没有加入队伍"):
         await tasks.signup_for_task(outsider, first.id, NOW)
-    with refused("需要特长：护学"):
+    with refused("需要：护学"):
         await tasks.signup_for_task(volunteer(1), tagged.id, NOW)
     with refused("报名已截止"):
         await tasks.signup_for_task(volunteer(1), first.id, NOW + timedelta(days=1, hours=3))

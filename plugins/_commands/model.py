@@ -26,6 +26,7 @@ class Topic(Enum):
     BOARDS = "排行榜"
     EMERGENCY = "紧急"
     TEAM = "队伍"
+    TRAINING = "培训"
     OFFICERS = "民警"
     ADMINISTRATION = "管理"
 

@@ -99,6 +99,31 @@ TABLE: tuple[Command | Usage, ...] = (
         "(/取消报名 编号). The same account can /加入 again later, as a new member",
     ),
     Command(
+        "课程", "course", 52, EVERYONE, help="[编号]　看可以参加的培训课程", menu="培训课程: /course 编号",
+        topic=Topic.TRAINING, brief="看课程", does="看你可以参加的培训课程，加编号看一门课程和你是否已完成",
+        example="/课程 3", usage="[编号] | 新建 名称 [有效期2年|6个月|长期] 授予:资质 [及格80分] [线上] [说明] | "
+        "资料 编号 文字 [链接] | 停用 编号",
+        alias_usage="[编号] | new … | material 编号 … | retire 编号",
+        who="everyone; officers define, give material and retire",
+        what="a member sees the courses of their teams' units and the units above (what each grants, how long it "
+        "counts, whether they completed it); `/课程 编号` shows one, how to complete it (a session, its quiz, or "
+        "online) and their own completion. An officer sees their units' courses and those above with how many "
+        "hold each, and in private who completed a course and who is due to renew (runs out within 30 days or "
+        "ran out); `/课程 新建 山地救援 有效期2年 授予:救援 及格80分 说明…` defines one for their unit (`单位:` "
+        "names another of theirs; `线上`: passing the quiz completes it; without a validity it counts for good); "
+        "`/课程 资料 编号 文字 链接` with pictures in the same message is what `/学习` shows first; `/课程 停用 "
+        "编号` retires it (what it granted stays valid until it runs out). All audited. A course of another unit "
+        "reads as one that does not exist",
+    ),
+    Command(
+        "资质", "quals", 54, EVERYONE, help="看自己的资质和到期时间", continues=SAME_LINE, menu="我的资质",
+        topic=Topic.TRAINING, brief="看资质", does="看你完成课程取得的资质、到期时间和要复训的课程",
+        example="/资质", who="members",
+        what="your qualifications (what completed courses grant), each with its last day (长期 for good), those "
+        "running out within 30 days and those run out, with the course to retake; a task's `需要:` always accepts "
+        "a valid qualification for what it grants",
+    ),
+    Command(
         "积分", "points", 7, EVERYONE, help="余额、本月排名、最近记录", menu="我的积分", who="members",
         topic=Topic.POINTS, brief="看余额", does="看积分余额、本月排名和最近的积分记录",
         example="/积分",
@@ -405,6 +430,21 @@ TABLE: tuple[Command | Usage, ...] = (
         usage="@某人|成员号 [队伍名]", who="officers of the team's unit or above",
         what="end someone's leadership of the team (in its group, or name the team); audited, and they are told "
         "privately",
+    ),
+    Command(
+        "结业", "graduate", 53, OFFICERS, help="课程编号 成员号…　给没签到的队员登记结业",
+        menu="登记结业: /graduate 课程 成员号",
+        topic=Topic.TRAINING, brief="课程 成员号", does="给没有手机签到的队员登记完成课程，取得课程的资质",
+        example="/结业 3 12 15", usage="课程编号 成员号…", who="officers",
+        what="marks members of the officer's units as having completed a course the officer may use, today "
+        "(someone who attended without a phone to check in); they get its qualifications and are told privately; "
+        "audited. A number twice, or again the same day, counts once; a number outside the officer's units is "
+        "listed as not done, as for one that does not exist. A session's close does this by itself for those who "
+        "checked in (and passed the course's quiz where it has one)",
+    ),
+    Usage(
+        "课程", OFFICERS, "新建 名称 有效期2年 授予:资质　建课程；/课程 资料 编号　/课程 停用 编号",
+        topic=Topic.TRAINING,
     ),
     Usage("保险", OFFICERS, "成员号 保险公司 保单号 有效期至　登记队员的保险；/保险 成员号 查看", topic=Topic.OFFICERS),
     Command(

@@ -99,5 +99,6 @@ from plugins._texts import (
     stats,  # noqa: F401
     tasks,  # noqa: F401
     tips,  # noqa: F401
+    training,  # noqa: F401
     when,  # noqa: F401
 )

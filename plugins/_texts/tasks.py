@@ -69,6 +69,8 @@ def task_card(view: TaskView) -> str:
         lines.append(f"报名截止：{describe(task.signup_deadline)}")
     if task.repeat_weekly:
         lines.append("每周重复")
+    if task.course_id is not None:
+        lines.append(f"课程 {task.course_id} 的培训：到场签到签退算结业，发送 /课程 {task.course_id} 看课程")
     lines.append(f"报名：/报名 {task.id}　取消：/取消报名 {task.id}")
     return "\n".join(lines)
 
@@ -91,6 +93,11 @@ def closing_summary(closed: ClosedTask) -> str:
         lines.append(f"缺勤 {len(closed.absent)} 人：{'、'.join(closed.absent)}")
     if task.points:
         lines.append(f"到岗的每人得 {task.points} 分，发送 /我的 查看。")
+    if (training := closed.training) is not None:
+        if training.completed:
+            lines.append(f"完成课程“{training.course_name}”{len(training.completed)} 人，资质已登记。")
+        if training.quiz_needed:
+            lines.append(f"还有 {len(training.quiz_needed)} 人要通过考试才算结业：私聊发送 /学习 {training.course_id}")
     return "\n".join(lines)
 
 
@@ -258,6 +265,19 @@ def _attending(action: str) -> str:
     return ACTIONS[action]
 
 
+def _missing_tags(
+    task_id: int, tags: tuple[str, ...], courses: tuple[tuple[str, int, str], ...], qualifications_only: bool
+) -> str:
+    """The refusal for a missing 需要:, naming the course that grants each tag where one does."""
+    if qualifications_only:
+        lines = [f"任务 {task_id} 需要资质：{'、'.join(tags)}。你还没有有效的这项资质，不能报名。"]
+    else:
+        lines = [f"任务 {task_id} 需要：{'、'.join(tags)}。你的特长和资质里没有，不能报名。"]
+    for tag, course_id, name in courses:
+        lines.append(f"“{tag}”可以通过课程 {course_id}（{name}）取得：发送 /课程 {course_id} 看怎么参加。")
+    return "\n".join(lines)
+
+
 REFUSALS: dict[str, Refusal] = {
     "tasks.no_such_task": NO_SUCH_TASK,
     # /发布任务's words
@@ -288,14 +308,18 @@ REFUSALS: dict[str, Refusal] = {
     "tasks.cancel_closed": "任务 {task_id} 已经结束，不能取消。",
     "tasks.close_cancelled": "任务 {task_id} 已取消。",
     "tasks.maybe_duplicate": "一分钟前刚发布过一样的任务（编号{task_id}）。确实要再发一个，请在一分钟内回复“确认”。",
+    "tasks.spec_bad_course": "课程要写编号，例如 课程:3（发送 /课程 看编号）。",
+    "tasks.course_not_training": (
+        "课程:编号 只用于培训任务：任务类型要写培训，例如 /发布任务 培训 明天19:00 2小时 派出所会议室 30人 课程:3"
+    ),
     "tasks.close_not_started": "任务 {task_id} 还没开始，不能结束；不办了请用 /取消任务 {task_id}",
     # signing up and cancelling a sign-up
     "tasks.signup_cancelled": "任务 {task_id} 已取消，不能报名。",
     "tasks.signup_closed": "任务 {task_id} 已结束，不能报名。",
     "tasks.signup_deadline_passed": lambda task_id, deadline: f"任务 {task_id} 报名已截止（{describe(deadline)}）。",
     "tasks.member_not_active": "你的队员资格还没有生效，审核通过后才能报名。",
-    "tasks.missing_tags": lambda task_id, tags: (
-        f"任务 {task_id} 需要特长：{'、'.join(tags)}。你的特长里没有，不能报名。"
+    "tasks.missing_tags": lambda task_id, tags, courses=(), qualifications_only=False: _missing_tags(
+        task_id, tags, courses, qualifications_only
     ),
     "tasks.clash": lambda task_id, kind, start_at, end_at: (
         f"和你已报名的任务 {task_id}（{kind}，{describe(start_at, end_at)}）时间冲突。要换的话先 /取消报名 {task_id}"

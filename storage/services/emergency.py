@@ -37,6 +37,7 @@ from storage.services.organisation import audit, in_unit_or_below, officer_unit,
 from storage.services.outbox import Destination, Message, enqueue, enqueue_all
 from storage.services.people import member_for, missing_tags, rights_of
 from storage.services.retry import retry_on_conflict
+from storage.services.training.qualifications import qualified_members
 from storage.settings import settings
 
 MAX_TEXT = 500
@@ -152,10 +153,13 @@ async def raise_alert(caller: Actor, text: str, need: int, tags: list[str], unit
         people = 0
         if tags:
             busy = await _busy_member_ids(db)
+            free = [member for member in await _members_under(db, unit) if member.id not in busy]
+            today = utcnow().astimezone(settings.timezone).date()
+            held = await qualified_members(db, [id_of(member) for member in free], tags, today)
             chosen = [
                 member
-                for member in await _members_under(db, unit)
-                if member.id not in busy and not missing_tags(tags, member.tags, member.verified_tags)
+                for member in free
+                if not missing_tags(tags, member.tags, member.verified_tags, held.get(id_of(member), ()))
             ]
             if chosen:
                 accounts = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, Subquery, bindparam, true
@@ -119,16 +119,22 @@ def mask_contact(contact: str | None) -> str:
 
 
 def accepted_tags(declared: list[str], verified: list[str]) -> set[str]:
-    """The one rule for which of a member's tags a task's or a call-out's `需要:` accepts
-    (`[members] required_tags_from`): all of them (declared or verified), or only those an officer verified."""
+    """The one rule for which of a member's specialties a task's or a call-out's `需要:` accepts
+    (`[members] required_tags_from`): all of them (declared or verified), only those an officer verified, or none
+    (only qualifications count). Valid qualifications always count besides (storage/services/training)."""
     if settings.required_tags_from == TagSource.verified:
         return set(verified)
+    if settings.required_tags_from == TagSource.qualified:
+        return set()
     return {*declared, *verified}
 
 
-def missing_tags(required: list[str], declared: list[str], verified: list[str]) -> list[str]:
-    """The required tags the member lacks, in the task's order (empty: the member qualifies)."""
-    accepted = accepted_tags(declared, verified)
+def missing_tags(
+    required: list[str], declared: list[str], verified: list[str], qualified: Iterable[str] = ()
+) -> list[str]:
+    """The required tags the member lacks, in the task's order (empty: the member qualifies); `qualified` are the
+    tags they hold a valid qualification for."""
+    accepted = accepted_tags(declared, verified) | set(qualified)
     return [tag for tag in required if tag not in accepted]
 
 

@@ -46,6 +46,7 @@ from storage.services.tasks.queries import (
     task_team_ids,
     view_of,
 )
+from storage.services.training.completions import SessionOutcome, complete_session
 from storage.settings import settings
 
 ATTENDANCE_NOTE = "任务{task_id} {kind}"
@@ -63,6 +64,8 @@ class ClosedTask:
     points_awarded: int
     groups: list[GroupAddress]
     next_task: TaskView | None = None
+    training: SessionOutcome | None = None
+    """A course's session: who completed the course at this close, who still has its quiz to pass."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,11 @@ async def _close_task(caller: Actor | None, task_id: int, now: datetime | None, 
             raise DomainError("tasks.close_not_started", task_id=task_id)
         changed = task.status == TaskStatus.open
         awarded = 0
+        training = None
         if changed:
             actor = id_of(rights.member) if rights and rights.member else None
             awarded = await _settle_attendance(db, task, now, actor)
+            training = await complete_session(db, task)
             task.status = TaskStatus.closed
             task.closed_at = now
             db.add(task)
@@ -122,6 +127,7 @@ async def _close_task(caller: Actor | None, task_id: int, now: datetime | None, 
             points_awarded=awarded,
             groups=await groups_of(db, await task_team_ids(db, task_id)),
             next_task=next_view,
+            training=training,
         )
         if changed:
             elsewhere = except_here(closed.groups, where)
@@ -202,6 +208,7 @@ async def _schedule_next_week(db: AsyncSession, task: Task) -> TaskView | None:
         longitude=task.longitude,
         radius_m=task.radius_m,
         repeat_weekly=True,
+        course_id=task.course_id,
         series_id=task.series_id or task_id,
         unit_id=task.unit_id,
         created_by=task.created_by,

@@ -67,6 +67,7 @@ from storage.services.tasks.queries import (
     views_with_counts,
 )
 from storage.services.tasks.spec import TaskSpec, check_spec
+from storage.services.training.courses import course_for_officer
 
 SIGNUP_BUTTON_COMMANDS = ("signup", "cancel")
 """The commands the buttons under a task card fill in, followed by the task's number."""
@@ -189,6 +190,7 @@ async def _save_task(db: AsyncSession, spec: TaskSpec, unit: Unit, teams: list[T
         longitude=spec.longitude,
         radius_m=spec.radius_m,
         repeat_weekly=spec.repeat_weekly,
+        course_id=spec.course_id,
         unit_id=id_of(unit),
         created_by=author,
     )
@@ -242,6 +244,8 @@ async def post_task(caller: Actor, where: Where | None, spec: TaskSpec, *, confi
         if not rights.is_officer:
             raise NotAllowed("organisation.officers_only", act="post_task")
         unit, teams = await _teams_for_target(db, rights, spec, where)
+        if spec.course_id is not None:  # a course of the task's unit, below or above it, that the officer may use
+            await course_for_officer(db, rights, spec.course_id, change=False)
         if not confirmed and (twin := await _recent_twin(db, spec, teams)) is not None:
             raise DomainError("tasks.maybe_duplicate", task_id=twin)
         author = id_of(rights.member) if rights.member else None

@@ -57,6 +57,8 @@ class TaskFacts:
     repeat_weekly: bool
     status: str
     cancel_reason: str | None
+    course_id: int | None = None
+    """A session of this course (课程:编号)."""
 
     @classmethod
     def of(cls, task: Task | Row) -> TaskFacts:
@@ -74,6 +76,7 @@ class TaskFacts:
             repeat_weekly=task.repeat_weekly,
             status=task.status,
             cancel_reason=task.cancel_reason,
+            course_id=task.course_id,
         )
 
     @classmethod

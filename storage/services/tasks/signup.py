@@ -48,6 +48,7 @@ from storage.services.tasks.queries import (
     task_team_table,
     to_groups,
 )
+from storage.services.training.qualifications import refuse_missing
 from storage.settings import settings
 
 
@@ -242,8 +243,10 @@ def _signup_in_transaction(connection: Connection, caller: Actor, task_id: int, 
     if found.member_status != MemberStatus.active:
         raise DomainError("tasks.member_not_active")
     missing = missing_tags(found.required_tags, found.member_tags, found.member_verified_tags)
-    if missing:
-        raise DomainError("tasks.missing_tags", task_id=task_id, tags=tuple(missing))
+    if missing:  # a qualification valid on the task's day still counts
+        refuse_missing(
+            connection, task_id, found.member_id, missing, found.start_at.astimezone(settings.timezone).date()
+        )
     if settings.require_insurance:
         refuse_if_uninsured(connection, found.id, found.member_id, found.start_at)
     if found.clash_id is not None:

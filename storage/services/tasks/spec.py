@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from storage.errors import DomainError
+from storage.errors import DomainError, quoted
 from storage.models import utcnow
 from storage.services.numerals import with_digits
 from storage.services.people import parse_tags
@@ -29,7 +29,7 @@ MAX_PLACE_LENGTH = 100
 COUNT = re.compile(r"^(\d+)\s*(人|名)$")
 POINTS = re.compile(r"^(\d+)\s*(分|积分)$")
 RADIUS = re.compile(r"^(?:半径[:：]?)?(\d+)\s*(米|m)$")
-KEYED = re.compile(r"^(需要|特长|截止|报名截止|队伍|单位|坐标|半径)[:：](.+)$")
+KEYED = re.compile(r"^(需要|特长|截止|报名截止|队伍|单位|坐标|半径|课程)[:：](.+)$")
 COORDINATES = re.compile(r"^(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)$")
 TEAM_SEPARATORS = re.compile(r"[,，、]")
 REPEAT_WORDS = ("每周", "每周重复", "每周一次")
@@ -39,7 +39,11 @@ TEAM_KEY = "队伍"
 UNIT_KEY = "单位"
 COORDINATES_KEY = "坐标"
 RADIUS_KEY = "半径"
+COURSE_KEY = "课程"
+TRAINING_KIND = "培训"
+"""A task linked to a course (课程:编号) is one of its sessions: its kind must say 培训 (急救培训 does)."""
 METRES = "米"
+NUMBER_SIGNS = "#＃"
 
 
 @dataclass
@@ -60,6 +64,8 @@ class TaskSpec:
     longitude: float | None = None
     radius_m: int | None = None
     repeat_weekly: bool = False
+    course_id: int | None = None
+    """课程:编号: the task is a session of this course (storage/services/training)."""
 
     def missing(self) -> list[str]:
         """What is still to be written: "kind", "time", "place", "capacity", "duration"."""
@@ -150,6 +156,11 @@ def _apply_keyed(spec: TaskSpec, key: str, value: str, now: datetime) -> None:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise DomainError("tasks.spec_coordinates_out_of_range")
         spec.latitude, spec.longitude = latitude, longitude
+    elif key == COURSE_KEY:
+        digits = with_digits(value).lstrip(NUMBER_SIGNS)
+        if not digits.isdecimal() or len(digits) > 9:
+            raise DomainError("tasks.spec_bad_course", text=quoted(value))
+        spec.course_id = int(digits)
     elif key == RADIUS_KEY:
         match = RADIUS.match(value) or RADIUS.match(value + METRES)
         if not match:
@@ -177,6 +188,8 @@ def check_spec(spec: TaskSpec) -> None:
         raise DomainError("tasks.spec_missing", missing=tuple(missing))
     check_kind(spec.kind)
     check_place(spec.place)
+    if spec.course_id is not None and TRAINING_KIND not in spec.kind:
+        raise DomainError("tasks.course_not_training", kind=spec.kind)
     assert spec.start is not None
     assert spec.end is not None
     if spec.end <= spec.start:

@@ -56,6 +56,7 @@ GRANTS = re.compile(r"^授予[:：](.+)$")
 PASS_MARK = re.compile(r"^及格(\d{1,3})分?$")
 UNIT = re.compile(r"^单位[:：](.+)$")
 ONLINE_WORDS = ("线上", "在线")
+YEARS = "年"
 LINK = re.compile(r"^https?://\S+$")
 
 
@@ -91,7 +92,7 @@ def parse_course(words: list[str]) -> CourseSpec:
             if found.group(3):
                 validity = None
             else:
-                months = int(found.group(1)) * (12 if found.group(2) == "年" else 1)
+                months = int(found.group(1)) * (12 if found.group(2) == YEARS else 1)
                 if not 1 <= months <= MAX_VALIDITY_MONTHS:
                     raise DomainError("training.bad_validity", text=quoted(word), most_years=MAX_VALIDITY_MONTHS // 12)
                 validity = months

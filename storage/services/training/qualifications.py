@@ -32,7 +32,7 @@ from storage.models import (
 )
 from storage.services.actors import Actor
 from storage.services.people import rights_of
-from storage.settings import settings
+from storage.settings import TagSource, settings
 
 EXPIRING_WITHIN = timedelta(days=30)
 """A qualification running out within this is shown as running out soon."""
@@ -129,7 +129,10 @@ def refuse_missing(connection: Connection, task_id: int, member_id: int, missing
             (course.tag, course.course_id, course.course_name)
             for course in courses_granting(connection, member_id, still)
         )
-        raise DomainError("tasks.missing_tags", task_id=task_id, tags=tuple(still), courses=courses)
+        only = settings.required_tags_from == TagSource.qualified
+        raise DomainError(
+            "tasks.missing_tags", task_id=task_id, tags=tuple(still), courses=courses, qualifications_only=only
+        )
 
 
 # ---- what a member holds

@@ -1,0 +1,295 @@
+"""Training (/课程, /结业, /资质): an officer defines a course, a session of it (a 培训 task) completes it for who
+attended, a completion grants its qualifications until their last day, and a task or call-out needing one accepts
+a member holding it; a sibling unit's officer and members of other units get nothing of the course."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from storage import db
+from storage.models import AuditLog, Course, CourseCompletion, OutboxMessage, Qualification, QuizAttempt, Task
+from storage.services import emergency, membership, organisation, tasks
+from storage.services.actors import ChatAccount
+from storage.services.people import PersonRef, member_of
+from storage.services.training import completions, qualifications
+from storage.settings import TagSource, settings
+from tests.chat import say
+from tests.places import in_group
+
+ADMIN, OFFICER, SIBLING_OFFICER = 10001, 20001, 20002
+ZHANG, LI, ZHAO = 30001, 30002, 30003
+GROUP, SIBLING_GROUP = 555001, 555002
+NEW_COURSE = "/课程 新建 山地救援 有效期2年 授予:救援 及格80分 山地搜救和基础急救"
+
+
+def account(user: int) -> ChatAccount:
+    return ChatAccount("onebot", str(user))
+
+
+async def set_up() -> dict[int, int]:
+    """夕阳红巡逻队 of 历下分局 with 张三 and 李四; 赵六 in a team of 市中分局, whose officer is a sibling. Returns each
+    account's member number."""
+    admin = account(ADMIN)
+    await organisation.grant_officer(admin, PersonRef(platform="onebot", user_id=str(OFFICER)), "济南市公安局/历下分局")
+    await organisation.grant_officer(
+        admin, PersonRef(platform="onebot", user_id=str(SIBLING_OFFICER)), "济南市公安局/市中分局"
+    )
+    await organisation.bind_group(account(OFFICER), in_group(GROUP), "夕阳红巡逻队")
+    await organisation.bind_group(account(SIBLING_OFFICER), in_group(SIBLING_GROUP), "市中巡逻队")
+    for user, name, phone, group, officer in (
+        (ZHANG, "张三", "13800138001", GROUP, OFFICER),
+        (LI, "李四", "13800138002", GROUP, OFFICER),
+        (ZHAO, "赵六", "13800138003", SIBLING_GROUP, SIBLING_OFFICER),
+    ):
+        application = await membership.apply_to_team(account(user), in_group(group), name, phone, [])
+        await membership.decide_application(account(officer), approve=True, number=application.number)
+    numbers = {}
+    async with db.session() as session:
+        for user in (OFFICER, SIBLING_OFFICER, ZHANG, LI, ZHAO):
+            member = await member_of(session, "onebot", str(user))
+            assert member is not None
+            assert member.id is not None
+            numbers[user] = member.id
+    return numbers
+
+
+def local_today() -> date:
+    return datetime.now(timezone.utc).astimezone(settings.timezone).date()
+
+
+def shown(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+async def private_messages_to(user: int) -> list[str]:
+    async with db.session() as session:
+        rows = await session.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_key == f"user:{user}").order_by(col(OutboxMessage.id))
+        )
+        return [row.text for row in rows.all()]
+
+
+async def count(model) -> int:
+    async with db.session() as session:
+        return (await session.exec(select(func.count()).select_from(model))).one()
+
+
+async def attend(task_id: int, *users: int) -> None:
+    """Each user checks in at the start and out at the end; then the task is closed after its end."""
+    async with db.session() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        start, end = task.start_at, task.end_at
+    for user in users:
+        await tasks.check_in(account(user), task_id, start)
+        await tasks.check_out(account(user), task_id, end)
+    await tasks.close_task(None, task_id, end + timedelta(hours=2))
+
+
+async def test_an_officer_defines_a_course_that_members_of_their_units_see_and_nobody_else(database: str) -> None:
+    await set_up()
+    created = await say(OFFICER, NEW_COURSE)
+    assert created.startswith(
+        "已建好课程：1. 山地救援（授予 救援，有效期2年）\n单位：济南市公安局/历下分局　考试及格：80分"
+    )
+    assert (await say(OFFICER, NEW_COURSE)).startswith("这门课程之前已经建好了：1. 山地救援")  # a double send
+    assert await count(Course) == 1
+    async with db.session() as session:
+        (entry,) = (await session.exec(select(AuditLog).where(AuditLog.action == "create_course"))).all()
+    assert (entry.target, entry.detail["grants"]) == ("course:1", ["救援"])
+
+    # what is wrong is said, and nothing is made
+    assert await say(OFFICER, "/课程 新建 急救") == (
+        "请写完成课程后授予什么资质，例如 授予:救援（任务的 需要:救援 就认这项资质）。"
+    )
+    assert await say(OFFICER, "/课程 新建 急救 有效期200年 授予:急救") == (
+        "有效期“有效期200年”看不懂：写 有效期2年、有效期6个月 或 长期（最多 10 年）。"
+    )
+    assert (
+        await say(OFFICER, "/课程 新建 急救 授予:急救 及格120分")
+        == "及格分“及格120分”不对：写 及格60分 到 及格100分 之间。"
+    )
+    assert (
+        await say(ZHANG, "/课程 新建 急救 授予:急救") == "只有民警可以管理课程。想学习请发送 /课程 看可以参加的课程。"
+    )
+    assert await count(Course) == 1
+
+    # members of the unit's teams see it; a member and an officer of the sibling unit are told it does not exist
+    assert await say(ZHANG, "/课程", GROUP) == (
+        "课程：\n1. 山地救援（授予 救援，有效期2年）\n看一门：/课程 编号　线上学习：私聊 /学习 编号"
+    )
+    shown_to_member = await say(ZHANG, "/课程 1")
+    assert shown_to_member.startswith(
+        "【课程 1】山地救援\n山地搜救和基础急救\n授予：救援　有效期2年\n参加培训（签到签退）即结业。"
+    )
+    nothing = "没有编号为 1 的课程。发送 /课程 看可以参加的课程。"
+    assert await say(ZHAO, "/课程 1") == nothing
+    assert await say(SIBLING_OFFICER, "/课程 1") == nothing
+    assert await say(ZHAO, "/课程 9") == "没有编号为 9 的课程。发送 /课程 看可以参加的课程。"
+    assert await say(ZHAO, "/课程") == "你的队伍现在没有可以参加的课程。"
+    assert await say(SIBLING_OFFICER, "/结业 1 1") == nothing
+
+
+async def test_a_session_attended_grants_the_qualification_a_task_requires(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "required_tags_from", TagSource.qualified)
+    numbers = await set_up()
+    await say(OFFICER, NEW_COURSE)
+    await say(LI, "/标签 +救援")  # a declared specialty does not count under "qualifications only"
+    posted = await say(OFFICER, "/发布任务 山地搜救 明天8:00 4小时 千佛山 5人 需要:救援", GROUP)
+    assert posted.startswith("已发布任务 1")
+    refused = (
+        "任务 1 需要资质：救援。你还没有有效的这项资质，不能报名。\n"
+        "“救援”可以通过课程 1（山地救援）取得：发送 /课程 1 看怎么参加。"
+    )
+    assert await say(ZHANG, "/报名 1", GROUP) == refused
+    assert await say(LI, "/报名 1", GROUP) == refused
+
+    # a session of the course: a 培训 task linked with 课程:1
+    assert await say(OFFICER, "/发布任务 巡逻 明天19:00 2小时 北区 5人 课程:1", GROUP) == (
+        "课程:编号 只用于培训任务：任务类型要写培训，例如 /发布任务 培训 明天19:00 2小时 派出所会议室 30人 课程:3"
+    )
+    assert (await say(SIBLING_OFFICER, "/发布任务 培训 明天19:00 2小时 会议室 5人 课程:1", SIBLING_GROUP)) == (
+        "没有编号为 1 的课程。发送 /课程 看可以参加的课程。"
+    )
+    session_card = await say(OFFICER, "/发布任务 培训 明天14:00 2小时 派出所会议室 10人 课程:1", GROUP)
+    assert session_card.startswith("已发布任务 2")
+    assert "课程 1 的培训：到场签到签退算结业，发送 /课程 1 看课程" in session_card
+    for user in (ZHANG, LI):
+        assert (await say(user, "/报名 2", GROUP)).startswith("队员：报名成功！任务 2")
+    await attend(2, ZHANG)  # 李四 signed up and did not come
+
+    session_day = (datetime.now(timezone.utc) + timedelta(days=1)).astimezone(settings.timezone).date()
+    until = session_day + relativedelta(years=2) - timedelta(days=1)
+    told = await private_messages_to(ZHANG)
+    assert told[-1] == (f"你已完成课程“山地救援”（参加培训），取得资质：救援，有效至{shown(until)}。发送 /资质 查看。")
+    assert await say(ZHANG, "/资质") == f"张三的资质：\n救援：有效至{shown(until)}，来自课程“山地救援”"
+    assert await say(LI, "/资质") == "李四，你还没有资质。完成课程就能取得：发送 /课程 看可以参加的课程。"
+    assert (await say(ZHANG, "/报名 1", GROUP)).startswith("队员：报名成功！任务 1")
+    assert await say(LI, "/报名 1", GROUP) == refused
+
+    # closing again changes nothing: one completion, one qualification
+    await tasks.close_task(account(OFFICER), 2)
+    assert (await count(CourseCompletion), await count(Qualification)) == (1, 1)
+
+    # the officer sees who completed it, in private; in the group only how many
+    detail = await say(OFFICER, "/课程 1")
+    assert f"有效 1 人：张三({numbers[ZHANG]}) 有效至{shown(until)}" in detail
+    assert "培训场次：1 场" in detail
+    in_group_detail = await say(OFFICER, "/课程 1", GROUP)
+    assert "张三" not in in_group_detail
+    assert "有效 1 人，快到期或已到期 0 人。" in in_group_detail
+
+
+async def test_a_call_out_needing_a_qualification_reaches_only_who_holds_a_valid_one(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "required_tags_from", TagSource.qualified)
+    numbers = await set_up()
+    await say(OFFICER, NEW_COURSE)
+    await say(LI, "/标签 +救援")
+    await say(OFFICER, f"/结业 1 {numbers[ZHANG]}")
+    raised = await emergency.raise_alert(account(OFFICER), "山上有人迷路", 2, ["救援"], None)
+    assert raised.people == 1
+    assert any(text.startswith("【紧急") for text in await private_messages_to(ZHANG))
+    assert not any(text.startswith("【紧急") for text in await private_messages_to(LI))
+
+
+async def test_a_qualification_counts_through_its_last_day_and_a_retake_after_expiry_renews_it(database: str) -> None:
+    numbers = await set_up()
+    await say(OFFICER, "/课程 新建 护学岗培训 有效期1年 授予:护学")
+    completed_on = date(2026, 3, 5)
+    moment = datetime(2026, 3, 5, 10, 0, tzinfo=settings.timezone)
+    marked = await completions.complete_by_hand(account(OFFICER), 1, [numbers[ZHANG]], moment)
+    assert marked.valid_until == date(2027, 3, 4)
+    async with db.get_engine().connect() as connection:
+
+        def held_on(day: date):
+            return connection.run_sync(lambda sync: qualifications.qualified_tags(sync, numbers[ZHANG], ["护学"], day))
+
+        assert await held_on(completed_on) == {"护学"}
+        assert await held_on(date(2027, 3, 4)) == {"护学"}  # the last day still counts
+        assert await held_on(date(2027, 3, 5)) == set()  # the day after does not
+
+    # after it ran out, /资质 says so and names the course to retake; a retake grants a new year
+    late = datetime(2027, 3, 10, 10, 0, tzinfo=settings.timezone)
+    own = await qualifications.my_qualifications(account(ZHANG), late)
+    (held,) = own.held
+    assert (held.tag, held.state, held.valid_until) == ("护学", "expired", date(2027, 3, 4))
+    assert held.retake is not None
+    assert held.retake.course_id == 1
+    await completions.complete_by_hand(account(OFFICER), 1, [numbers[ZHANG]], late)
+    (held,) = (await qualifications.my_qualifications(account(ZHANG), late)).held
+    assert (held.state, held.valid_until) == ("valid", date(2028, 3, 9))
+    soon = (await qualifications.my_qualifications(account(ZHANG), datetime(2028, 2, 20, tzinfo=timezone.utc))).held
+    assert soon[0].state == "expiring"
+
+
+async def test_an_officer_marks_completion_by_hand_once_and_only_for_their_members(database: str) -> None:
+    numbers = await set_up()
+    await say(OFFICER, NEW_COURSE)
+    zhang, li, zhao = numbers[ZHANG], numbers[LI], numbers[ZHAO]
+    answer = await say(OFFICER, f"/结业 1 {zhang} {li} {zhang} {zhao} 999")
+    until = local_today() + relativedelta(years=2) - timedelta(days=1)
+    assert answer == (
+        f"已登记完成课程“山地救援”：张三({zhang})、李四({li})，有效至{shown(until)}。已私聊通知。\n"
+        f"没有登记：{zhao}、999（不是你单位的在队队员，或没有这个成员号）。"
+    )
+    assert await say(OFFICER, f"/graduate 1 {zhang}") == f"今天已经登记过：张三({zhang})。"
+    assert (await count(CourseCompletion), await count(Qualification)) == (2, 2)
+    async with db.session() as session:
+        entries = (await session.exec(select(AuditLog).where(AuditLog.action == "complete_course"))).all()
+    assert [entry.detail["members"] for entry in entries] == [[zhang, li]]
+    assert await say(OFFICER, "/结业 1") == (
+        "结业（民警）：/结业 课程编号 成员号…　例如 /结业 3 12 15\n给没有手机签到的队员登记完成课程。"
+    )
+    assert (await say(ZHANG, f"/结业 1 {zhang}")).startswith("只有民警可以管理课程")
+
+
+async def test_a_session_of_a_course_with_a_quiz_completes_it_once_the_quiz_is_passed(database: str) -> None:
+    numbers = await set_up()
+    await say(OFFICER, NEW_COURSE)
+    async with db.session() as session:
+        course = await session.get(Course, 1)
+        assert course is not None
+        course.quiz = [{"text": "劝阻酒驾时可以动手拦车。", "kind": "judge", "options": ["对", "错"], "answers": [1]}]
+        session.add(course)
+    await say(OFFICER, "/发布任务 培训 明天14:00 2小时 派出所会议室 10人 课程:1", GROUP)
+    await say(ZHANG, "/报名 1", GROUP)
+    await attend(1, ZHANG)
+    assert (await private_messages_to(ZHANG))[-1] == (
+        "你参加了课程“山地救援”的培训，还要通过考试才算结业：私聊发送 /学习 1"
+    )
+    assert await count(CourseCompletion) == 0
+
+    # passing the quiz later completes it, counted from the session's day
+    now = datetime.now(timezone.utc) + timedelta(days=2)
+    async with db.session() as session:
+        course = await session.get(Course, 1)
+        assert course is not None
+        session.add(QuizAttempt(course_id=1, member_id=numbers[ZHANG], score=100, correct=1, questions=1, passed=True))
+        done = await completions.complete_after_passing(session, course, numbers[ZHANG], now)
+    session_day = (datetime.now(timezone.utc) + timedelta(days=1)).astimezone(settings.timezone).date()
+    assert done is not None
+    assert (done.completed_on, done.new) == (session_day, True)
+
+
+async def test_a_retired_course_takes_no_sessions_and_what_it_granted_stays(database: str) -> None:
+    numbers = await set_up()
+    await say(OFFICER, NEW_COURSE)
+    await say(OFFICER, f"/结业 1 {numbers[ZHANG]}")
+    assert await say(OFFICER, "/课程 停用 1") == (
+        "已停用课程 1（山地救援）：不能再开培训、考试或结业；已经取得的资质到期前照样有效。"
+    )
+    assert await say(OFFICER, "/课程 停用 1") == "课程 1（山地救援）之前已经停用。"
+    assert await say(OFFICER, "/发布任务 培训 明天14:00 2小时 会议室 10人 课程:1", GROUP) == (
+        "没有编号为 1 的课程。发送 /课程 看可以参加的课程。"
+    )
+    assert (await say(ZHANG, "/资质")).startswith("张三的资质：\n救援：有效至")
+    assert await say(ZHANG, "/课程") == "你的队伍现在没有可以参加的课程。"
