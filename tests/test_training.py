@@ -293,3 +293,14 @@ async def test_a_retired_course_takes_no_sessions_and_what_it_granted_stays(data
     )
     assert (await say(ZHANG, "/资质")).startswith("张三的资质：\n救援：有效至")
     assert await say(ZHANG, "/课程") == "你的队伍现在没有可以参加的课程。"
+
+
+async def test_an_officer_sees_a_members_qualifications_in_their_file(database: str) -> None:
+    numbers = await set_up()
+    await say(OFFICER, NEW_COURSE)
+    await say(OFFICER, f"/结业 1 {numbers[ZHANG]}")
+    until = local_today() + relativedelta(years=2) - timedelta(days=1)
+    line = f"资质：救援：有效至{shown(until)}，来自课程“山地救援”"
+    assert line in (await say(OFFICER, f"/档案 {numbers[ZHANG]}")).split("\n")
+    assert line in (await say(ZHANG, "/档案")).split("\n")
+    assert "资质：" not in await say(OFFICER, f"/档案 {numbers[LI]}")

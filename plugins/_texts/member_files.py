@@ -6,6 +6,7 @@ from datetime import datetime
 
 from plugins._texts import add_refusals, render_notice
 from plugins._texts.membership import MEMBER_STATUS_NAMES, MEMBERSHIP_STATUS_NAMES, specialties_text
+from plugins._texts.training import held_line
 from storage.models import utcnow
 from storage.services.member_files import ErasedMember, MemberFile, View
 from storage.services.member_tags import TagChange, TagsChangedNotice
@@ -81,6 +82,8 @@ def text_for_file(file: MemberFile | ErasedMember) -> str:
         lines.append(f"保险：{policy.insurer} {policy.policy_number}，有效期至 {policy.valid_until:%Y-%m-%d}{ended}")
     else:
         lines.append("保险：未登记")
+    if file.qualifications:
+        lines += [f"资质：{held_line(held)}" for held in file.qualifications]
     for team in file.teams:
         leader = "，队长" if team.is_leader else ""
         lines.append(f"队伍：{team.team}（{MEMBERSHIP_STATUS_NAMES.get(team.status, team.status)}{leader}）")

@@ -49,6 +49,7 @@ from storage.services.people import (
     specialties_of,
 )
 from storage.services.totals import ALL_TIME, period_key
+from storage.services.training.qualifications import Held, held_by
 from storage.settings import settings
 
 
@@ -126,6 +127,9 @@ class MemberFile:
     joined_at: datetime | None
     vettings: list[VettingLine]
     insurance: InsuranceLine | None
+    qualifications: list[Held]
+    """Each qualification tag once: the one lasting longest, valid, running out or run out (storage/services/
+    training/qualifications.py)."""
     teams: list[TeamLine]
     officer_units: list[str]
     figures: Figures
@@ -255,6 +259,7 @@ async def _read_file(db: AsyncSession, member: Member, view: View) -> MemberFile
         joined_at=member.joined_at,
         vettings=[_vetting_line(vetting, officer, view) for vetting, officer in vettings],
         insurance=_insurance_line(policy, view) if policy else None,
+        qualifications=await held_by(db, member_id, utcnow().astimezone(settings.timezone).date()),
         teams=[
             TeamLine(team.name, unit.path, membership.status, id_of(team) in led) for membership, team, unit in teams
         ],
