@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from storage import db
-from storage.models import Member, PlatformIdentity, id_of
+from storage.models import Member, PlatformIdentity, QuizAttempt, id_of
 from storage.services import shop, tasks, tips
 from storage.services.erasure import ERASED_NAME
 from storage.services.people import PersonRef
@@ -105,6 +105,8 @@ async def test_my_data_comes_privately_as_a_file_of_everything_once_an_hour(
         "紧急响应",
         "政审",
         "保险",
+        "培训",
+        "考试",
         "操作记录",
     ]
     file = dict(row for row in book["档案"][1:] if row[0] is not None)
@@ -181,3 +183,23 @@ async def test_declining_changes_nothing_and_confirming_erases(
     assert ERASED_NAME in roster
     board, _ = await send(20001, "/排行榜 总 全市", GROUP)
     assert "队员一" not in board
+
+
+async def test_my_data_holds_the_courses_completed_and_the_quizzes_taken(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me, _, _ = await build(tmp_path, monkeypatch)
+    said, _ = await send(20001, "/课程 新建 防诈宣传 有效期1年 授予:防诈")
+    assert said.startswith("已建好课程：1. 防诈宣传")
+    said, _ = await send(20001, f"/结业 1 {me}")
+    assert said.startswith("已登记完成课程“防诈宣传”")
+    async with db.session() as session:
+        session.add(QuizAttempt(course_id=1, member_id=me, score=60, correct=3, questions=5, passed=False))
+
+    _, files = await send(ME, "/我的数据")
+    (content,) = files.values()
+    book = sheets(content)
+    (completed,) = book["培训"][1:]
+    assert (completed[0], completed[1], completed[3], completed[5]) == (1, "防诈宣传", "民警登记", "防诈")
+    assert book["考试"][1:] == [(1, "防诈宣传", book["考试"][1][2], 60, 3, 5, "不及格")]
+    assert "20001" not in repr(book["培训"])  # who marked it is not named

@@ -11,6 +11,7 @@ from plugins._texts import add_refusals
 from plugins._texts.export import MEMBER_STATUS_NAMES, SIGNUP_NAMES
 from plugins._texts.shop import STATUS_NAMES as REDEMPTION_STATUS_NAMES
 from plugins._texts.standings import reason_name
+from plugins._texts.training import SOURCES
 from storage.services.export import workbook_bytes
 from storage.services.own_data import OwnData
 from storage.services.tips import STATUS_NAMES as TIP_STATUS_NAMES
@@ -186,6 +187,32 @@ def sheets_for(data: OwnData) -> dict[str, list[list]]:
         ],
         "保险": [["保险公司", "保单号", "有效至"]]
         + [[policy.insurer, policy.policy_number, _when(policy.valid_until)] for policy in data.insurance],
+        "培训": [["课程号", "课程", "完成日期", "怎么完成的", "任务号", "授予资质", "有效至"]]
+        + [
+            [
+                line.course_id,
+                line.course,
+                _when(line.completion.completed_on),
+                SOURCES.get(line.completion.source, line.completion.source),
+                line.completion.task_id or "",
+                "、".join(line.qualifications),
+                _when(line.completion.valid_until) or "长期",
+            ]
+            for line in data.completions
+        ],
+        "考试": [["课程号", "课程", "时间", "得分", "答对", "题数", "结果"]]
+        + [
+            [
+                line.course_id,
+                line.course,
+                _when(line.attempt.created_at),
+                line.attempt.score,
+                line.attempt.correct,
+                line.attempt.questions,
+                "及格" if line.attempt.passed else "不及格",
+            ]
+            for line in data.quizzes
+        ],
         "操作记录": [["时间", "操作", "对象", "内容", "谁做的"]]
         + [
             [
@@ -223,6 +250,6 @@ def text_for_own_data(file: OwnDataFile, path: object | None = None) -> str:
     counts = "，".join(f"{title} {file.counts[title]} 行" for title in shown)
     where = f"文件在 {path}。" if path is not None else "文件随后发来。"
     return (
-        f"这是机器人记着的关于你的全部信息：档案、账号、队伍、{counts}，还有申请、政审、保险和操作记录。"
+        f"这是机器人记着的关于你的全部信息：档案、账号、队伍、{counts}，还有申请、政审、保险、培训、考试和操作记录。"
         f"{where}里面有你的手机号等个人信息，请妥善保管。"
     )

@@ -20,11 +20,15 @@ from storage.errors import DomainError
 from storage.models import (
     AlertResponse,
     AuditLog,
+    Course,
+    CourseCompletion,
     Insurance,
     JoinRequest,
     Member,
     PlatformIdentity,
     PointEntry,
+    Qualification,
+    QuizAttempt,
     Redemption,
     Reward,
     Role,
@@ -106,6 +110,22 @@ class VettingLine:
 
 
 @dataclass(frozen=True)
+class CompletionLine:
+    course_id: int
+    course: str
+    completion: CourseCompletion
+    qualifications: tuple[str, ...]
+    """What it granted (each valid through the completion's valid_until)."""
+
+
+@dataclass(frozen=True)
+class QuizLine:
+    course_id: int
+    course: str
+    attempt: QuizAttempt
+
+
+@dataclass(frozen=True)
 class AuditLine:
     at: datetime
     action: str
@@ -129,6 +149,8 @@ class OwnData:
     responses: Sequence[AlertResponse]
     vettings: list[VettingLine]
     insurance: Sequence[Insurance]
+    completions: list[CompletionLine]
+    quizzes: list[QuizLine]
     audit: list[AuditLine]
     made_at: datetime
 
@@ -238,6 +260,37 @@ async def own_data(caller: Actor, now: datetime | None = None) -> OwnData:
             ).all()
         ]
         insurance = (await db.exec(select(Insurance).where(Insurance.member_id == member_id))).all()
+        granted: dict[int, list[str]] = {}
+        for completion_id, tag in (
+            await db.exec(
+                select(Qualification.completion_id, Qualification.tag)
+                .where(Qualification.member_id == member_id)
+                .order_by(col(Qualification.id))
+            )
+        ).all():
+            granted.setdefault(completion_id, []).append(tag)
+        completions = [
+            CompletionLine(course.id or 0, course.name, completion, tuple(granted.get(id_of(completion), ())))
+            for completion, course in (
+                await db.exec(
+                    select(CourseCompletion, Course)
+                    .join(Course, col(Course.id) == col(CourseCompletion.course_id))
+                    .where(CourseCompletion.member_id == member_id)
+                    .order_by(col(CourseCompletion.completed_on), col(CourseCompletion.id))
+                )
+            ).all()
+        ]
+        quizzes = [
+            QuizLine(course.id or 0, course.name, attempt)
+            for attempt, course in (
+                await db.exec(
+                    select(QuizAttempt, Course)
+                    .join(Course, col(Course.id) == col(QuizAttempt.course_id))
+                    .where(QuizAttempt.member_id == member_id)
+                    .order_by(col(QuizAttempt.created_at), col(QuizAttempt.id))
+                )
+            ).all()
+        ]
         about = (col(AuditLog.actor_member_id) == member_id) | (col(AuditLog.target) == f"member:{member_id}")
         if keys:
             about = about | col(AuditLog.actor).in_(keys)
@@ -263,6 +316,8 @@ async def own_data(caller: Actor, now: datetime | None = None) -> OwnData:
             responses=responses,
             vettings=vettings,
             insurance=insurance,
+            completions=completions,
+            quizzes=quizzes,
             audit=audit_lines,
             made_at=now,
         )
