@@ -209,7 +209,10 @@ class MembersSection(Section):
     def _available(cls, value: list[str]) -> list[str]:
         for stage in value:
             if stage == "trained":
-                raise ValueError('stage "trained" (a required course) comes with the training feature: leave it out')
+                raise ValueError(
+                    'stage "trained" (a course required before approval) is not available yet: leave it out; '
+                    "an officer can see who completed a course with /课程 编号"
+                )
             if stage not in STAGES_AVAILABLE:
                 raise ValueError(f"unknown stage {stage!r}: write one of {list(STAGES_AVAILABLE)}")
         return value

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 VETTING_STAGE = "vetted"
 """The background check (政审) an officer records between applying and approval."""
 STAGES_AVAILABLE = (VETTING_STAGE,)
-"""The stages a deployment can turn on today; "trained" (a required course) comes with the training issue."""
+"""The stages a deployment can turn on today; "trained" (a course required before approval) is not built yet."""
 
 
 class TagSource(str, Enum):

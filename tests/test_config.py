@@ -147,7 +147,7 @@ def test_a_config_file_saved_as_gbk_is_reported_like_any_other_mistake(tmp_path:
         ('[bot]\ntimezone = "Mars/Olympus"\n', "time zone"),
         ("[bot]\nsuperuser = []\n", "superuser"),
         ("[database\n", "config.toml"),
-        ('[members]\nstages = ["trained"]\n', "comes with the training feature"),
+        ('[members]\nstages = ["trained"]\n', "is not available yet"),
         ('[members]\nstages = ["vetting"]\n', "unknown stage"),
     ],
 )
