@@ -20,6 +20,7 @@ from storage.services.training import completions, qualifications
 from storage.settings import TagSource, settings
 from tests.chat import say
 from tests.places import in_group
+from tests.test_statement_counts import statements
 
 ADMIN, OFFICER, SIBLING_OFFICER = 10001, 20001, 20002
 ZHANG, LI, ZHAO = 30001, 30002, 30003
@@ -304,3 +305,31 @@ async def test_an_officer_sees_a_members_qualifications_in_their_file(database: 
     assert line in (await say(OFFICER, f"/档案 {numbers[ZHANG]}")).split("\n")
     assert line in (await say(ZHANG, "/档案")).split("\n")
     assert "资质：" not in await say(OFFICER, f"/档案 {numbers[LI]}")
+
+
+async def test_a_city_course_shows_each_unit_officer_only_their_own_members(database: str) -> None:
+    numbers = await set_up()
+    city_officer = 20003
+    await organisation.grant_officer(
+        account(ADMIN), PersonRef(platform="onebot", user_id=str(city_officer)), "济南市公安局"
+    )
+    created = await say(city_officer, "/课程 新建 防诈宣传 有效期1年 授予:防诈")
+    assert created.startswith("已建好课程：1. 防诈宣传")
+    marked = await say(city_officer, f"/结业 1 {numbers[ZHANG]} {numbers[ZHAO]}")
+    assert marked.startswith("已登记完成课程“防诈宣传”：张三")
+
+    with statements() as seen:
+        mine = await say(OFFICER, "/课程 1")
+    assert f"张三({numbers[ZHANG]})" in mine
+    assert "赵六" not in mine
+    await say(city_officer, f"/结业 1 {numbers[LI]}")
+    with statements() as seen_with_one_more:
+        mine = await say(OFFICER, "/课程 1")
+    assert f"李四({numbers[LI]})" in mine
+    assert len(seen_with_one_more) == len(seen)  # the officer's members are picked in SQL, not one by one
+    theirs = await say(SIBLING_OFFICER, "/课程 1")
+    assert f"赵六({numbers[ZHAO]})" in theirs
+    assert "张三" not in theirs
+    everyone = await say(city_officer, "/课程 1")
+    assert "张三" in everyone
+    assert "赵六" in everyone

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, bindparam, or_
+from sqlalchemy import Connection, Row, bindparam, false, or_
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -208,6 +209,20 @@ def team_at_on(connection: Connection, where: Where) -> GroupTeam | None:
 def in_unit_or_below(unit: Unit):
     """A condition on Unit: this unit or any unit below it (units form a tree by path)."""
     return or_(col(Unit.path) == unit.path, col(Unit.path).startswith(unit.path + "/"))
+
+
+def members_of_units(units: Iterable[Unit]):
+    """The ids of the active members of teams in these units or below them (what covers_member answers, as a
+    subquery: for a list of people in one statement)."""
+    return (
+        select(TeamMembership.member_id)
+        .join(Team, col(Team.id) == col(TeamMembership.team_id))
+        .join(Unit, col(Unit.id) == col(Team.unit_id))
+        .where(
+            TeamMembership.status == MembershipStatus.active,
+            or_(false(), *(in_unit_or_below(unit) for unit in units)),
+        )
+    )
 
 
 async def units_of_member(db: AsyncSession, member_id: int) -> list[Unit]:
