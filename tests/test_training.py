@@ -161,7 +161,7 @@ async def test_a_session_attended_grants_the_qualification_a_task_requires(
     )
     session_card = await say(OFFICER, "/发布任务 培训 明天14:00 2小时 派出所会议室 10人 课程:1", GROUP)
     assert session_card.startswith("已发布任务 2")
-    assert "课程 1 的培训：到场签到签退算结业，发送 /课程 1 看课程" in session_card
+    assert "课程 1 的培训：签到签退记为参加，结业要求发送 /课程 1 查看" in session_card
     for user in (ZHANG, LI):
         assert (await say(user, "/报名 2", GROUP)).startswith("队员：报名成功！任务 2")
     await attend(2, ZHANG)  # 李四 signed up and did not come

@@ -70,7 +70,7 @@ def task_card(view: TaskView) -> str:
     if task.repeat_weekly:
         lines.append("每周重复")
     if task.course_id is not None:
-        lines.append(f"课程 {task.course_id} 的培训：到场签到签退算结业，发送 /课程 {task.course_id} 看课程")
+        lines.append(f"课程 {task.course_id} 的培训：签到签退记为参加，结业要求发送 /课程 {task.course_id} 查看")
     lines.append(f"报名：/报名 {task.id}　取消：/取消报名 {task.id}")
     return "\n".join(lines)
 
