@@ -84,7 +84,7 @@ class DomainSettings:
     """Reminders to the member this many days before a qualification runs out (empty: none)."""
     training_reminder_at: tuple[int, int] | None = (9, 0)
     """(hour, minute) the qualification reminders go out, and on the first of a month the officers' list of what
-    runs out that month; None: never."""
+    runs out next month; None: never."""
     export_full_personal_data: bool = False
     """Whether /导出 shows phones, ID numbers and emergency contacts whole to an officer of the member's own unit."""
     ask_id_number: bool = False

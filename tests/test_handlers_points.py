@@ -253,7 +253,7 @@ async def test_export_is_refused_in_a_group_and_sent_privately_as_a_file(
             private,
             onebot_text(
                 f"已导出 历下分局 {settings_month_label()}：成员 2 行，任务 0 行，出勤明细 0 行，积分流水 0 行，"
-                "线索 0 行。文件随后发来，请妥善保管。"
+                "线索 0 行，培训 0 行，资质 0 行。文件随后发来，请妥善保管。"
             ),
             result={"message_id": 1},
             bot=bot,

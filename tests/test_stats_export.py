@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -14,15 +14,19 @@ import plugins._images
 from plugins._images import board_image, certificate_image, font, image_for, stats_chart
 from plugins._texts.export import export_file
 from plugins._texts.stats import text_for_report
+from storage import db
 from storage.errors import NotAllowed
-from storage.models import utcnow
+from storage.models import QuizAttempt, utcnow
 from storage.services import emergency, export, organisation, stats, tasks, tips
 from storage.services.people import PersonRef
 from storage.services.standings import Board, Standing
 from storage.services.totals import period_of
+from storage.services.training import completions, courses
 from storage.services.when import DateRange
+from storage.settings import settings
 from tests.places import in_group
 from tests.test_points import GROUPS, NOW, OFFICER, set_up, volunteer
+from tests.test_statement_counts import statements
 
 
 def around_now() -> DateRange:
@@ -78,6 +82,8 @@ async def test_statistics_for_a_team_and_for_a_unit_with_its_parts(database: str
     assert "隐患 1 起，矛盾纠纷 1 起" in text
     assert "首个响应中位数 1.5 分钟" in text
     assert "· 一队：2 / 4.0 / 67%" in text
+    assert "培训" not in text  # no training at all: no training lines
+    assert "资质" not in text
 
     chart = Image.open(io.BytesIO(stats_chart(unit)))
     assert chart.format == "PNG"
@@ -98,7 +104,7 @@ async def test_the_export_names_no_anonymous_reporter_and_keeps_text_as_text(dat
         await export.export_workbook(volunteer(1), None, around_now(), None)
     made = export_file(await export.export_workbook(OFFICER, None, around_now(), None))
     book = load_workbook(io.BytesIO(made.content))
-    assert book.sheetnames == ["成员", "任务", "出勤明细", "积分流水", "线索"]
+    assert book.sheetnames == ["成员", "任务", "出勤明细", "积分流水", "线索", "培训", "资质"]
     people = list(book["成员"].iter_rows(min_row=2, values_only=True))
     assert len(people) == 6
     assert all("****" in row[2] for row in people)  # phones masked
@@ -116,10 +122,111 @@ async def test_the_export_names_no_anonymous_reporter_and_keeps_text_as_text(dat
 
     leader = export_file(await export.export_workbook(volunteer(2), None, around_now(), None))
     led = load_workbook(io.BytesIO(leader.content))
-    assert led.sheetnames == ["成员", "任务", "出勤明细", "积分流水"]  # tips only reach officers
+    assert led.sheetnames == ["成员", "任务", "出勤明细", "积分流水", "培训", "资质"]  # tips only reach officers
     assert leader.scope_name == "一队"
     assert export.cell("+1") == "'+1"
     assert export.cell(-5) == -5
+
+
+def local_day(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=settings.timezone)
+
+
+TRAINING_PERIOD = DateRange(local_day(2026, 11, 22), local_day(2026, 12, 1))
+"""22 to 30 November: the qualifications are counted as on the 30th."""
+
+
+async def run_training(members: dict[str, list[int]]) -> int:
+    """山地救援 (a year, grants 救援): a session for 一队 on 25 November that 队员一 attends and 队员二 misses; 队员二,
+    三, 四 and 五 completed it by hand on other days; quizzes finished in and out of the period, in and out of the
+    unit. Returns the session's task number."""
+    await courses.create_course(OFFICER, courses.parse_course("山地救援 有效期1年 授予:救援".split()))
+    spec = tasks.parse_task_words("培训 明天14:00 2小时 派出所会议室 10人 课程:1".split(), NOW)
+    session = (await tasks.post_task(OFFICER, in_group(GROUPS["一队"]), spec)).view.task
+    not_held = tasks.parse_task_words("培训 明天19:00 2小时 派出所会议室 10人 课程:1".split(), NOW)
+    await tasks.post_task(OFFICER, in_group(GROUPS["一队"]), not_held)  # never closed: not held
+    for number in (1, 2):
+        await tasks.signup_for_task(volunteer(number), session.id, NOW)
+    await tasks.check_in(volunteer(1), session.id, session.start_at)
+    await tasks.close_task(OFFICER, session.id, session.end_at)
+    one, two, three = members["一队"]
+    four, five, _ = members["二队"]
+    for number, completed_on in (
+        (two, local_day(2025, 12, 10, 10)),  # through 2026-12-09: 9 days after the 30th
+        (three, local_day(2025, 11, 20, 10)),  # through 2026-11-19: run out
+        (four, local_day(2025, 11, 1, 10)),  # run out, and renewed on 2026-11-10
+        (four, local_day(2026, 11, 10, 10)),
+        (five, local_day(2026, 12, 2, 10)),  # after the period: not held on the 30th
+    ):
+        await completions.complete_by_hand(OFFICER, 1, [number], completed_on)
+    outsider = members["外队"][0]
+    async with db.session() as session_db:
+        for member_id, passed, at in (
+            (one, True, local_day(2026, 11, 26, 20)),
+            (two, False, local_day(2026, 11, 26, 21)),
+            (four, True, local_day(2026, 11, 27, 9)),
+            (one, True, local_day(2026, 12, 2, 9)),  # after the period
+            (outsider, False, local_day(2026, 11, 27, 9)),  # another unit's member
+        ):
+            score = 100 if passed else 0
+            session_db.add(
+                QuizAttempt(
+                    course_id=1, member_id=member_id, score=score, correct=int(passed), questions=1, passed=passed,
+                    created_at=at,
+                )
+            )  # fmt: skip
+    return session.id
+
+
+async def test_the_figures_count_training_sessions_quizzes_and_who_holds_each_qualification(database: str) -> None:
+    members = await set_up()
+    await run_training(members)
+
+    unit = await stats.report(OFFICER, None, TRAINING_PERIOD, "unit")
+    training = unit.training
+    assert training is not None
+    assert (training.sessions, training.attended, training.quiz_attempts, training.quiz_passed) == (1, 1, 3, 2)
+    assert training.day == date(2026, 11, 30)
+    assert [(h.tag, h.valid, h.expiring, h.expired) for h in training.holdings] == [("救援", 3, 1, 1)]
+    text = text_for_report(unit)
+    assert "培训 1 场 1 人次，线上考试 3 次，通过率 67%" in text
+    assert "资质人数（11月30日 有效 / 其中30天内到期 / 已过期未复训）：救援 3 / 1 / 1" in text
+
+    team = await stats.report(OFFICER, in_group(GROUPS["二队"]), TRAINING_PERIOD, "team")
+    assert team.training is not None
+    assert (team.training.sessions, team.training.attended, team.training.quiz_attempts) == (0, 0, 1)
+    assert [(h.tag, h.valid, h.expiring, h.expired) for h in team.training.holdings] == [("救援", 1, 0, 0)]
+    assert "通过率 100%" in text_for_report(team)
+
+    # two statements, however many sessions, quizzes and qualifications
+    async with db.session() as session_db:
+        station = await organisation.find_unit(session_db, "市局/历下分局/闫千户派出所")
+        assert station is not None
+        covered = stats.UnitScope(name=station.name, unit=station)
+        with statements() as seen:
+            await stats.training_for(session_db, covered, TRAINING_PERIOD)
+    assert len(seen) == 2
+
+
+async def test_the_export_has_the_training_sessions_and_each_members_qualifications(database: str) -> None:
+    members = await set_up()
+    session_id = await run_training(members)
+    made = export_file(await export.export_workbook(OFFICER, None, TRAINING_PERIOD, None))
+    book = load_workbook(io.BytesIO(made.content))
+    assert list(book["培训"].iter_rows(values_only=True)) == [
+        ("任务号", "课程", "日期", "出勤"),
+        (session_id, "1 山地救援", "2026-11-25", 1),
+    ]
+    one, two, three = members["一队"]
+    four = members["二队"][0]
+    assert list(book["资质"].iter_rows(values_only=True)) == [
+        ("成员号", "姓名", "队伍", "资质", "课程", "有效至", "状态"),
+        (one, "队员一", "一队", "救援", "1 山地救援", "2027-11-24", "有效"),
+        (two, "队员二", "一队", "救援", "1 山地救援", "2026-12-09", "将到期"),
+        (three, "队员三", "一队", "救援", "1 山地救援", "2026-11-19", "已过期"),
+        (four, "队员四", "二队", "救援", "1 山地救援", "2027-11-09", "有效"),
+    ]
+    assert made.counts["培训"] == 1
 
 
 def glyph(character: str) -> Image.Image:

@@ -100,5 +100,6 @@ from plugins._texts import (
     tasks,  # noqa: F401
     tips,  # noqa: F401
     training,  # noqa: F401
+    training_reminders,  # noqa: F401
     when,  # noqa: F401
 )

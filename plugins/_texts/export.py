@@ -14,7 +14,17 @@ from plugins._texts import add_refusals
 from plugins._texts.standings import reason_name
 from plugins._texts.when import period_text
 from storage.services import export
-from storage.services.export import AttendanceRow, Export, LedgerRow, MemberRow, PayoutRow, TaskRow, TipRow
+from storage.services.export import (
+    AttendanceRow,
+    Export,
+    LedgerRow,
+    MemberRow,
+    PayoutRow,
+    QualificationRow,
+    SessionRow,
+    TaskRow,
+    TipRow,
+)
 from storage.services.tips import STATUS_NAMES as TIP_STATUS_NAMES
 from storage.services.when import local
 
@@ -23,7 +33,9 @@ TASK_STATUS_NAMES = {"open": "进行中", "cancelled": "已取消", "closed": "�
 NOT_STARTED = "未开始"
 """An open task still to come."""
 MEMBER_STATUS_NAMES = {"applied": "申请中", "active": "在队", "rejected": "未通过", "left": "已离队"}
-TITLES = {"members": "成员", "tasks": "任务", "attendance": "出勤明细", "ledger": "积分流水", "tips": "线索"}
+TITLES = {"members": "成员", "tasks": "任务", "attendance": "出勤明细", "ledger": "积分流水", "tips": "线索",
+          "sessions": "培训", "qualifications": "资质"}  # fmt: skip
+QUALIFICATION_STATES = {"valid": "有效", "expiring": "将到期", "expired": "已过期"}
 MEMBER_HEADINGS = ["成员号", "姓名", "手机", "队伍", "状态", "特长", "入队时间", "累计积分", "地区", "工作单位", "行业",
                    "职业", "身份证号", "紧急联系人", "保险公司", "保单号", "保险到期"]  # fmt: skip
 HEADINGS = {
@@ -32,6 +44,8 @@ HEADINGS = {
     "attendance": ["任务号", "成员号", "姓名", "状态", "签到", "签退", "服务分钟", "位置核验"],
     "ledger": ["时间", "成员号", "姓名", "分数", "原因", "说明", "关联"],
     "tips": ["线索号", "单位", "类别", "状态", "提交时间", "地点", "内容", "报告人", "奖励积分"],
+    "sessions": ["任务号", "课程", "日期", "出勤"],
+    "qualifications": ["成员号", "姓名", "队伍", "资质", "课程", "有效至", "状态"],
 }
 SEND_FAILED = "表格已生成，但发送文件失败了，请稍后再试。"
 
@@ -114,6 +128,17 @@ def _tip(row: TipRow) -> list:
     ]
 
 
+def _session(row: SessionRow) -> list:
+    return [row.task_id, f"{row.course_id} {row.course_name}", f"{row.day:%Y-%m-%d}", row.attended]
+
+
+def _qualification(row: QualificationRow) -> list:
+    until = "长期" if row.valid_until is None else f"{row.valid_until:%Y-%m-%d}"
+    course = f"{row.course_id} {row.course_name}"
+    state = QUALIFICATION_STATES.get(row.state, row.state)
+    return [row.member_id, row.name, "、".join(row.teams), row.tag, course, until, state]
+
+
 def sheets_for(made: Export) -> dict[str, list[list]]:
     """Sheet title → its rows, the heading first."""
     lists: dict[str, list[list]] = {
@@ -124,6 +149,8 @@ def sheets_for(made: Export) -> dict[str, list[list]]:
     }
     if made.tips is not None:
         lists["tips"] = [_tip(row) for row in made.tips]
+    lists["sessions"] = [_session(row) for row in made.sessions]
+    lists["qualifications"] = [_qualification(row) for row in made.qualifications]
     return {TITLES[name]: [HEADINGS[name], *rows] for name, rows in lists.items()}
 
 

@@ -7,7 +7,10 @@ from datetime import date
 
 from plugins._texts import add_refusals
 from plugins._texts.when import period_text
-from storage.services.stats import Report
+from storage.services.stats import Report, Training
+
+SHOWN_TAGS = 8
+"""/统计 names at most this many qualifications; the rest are counted."""
 
 
 def _percent(value: float | None) -> str:
@@ -33,12 +36,30 @@ def text_for_report(result: Report) -> str:
         wait = total.alert_median_seconds
         shown = "—" if wait is None else (f"{wait / 60:.1f} 分钟" if wait >= 60 else f"{wait:.0f} 秒")
         lines.append(f"紧急呼叫 {total.alerts} 次，首个响应中位数 {shown}")
+    if result.training is not None and result.training.anything:
+        lines += _training_lines(result.training)
     if result.parts:
         lines.append("分项（巡逻人次 / 服务小时 / 出勤率）：")
         lines += [
             f"· {part.name}：{part.patrols} / {part.hours} / {_percent(part.attendance_rate)}" for part in result.parts
         ]
     return "\n".join(lines)
+
+
+def _training_lines(training: Training) -> list[str]:
+    lines = [
+        f"培训 {training.sessions} 场 {training.attended} 人次，"
+        f"线上考试 {training.quiz_attempts} 次，通过率 {_percent(training.pass_rate)}"
+    ]
+    if training.holdings:
+        shown = "；".join(f"{h.tag} {h.valid} / {h.expiring} / {h.expired}" for h in training.holdings[:SHOWN_TAGS])
+        more = len(training.holdings) - SHOWN_TAGS
+        day = training.day
+        lines.append(
+            f"资质人数（{day.month}月{day.day}日 有效 / 其中30天内到期 / 已过期未复训）：{shown}"
+            + (f"；另有 {more} 项" if more > 0 else "")
+        )
+    return lines
 
 
 REFUSALS = {

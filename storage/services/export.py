@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -23,14 +23,17 @@ from storage.db import session
 from storage.errors import NotAllowed
 from storage.models import (
     AnonymousPayout,
+    Course,
     Insurance,
     LedgerReason,
     Member,
+    MembershipStatus,
     MemberTotal,
     PointEntry,
     Signup,
     SignupStatus,
     Task,
+    TaskStatus,
     Team,
     TeamMembership,
     Tip,
@@ -43,7 +46,17 @@ from storage.services.actors import Actor, Where
 from storage.services.insurance import mask_policy
 from storage.services.organisation import audit
 from storage.services.people import Rights, mask_contact, mask_id_number, mask_phone, rights_of
-from storage.services.stats import FiguresScope, TeamScope, scope_for, tasks_in, team_members, units_below
+from storage.services.stats import (
+    FiguresScope,
+    TeamScope,
+    best_qualifications,
+    counted_on,
+    members_in,
+    scope_for,
+    tasks_in,
+    team_members,
+    units_below,
+)
 from storage.services.totals import ALL_TIME
 from storage.services.when import DateRange, local
 from storage.settings import settings
@@ -159,7 +172,35 @@ class TipRow:
     """The reward; None for an anonymous tip."""
 
 
-SHEETS = ("members", "tasks", "attendance", "ledger", "tips")
+@dataclass(frozen=True)
+class SessionRow:
+    """A training session held in the period: a closed task linked to a course."""
+
+    task_id: int
+    course_id: int
+    course_name: str
+    day: date
+    attended: int
+    """Attended sign-ups (a team's export: of the team's members)."""
+
+
+@dataclass(frozen=True)
+class QualificationRow:
+    """A member's qualification of a tag that lasts longest, as on the day the export looks at."""
+
+    member_id: int
+    name: str
+    teams: tuple[str, ...]
+    """The member's teams in the scope."""
+    tag: str
+    course_id: int
+    course_name: str
+    valid_until: date | None
+    state: str
+    """valid, expiring (within 30 days after the day) or expired (and not renewed)."""
+
+
+SHEETS = ("members", "tasks", "attendance", "ledger", "tips", "sessions", "qualifications")
 """The lists of an export, in the order of its sheets."""
 
 
@@ -175,6 +216,10 @@ class Export:
     """None when the caller does not see tips (a leader, or a team's export)."""
     cut: tuple[str, ...] = ()
     """The lists (named as in SHEETS) that had more than MAX_ROWS rows: only the first MAX_ROWS are here."""
+    sessions: list[SessionRow] = field(default_factory=list)
+    qualifications: list[QualificationRow] = field(default_factory=list)
+    counted_on: date | None = None
+    """The day the qualifications' states are as on: the period's last day, or today while it is not over."""
 
 
 def _within(rows: list, name: str, cut: list[str]) -> list:
@@ -274,6 +319,44 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
             for signup, member in signups
         ]
 
+        day = counted_on(period, made_at)
+        held = await best_qualifications(db, members_in(covered), day)
+        wanted = {task.course_id for task in tasks if task.course_id is not None} | {q.course_id for q in held}
+        courses = (
+            dict((await db.exec(select(Course.id, Course.name).where(col(Course.id).in_(wanted)))).all())
+            if wanted
+            else {}
+        )
+        sessions = [
+            SessionRow(
+                task_id=id_of(task),
+                course_id=task.course_id,
+                course_name=courses.get(task.course_id, ""),
+                day=_day(task.start_at),
+                attended=sum(1 for s in by_task.get(id_of(task), []) if s.status == SignupStatus.attended),
+            )
+            for task in tasks
+            if task.course_id is not None and task.status == TaskStatus.closed
+        ]
+        people: dict[int, tuple[str, list[str]]] = {}
+        for member, team_name, status, *_ in rows:
+            if status == MembershipStatus.active:
+                people.setdefault(id_of(member), (member.name, []))[1].append(team_name)
+        qualifications = [
+            QualificationRow(
+                member_id=best.member_id,
+                name=people[best.member_id][0],
+                teams=tuple(people[best.member_id][1]),
+                tag=best.tag,
+                course_id=best.course_id,
+                course_name=courses.get(best.course_id, ""),
+                valid_until=best.valid_until,
+                state=best.state(day),
+            )
+            for best in held
+            if best.member_id in people
+        ]
+
         entries = (
             await db.exec(
                 select(PointEntry, Member.name)
@@ -319,6 +402,8 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
             end=period.end.isoformat(),
             personal_data_whole=whole,
         )
+    kept_sessions = _within(sessions, "sessions", cut)
+    kept_qualifications = _within(qualifications, "qualifications", cut)
     return Export(
         scope_name=covered.name,
         period=period,
@@ -328,6 +413,9 @@ async def export_workbook(caller: Actor, where: Where | None, period: DateRange,
         ledger=_within(ledger, "ledger", cut),
         tips=None if tip_rows is None else _within(tip_rows, "tips", cut),
         cut=tuple(cut),
+        sessions=kept_sessions,
+        qualifications=kept_qualifications,
+        counted_on=day,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
 from sqlalchemy import and_, case
@@ -16,7 +16,12 @@ from storage.errors import DomainError, NotAllowed, quoted
 from storage.models import (
     Alert,
     AlertResponse,
+    CourseCompletion,
+    Member,
     MembershipStatus,
+    MemberStatus,
+    Qualification,
+    QuizAttempt,
     Signup,
     SignupStatus,
     Task,
@@ -27,6 +32,7 @@ from storage.models import (
     Tip,
     TipStatus,
     Unit,
+    utcnow,
 )
 from storage.services.actors import Actor, Where
 from storage.services.organisation import find_unit, in_unit_or_below, team_at
@@ -93,10 +99,53 @@ class Figures:
         return self.no_shows / expected if expected else None
 
 
+EXPIRING_WITHIN = timedelta(days=30)
+"""A qualification valid on the day the figures look at and running out within this after it counts as expiring."""
+
+
+@dataclass(frozen=True)
+class Holding:
+    """How many members of the scope hold a qualification (tag) on the day the figures look at."""
+
+    tag: str
+    valid: int
+    """Valid that day (expiring ones included)."""
+    expiring: int
+    """Of the valid ones, running out within 30 days after it."""
+    expired: int
+    """Ran out before it and not renewed."""
+
+
+@dataclass(frozen=True)
+class Training:
+    """Training over the period, for the scope."""
+
+    sessions: int
+    """Training sessions held: closed tasks linked to a course, started in the period."""
+    attended: int
+    """Person-times: attended sign-ups of those sessions."""
+    quiz_attempts: int
+    """Quizzes finished in the period by the scope's members."""
+    quiz_passed: int
+    day: date
+    """The day the qualifications are counted on: the period's last day, or today for a period not yet over."""
+    holdings: list[Holding] = field(default_factory=list)
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.quiz_passed / self.quiz_attempts if self.quiz_attempts else None
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.sessions or self.attended or self.quiz_attempts or self.holdings)
+
+
 @dataclass
 class Report:
     period: DateRange
     total: Figures
+    training: Training | None = None
+    """Training's figures for the whole scope (not per part)."""
     parts: list[Figures] = field(default_factory=list)
     """For a unit: each sub-unit (with everything below it) and each team directly in the unit."""
     days: list[tuple[date, int, float]] = field(default_factory=list)
@@ -111,6 +160,16 @@ def units_below(unit: Unit):
 def team_members(team: Team):
     return select(TeamMembership.member_id).where(
         TeamMembership.team_id == team.id, TeamMembership.status == MembershipStatus.active
+    )
+
+
+def members_in(covered: FiguresScope):
+    """The scope's members: active in the team, or in a team of the unit or a unit below it."""
+    if isinstance(covered, TeamScope):
+        return team_members(covered.team)
+    return select(TeamMembership.member_id).where(
+        TeamMembership.status == MembershipStatus.active,
+        col(TeamMembership.team_id).in_(select(Team.id).where(col(Team.unit_id).in_(units_below(covered.unit)))),
     )
 
 
@@ -212,6 +271,100 @@ async def figures_for(db: AsyncSession, covered: FiguresScope, period: DateRange
     return found
 
 
+def counted_on(period: DateRange, now: datetime | None = None) -> date:
+    """The day qualifications are counted on: the period's last day, or today while the period is not over."""
+    last = local(period.end - timedelta(microseconds=1)).date()
+    return min(last, local(now or utcnow()).date())
+
+
+def sessions_in(covered: FiguresScope, period: DateRange):
+    """Training sessions held in the period: closed tasks linked to a course."""
+    return tasks_in(covered, period).where(Task.status == TaskStatus.closed, col(Task.course_id).is_not(None))
+
+
+@dataclass(frozen=True)
+class Best:
+    """A member's qualification of a tag that lasts longest, among those completed by the day looked at."""
+
+    member_id: int
+    tag: str
+    valid_until: date | None
+    course_id: int
+    """The course that granted it (the newest, of those lasting as long)."""
+
+    def state(self, day: date) -> str:
+        """valid, expiring (within 30 days after `day`) or expired (before it, not renewed)."""
+        if self.valid_until is None or self.valid_until - day > EXPIRING_WITHIN:
+            return "valid"
+        return "expiring" if self.valid_until >= day else "expired"
+
+
+async def best_qualifications(db: AsyncSession, members, day: date) -> list[Best]:
+    """For each member of the query (not left, not erased) and tag: the longest lasting qualification completed
+    by `day`, in one statement; by member, then tag."""
+    rows = (
+        await db.exec(
+            select(Qualification.member_id, Qualification.tag, col(Qualification.valid_until), Qualification.course_id)
+            .join(CourseCompletion, col(CourseCompletion.id) == col(Qualification.completion_id))
+            .join(Member, col(Member.id) == col(Qualification.member_id))
+            .where(
+                col(Qualification.member_id).in_(members),
+                col(CourseCompletion.completed_on) <= day,
+                col(Member.status) != MemberStatus.left.value,
+                col(Member.erased_at).is_(None),
+            )
+            .order_by(col(Qualification.id))
+        )
+    ).all()
+    best: dict[tuple[int, str], Best] = {}
+    for member_id, tag, until, course_id in rows:
+        known = best.get((member_id, tag))
+        if known is None or _lasts_at_least(until, known.valid_until):
+            best[(member_id, tag)] = Best(member_id, tag, until, course_id)
+    return [best[key] for key in sorted(best)]
+
+
+def _lasts_at_least(until: date | None, than: date | None) -> bool:
+    if than is None:
+        return until is None
+    return until is None or until >= than
+
+
+async def training_for(db: AsyncSession, covered: FiguresScope, period: DateRange) -> Training:
+    """Training's figures in two statements (three with the qualifications' courses)."""
+    members = members_in(covered)
+    attended = select(func.count()).where(
+        col(Signup.task_id).in_(sessions_in(covered, period)), Signup.status == SignupStatus.attended
+    )
+    if isinstance(covered, TeamScope):
+        attended = attended.where(col(Signup.member_id).in_(team_members(covered.team)))
+    quizzes = select(func.count()).where(
+        col(QuizAttempt.member_id).in_(members),
+        col(QuizAttempt.created_at) >= period.start,
+        col(QuizAttempt.created_at) < period.end,
+    )
+    sessions, people, attempts, passed = (
+        await db.exec(
+            select(
+                select(func.count()).select_from(sessions_in(covered, period).subquery()).scalar_subquery(),
+                attended.scalar_subquery(),
+                quizzes.scalar_subquery(),
+                quizzes.where(col(QuizAttempt.passed)).scalar_subquery(),
+            )
+        )
+    ).one()
+    day = counted_on(period)
+    by_tag: dict[str, list[int]] = {}
+    for best in await best_qualifications(db, members, day):
+        counts = by_tag.setdefault(best.tag, [0, 0, 0])
+        state = best.state(day)
+        counts[0] += state != "expired"
+        counts[1] += state == "expiring"
+        counts[2] += state == "expired"
+    holdings = [Holding(tag, *counts) for tag, counts in sorted(by_tag.items())]
+    return Training(int(sessions), int(people), int(attempts), int(passed), day, holdings)
+
+
 async def _days(db: AsyncSession, covered: TeamScope, period: DateRange) -> tuple[list[tuple[date, int, float]], bool]:
     """A team's check-ins and hours per day, or per week (by its Monday) when the period is longer than two
     months; and whether it is per week."""
@@ -286,6 +439,7 @@ async def report(
             raise NotAllowed("stats.leaders_and_officers")
         covered = await scope_for(db, rights, where, scope, unit_text)
         result = Report(period=period, total=await figures_for(db, covered, period))
+        result.training = await training_for(db, covered, period)
         if isinstance(covered, TeamScope):
             result.days, result.weekly = await _days(db, covered, period)
             return result
