@@ -32,7 +32,12 @@ def test_the_documented_example_reads_as_three_questions() -> None:
         "options": ["自己去抓人", "立即告诉民警", "发到群里"],
         "answers": [1],
     }
-    assert judge.as_json() == {"text": "劝阻酒驾时可以动手拦车。", "kind": "judge", "options": ["对", "错"], "answers": [1]}
+    assert judge.as_json() == {
+        "text": "劝阻酒驾时可以动手拦车。",
+        "kind": "judge",
+        "options": ["对", "错"],
+        "answers": [1],
+    }
     assert multiple.as_json() == {
         "text": "哪些情况要立即报告民警？",
         "kind": "multiple",
