@@ -124,6 +124,17 @@ TABLE: tuple[Command | Usage, ...] = (
         "a valid qualification for what it grants",
     ),
     Command(
+        "学习", "study", 55, EVERYONE, help="课程编号　私聊看资料、考试", menu="学习课程: /study 编号",
+        topic=Topic.TRAINING, brief="课程编号", does="私聊看课程的资料，再一题一题考试；及格就结业或等培训结业",
+        example="/学习 3", usage="课程编号", who="members, in private",
+        what="in private: shows a course's material (text, link, pictures), then asks its quiz one question at a "
+        "time (`B`, `AC`, `对`/`错`; 取消 stops), scores it and records the attempt. A pass completes an online "
+        "course and grants its qualifications at once; for a course with sessions it counts once a session of it "
+        "is attended. The result names the questions answered wrong with the right answer. After a failed attempt "
+        "the next waits `quiz_retry_after_hours` ([training]); a quiz left unanswered expires and records nothing. "
+        "In a group it only says to send it in private",
+    ),
+    Command(
         "积分", "points", 7, EVERYONE, help="余额、本月排名、最近记录", menu="我的积分", who="members",
         topic=Topic.POINTS, brief="看余额", does="看积分余额、本月排名和最近的积分记录",
         example="/积分",
@@ -441,6 +452,18 @@ TABLE: tuple[Command | Usage, ...] = (
         "audited. A number twice, or again the same day, counts once; a number outside the officer's units is "
         "listed as not done, as for one that does not exist. A session's close does this by itself for those who "
         "checked in (and passed the course's quiz where it has one)",
+    ),
+    Command(
+        "题库", "quiz", 56, OFFICERS, help="课程编号 换行写题目　加考题；/题库 编号 看题目",
+        menu="课程题库: /quiz 编号",
+        topic=Topic.TRAINING, brief="课程编号 题目", does="给课程加考题（单选、多选、判断），看或清空题库，只在私聊",
+        example="/题库 3", usage="课程编号 [题目… | 清空]", alias_usage="编号 [… | clear]",
+        who="officers who may change the course, in private",
+        what="`/题库 3` followed by the questions on the next lines (the format below) replaces course 3's quiz and "
+        "answers how many questions of each kind and the pass mark; anything wrong (no right answer marked, a "
+        "single choice with two, fewer than two options, more than 50 questions) is refused with the question's "
+        "number and nothing is saved. `/题库 3` alone shows the questions with their answers, in the same format; "
+        "`/题库 3 清空` removes them. Audited. In a group it only says to send it in private",
     ),
     Usage(
         "课程", OFFICERS, "新建 名称 有效期2年 授予:资质　建课程；/课程 资料 编号　/课程 停用 编号",

@@ -97,6 +97,7 @@ from plugins._texts import (
     shop,  # noqa: F401
     standings,  # noqa: F401
     stats,  # noqa: F401
+    study,  # noqa: F401
     tasks,  # noqa: F401
     tips,  # noqa: F401
     training,  # noqa: F401

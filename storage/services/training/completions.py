@@ -210,18 +210,21 @@ async def _attended_session(db: AsyncSession, course: Course, member_id: int, to
     return (await db.exec(statement.limit(1))).first()
 
 
-async def complete_after_passing(db: AsyncSession, course: Course, member_id: int, now: datetime) -> Completed | None:
+async def complete_after_passing(
+    db: AsyncSession, course: Course, member_id: int, now: datetime, *, tell: bool = True
+) -> Completed | None:
     """A member just passed the course's quiz (in the transaction that records it): an online course is completed
     today; another one if they attended a session of it, from that session's day. None: a session is still to
-    attend (the member is told how on the quiz's result)."""
+    attend (the member is told how on the quiz's result). `tell`: also send the completion's notice (not needed
+    where the quiz's result says it)."""
     today = local_day(now)
     if course.online:
-        return await complete(db, course, member_id, today, CompletionSource.quiz)
+        return await complete(db, course, member_id, today, CompletionSource.quiz, tell=tell)
     attended = await _attended_session(db, course, member_id, today)
     if attended is None:
         return None
     return await complete(
-        db, course, member_id, local_day(attended.start_at), CompletionSource.session, task_id=attended.id
+        db, course, member_id, local_day(attended.start_at), CompletionSource.session, task_id=attended.id, tell=tell
     )
 
 
