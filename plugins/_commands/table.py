@@ -325,8 +325,9 @@ TABLE: tuple[Command | Usage, ...] = (
         usage="[本周|上周|本月|上月|今年|时间段] [队伍|单位] [单位:名称]", who="officers; leaders for their team",
         what="patrol person-times, check-ins, hours served, tasks, attendance and no-show rates, tips received and "
         "verified, hazards and disputes logged (安全隐患 and 矛盾纠纷 tips, 隐患排查 check-ins, 调解 tasks), new "
-        "members, emergency call-outs with the median time to the first answer; a unit's sub-units and teams each "
-        "on a line; text and a bar chart",
+        "members, emergency call-outs with the median time to the first answer, training sessions and "
+        "person-times, quiz attempts and pass rate, members holding each qualification (valid / running out "
+        "within 30 days / run out); a unit's sub-units and teams each on a line; text and a bar chart",
     ),
     Command(
         "导出", "export", 32, LEADERS, help="[上月|时间段]　私聊发给你 Excel 表格",
@@ -338,7 +339,8 @@ TABLE: tuple[Command | Usage, ...] = (
         "profession, insurance; phone, ID number and emergency contact masked, whole only for an officer of the "
         "member's own unit where `[members] export_full_personal_data` allows it; a leader gets neither ID number "
         "nor emergency contact, and the policy number masked, as in /档案), tasks with attendance, each "
-        "attendance, the ledger, and for officers the tips (anonymous reporters never named; a tip reward in the "
+        "attendance, the ledger, training sessions and each member's qualifications, and for officers the tips "
+        "(anonymous reporters never named; a tip reward in the "
         "ledger shows its day only, with no tip number; anonymous rewards appear only as one line per weekly payout "
         "of a unit, without names; the members sheet shows points earned, not balances). Refused in a group. A "
         "sheet stops at 100,000 rows, and the reply says so (export a shorter period or a smaller unit)",
