@@ -96,6 +96,21 @@ MULTIPLE = Question("巡逻要带什么", "multiple", ("手电", "哨子", "零�
 JUDGE = Question("巡逻时可以穿拖鞋", "judge", ("对", "错"), (1,))
 
 
+def test_letters_in_a_questions_own_text_are_not_taken_for_its_options() -> None:
+    crossing, example, judge = parse_quiz(
+        "1. 巡逻到 C、D 两区交界处发现有人打架，应当？ A. 上前制止 B. 报告民警* C. 离开\n"
+        "2. 下列哪项属于 e.g. 诈骗？ A. 冒充公检法要求转账* B. 正常网购\n"
+        "3. 在 A、B 两个路口之间可以随意停车。[判断] 错*"
+    )
+    assert (crossing.text, crossing.options, crossing.answers) == (
+        "巡逻到 C、D 两区交界处发现有人打架，应当？",
+        ("上前制止", "报告民警", "离开"),
+        (1,),
+    )
+    assert (example.text, example.options) == ("下列哪项属于 e.g. 诈骗？", ("冒充公检法要求转账", "正常网购"))
+    assert (judge.text, judge.kind, judge.answers) == ("在 A、B 两个路口之间可以随意停车。", "judge", (1,))
+
+
 def test_an_answer_is_read_however_a_member_types_it() -> None:
     for typed in ("B", "b", "Ｂ", " b。"):
         assert parse_answer(SINGLE, typed) == (1,)

@@ -57,7 +57,9 @@ PROBLEMS = (
 )
 
 QUESTION = re.compile(r"^(\d{1,3})\s*[.、,，．)）]\s*(.*)$")
-OPTION = re.compile(r"(?:^|\s)([A-Fa-f])\s*[.、:：．)）]\s*")
+OPTION = re.compile(r"(?:^|(?<=\s))([A-Fa-f])\s*[.、:：．)）]\s*")
+"""Where an option may start: a letter and its mark, at a line's start or after a space. Which of these are the
+options is chosen by _option_marks: the run A, B, C… in order (a question's own text may name 'C、D 两区')."""
 TAG = re.compile(r"[\[【［]\s*(单选|多选|判断)(?:题)?\s*[\]】］]")
 TAG_KINDS: dict[str, Kind] = {"单选": "single", "多选": "multiple", "判断": "judge"}
 STAR = "*"
@@ -126,18 +128,46 @@ def parse_quiz(text: str) -> list[Question]:
     return [_question(number, lines) for number, lines in blocks]
 
 
+def _option_marks(body: str) -> list[tuple[int, int]]:
+    """The (start, end) of each option's mark: the run of marks A, B, C… in order that begins at an A, preferring
+    one whose A starts a line, then the longest, then the last (a question's text naming 'A、B 两个路口' comes
+    before its options). Fewer than two: none (the text only names letters)."""
+    found = [(match.start(), match.end(), match.group(1).upper()) for match in OPTION.finditer(body)]
+    best: list[tuple[int, int]] = []
+    best_rank: tuple[bool, int, int] = (False, 0, -1)
+    for index, (start, end, letter) in enumerate(found):
+        if letter != "A":
+            continue
+        run, expected = [(start, end)], "B"
+        for later_start, later_end, later in found[index + 1 :]:
+            if later == expected:
+                run.append((later_start, later_end))
+                expected = chr(ord(expected) + 1)
+        at_line_start = start == 0 or body[start - 1] == "\n"
+        rank = (at_line_start, len(run), start)
+        if len(run) >= 2 and rank > best_rank:
+            best, best_rank = run, rank
+    return best
+
+
 def _question(number: int, lines: list[str]) -> Question:
     """One question from its lines: its text (up to the first option), then its options."""
     body = "\n".join(lines)
-    first = OPTION.search(body)
-    head, rest = (body[: first.start()], body[first.start() :]) if first else (body, "")
-    head = " ".join(head.split())
+    marks = _option_marks(body)
+    head, rest = (body[: marks[0][0]], body[marks[0][0] :]) if marks else (body, "")
     kind: Kind | None = None
-    if tag := TAG.search(head):
+    if tag := TAG.search(" ".join(body.split())):
         kind = TAG_KINDS[tag.group(1)]
+    whole_judge = JUDGE_MARK.search(body)
+    if whole_judge and kind in (None, "judge") and not _judge_options(body, marks):
+        head, rest = body[: whole_judge.start()], ""  # a true-or-false question whose text names letters
+    head = " ".join(head.split())
+    if tag := TAG.search(head):
         head = (head[: tag.start()] + head[tag.end() :]).strip()
     judge = JUDGE_MARK.search(head) if not rest or kind == "judge" else None
-    if judge:
+    if not rest and judge is None and whole_judge is not None:
+        judge = whole_judge
+    elif judge:
         head = head[: judge.start()].strip()
     if not head:
         raise _refuse(number, "empty")
@@ -173,12 +203,26 @@ def _judge(number: int, head: str, mark: str | None, rest: str) -> Question:
     return Question(head, "judge", tuple(JUDGE_OPTIONS), (right,))
 
 
+def _judge_options(body: str, marks: list[tuple[int, int]]) -> bool:
+    """Whether the options are 对 and 错 (a true-or-false question written as A. 对 B. 错*)."""
+    if len(marks) != 2:
+        return False
+    texts = _option_texts(body[marks[0][0] :], [(start - marks[0][0], end - marks[0][0]) for start, end in marks])
+    return all(text.rstrip(STAR).strip() in JUDGE_ANSWERS for text in texts)
+
+
+def _option_texts(rest: str, marks: list[tuple[int, int]]) -> list[str]:
+    if not marks:
+        return []
+    ends = [start for start, _ in marks[1:]] + [len(rest)]
+    return [rest[end:next_start] for (_, end), next_start in zip(marks, ends, strict=True)]
+
+
 def _options(number: int, rest: str) -> tuple[list[str], list[int]]:
     """The options (in the order written) and the indexes of those marked right."""
     options: list[str] = []
     answers: list[int] = []
-    pieces = OPTION.split(rest)  # ["", "A", "text", "B", "text", …]
-    for index, option in enumerate(pieces[2::2]):
+    for index, option in enumerate(_option_texts(rest, _option_marks(rest))):
         option = " ".join(option.split())
         marked = option.endswith(STAR)
         option = option.rstrip(STAR).strip()
