@@ -118,10 +118,11 @@ async def test_a_failed_attempt_shows_what_was_wrong_and_the_next_waits(database
     lines = result.splitlines()
     assert lines[:4] == [
         "课程“反诈宣传”考试：答对 1/3 题，33分（80分及格），没有及格。",
-        "答错的题：",
-        "第1题 发现电信诈骗线索应当怎么做？ 你答 A（自己去抓人），正确答案 B（立即告诉民警）",
-        "第2题 劝阻酒驾时可以动手拦车。 你答 对，正确答案 错",
+        "答错的题（复习资料后再考）：",
+        "第1题 发现电信诈骗线索应当怎么做？",
+        "第2题 劝阻酒驾时可以动手拦车。",
     ]
+    assert "立即告诉民警" not in result  # a fail does not hand out the answers
     retry_at = {describe(moment + settings.quiz_retry_after) for moment in (before, after)}
     assert lines[4] in {f"{at} 以后可以再考：私聊发送 /学习 1" for at in retry_at}
     assert await count(CourseCompletion) == 0
@@ -207,3 +208,20 @@ async def test_studying_is_private_and_needs_something_to_study(database: str) -
     await say(OFFICER, "/课程 停用 1")
     assert await say(ZHANG, "/学习 1") == "没有编号为 1 的课程。发送 /课程 看可以参加的课程。"
     assert await count(QuizAttempt) == 0
+
+
+async def test_a_course_retired_midway_records_nothing_and_says_so(database: str) -> None:
+    await a_course_with_a_quiz()
+    assert (await say(ZHANG, "/学习 1")).endswith(FIRST_QUESTION)
+    await say(ZHANG, "B")
+    await say(ZHANG, "错")
+    await say(OFFICER, "/课程 停用 1")
+    assert await say(ZHANG, "AB") == "课程 1（反诈宣传）在考试期间停用了，这次没有记录成绩。"
+    assert (await count(QuizAttempt), await count(CourseCompletion)) == (0, 0)
+
+
+async def test_an_officer_outside_the_courses_teams_is_pointed_to_the_question_bank(database: str) -> None:
+    await a_course_with_a_quiz()
+    assert await say(OFFICER, "/学习 1") == (
+        "/学习 是队员学习和考试用的，你不在课程 1 的队伍里。看题目和答案请发送 /题库 1。"
+    )

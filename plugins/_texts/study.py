@@ -72,6 +72,10 @@ REFUSALS: dict[str, Refusal] = {
     "training.no_questions": f"没有看到题目：每题以题号开头，正确答案后面加 *，例如\n{EXAMPLE}",
     "training.retry_later": _retry_later,
     "training.nothing_to_study": "课程 {course_id}（{name}）还没有学习资料和考题。发送 /课程 {course_id} 看怎么完成。",
+    "training.study_is_for_members": (
+        "/学习 是队员学习和考试用的，你不在课程 {course_id} 的队伍里。看题目和答案请发送 /题库 {course_id}。"
+    ),
+    "training.retired_meanwhile": "课程 {course_id}（{name}）在考试期间停用了，这次没有记录成绩。",
     "training.quiz_changed": "考试期间题目改了，这次没有记录成绩。请重新发送 /学习 {course_id}。",
 }
 add_refusals(REFUSALS)
@@ -183,13 +187,16 @@ def text_for_result(result: StudyResult) -> str:
         f"课程“{course.name}”考试：答对 {result.correct}/{result.questions} 题，{result.score}分"
         f"（{result.pass_mark}分及格），{verdict}"
     ]
-    if result.wrong:
+    if result.wrong and result.passed:
         lines.append("答错的题：")
         lines += [
             f"第{wrong.number}题 {wrong.question.text} 你答 {_answer_text(wrong.question, wrong.chosen)}，"
             f"正确答案 {_answer_text(wrong.question, wrong.question.answers)}"
             for wrong in result.wrong
         ]
+    elif result.wrong:  # the right answers only once passed: failing once would otherwise hand out the key
+        lines.append("答错的题（复习资料后再考）：")
+        lines += [f"第{wrong.number}题 {wrong.question.text}" for wrong in result.wrong]
     if result.completed:
         lines.append(
             f"已完成课程，取得资质：{'、'.join(result.granted)}，{until_text(result.valid_until)}。发送 /资质 查看。"

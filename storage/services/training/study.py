@@ -22,10 +22,10 @@ from storage.db import reading, session
 from storage.errors import DomainError
 from storage.models import Course, Member, MemberStatus, QuizAttempt, id_of, utcnow
 from storage.services.actors import Actor
-from storage.services.people import rights_of
+from storage.services.people import Rights, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.training.completions import complete_after_passing
-from storage.services.training.courses import CourseView, course_for_member, view_of
+from storage.services.training.courses import CourseView, course_for_member, course_for_officer, view_of
 from storage.services.training.quiz import Question, from_json, is_right, score
 from storage.settings import settings
 
@@ -69,7 +69,10 @@ class StudyResult:
 
 
 async def _member(db: AsyncSession, caller: Actor) -> Member:
-    member = (await rights_of(db, caller)).member
+    return _active((await rights_of(db, caller)).member)
+
+
+def _active(member: Member | None) -> Member:
     if member is None or member.status != MemberStatus.active:
         raise DomainError("organisation.not_in_team")
     return member
@@ -90,6 +93,14 @@ async def _retry_from(db: AsyncSession, course_id: int, member_id: int) -> datet
     return last.created_at + settings.quiz_retry_after
 
 
+async def _officer_may_see(db: AsyncSession, rights: Rights, course_id: int) -> bool:
+    try:
+        await course_for_officer(db, rights, course_id, change=False)
+    except DomainError:
+        return False
+    return True
+
+
 def _check_retry(retry_from: datetime | None, now: datetime, course_id: int) -> None:
     if retry_from is not None and now < retry_from:
         raise DomainError("training.retry_later", course_id=course_id, at=retry_from)
@@ -100,8 +111,14 @@ async def start_study(caller: Actor, course_id: int, now: datetime | None = None
     too recent, and when there is nothing to study."""
     now = now or utcnow()
     async with reading() as db:
-        member = await _member(db, caller)
-        course, unit = await course_for_member(db, member, course_id)
+        rights = await rights_of(db, caller)
+        try:
+            member = _active(rights.member)
+            course, unit = await course_for_member(db, member, course_id)
+        except DomainError:
+            if rights.is_officer and await _officer_may_see(db, rights, course_id):
+                raise DomainError("training.study_is_for_members", course_id=course_id) from None
+            raise
         questions = from_json(course.quiz)
         if not questions and not (course.material_text or course.material_link or course.material_photos):
             raise DomainError("training.nothing_to_study", course_id=course_id, name=course.name)
@@ -130,6 +147,9 @@ async def finish_study(
     now = now or utcnow()
     async with session() as db:
         member = await _member(db, caller)
+        retired = await db.get(Course, course_id)
+        if retired is not None and retired.retired_at is not None:
+            raise DomainError("training.retired_meanwhile", course_id=course_id, name=retired.name)
         course, unit = await course_for_member(db, member, course_id)
         member_id = id_of(member)
         if [question.as_json() for question in asked] != course.quiz or len(answers) != len(asked):
