@@ -113,7 +113,7 @@ async def test_an_officer_defines_a_course_that_members_of_their_units_see_and_n
     )
     assert (
         await say(OFFICER, "/课程 新建 急救 授予:急救 及格120分")
-        == "及格分“及格120分”不对：写 及格60分 到 及格100分 之间。"
+        == "及格分“及格120分”不对：写 及格80分 这样的整数分（1 到 100）。"
     )
     assert (
         await say(ZHANG, "/课程 新建 急救 授予:急救") == "只有民警可以管理课程。想学习请发送 /课程 看可以参加的课程。"
@@ -327,9 +327,96 @@ async def test_a_city_course_shows_each_unit_officer_only_their_own_members(data
         mine = await say(OFFICER, "/课程 1")
     assert f"李四({numbers[LI]})" in mine
     assert len(seen_with_one_more) == len(seen)  # the officer's members are picked in SQL, not one by one
+    assert "1. 防诈宣传（授予 防诈，有效期1年）　有效 2 人" in (await say(OFFICER, "/课程")).split("\n")
     theirs = await say(SIBLING_OFFICER, "/课程 1")
     assert f"赵六({numbers[ZHAO]})" in theirs
     assert "张三" not in theirs
+    # the station's officer uses the city's course and is told who changes it
+    assert "这是“济南市公安局”的课程，由那里的民警修改。" in mine
+    assert await say(OFFICER, "/课程 停用 1") == (
+        "课程 1（防诈宣传）是“济南市公安局”的课程，只有那里的民警能修改。你可以用它开培训和登记结业。"
+    )
+    await say(city_officer, "/课程 资料 1 认清冒充公检法的骗局 https://example.org/fz")
+    assert "资料：认清冒充公检法的骗局　链接 https://example.org/fz（全部：私聊 /学习 1）" in (
+        await say(ZHANG, "/课程 1", GROUP)
+    ).split("\n")
     everyone = await say(city_officer, "/课程 1")
+    assert "资料：/课程 资料 1 …　题库：/题库 1　停用：/课程 停用 1" in everyone
     assert "张三" in everyone
     assert "赵六" in everyone
+
+
+async def set_last_day(until: date) -> None:
+    async with db.session() as session:
+        for model in (Qualification, CourseCompletion):
+            for row in (await session.exec(select(model))).all():
+                row.valid_until = until
+                session.add(row)
+
+
+async def test_thirty_days_left_is_running_out_soon_in_every_view(database: str) -> None:
+    numbers = await set_up()
+    await say(OFFICER, NEW_COURSE)
+    await say(OFFICER, f"/结业 1 {numbers[ZHANG]}")
+
+    await set_last_day(local_today() + timedelta(days=31))
+    assert "（快到期）" not in await say(ZHANG, "/资质")
+    assert "要复训" not in await say(OFFICER, "/课程 1")
+    assert "救援 1 / 0 / 0" in await say(OFFICER, "/统计 本月")
+
+    await set_last_day(local_today() + timedelta(days=30))  # the day the reminder says 还有30天
+    assert "（快到期），来自课程“山地救援”；复训：/课程 1" in await say(ZHANG, "/资质")
+    assert "要复训（30天内到期或已到期）1 人：张三" in await say(OFFICER, "/课程 1")
+    assert "救援 1 / 1 / 0" in await say(OFFICER, "/统计 本月")
+
+
+async def test_a_course_is_written_as_people_write_it_and_what_cannot_be_read_is_refused(database: str) -> None:
+    await set_up()
+    assert (await say(OFFICER, "/课程 新建 急救 有效期两年 授予:急救 及格八十分")).startswith(
+        "已建好课程：1. 急救（授予 急救，有效期2年）\n单位：济南市公安局/历下分局　考试及格：80分"
+    )
+    assert (await say(OFFICER, "/课程 新建 护学 长期有效 授予:护学")).startswith(
+        "已建好课程：2. 护学（授予 护学，长期有效）"
+    )
+    for typed, said in (
+        ("有效期1.5年", "有效期“有效期1.5年”看不懂：写 有效期2年、有效期6个月 或 长期（最多 10 年）。"),
+        ("及格5.5分", "及格分“及格5.5分”不对：写 及格80分 这样的整数分（1 到 100）。"),
+        (
+            "授予:<b>急救</b>",
+            "授予的资质“授予:<b>急救</b>”看不懂：写 授予:救援 或 授予:救援、急救（只写文字，不要符号）。",
+        ),
+    ):
+        words = f"/课程 新建 防汛 授予:防汛 {typed}" if not typed.startswith("授予") else f"/课程 新建 防汛 {typed}"
+        assert await say(OFFICER, words) == said
+    assert await count(Course) == 2
+
+    # the same name again with other settings is no double send; a retired name is not taken again
+    assert (await say(OFFICER, "/课程 新建 急救 有效期2年 授予:急救 及格60分")).startswith("本单位已经有课程“急救”")
+    await say(OFFICER, "/课程 停用 2")
+    assert await say(OFFICER, "/课程 新建 护学 授予:护学") == (
+        "本单位的课程“护学”（编号2）已经停用，名称不能再用：新课程换个名称，例如 护学2027。"
+    )
+
+
+async def test_an_officer_of_two_units_names_the_unit_of_a_new_course(database: str) -> None:
+    await set_up()
+    await organisation.grant_officer(
+        account(ADMIN), PersonRef(platform="onebot", user_id=str(OFFICER)), "济南市公安局/槐荫分局"
+    )
+    assert await say(OFFICER, "/课程 新建 急救 授予:急救") == (
+        "请写明单位，例如 /课程 新建 山地救援 有效期2年 授予:救援 单位:历下分局"
+    )
+    assert (await say(OFFICER, "/课程 新建 急救 授予:急救 单位:槐荫分局")).startswith(
+        "已建好课程：1. 急救（授予 急救，长期有效）\n单位：济南市公安局/槐荫分局"
+    )
+
+
+async def test_a_session_of_a_course_retired_before_its_close_completes_nobody(database: str) -> None:
+    await set_up()
+    await say(OFFICER, NEW_COURSE)
+    await say(OFFICER, "/发布任务 培训 明天14:00 2小时 派出所会议室 10人 课程:1", GROUP)
+    await say(ZHANG, "/报名 1", GROUP)
+    await say(OFFICER, "/课程 停用 1")
+    await attend(1, ZHANG)
+    assert (await count(CourseCompletion), await count(Qualification)) == (0, 0)
+    assert not any("你已完成课程" in text for text in await private_messages_to(ZHANG))

@@ -101,7 +101,8 @@ TABLE: tuple[Command | Usage, ...] = (
     Command(
         "课程", "course", 52, EVERYONE, help="[编号]　看可以参加的培训课程", menu="培训课程: /course 编号",
         topic=Topic.TRAINING, brief="看课程", does="看你可以参加的培训课程，加编号看一门课程和你是否已完成",
-        example="/课程 3", usage="[编号] | 新建 名称 [有效期2年|6个月|长期] 授予:资质 [及格80分] [线上] [说明] | "
+        example="/课程 3",
+        usage="[编号] | 新建 名称 [有效期2年|6个月|长期] 授予:资质 [及格80分] [线上] [单位:名称] [说明] | "
         "资料 编号 文字 [链接] | 停用 编号",
         alias_usage="[编号] | new … | material 编号 … | retire 编号",
         who="everyone; officers define, give material and retire",

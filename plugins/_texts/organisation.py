@@ -36,6 +36,7 @@ UNIT_EXAMPLES = {
     "set_police_group": "/设为警务群 历下分局",
     "raise_alert": "/紧急 内容 需要5人 范围:闫千户派出所",
     "post_reward": "/商城 上架 保温杯 积分200 库存50 每人1 单位:历下分局",
+    "create_course": "/课程 新建 山地救援 有效期2年 授予:救援 单位:历下分局",
 }
 """How the unit is written in the command an officer sent, when the refusal asks which unit is meant."""
 

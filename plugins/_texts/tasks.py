@@ -94,6 +94,8 @@ def closing_summary(closed: ClosedTask) -> str:
     if task.points:
         lines.append(f"到岗的每人得 {task.points} 分，发送 /我的 查看。")
     if (training := closed.training) is not None:
+        if training.retired:
+            lines.append(f"课程“{training.course_name}”已停用，这次培训没有登记结业。")
         if training.completed:
             lines.append(f"完成课程“{training.course_name}”{len(training.completed)} 人，资质已登记。")
         if training.quiz_needed:

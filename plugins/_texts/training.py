@@ -26,7 +26,7 @@ COURSE_USAGE = (
     "课程：\n"
     "/课程　看可以参加的课程\n"
     "/课程 编号　看一门课程\n"
-    "民警：/课程 新建 名称 [有效期2年|6个月|长期] 授予:资质 [及格80分] [线上] [说明]\n"
+    "民警：/课程 新建 名称 [有效期2年|6个月|长期] 授予:资质 [及格80分] [线上] [单位:名称] [说明]\n"
     "例如 /课程 新建 山地救援 有效期2年 授予:救援 及格80分 山地搜救和基础急救\n"
     "/课程 资料 编号 文字 [链接]（可以附图片）　/课程 停用 编号\n"
     "培训场次：/发布任务 培训 … 课程:编号　题目：/题库 编号"
@@ -56,11 +56,17 @@ REFUSALS: dict[str, Refusal] = {
     "training.no_course_name": "请写课程名称，例如 /课程 新建 山地救援 有效期2年 授予:救援",
     "training.bad_course_name": "课程名称“{text}”不行：2 到 {most} 个字，要有文字，不要符号。",
     "training.bad_validity": "有效期“{text}”看不懂：写 有效期2年、有效期6个月 或 长期（最多 {most_years} 年）。",
-    "training.bad_grants": "授予的资质“{text}”看不懂：写 授予:救援 或 授予:救援、急救。",
+    "training.bad_grants": "授予的资质“{text}”看不懂：写 授予:救援 或 授予:救援、急救（只写文字，不要符号）。",
     "training.no_grants": "请写完成课程后授予什么资质，例如 授予:救援（任务的 需要:救援 就认这项资质）。",
     "training.too_many_grants": f"一门课程最多授予 {MAX_GRANTS} 项资质。",
-    "training.bad_pass_mark": "及格分“{text}”不对：写 及格60分 到 及格100分 之间。",
+    "training.bad_pass_mark": "及格分“{text}”不对：写 及格80分 这样的整数分（1 到 100）。",
     "training.description_too_long": "课程说明最多 {most} 个字。",
+    "training.course_of_unit_above": (
+        "课程 {course_id}（{name}）是“{unit}”的课程，只有那里的民警能修改。你可以用它开培训和登记结业。"
+    ),
+    "training.course_name_retired": (
+        "本单位的课程“{name}”（编号{course_id}）已经停用，名称不能再用：新课程换个名称，例如 {name}2027。"
+    ),
     "training.course_exists": "本单位已经有课程“{name}”（编号{course_id}）。换个名称，或发送 /课程 {course_id} 查看。",
     "training.one_link": "资料里只能放一个链接。",
     "training.no_material": "请写资料的文字或链接，或附上图片，例如 /课程 资料 3 学习要点…… https://…",
@@ -130,6 +136,8 @@ def text_for_course(detail: CourseDetail, in_group: bool) -> str:
         lines.append(f"参加培训并通过考试（私聊 /学习 {course.id}）即结业。")
     else:
         lines.append("参加培训（签到签退）即结业。")
+    if detail.material_text or detail.material_link or detail.photos:
+        lines.append(_material_line(detail))
     if detail.sessions:
         lines.append(f"培训场次：{detail.sessions} 场（发送 /任务 看报名）")
     if not detail.is_officer:
@@ -150,9 +158,28 @@ def text_for_course(detail: CourseDetail, in_group: bool) -> str:
     )
     if total_due:
         lines.append(f"要复训（30天内到期或已到期）{total_due} 人：{_people(detail.due, detail.more_due)}")
-    if not course.retired:
-        lines.append(f"停用：/课程 停用 {course.id}　手动结业：/结业 {course.id} 成员号")
+    if course.retired:
+        return "\n".join(lines)
+    if detail.may_change:
+        lines.append(f"资料：/课程 资料 {course.id} …　题库：/题库 {course.id}　停用：/课程 停用 {course.id}")
+    else:
+        lines.append(f"这是“{course.unit}”的课程，由那里的民警修改。")
+    lines.append(f"手动结业：/结业 {course.id} 成员号　开培训：/发布任务 培训 … 课程:{course.id}")
     return "\n".join(lines)
+
+
+MATERIAL_PREVIEW = 80
+"""How much of the material's text /课程 编号 shows; /学习 shows all of it."""
+
+
+def _material_line(detail: CourseDetail) -> str:
+    text = detail.material_text
+    parts = [text if len(text) <= MATERIAL_PREVIEW else text[:MATERIAL_PREVIEW] + "…"] if text else []
+    if detail.material_link:
+        parts.append(f"链接 {detail.material_link}")
+    if detail.photos:
+        parts.append(f"图片 {detail.photos} 张")
+    return f"资料：{'　'.join(parts)}（全部：私聊 /学习 {detail.course.id}）"
 
 
 def text_for_retired(retired: CourseRetired) -> str:

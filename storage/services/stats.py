@@ -37,6 +37,7 @@ from storage.models import (
 from storage.services.actors import Actor, Where
 from storage.services.organisation import find_unit, in_unit_or_below, team_at
 from storage.services.people import Rights, rights_of
+from storage.services.training.qualifications import state_on
 from storage.services.when import DateRange, local
 
 PATROL = "巡逻"
@@ -97,10 +98,6 @@ class Figures:
     def no_show_rate(self) -> float | None:
         expected = self.attended + self.no_shows
         return self.no_shows / expected if expected else None
-
-
-EXPIRING_WITHIN = timedelta(days=30)
-"""A qualification valid on the day the figures look at and running out within this after it counts as expiring."""
 
 
 @dataclass(frozen=True)
@@ -294,9 +291,7 @@ class Best:
 
     def state(self, day: date) -> str:
         """valid, expiring (within 30 days after `day`) or expired (before it, not renewed)."""
-        if self.valid_until is None or self.valid_until - day > EXPIRING_WITHIN:
-            return "valid"
-        return "expiring" if self.valid_until >= day else "expired"
+        return state_on(self.valid_until, day)
 
 
 async def best_qualifications(db: AsyncSession, members, day: date) -> list[Best]:

@@ -238,6 +238,8 @@ class SessionOutcome:
     """Names of those who completed it at this close."""
     quiz_needed: list[str]
     """Names of those who attended and still have the quiz to pass."""
+    retired: bool = False
+    """The course was retired after the session was posted: nobody completes it (what /课程 停用 promises)."""
 
 
 async def complete_session(db: AsyncSession, task: Task) -> SessionOutcome | None:
@@ -249,6 +251,8 @@ async def complete_session(db: AsyncSession, task: Task) -> SessionOutcome | Non
     course = await db.get(Course, task.course_id)
     if course is None:
         return None
+    if course.retired_at is not None:
+        return SessionOutcome(id_of(course), course.name, [], [], retired=True)
     day = local_day(task.start_at)
     rows = (
         await db.exec(

@@ -12,7 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -32,10 +32,12 @@ from storage.models import (
     utcnow,
 )
 from storage.services.actors import Actor
+from storage.services.numerals import with_digits
 from storage.services.organisation import audit, members_of_units, officer_unit, units_of_member
-from storage.services.people import Rights, parse_tags, rights_of
+from storage.services.people import Rights, is_plain_name, parse_tags, rights_of
 from storage.services.photos import cleaned
 from storage.services.retry import retry_on_conflict
+from storage.services.training.qualifications import state_on
 from storage.settings import settings
 
 MAX_NAME = 30
@@ -46,14 +48,15 @@ MAX_GRANTS = 5
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VALIDITY_MONTHS = 120
-RENEW_WITHIN = timedelta(days=30)
-"""/课程 编号 lists as due to renew whoever's completion runs out within this, or ran out and was not renewed."""
 SHOWN_PEOPLE = 30
 """/课程 编号 names at most this many members completed and due; the rest are counted."""
 
-VALIDITY = re.compile(r"^(?:有效期)?(?:(\d{1,3})(年|个月|月)|(长期))$")
+VALIDITY = re.compile(r"^(?:有效期[:：]?)?(?:(\d{1,3})(年|个月|月)|(长期)(?:有效)?)$")
+VALIDITY_LIKE = re.compile(r"^有效期")
+"""A word meant as the validity (refused when it cannot be read, rather than kept as the description)."""
 GRANTS = re.compile(r"^授予[:：](.+)$")
-PASS_MARK = re.compile(r"^及格(\d{1,3})分?$")
+PASS_MARK = re.compile(r"^及格[:：]?(\d{1,3})分?$")
+PASS_MARK_LIKE = re.compile(r"^及格[:：]?[\d.]")
 UNIT = re.compile(r"^单位[:：](.+)$")
 ONLINE_WORDS = ("线上", "在线")
 YEARS = "年"
@@ -87,7 +90,8 @@ def parse_course(words: list[str]) -> CourseSpec:
     online = False
     unit_text: str | None = None
     rest: list[str] = []
-    for word in cleaned_words[1:]:
+    for typed in cleaned_words[1:]:
+        word = with_digits(typed)  # 有效期两年, 及格八十分
         if found := VALIDITY.match(word):
             if found.group(3):
                 validity = None
@@ -96,21 +100,28 @@ def parse_course(words: list[str]) -> CourseSpec:
                 if not 1 <= months <= MAX_VALIDITY_MONTHS:
                     raise DomainError("training.bad_validity", text=quoted(word), most_years=MAX_VALIDITY_MONTHS // 12)
                 validity = months
-        elif found := GRANTS.match(word):
+        elif VALIDITY_LIKE.match(word):
+            raise DomainError("training.bad_validity", text=quoted(typed), most_years=MAX_VALIDITY_MONTHS // 12)
+        elif found := GRANTS.match(typed):
             try:
-                grants += parse_tags(found.group(1))
+                tags = parse_tags(found.group(1))
             except DomainError as error:
-                raise DomainError("training.bad_grants", text=quoted(word)) from error
+                raise DomainError("training.bad_grants", text=quoted(typed)) from error
+            if not all(is_plain_name(tag) for tag in tags):  # a task's 需要: names it: letters, not markup
+                raise DomainError("training.bad_grants", text=quoted(typed))
+            grants += tags
         elif found := PASS_MARK.match(word):
             pass_mark = int(found.group(1))
             if not 1 <= pass_mark <= 100:
-                raise DomainError("training.bad_pass_mark", text=quoted(word))
-        elif word in ONLINE_WORDS:
+                raise DomainError("training.bad_pass_mark", text=quoted(typed))
+        elif PASS_MARK_LIKE.match(word):
+            raise DomainError("training.bad_pass_mark", text=quoted(typed))
+        elif typed in ONLINE_WORDS:
             online = True
-        elif found := UNIT.match(word):
+        elif found := UNIT.match(typed):
             unit_text = found.group(1).strip()
         else:
-            rest.append(word)
+            rest.append(typed)
     grants = list(dict.fromkeys(grants))
     if not grants:
         raise DomainError("training.no_grants")
@@ -191,9 +202,11 @@ async def course_for_officer(
     if found is None:
         raise DomainError("training.no_such_course", course_id=course_id)
     course, unit = found
-    allowed = officer_may_change(rights, unit) if change else officer_may_use(rights, unit)
-    if not allowed or (course.retired_at is not None and not retired_ok):
+    usable = officer_may_use(rights, unit)
+    if not usable or (course.retired_at is not None and not retired_ok):
         raise DomainError("training.no_such_course", course_id=course_id)
+    if change and not officer_may_change(rights, unit):  # a city's course, seen from a station: it knows of it
+        raise NotAllowed("training.course_of_unit_above", course_id=course_id, name=course.name, unit=unit.path)
     return course, unit
 
 
@@ -228,11 +241,15 @@ async def create_course(caller: Actor, spec: CourseSpec) -> CourseCreated:
             raise NotAllowed("training.officers_only")
         unit = await officer_unit(db, rights, spec.unit_text, "create_course")
         same = (await db.exec(select(Course).where(Course.unit_id == unit.id, Course.name == spec.name))).first()
+        pass_mark = spec.pass_mark if spec.pass_mark is not None else settings.pass_mark
         if same is not None:
-            if (
-                same.retired_at is None
-                and tuple(same.grants) == spec.grants
-                and same.validity_months == spec.validity_months
+            if same.retired_at is not None:
+                raise DomainError("training.course_name_retired", name=spec.name, course_id=id_of(same))
+            if (tuple(same.grants), same.validity_months, same.pass_mark, same.online) == (
+                spec.grants,
+                spec.validity_months,
+                pass_mark,
+                spec.online,
             ):
                 return CourseCreated(view_of(same, unit), changed=False)
             raise DomainError("training.course_exists", name=spec.name, course_id=id_of(same))
@@ -242,7 +259,7 @@ async def create_course(caller: Actor, spec: CourseSpec) -> CourseCreated:
             description=spec.description,
             validity_months=spec.validity_months,
             grants=list(spec.grants),
-            pass_mark=spec.pass_mark if spec.pass_mark is not None else settings.pass_mark,
+            pass_mark=pass_mark,
             online=spec.online,
             created_by=rights.member.id if rights.member else None,
         )
@@ -292,7 +309,7 @@ async def list_courses(caller: Actor, now: datetime | None = None) -> CourseList
         ).all()
         if rights.is_officer:
             usable = [(course, unit) for course, unit in rows if officer_may_use(rights, unit)]
-            counts = await _holders(db, [id_of(course) for course, _ in usable], today)
+            counts = await _holders(db, rights, [id_of(course) for course, _ in usable], today)
             lines = [CourseLine(view_of(course, unit), counts.get(id_of(course), 0)) for course, unit in usable]
             return CourseList(lines, is_officer=True)
         member = rights.member
@@ -313,22 +330,25 @@ def _counts_on(day: date):
     return (col(CourseCompletion.valid_until).is_(None)) | (col(CourseCompletion.valid_until) >= day)
 
 
-async def _holders(db: AsyncSession, course_ids: list[int], day: date) -> dict[int, int]:
+async def _holders(db: AsyncSession, rights: Rights, course_ids: list[int], day: date) -> dict[int, int]:
+    """How many members of the officer's units hold each course's completion valid on `day` (all members, for an
+    administrator): a city course's count at a station is the station's."""
     if not course_ids:
         return {}
-    rows = (
-        await db.exec(
-            select(CourseCompletion.course_id, func.count(func.distinct(CourseCompletion.member_id)))
-            .join(Member, col(Member.id) == col(CourseCompletion.member_id))
-            .where(
-                col(CourseCompletion.course_id).in_(course_ids),
-                _counts_on(day),
-                col(Member.erased_at).is_(None),
-                col(Member.status) != MemberStatus.left.value,
-            )
-            .group_by(col(CourseCompletion.course_id))
+    statement = (
+        select(CourseCompletion.course_id, func.count(func.distinct(CourseCompletion.member_id)))
+        .join(Member, col(Member.id) == col(CourseCompletion.member_id))
+        .where(
+            col(CourseCompletion.course_id).in_(course_ids),
+            _counts_on(day),
+            col(Member.erased_at).is_(None),
+            col(Member.status) != MemberStatus.left.value,
         )
-    ).all()
+        .group_by(col(CourseCompletion.course_id))
+    )
+    if not rights.is_admin:
+        statement = statement.where(col(Member.id).in_(members_of_units(rights.officer_units)))
+    rows = (await db.exec(statement)).all()
     return {course_id: count for course_id, count in rows}  # noqa: C416 (rows of two columns, typed)
 
 
@@ -377,6 +397,8 @@ class CourseDetail:
     mine: date | bool | None = False
     """Members: the last day their completion counts (None: for good), False when they have none valid."""
     is_officer: bool = False
+    may_change: bool = False
+    """Officers whose units cover the course's unit (material, quiz, retiring); others use it only."""
 
 
 async def show_course(caller: Actor, course_id: int, now: datetime | None = None) -> CourseDetail:
@@ -419,6 +441,7 @@ async def show_course(caller: Actor, course_id: int, now: datetime | None = None
             more_completed=max(len(completed) - SHOWN_PEOPLE, 0),
             more_due=max(len(due) - SHOWN_PEOPLE, 0),
             is_officer=True,
+            may_change=officer_may_change(rights, unit),
         )
 
 
@@ -447,7 +470,7 @@ async def _completed_and_due(
     due: list[Person] = []
     for member, until in latest.values():
         person = Person(id_of(member), member.name, until)
-        if until is not None and until - today < RENEW_WITHIN:
+        if state_on(until, today) != "valid":
             due.append(person)
         else:
             completed.append(person)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, or_
 from sqlalchemy import select as core_select
@@ -34,8 +34,17 @@ from storage.services.actors import Actor
 from storage.services.people import rights_of
 from storage.settings import TagSource, settings
 
-EXPIRING_WITHIN = timedelta(days=30)
-"""A qualification running out within this is shown as running out soon."""
+EXPIRING_DAYS = 30
+"""A qualification whose last day is at most this many days off runs out soon: /资质, /课程 编号 (due to renew),
+/统计 and /导出 draw the line here, on the day the reminder says 还有30天."""
+
+
+def state_on(valid_until: date | None, day: date) -> str:
+    """ "valid", "expiring" (its last day within EXPIRING_DAYS of `day`) or "expired" (before `day`)."""
+    if valid_until is None or (valid_until - day).days > EXPIRING_DAYS:
+        return "valid"
+    return "expiring" if valid_until >= day else "expired"
+
 
 _qualification = table_of(Qualification)
 _course = table_of(Course)
@@ -169,9 +178,7 @@ async def held_by(db: AsyncSession, member_id: int, today: date) -> list[Held]:
     renew: list[str] = []
     for tag, (qualification, course) in best.items():
         until = qualification.valid_until
-        state = "valid" if until is None or until - today >= EXPIRING_WITHIN else "expiring"
-        if until is not None and until < today:
-            state = "expired"
+        state = state_on(until, today)
         if state != "valid":
             renew.append(tag)
         held.append(Held(tag, course.name, until, state))
