@@ -107,6 +107,16 @@ async def test_a_member_is_reminded_30_days_before_once_and_not_when_renewed(dat
     assert all(run.finished_at is not None for run in runs)
 
 
+async def test_what_one_course_granted_is_reminded_in_one_message(database: str) -> None:
+    numbers = await set_up()
+    await say(OFFICER, "/课程 新建 山地救援 有效期1年 授予:救援、急救")
+    await completed(OFFICER, 1, numbers[ZHANG], date(2026, 7, 1))  # both through 2027-6-30
+    assert await reminders.send_expiry_reminders(at_local(date(2027, 5, 31), 10)) == 1
+    assert await reminders_to(ZHANG) == [
+        "提醒：你的资质“救援、急救”有效至2027年6月30日，还有30天。复训课程：1. 山地救援，发送 /课程 1 看怎么参加。"
+    ]
+
+
 async def test_the_officers_get_next_months_expiries_of_their_own_unit_once_a_month(database: str) -> None:
     numbers = await set_up()
     await say(OFFICER, "/课程 新建 护学岗培训 有效期1年 授予:护学")

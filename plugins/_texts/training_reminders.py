@@ -22,7 +22,7 @@ def _left(days_left: int) -> str:
 
 @render_notice.register
 def _expiring(notice: QualificationExpiringNotice) -> str:
-    head = f"提醒：你的资质“{notice.tag}”有效至{day_text(notice.valid_until)}，{_left(notice.days_left)}。"
+    head = f"提醒：你的资质“{'、'.join(notice.tags)}”有效至{day_text(notice.valid_until)}，{_left(notice.days_left)}。"
     if notice.course_id is None:
         return head + "到期后需要这项资质的任务就不能报名了，复训请问民警。"
     how = f"发送 /课程 {notice.course_id} 看怎么参加"

@@ -60,7 +60,8 @@ MONTHLY_LATEST_DAY = 7
 class QualificationExpiringNotice:
     """To the member, privately, some days before a qualification runs out."""
 
-    tag: str
+    tags: tuple[str, ...]
+    """What one completion granted and runs out together: one message for them all."""
     valid_until: date
     days_left: int
     course_id: int | None
@@ -185,45 +186,47 @@ async def send_expiry_reminders(now: datetime | None = None) -> int:
                 .order_by(col(Qualification.id))
             )
         ).all()
-        queued = 0
+        by_completion: dict[int, tuple[Course, list[Qualification]]] = {}
         for qualification, course in rows:
-            until = qualification.valid_until
+            by_completion.setdefault(qualification.completion_id, (course, []))[1].append(qualification)
+        queued = 0
+        for course, granted in by_completion.values():
+            until = granted[0].valid_until
             days = reminder_for(until, day) if until is not None else None
             if days is not None:
-                queued += await _remind(db, qualification, course, days, (until - day).days)  # type: ignore[operator]
+                queued += await _remind(db, granted, course, days, (until - day).days)  # type: ignore[operator]
         _finish(db, run, queued)
         return queued
 
 
-async def _retake(db: AsyncSession, qualification: Qualification, course: Course) -> Course | None:
-    """The course that grants the qualification again: its own while not retired, else the first active course of
-    the member's units (or above) granting the tag."""
+async def _retake(db: AsyncSession, granted: list[Qualification], course: Course) -> Course | None:
+    """The course that grants the qualifications again: their own while not retired, else the first active course
+    of the member's units (or above) granting one of them."""
     if course.retired_at is None:
         return course
     connection = await db.connection()
-    offered = await connection.run_sync(
-        lambda sync: courses_granting(sync, qualification.member_id, [qualification.tag])
-    )
+    member_id, tags = granted[0].member_id, [qualification.tag for qualification in granted]
+    offered = await connection.run_sync(lambda sync: courses_granting(sync, member_id, tags))
     return await db.get(Course, offered[0].course_id) if offered else None
 
 
-async def _remind(db: AsyncSession, qualification: Qualification, course: Course, days: int, left: int) -> int:
-    retake = await _retake(db, qualification, course)
+async def _remind(db: AsyncSession, granted: list[Qualification], course: Course, days: int, left: int) -> int:
+    """One private message for the qualifications one completion granted (they run out on the same day)."""
+    first = granted[0]
+    retake = await _retake(db, granted, course)
     notice = QualificationExpiringNotice(
-        tag=qualification.tag,
-        valid_until=qualification.valid_until,  # type: ignore[arg-type]  # the query asks for one
+        tags=tuple(qualification.tag for qualification in granted),
+        valid_until=first.valid_until,  # type: ignore[arg-type]  # the query asks for one
         days_left=left,
         course_id=id_of(retake) if retake is not None else None,
         course_name=retake.name if retake is not None else "",
         has_quiz=bool(retake.quiz) if retake is not None else False,
     )
     text = notices.render(notice)
-    accounts = (
-        await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == qualification.member_id))
-    ).all()
+    accounts = (await db.exec(select(PlatformIdentity).where(PlatformIdentity.member_id == first.member_id))).all()
     queued = 0
     for account in accounts:
-        key = f"{REMINDER_KIND}:{qualification.id}:{days}:{account.id}"
+        key = f"{REMINDER_KIND}:{first.id}:{days}:{account.id}"  # the completion's first qualification
         destination = Destination(account.platform, account.user_id, private=True)
         queued += await enqueue(db, destination, text, priority=Priority.reminder, dedupe_key=key)
     return queued
