@@ -16,7 +16,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from storage.settings import STAGES_AVAILABLE
 
@@ -181,6 +181,8 @@ class MembersSection(Section):
     consent_text: str = ""
     """Empty: the bot's own text (plugins/_texts/recruiting.py DEFAULT_CONSENT_TEXT, also in config.example.toml)."""
     stages: list[str] = Field(default_factory=list)
+    onboarding_course: str = Field(default="", max_length=30)
+    """With the stage "trained": the course an applicant completes before approval, by its name."""
     invite_days: int = Field(default=7, ge=1, le=366)
     invite_places: int = Field(default=30, ge=0, le=100_000)
     tell_vetting_note: bool = False
@@ -208,14 +210,18 @@ class MembersSection(Section):
     @classmethod
     def _available(cls, value: list[str]) -> list[str]:
         for stage in value:
-            if stage == "trained":
-                raise ValueError(
-                    'stage "trained" (a course required before approval) is not available yet: leave it out; '
-                    "an officer can see who completed a course with /课程 编号"
-                )
             if stage not in STAGES_AVAILABLE:
                 raise ValueError(f"unknown stage {stage!r}: write one of {list(STAGES_AVAILABLE)}")
         return value
+
+    @model_validator(mode="after")
+    def _onboarding_course_named(self) -> MembersSection:
+        if "trained" in self.stages and not self.onboarding_course.strip():
+            raise ValueError(
+                'stage "trained" needs onboarding_course: the name of the course applicants complete before '
+                'approval, such as onboarding_course = "新队员培训"'
+            )
+        return self
 
 
 class TrainingSection(Section):
@@ -318,6 +324,7 @@ class Settings(Section):
             "ask_id_number": self.members.ask_id_number,
             "consent_text": self.members.consent_text,
             "stages": self.members.stages,
+            "onboarding_course": self.members.onboarding_course,
             "invite_valid_days": self.members.invite_days,
             "invite_places": self.members.invite_places,
             "vetting_note_to_applicant": self.members.tell_vetting_note,

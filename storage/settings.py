@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 VETTING_STAGE = "vetted"
 """The background check (政审) an officer records between applying and approval."""
-STAGES_AVAILABLE = (VETTING_STAGE,)
-"""The stages a deployment can turn on today; "trained" (a course required before approval) is not built yet."""
+TRAINING_STAGE = "trained"
+"""A course (`[members] onboarding_course`) the applicant completes between applying and approval."""
+STAGES_AVAILABLE = (VETTING_STAGE, TRAINING_STAGE)
+"""The stages a deployment can turn on."""
 
 
 class TagSource(str, Enum):
@@ -93,6 +95,9 @@ class DomainSettings:
     """What an applicant agrees to (同意) before anything they typed is saved; empty: the chat face's own text."""
     stages: tuple[str, ...] = ()
     """The vetting stages turned on between applying and approval, of STAGES_AVAILABLE."""
+    onboarding_course: str = ""
+    """With the stage "trained": the name of the course an applicant completes before approval (the one of that name
+    in the team's unit, or the nearest unit above it)."""
     invite_valid_for: timedelta = timedelta(days=7)
     """How long an invite code (/招募) admits applications when its maker does not say."""
     invite_places: int | None = 30
@@ -103,6 +108,10 @@ class DomainSettings:
     @property
     def vetting_on(self) -> bool:
         return VETTING_STAGE in self.stages
+
+    @property
+    def training_stage_on(self) -> bool:
+        return TRAINING_STAGE in self.stages
 
 
 settings = DomainSettings()
@@ -139,6 +148,7 @@ def configure(
     ask_id_number: bool | None = None,
     consent_text: str | None = None,
     stages: list[str] | tuple[str, ...] | None = None,
+    onboarding_course: str | None = None,
     invite_valid_days: int | None = None,
     invite_places: int | None = None,
     vetting_note_to_applicant: bool | None = None,
@@ -211,6 +221,8 @@ def configure(
         if unknown:
             raise ValueError(f"stages {unknown} are not available; only {STAGES_AVAILABLE}")
         settings.stages = tuple(dict.fromkeys(stages))
+    if onboarding_course is not None:
+        settings.onboarding_course = onboarding_course.strip()
     if invite_valid_days is not None:
         settings.invite_valid_for = timedelta(days=invite_valid_days)
     if invite_places is not None:

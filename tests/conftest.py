@@ -84,6 +84,7 @@ def domain_settings() -> None:
         ask_id_number=False,
         consent_text="",
         stages=(),
+        onboarding_course="",
         invite_valid_days=7,
         invite_places=30,
         vetting_note_to_applicant=False,

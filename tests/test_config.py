@@ -140,6 +140,13 @@ def test_a_config_file_saved_as_gbk_is_reported_like_any_other_mistake(tmp_path:
     assert load_settings(tmp_path / "config.toml", environ={}).bot.log_level == "DEBUG"  # UTF-8 with a BOM is fine
 
 
+def test_the_onboarding_course_is_named_with_its_stage(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[members]\nstages = ["vetted", "trained"]\nonboarding_course = "新队员培训"\n', "utf-8")
+    members = load_settings(path, environ={}).members
+    assert (members.stages, members.onboarding_course) == (["vetted", "trained"], "新队员培训")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -147,7 +154,7 @@ def test_a_config_file_saved_as_gbk_is_reported_like_any_other_mistake(tmp_path:
         ('[bot]\ntimezone = "Mars/Olympus"\n', "time zone"),
         ("[bot]\nsuperuser = []\n", "superuser"),
         ("[database\n", "config.toml"),
-        ('[members]\nstages = ["trained"]\n', "is not available yet"),
+        ('[members]\nstages = ["trained"]\n', "needs onboarding_course"),
         ('[members]\nstages = ["vetting"]\n', "unknown stage"),
     ],
 )

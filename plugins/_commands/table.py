@@ -266,14 +266,16 @@ TABLE: tuple[Command | Usage, ...] = (
         topic=Topic.TEAM, brief="看申请", does="看等待审核的入队申请",
         example="/审核",
         what="applications waiting (in a group: that team's; in private: all you may decide); with the vetting "
-        "stage on (`[members] stages`), by stage: 待政审 (by member number, for `/政审`) and 待审批",
+        "stage or the onboarding course on (`[members] stages`), by stage: 待政审 (by member number, for `/政审`), "
+        "待培训 (for `/结业`) and 待审批",
     ),
     Command(
         "通过", "approve", 19, LEADERS, help="编号　通过申请", menu="通过申请: /approve 编号", usage="编号|@某人",
         topic=Topic.TEAM, brief="编号", does="通过入队申请，申请人会收到通知",
         example="/通过 12",
         who="leaders, officers", what="approve; the applicant is told in the group and privately; with the "
-        "vetting stage on, refused until an officer recorded a passed check (`/政审`)",
+        'vetting stage on, refused until an officer recorded a passed check (`/政审`); with "trained", until the '
+        "applicant completed `[members] onboarding_course`, saying how",
     ),
     Command(
         "认领", "claim", 51, LEADERS, help="编号 通过|拒绝 [理由]　确认名册认领", menu="确认名册认领: /claim 编号 通过",
@@ -454,7 +456,8 @@ TABLE: tuple[Command | Usage, ...] = (
         "(someone who attended without a phone to check in); they get its qualifications and are told privately; "
         "audited. A number twice, or again the same day, counts once; a number outside the officer's units is "
         "listed as not done, as for one that does not exist. A session's close does this by itself for those who "
-        "checked in (and passed the course's quiz where it has one)",
+        "checked in (and passed the course's quiz where it has one). With the stage \"trained\", an applicant to "
+        "a team of the officer's units can be marked for `[members] onboarding_course`",
     ),
     Command(
         "题库", "quiz", 56, OFFICERS, help="课程编号 换行写题目　加考题；/题库 编号 看题目",

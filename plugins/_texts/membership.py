@@ -8,6 +8,7 @@ from storage.services.membership import (
     Application,
     ApplicationDecidedNotice,
     Decision,
+    OnboardingStep,
     PendingApplication,
     Profile,
     Review,
@@ -76,6 +77,13 @@ def text_for_application(application: Application) -> str:
         return f"{application.member.name}，你已经是“{team}”的队员了。发送 /我的 查看。"
     if not application.created:
         return f"{application.member.name}，你的申请（编号 {application.number}）已在等待审核，不用重复申请。"
+    if application.onboarding is not None:
+        steps = "民警政审、你完成课程" if application.waits_for_vetting else "你完成课程"
+        return (
+            f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
+            f"下一步：{steps}“{application.onboarding.course}”，再由队长审批，每一步都会通知你。\n"
+            + onboarding_how(application.onboarding)
+        )
     if application.waits_for_vetting:
         return (
             f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
@@ -85,6 +93,15 @@ def text_for_application(application: Application) -> str:
         f"已收到{application.member.name}加入“{team}”的申请，编号 {application.number}。\n"
         "队长或民警审核后会通知你。队长请发送 /审核 查看。"
     )
+
+
+def onboarding_how(step: OnboardingStep) -> str:
+    """How an applicant completes the onboarding course."""
+    if step.course_id is None:
+        return "这门课程民警还没有建好，建好后会安排。"
+    if step.online:
+        return f"私聊我发送 /学习 {step.course_id} 学习并考试，及格就完成。"
+    return "参加这门课程的培训后，由民警登记完成（/结业）。"
 
 
 def text_for_pending(applications: list[PendingApplication], total: int) -> str:
@@ -103,19 +120,17 @@ def text_for_pending(applications: list[PendingApplication], total: int) -> str:
 
 def text_for_review(review: Review) -> str:
     """/审核: as one list while no vetting stage is on; otherwise what waits for 政审 and what waits for 审批."""
-    if not settings.vetting_on:
+    if not settings.vetting_on and not settings.training_stage_on:
         return text_for_pending(review.approval, review.approval_total)
-    if not review.vetting_total and not review.approval_total:
+    if not review.vetting_total and not review.training_total and not review.approval_total:
         return "现在没有待审核的申请。"
-    lines = [f"待政审（共 {review.vetting_total} 个，民警登记）："]
-    for application in review.vetting:
-        tags = "、".join(application.tags) or "无"
-        lines.append(
-            f"成员号 {application.member_number}｜{application.name}｜{application.phone_masked}｜特长：{tags}"
-            f"｜{application.team_name}"
-        )
-    if review.vetting_total > len(review.vetting):
-        lines.append(f"还有 {review.vetting_total - len(review.vetting)} 个，先处理上面这些。")
+    lines = []
+    if settings.vetting_on:
+        lines.append(f"待政审（共 {review.vetting_total} 个，民警登记）：")
+        lines += _by_member_number(review.vetting, review.vetting_total)
+    if settings.training_stage_on:
+        lines.append(f"待培训（共 {review.training_total} 个，完成课程“{settings.onboarding_course}”后审批）：")
+        lines += _by_member_number(review.training, review.training_total)
     lines.append(f"待审批（共 {review.approval_total} 个）：")
     for application in review.approval:
         tags = "、".join(application.tags) or "无"
@@ -123,8 +138,26 @@ def text_for_review(review: Review) -> str:
         lines.append(f"编号 {application.number}｜{who}｜{application.team_name}")
     if review.approval_total > len(review.approval):
         lines.append(f"还有 {review.approval_total - len(review.approval)} 个，先处理上面这些。")
-    lines.append("政审：/政审 成员号 通过|不通过　审批：/通过 编号　拒绝：/拒绝 编号 理由")
+    steps = []
+    if settings.vetting_on:
+        steps.append("政审：/政审 成员号 通过|不通过")
+    if settings.training_stage_on:
+        steps.append("结业：/结业 课程编号 成员号")
+    lines.append("　".join([*steps, "审批：/通过 编号　拒绝：/拒绝 编号 理由"]))
     return "\n".join(lines)
+
+
+def _by_member_number(applications: list[PendingApplication], total: int) -> list[str]:
+    lines = []
+    for application in applications:
+        tags = "、".join(application.tags) or "无"
+        lines.append(
+            f"成员号 {application.member_number}｜{application.name}｜{application.phone_masked}｜特长：{tags}"
+            f"｜{application.team_name}"
+        )
+    if total > len(applications):
+        lines.append(f"还有 {total - len(applications)} 个，先处理上面这些。")
+    return lines
 
 
 def text_for_decision(decision: Decision) -> str:

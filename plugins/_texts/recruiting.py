@@ -95,6 +95,15 @@ REFUSALS = {
     "membership.waits_for_vetting": (
         "申请 {number}（{name}）还在等政审：民警登记政审通过后才能审批（/政审 成员号 通过）。"
     ),
+    "membership.waits_for_training": lambda number, name, course_id, course, online: (
+        f"申请 {number}（{name}）还没有完成课程“{course}”，完成后才能审批："
+        + (f"请他私聊我发送 /学习 {course_id} 考试；" if online else "")
+        + f"参加培训后，民警发送 /结业 {course_id} 成员号 登记。"
+    ),
+    "membership.no_onboarding_course": (
+        "审批前要完成课程“{course}”，但{unit}和上级单位都还没有这门课程："
+        "请民警先发送 /课程 新建 {course} 授予:资质 建好（线上课程加 线上，并用 /题库 加考题）。"
+    ),
 }
 
 
@@ -189,7 +198,10 @@ def text_for_vetting(recorded: VettingRecorded) -> str:
 @render_notice.register
 def _new_application(notice: NewApplicationNotice) -> str:
     how = "用邀请码" if notice.by_invite else "在群里"
-    next_step = "，先等民警政审" if notice.waits_for_vetting else ""
+    steps = (["民警政审"] if notice.waits_for_vetting else []) + (
+        [f"完成课程“{notice.onboarding_course}”"] if notice.onboarding_course else []
+    )
+    next_step = f"，先等{'、'.join(steps)}" if steps else ""
     return (
         f"新的入队申请：{notice.name}{how}申请加入“{notice.team}”，编号 {notice.number}{next_step}。发送 /审核 查看。"
     )

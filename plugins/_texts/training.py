@@ -8,6 +8,7 @@ from plugins._texts import Refusal, add_refusals, render_notice
 from storage.services.training.completions import (
     CourseCompletedNotice,
     MarkedByHand,
+    OnboardingCompletedNotice,
     QuizStillNeededNotice,
 )
 from storage.services.training.courses import (
@@ -246,3 +247,11 @@ def _completed(notice: CourseCompletedNotice) -> str:
 @render_notice.register
 def _quiz_needed(notice: QuizStillNeededNotice) -> str:
     return f"你参加了课程“{notice.course_name}”的培训，还要通过考试才算结业：私聊发送 /学习 {notice.course_id}"
+
+
+@render_notice.register
+def _onboarding_completed(notice: OnboardingCompletedNotice) -> str:
+    return (
+        f"{notice.name}已完成课程“{notice.course_name}”，加入“{notice.team}”的申请（编号 {notice.number}）"
+        "可以审批了。发送 /审核 查看。"
+    )

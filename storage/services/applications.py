@@ -102,6 +102,8 @@ class NewApplicationNotice:
     number: int
     by_invite: bool
     waits_for_vetting: bool
+    onboarding_course: str = ""
+    """With the stage "trained": the course the applicant is still to complete before approval."""
 
 
 def _steps() -> list[str]:
@@ -440,5 +442,6 @@ async def _tell_leaders(db: AsyncSession, team: Team, application: Application, 
         number=application.number,
         by_invite=by_invite,
         waits_for_vetting=application.waits_for_vetting,
+        onboarding_course=application.onboarding.course if application.onboarding else "",
     )
     await tell_deciders(db, team, notices.render(notice))  # once: the request was deleted in this transaction

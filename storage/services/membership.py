@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, bindparam, or_
 from sqlalchemy import select as core_select
@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import run_reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
+    Course,
     JoinRequest,
     Member,
     MembershipStatus,
@@ -47,6 +48,8 @@ from storage.services.people import (
 )
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME
+from storage.services.training.onboarding import completed as completed_course
+from storage.services.training.onboarding import onboarding_course
 from storage.services.vetting import latest_results
 from storage.services.vetting import passed as vetting_passed
 from storage.settings import settings
@@ -62,6 +65,29 @@ class Application:
     already_member: bool = False
     waits_for_vetting: bool = False
     """True when the deployment vets applicants (政审) before the leader approves: the next step is an officer's."""
+    onboarding: OnboardingStep | None = None
+    """With the stage "trained": the course the applicant is still to complete before approval."""
+
+
+@dataclass(frozen=True)
+class OnboardingStep:
+    course_id: int | None
+    """None: the unit has no course of the configured name yet (an officer is to define it)."""
+    course: str
+    online: bool
+    """Completed by passing its quiz in private (/学习); otherwise an officer marks it (/结业) after a session."""
+
+
+async def onboarding_step(db: AsyncSession, team: Team, member_id: int) -> OnboardingStep | None:
+    """What of the onboarding course an applicant to this team still has to do; None when nothing (or off)."""
+    if not settings.training_stage_on:
+        return None
+    course = await onboarding_course(db, team)
+    if course is None:
+        return OnboardingStep(None, settings.onboarding_course, False)
+    if await completed_course(db, course, member_id, local_today()):
+        return None
+    return OnboardingStep(id_of(course), course.name, course.online and bool(course.quiz))
 
 
 JOIN_REQUEST_LIFETIME = timedelta(days=3)
@@ -152,7 +178,14 @@ async def submit_application(
     db.add(membership)
     await db.flush()
     waits = settings.vetting_on and not await vetting_passed(db, member_id)
-    return Application(number=id_of(membership), member=member, team=team, created=True, waits_for_vetting=waits)
+    return Application(
+        number=id_of(membership),
+        member=member,
+        team=team,
+        created=True,
+        waits_for_vetting=waits,
+        onboarding=await onboarding_step(db, team, member_id),
+    )
 
 
 async def check_claim(db: AsyncSession, holder: Member, name: str, caller: ChatAccount, team_id: int) -> bool:
@@ -199,7 +232,8 @@ class PendingApplication:
     applied_at: datetime
     member_number: int = 0
     stage: str = "approval"
-    """What it waits for: "vetting" (an officer's 政审, when that stage is on) or "approval" (the leader's)."""
+    """What it waits for: "vetting" (an officer's 政审, when that stage is on), "training" (the applicant's onboarding
+    course, when that stage is on) or "approval" (the leader's)."""
 
 
 def _decidable_teams(rights: Rights):
@@ -226,20 +260,40 @@ class Review:
     approval: list[PendingApplication]
     """Waiting for a leader's or officer's decision."""
     approval_total: int
+    training: list[PendingApplication] = field(default_factory=list)
+    """Waiting for the applicant to complete the onboarding course (empty while that stage is off)."""
+    training_total: int = 0
 
 
 async def review(caller: Actor, where: Where | None, limit: int = 20) -> Review:
     """/审核 by stage: applications waiting for the caller (in a group: that group's team only)."""
     every = await _pending(caller, where)
-    vetting = [application for application in every if application.stage == "vetting"]
-    approval = [application for application in every if application.stage == "approval"]
-    return Review(vetting[:limit], len(vetting), approval[:limit], len(approval))
+    by_stage = {
+        stage: [application for application in every if application.stage == stage]
+        for stage in ("vetting", "training", "approval")
+    }
+    vetting, training, approval = by_stage["vetting"], by_stage["training"], by_stage["approval"]
+    return Review(vetting[:limit], len(vetting), approval[:limit], len(approval), training[:limit], len(training))
 
 
 async def list_pending(caller: Actor, where: Where | None, limit: int = 20) -> tuple[list[PendingApplication], int]:
     """Applications waiting for the caller (in a group: that group's team only): a page and the total."""
     every = await _pending(caller, where)
     return every[:limit], len(every)
+
+
+async def _untrained(db: AsyncSession, rows) -> set[tuple[int, int]]:
+    """(member, team) of the applications still waiting for the onboarding course (one course per team)."""
+    today = local_today()
+    courses: dict[int, Course | None] = {}
+    waiting: set[tuple[int, int]] = set()
+    for _, member, team in rows:
+        if id_of(team) not in courses:
+            courses[id_of(team)] = await onboarding_course(db, team)
+        course = courses[id_of(team)]
+        if course is None or not await completed_course(db, course, id_of(member), today):
+            waiting.add((id_of(member), id_of(team)))
+    return waiting
 
 
 async def decidable_team_ids(db: AsyncSession, rights: Rights, where: Where | None) -> list[int]:
@@ -290,10 +344,12 @@ async def _pending(caller: Actor, where: Where | None) -> list[PendingApplicatio
         )
         rows = (await db.exec(statement)).all()
         results = await latest_results(db, [id_of(member) for _, member, _ in rows]) if settings.vetting_on else {}
+        untrained = await _untrained(db, rows) if settings.training_stage_on else set()
 
-        def stage(member: Member) -> str:
-            waits = settings.vetting_on and results.get(id_of(member)) != VettingResult.passed
-            return "vetting" if waits else "approval"
+        def stage(member: Member, team: Team) -> str:
+            if settings.vetting_on and results.get(id_of(member)) != VettingResult.passed:
+                return "vetting"
+            return "training" if (id_of(member), id_of(team)) in untrained else "approval"
 
         every = [
             PendingApplication(
@@ -304,11 +360,12 @@ async def _pending(caller: Actor, where: Where | None) -> list[PendingApplicatio
                 team_name=team.name,
                 applied_at=membership.applied_at,
                 member_number=id_of(member),
-                stage=stage(member),
+                stage=stage(member, team),
             )
             for membership, member, team in rows
         ]
-        every.sort(key=lambda application: application.stage != "vetting")  # stable: by stage, then as applied
+        order = {"vetting": 0, "training": 1, "approval": 2}
+        every.sort(key=lambda application: order[application.stage])  # stable: by stage, then as applied
         return every
 
 
@@ -335,6 +392,26 @@ class ApplicationDecidedNotice:
     member_number: int
     approved: bool
     reason: str | None
+
+
+async def _refuse_untrained(db: AsyncSession, team: Team, unit: Unit, member: Member, number: int) -> None:
+    """With the stage "trained": approval waits until the applicant completed the onboarding course."""
+    course = await onboarding_course(db, team)
+    if course is None:
+        raise DomainError("membership.no_onboarding_course", course=settings.onboarding_course, unit=unit.name)
+    if not await completed_course(db, course, id_of(member), local_today()):
+        raise DomainError(
+            "membership.waits_for_training",
+            number=number,
+            name=member.name,
+            course_id=id_of(course),
+            course=course.name,
+            online=course.online and bool(course.quiz),
+        )
+
+
+def local_today() -> date:
+    return utcnow().astimezone(settings.timezone).date()
 
 
 @retry_on_conflict
@@ -372,6 +449,8 @@ async def decide_application(
         member_id = id_of(member)
         if changed and approve and settings.vetting_on and not await vetting_passed(db, member_id):
             raise DomainError("membership.waits_for_vetting", number=membership.id, name=member.name)
+        if changed and approve and settings.training_stage_on:
+            await _refuse_untrained(db, team, unit, member, id_of(membership))
         if changed:
             membership.status = target_status
             membership.decided_at = utcnow()

@@ -28,6 +28,7 @@ from storage.models import (
     Course,
     CourseCompletion,
     Member,
+    MembershipStatus,
     MemberStatus,
     Qualification,
     QuizAttempt,
@@ -35,16 +36,20 @@ from storage.models import (
     SignupStatus,
     Task,
     TaskStatus,
+    Team,
+    TeamMembership,
     id_of,
     utcnow,
 )
 from storage.services import notices
 from storage.services.actors import Actor
+from storage.services.membership import tell_deciders
 from storage.services.organisation import audit, covers_member
 from storage.services.outbox import tell_member
 from storage.services.people import PersonRef, find_person, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.training.courses import course_for_officer
+from storage.services.training.onboarding import applicant_of_officer, onboarding_course
 from storage.settings import settings
 
 MAX_AT_ONCE = 50
@@ -163,7 +168,37 @@ async def complete(
     if tell:
         notice = CourseCompletedNotice(course_id, course.name, tuple(course.grants), row.valid_until, source.value)
         await tell_member(db, member_id, notices.render(notice))
+    if settings.training_stage_on:
+        await _tell_deciders_when_trained(db, course, member_id)
     return _completed(course, row, new=True)
+
+
+@dataclass(frozen=True)
+class OnboardingCompletedNotice:
+    """To the deciders of a team, privately: an applicant completed the onboarding course; approval may follow."""
+
+    name: str
+    number: int
+    """The application's number."""
+    team: str
+    course_name: str
+
+
+async def _tell_deciders_when_trained(db: AsyncSession, course: Course, member_id: int) -> None:
+    """The applications this completion lets through the stage "trained": their deciders are told."""
+    rows = (
+        await db.exec(
+            select(TeamMembership, Team, Member)
+            .join(Team, col(Team.id) == col(TeamMembership.team_id))
+            .join(Member, col(Member.id) == col(TeamMembership.member_id))
+            .where(TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.applied)
+        )
+    ).all()
+    for membership, team, member in rows:
+        found = await onboarding_course(db, team)
+        if found is not None and found.id == course.id:
+            notice = OnboardingCompletedNotice(member.name, id_of(membership), team.name, course.name)
+            await tell_deciders(db, team, notices.render(notice))
 
 
 def _completed(course: Course, row: CourseCompletion, *, new: bool) -> Completed:
@@ -315,7 +350,7 @@ async def complete_by_hand(
         already: list[tuple[int, str]] = []
         not_found: list[int] = []
         for number in dict.fromkeys(numbers):
-            member = await _member_of_officer(db, rights, number)
+            member = await _member_of_officer(db, rights, number, course)
             if member is None:
                 not_found.append(number)
                 continue
@@ -336,11 +371,17 @@ async def complete_by_hand(
         return MarkedByHand(id_of(course), course.name, done, already, not_found, last_day(course, today))
 
 
-async def _member_of_officer(db: AsyncSession, rights, number: int) -> Member | None:
+async def _member_of_officer(db: AsyncSession, rights, number: int, course: Course) -> Member | None:
+    """An active member of the officer's units; or, with the stage "trained", an applicant to a team of theirs
+    whose onboarding course this is."""
     try:
         member = await find_person(db, PersonRef(member_number=number))
     except DomainError:
         return None
-    if member.erased_at is not None or member.status != MemberStatus.active:
+    if member.erased_at is not None or member.status not in (MemberStatus.active, MemberStatus.applied):
         return None
-    return member if await covers_member(db, rights, member) else None
+    if member.status == MemberStatus.active and await covers_member(db, rights, member):
+        return member
+    if settings.training_stage_on and await applicant_of_officer(db, rights, member, course):
+        return member
+    return None

@@ -20,12 +20,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import reading, session
 from storage.errors import DomainError
-from storage.models import Course, Member, MemberStatus, QuizAttempt, id_of, utcnow
+from storage.models import Course, Member, MemberStatus, QuizAttempt, Unit, id_of, utcnow
 from storage.services.actors import Actor
 from storage.services.people import Rights, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.training.completions import complete_after_passing
 from storage.services.training.courses import CourseView, course_for_member, course_for_officer, view_of
+from storage.services.training.onboarding import is_onboarding_course_of
 from storage.services.training.quiz import Question, from_json, is_right, score
 from storage.settings import settings
 
@@ -73,9 +74,28 @@ async def _member(db: AsyncSession, caller: Actor) -> Member:
 
 
 def _active(member: Member | None) -> Member:
-    if member is None or member.status != MemberStatus.active:
+    """A member, or an applicant (who may take their onboarding course only: _course_to_take)."""
+    if member is None or member.status not in (MemberStatus.active, MemberStatus.applied):
         raise DomainError("organisation.not_in_team")
     return member
+
+
+async def _course_to_take(db: AsyncSession, member: Member, course_id: int) -> tuple[Course, Unit]:
+    """A course of the member's teams' units or above; for an applicant, the onboarding course of a team they
+    applied to (the stage "trained"); anything else is no such course."""
+    if member.status == MemberStatus.active:
+        try:
+            return await course_for_member(db, member, course_id)
+        except DomainError:
+            if not settings.training_stage_on:
+                raise
+    course = await db.get(Course, course_id)
+    unit = await db.get(Unit, course.unit_id) if course is not None else None
+    if course is None or unit is None or course.retired_at is not None:
+        raise DomainError("training.no_such_course", course_id=course_id)
+    if not await is_onboarding_course_of(db, member, course):
+        raise DomainError("training.no_such_course", course_id=course_id)
+    return course, unit
 
 
 async def _retry_from(db: AsyncSession, course_id: int, member_id: int) -> datetime | None:
@@ -114,7 +134,7 @@ async def start_study(caller: Actor, course_id: int, now: datetime | None = None
         rights = await rights_of(db, caller)
         try:
             member = _active(rights.member)
-            course, unit = await course_for_member(db, member, course_id)
+            course, unit = await _course_to_take(db, member, course_id)
         except DomainError:
             if rights.is_officer and await _officer_may_see(db, rights, course_id):
                 raise DomainError("training.study_is_for_members", course_id=course_id) from None
@@ -150,7 +170,7 @@ async def finish_study(
         retired = await db.get(Course, course_id)
         if retired is not None and retired.retired_at is not None:
             raise DomainError("training.retired_meanwhile", course_id=course_id, name=retired.name)
-        course, unit = await course_for_member(db, member, course_id)
+        course, unit = await _course_to_take(db, member, course_id)
         member_id = id_of(member)
         if [question.as_json() for question in asked] != course.quiz or len(answers) != len(asked):
             raise DomainError("training.quiz_changed", course_id=course_id)
