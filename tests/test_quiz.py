@@ -111,6 +111,23 @@ def test_letters_in_a_questions_own_text_are_not_taken_for_its_options() -> None
     assert (judge.text, judge.kind, judge.answers) == ("在 A、B 两个路口之间可以随意停车。", "judge", (1,))
 
 
+def test_an_answer_is_read_as_people_say_it() -> None:
+    single, judge, multiple = parse_quiz(EXAMPLE)
+    for typed in ("选B", "我选B", "B吧", "答案是B", "选 b"):
+        assert parse_answer(single, typed) == (1,), typed
+    for typed, chosen in (("对的", (0,)), ("我选对", (0,)), ("错了", (1,)), ("是的", (0,))):
+        assert parse_answer(judge, typed) == chosen, typed
+    assert parse_answer(multiple, "选AB") == (0, 1)
+    assert parse_answer(single, "不知道") is None
+
+
+def test_an_option_letter_skipped_or_a_star_inside_an_option_is_refused() -> None:
+    with refused("第1题的选项字母不连续（A、B、D）"):
+        parse_quiz("1. 哪些要报告？[多选]\nA. 打架*\nB. 溺水*\nD. 下雨")
+    with refused("第1题的选项 B 中间有 *"):
+        parse_quiz("1. 哪些要报告？[多选]\nA. 打架*  B. 溺水*  D. 下雨")
+
+
 def test_an_answer_is_read_however_a_member_types_it() -> None:
     for typed in ("B", "b", "Ｂ", " b。"):
         assert parse_answer(SINGLE, typed) == (1,)

@@ -242,7 +242,7 @@ async def test_an_officer_marks_completion_by_hand_once_and_only_for_their_membe
         f"已登记完成课程“山地救援”：张三({zhang})、李四({li})，有效至{shown(until)}。已私聊通知。\n"
         f"没有登记：{zhao}、999（不是你单位的在队队员，或没有这个成员号）。"
     )
-    assert await say(OFFICER, f"/graduate 1 {zhang}") == f"今天已经登记过：张三({zhang})。"
+    assert await say(OFFICER, f"/graduate 1 {zhang}，{li}") == f"今天已经登记过：张三({zhang})、李四({li})。"
     assert (await count(CourseCompletion), await count(Qualification)) == (2, 2)
     async with db.session() as session:
         entries = (await session.exec(select(AuditLog).where(AuditLog.action == "complete_course"))).all()
@@ -328,6 +328,11 @@ async def test_a_city_course_shows_each_unit_officer_only_their_own_members(data
     assert f"李四({numbers[LI]})" in mine
     assert len(seen_with_one_more) == len(seen)  # the officer's members are picked in SQL, not one by one
     assert "1. 防诈宣传（授予 防诈，有效期1年）　有效 2 人" in (await say(OFFICER, "/课程")).split("\n")
+    await say(OFFICER, "/课程 新建 防诈宣传 有效期1年 授予:防诈")  # the station's own, of the same name
+    assert [line.split("　你已完成")[0] for line in (await say(ZHANG, "/课程")).split("\n")[1:3]] == [
+        "1. 防诈宣传（授予 防诈，有效期1年）　济南市公安局",
+        "2. 防诈宣传（授予 防诈，有效期1年）　历下分局",
+    ]
     theirs = await say(SIBLING_OFFICER, "/课程 1")
     assert f"赵六({numbers[ZHAO]})" in theirs
     assert "张三" not in theirs
@@ -378,8 +383,13 @@ async def test_a_course_is_written_as_people_write_it_and_what_cannot_be_read_is
     assert (await say(OFFICER, "/课程 新建 护学 长期有效 授予:护学")).startswith(
         "已建好课程：2. 护学（授予 护学，长期有效）"
     )
+    assert await say(OFFICER, "/课程 新建 防汛 有效期1年 授予:防汛\n/课程 新建 禁毒 长期 授予:禁毒") == (
+        "一条消息只建一门课程：每门课程单独发一条 /课程 新建 …，什么也没有建。"
+    )
     for typed, said in (
         ("有效期1.5年", "有效期“有效期1.5年”看不懂：写 有效期2年、有效期6个月 或 长期（最多 10 年）。"),
+        ("有校期1年", "有效期“有校期1年”看不懂：写 有效期2年、有效期6个月 或 长期（最多 10 年）。"),
+        ("及各70分", "及格分“及各70分”不对：写 及格80分 这样的整数分（1 到 100）。"),
         ("及格5.5分", "及格分“及格5.5分”不对：写 及格80分 这样的整数分（1 到 100）。"),
         (
             "授予:<b>急救</b>",
@@ -420,3 +430,28 @@ async def test_a_session_of_a_course_retired_before_its_close_completes_nobody(d
     await attend(1, ZHANG)
     assert (await count(CourseCompletion), await count(Qualification)) == (0, 0)
     assert not any("你已完成课程" in text for text in await private_messages_to(ZHANG))
+
+
+async def test_a_session_counts_for_who_was_there_for_at_least_half_of_it(database: str) -> None:
+    numbers = await set_up()
+    await say(OFFICER, NEW_COURSE)
+    await say(OFFICER, "/发布任务 培训 明天14:00 2小时 派出所会议室 10人 课程:1", GROUP)
+    for user in (ZHANG, LI):
+        await say(user, "/报名 1", GROUP)
+    async with db.session() as session:
+        task = await session.get(Task, 1)
+        assert task is not None
+        start, end = task.start_at, task.end_at
+    await tasks.check_in(account(LI), 1, start - timedelta(minutes=10))  # in and out before it begins
+    await tasks.check_out(account(LI), 1, start - timedelta(minutes=5))
+    await tasks.check_in(account(ZHANG), 1, start + timedelta(minutes=55))  # late, for the second hour
+    await tasks.check_out(account(ZHANG), 1, end)
+    closed = await tasks.close_task(None, 1, end + timedelta(hours=2))
+    assert closed.training is not None
+    assert (closed.training.completed, closed.training.too_short) == (["张三"], ["李四"])
+    assert (await private_messages_to(LI))[-1] == (
+        "你在课程“山地救援”的培训签到签退只有 0 分钟，不到一半，没有登记结业。如果你全程参加了，请找民警登记（/结业）。"
+    )
+    async with db.session() as session:
+        holders = (await session.exec(select(Qualification.member_id))).all()
+    assert holders == [numbers[ZHANG]]

@@ -51,18 +51,22 @@ PROBLEMS: dict[str, str] = {
     "too_many_options": "第{number}题选项太多：最多 {most} 个（A 到 F）。",
     "text_too_long": f"第{{number}}题太长：题目最多 {MAX_QUESTION_TEXT} 字，每个选项最多 {MAX_OPTION_TEXT} 字。",
     "judge_options": "第{number}题是判断题：在题目后写 对* 或 错*，不用写其他选项。",
+    "letters_out_of_order": "第{number}题的选项字母不连续（{letters}）：按 A、B、C… 的顺序写，不要跳过字母。",
+    "stray_star": "第{number}题的选项 {letter} 中间有 *：* 只写在正确选项的最后；也检查一下选项字母是否连续。",
     "stray": "第一题前面有一行“{text}”看不懂：每题以题号开头，例如 1. 题目",
 }
 NOT_SAVED = "题库没有保存。"
 
 
 def _bad_quiz(problem: str = "", **params: object) -> str:
-    wording = PROBLEMS.get(problem, "第{number}题看不懂。")
-    return wording.format(**params) + NOT_SAVED
+    if isinstance(letters := params.get("letters"), list):
+        params["letters"] = "、".join(letters)
+    wording = PROBLEMS.get(problem, "第{number}题看不懂。").format(**params)
+    return wording + ("" if wording.endswith("。") else "\n") + NOT_SAVED
 
 
 def _retry_later(course_id: int, at: datetime) -> str:
-    return f"上次考试没有及格，{describe(at)} 以后才能再考（私聊 /学习 {course_id}）。先复习一下资料吧。"
+    return f"上次考试没有及格，{describe(at)} 以后才能再考（私聊 /学习 {course_id}）。"
 
 
 REFUSALS: dict[str, Refusal] = {

@@ -100,6 +100,8 @@ def closing_summary(closed: ClosedTask) -> str:
             lines.append(f"完成课程“{training.course_name}”{len(training.completed)} 人，资质已登记。")
         if training.quiz_needed:
             lines.append(f"还有 {len(training.quiz_needed)} 人要通过考试才算结业：私聊发送 /学习 {training.course_id}")
+        if training.too_short:
+            lines.append(f"{len(training.too_short)} 人在场不到一半时间，没有登记结业（已私聊告知）。")
     return "\n".join(lines)
 
 

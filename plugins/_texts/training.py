@@ -10,6 +10,7 @@ from storage.services.training.completions import (
     MarkedByHand,
     OnboardingCompletedNotice,
     QuizStillNeededNotice,
+    TooShortNotice,
 )
 from storage.services.training.courses import (
     MAX_GRANTS,
@@ -65,6 +66,7 @@ REFUSALS: dict[str, Refusal] = {
     "training.course_of_unit_above": (
         "课程 {course_id}（{name}）是“{unit}”的课程，只有那里的民警能修改。你可以用它开培训和登记结业。"
     ),
+    "training.one_course_at_a_time": "一条消息只建一门课程：每门课程单独发一条 /课程 新建 …，什么也没有建。",
     "training.course_name_retired": (
         "本单位的课程“{name}”（编号{course_id}）已经停用，名称不能再用：新课程换个名称，例如 {name}2027。"
     ),
@@ -107,8 +109,11 @@ def text_for_course_list(found: CourseList) -> str:
             return "还没有课程。新建：/课程 新建 名称 有效期2年 授予:资质"
         return "你的队伍现在没有可以参加的课程。"
     lines = ["课程："]
+    names = [line.course.name for line in found.lines]
     for line in found.lines:
         text = _course_line(line.course)
+        if names.count(line.course.name) > 1:  # a city's and a station's course of one name: say whose
+            text += f"　{line.course.unit.rsplit('/', 1)[-1]}"
         if found.is_officer:
             text += f"　有效 {line.holders} 人"
         elif line.mine is not False:
@@ -254,4 +259,12 @@ def _onboarding_completed(notice: OnboardingCompletedNotice) -> str:
     return (
         f"{notice.name}已完成课程“{notice.course_name}”，加入“{notice.team}”的申请（编号 {notice.number}）"
         "可以审批了。发送 /审核 查看。"
+    )
+
+
+@render_notice.register
+def _too_short(notice: TooShortNotice) -> str:
+    return (
+        f"你在课程“{notice.course_name}”的培训签到签退只有 {notice.minutes} 分钟，不到一半，没有登记结业。"
+        "如果你全程参加了，请找民警登记（/结业）。"
     )

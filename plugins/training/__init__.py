@@ -1,5 +1,6 @@
 """Training: /课程 (list, show, define, material, retire), /结业 (completion by hand), /资质 (a member's own)."""
 
+import re
 from typing import Union
 
 from nonebot import require
@@ -40,6 +41,8 @@ graduate_command = command("结业", "graduate", Args["words", MultiVar(str, "*"
 qualifications_command = command("资质", "quals")
 
 NEW_WORDS = ("新建", "new")
+NUMBER_SEPARATORS = re.compile(r"[,，、;；]+")
+"""Between member numbers, as people write lists: /结业 3 12，15、16."""
 RETIRE_WORDS = ("停用", "retire")
 MATERIAL_WORDS = ("资料", "material")
 
@@ -105,7 +108,9 @@ async def _pictures(bot: Bot, event: Event, state: T_State, message: UniMessage)
 
 @graduate_command.handle()
 async def graduate(place: CurrentPlace, words: Match[tuple[str, ...]]) -> None:
-    given = list(words.result) if words.available else []
+    given = [
+        part for word in (words.result if words.available else ()) for part in NUMBER_SEPARATORS.split(word) if part
+    ]
     numbers = [as_number(word) for word in given]
     if len(given) < 2 or any(number is None for number in numbers):
         await finish(GRADUATE_USAGE)

@@ -13,7 +13,7 @@ through 4 June of the next year); a course without a validity counts for good.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -275,6 +275,8 @@ class SessionOutcome:
     """Names of those who attended and still have the quiz to pass."""
     retired: bool = False
     """The course was retired after the session was posted: nobody completes it (what /课程 停用 promises)."""
+    too_short: list[str] = field(default_factory=list)
+    """Names of those who attended less than half of it (checked in and out before it began, say)."""
 
 
 async def complete_session(db: AsyncSession, task: Task) -> SessionOutcome | None:
@@ -291,7 +293,7 @@ async def complete_session(db: AsyncSession, task: Task) -> SessionOutcome | Non
     day = local_day(task.start_at)
     rows = (
         await db.exec(
-            select(Member)
+            select(Member, Signup.minutes_served)
             .join(Signup, col(Signup.member_id) == col(Member.id))
             .where(
                 Signup.task_id == id_of(task),
@@ -303,8 +305,15 @@ async def complete_session(db: AsyncSession, task: Task) -> SessionOutcome | Non
     ).all()
     completed: list[str] = []
     quiz_needed: list[str] = []
-    for member in rows:
+    too_short: list[str] = []
+    needed = present_for(task)
+    for member, minutes in rows:
         member_id = id_of(member)
+        if (minutes or 0) < needed:
+            too_short.append(member.name)
+            notice = TooShortNotice(id_of(course), course.name, minutes or 0)
+            await tell_member(db, member_id, notices.render(notice))
+            continue
         if course.quiz and not await passed_quiz(db, course, member_id, day):
             quiz_needed.append(member.name)
             await tell_member(db, member_id, notices.render(QuizStillNeededNotice(id_of(course), course.name)))
@@ -312,7 +321,21 @@ async def complete_session(db: AsyncSession, task: Task) -> SessionOutcome | Non
         done = await complete(db, course, member_id, day, CompletionSource.session, task_id=id_of(task))
         if done.new:
             completed.append(member.name)
-    return SessionOutcome(id_of(course), course.name, completed, quiz_needed)
+    return SessionOutcome(id_of(course), course.name, completed, quiz_needed, too_short=too_short)
+
+
+def present_for(task: Task) -> int:
+    """The minutes of a session a member must have been there for it to count: half of it."""
+    return max(int((task.end_at - task.start_at).total_seconds() // 120), 1)
+
+
+@dataclass(frozen=True)
+class TooShortNotice:
+    """To a member who checked in and out of a session for less than half of it: no completion."""
+
+    course_id: int
+    course_name: str
+    minutes: int
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,12 @@ VALIDITY = re.compile(r"^(?:有效期[:：]?)?(?:(\d{1,3})(年|个月|月)|(长�
 VALIDITY_LIKE = re.compile(r"^有效期")
 """A word meant as the validity (refused when it cannot be read, rather than kept as the description)."""
 GRANTS = re.compile(r"^授予[:：](.+)$")
-PASS_MARK = re.compile(r"^及格[:：]?(\d{1,3})分?$")
-PASS_MARK_LIKE = re.compile(r"^及格[:：]?[\d.]")
+PASS_MARK = re.compile(r"^(?:及格|合格)[:：]?(\d{1,3})分?$")
+PASS_MARK_LIKE = re.compile(r"^(?:及格[:：]?[\d.]|\S{0,3}\d{1,3}分$)")
+"""A word meant as the pass mark, however mistyped (及各70分, 合格线70分)."""
+VALIDITY_TYPO = re.compile(r"^\S{0,4}?\d{1,3}(?:\.\d)?(?:年|个月|月)$")
+"""A word meant as the validity with its first word mistyped (有校期1年, 有效其2年)."""
+COMMAND_START = ("/", "／")
 UNIT = re.compile(r"^单位[:：](.+)$")
 ONLINE_WORDS = ("线上", "在线")
 YEARS = "年"
@@ -91,6 +95,8 @@ def parse_course(words: list[str]) -> CourseSpec:
     unit_text: str | None = None
     rest: list[str] = []
     for typed in cleaned_words[1:]:
+        if typed.startswith(COMMAND_START):  # several /课程 新建 lines in one message
+            raise DomainError("training.one_course_at_a_time")
         word = with_digits(typed)  # 有效期两年, 及格八十分
         if found := VALIDITY.match(word):
             if found.group(3):
@@ -100,7 +106,7 @@ def parse_course(words: list[str]) -> CourseSpec:
                 if not 1 <= months <= MAX_VALIDITY_MONTHS:
                     raise DomainError("training.bad_validity", text=quoted(word), most_years=MAX_VALIDITY_MONTHS // 12)
                 validity = months
-        elif VALIDITY_LIKE.match(word):
+        elif VALIDITY_LIKE.match(word) or VALIDITY_TYPO.match(word):
             raise DomainError("training.bad_validity", text=quoted(typed), most_years=MAX_VALIDITY_MONTHS // 12)
         elif found := GRANTS.match(typed):
             try:

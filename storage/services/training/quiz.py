@@ -54,6 +54,8 @@ PROBLEMS = (
     "judge_options",  # a judge question with options A, B…
     "stray",  # a line before the first question
     "empty_option",
+    "letters_out_of_order",  # an option letter skipped or out of place (A, B, D)
+    "stray_star",  # a * inside an option's text (a mistyped letter joins two options)
 )
 
 QUESTION = re.compile(r"^(\d{1,3})\s*[.、,，．)）]\s*(.*)$")
@@ -203,6 +205,10 @@ def _judge(number: int, head: str, mark: str | None, rest: str) -> Question:
     return Question(head, "judge", tuple(JUDGE_OPTIONS), (right,))
 
 
+def _line_start(text: str, match: re.Match[str]) -> bool:
+    return match.start() == 0 or text[match.start() - 1] == "\n"
+
+
 def _judge_options(body: str, marks: list[tuple[int, int]]) -> bool:
     """Whether the options are 对 and 错 (a true-or-false question written as A. 对 B. 错*)."""
     if len(marks) != 2:
@@ -222,7 +228,15 @@ def _options(number: int, rest: str) -> tuple[list[str], list[int]]:
     """The options (in the order written) and the indexes of those marked right."""
     options: list[str] = []
     answers: list[int] = []
-    for index, option in enumerate(_option_texts(rest, _option_marks(rest))):
+    marks = _option_marks(rest)
+    starts = {start for start, _ in marks}
+    for match in OPTION.finditer(rest):  # an option written at a line's start that is not in the run A, B, C…
+        if _line_start(rest, match) and match.start() not in starts:
+            written = [found.group(1).upper() for found in OPTION.finditer(rest) if _line_start(rest, found)]
+            raise _refuse(number, "letters_out_of_order", letters=written)
+    for index, option in enumerate(_option_texts(rest, marks)):
+        if STAR in option.rstrip().rstrip(STAR):
+            raise _refuse(number, "stray_star", letter=LETTERS[min(index, len(LETTERS) - 1)])
         option = " ".join(option.split())
         marked = option.endswith(STAR)
         option = option.rstrip(STAR).strip()
@@ -241,6 +255,8 @@ def _options(number: int, rest: str) -> tuple[list[str], list[int]]:
 TRAILING = re.compile(r"[\u3002.!]+$")
 """What an answer may end with."""
 ANSWER_SEPARATORS = re.compile(r"[\s,，、;；/]+")
+ANSWER_PREFIX = re.compile(r"^(?:我觉得|我认为|我)?(?:选择|选|答案是|答案|答)\s*[:：]?\s*")
+ANSWER_SUFFIX = re.compile(r"(?:的|吧|啊|呀|呢|了)+$")
 JUDGE_ANSWERS = {
     **dict.fromkeys(("对", "正确", "√", "✓", "✔", "是", "T", "TRUE", "Y", "YES"), 0),
     **dict.fromkeys(("错", "错误", "×", "✗", "✘", "X", "否", "不对", "F", "FALSE", "N", "NO"), 1),
@@ -252,6 +268,7 @@ def parse_answer(question: Question, text: str) -> tuple[int, ...] | None:
     letters; for a judge question 对/错, 正确/错误, √/×, 是/否, T/F); None when it is no answer to this question (a
     letter beyond the options, two letters for a single choice, nothing)."""
     typed = TRAILING.sub("", unicodedata.normalize("NFKC", text).strip().upper())
+    typed = ANSWER_SUFFIX.sub("", ANSWER_PREFIX.sub("", typed)).strip()  # 我选B, 选B吧, 对的
     if question.kind == "judge":
         if typed in JUDGE_ANSWERS:
             return (JUDGE_ANSWERS[typed],)
