@@ -128,7 +128,9 @@ async def test_a_failed_attempt_shows_what_was_wrong_and_the_next_waits(database
     assert await count(CourseCompletion) == 0
     assert await say(LI, "/资质") == "李四，你还没有资质。完成课程就能取得：发送 /课程 看可以参加的课程。"
 
-    # too early: refused, saying from when
+    # too early: refused, saying from when; /课程 says it too
+    course_page = await say(LI, "/课程 1")
+    assert any(f"你：上次考试没有及格，{at} 以后可以再考（私聊 /学习 1）。" in course_page for at in retry_at)
     refusal = await say(LI, "/学习 1")
     assert refusal in {f"上次考试没有及格，{at} 以后才能再考（私聊 /学习 1）。" for at in retry_at}
     assert "考试" not in await say(LI, "B")  # no quiz waits for the answer
@@ -152,9 +154,11 @@ async def test_a_session_course_passed_by_quiz_is_completed_at_the_sessions_clos
         "考试已通过，还要参加一场这门课程的培训（签到签退）才结业：发送 /任务 看培训报名。"
     )
     assert await count(CourseCompletion) == 0
+    assert "你：考试已通过，还差参加一场这门课程的培训（签到签退）。" in await say(ZHANG, "/课程 1")
     assert (await say(OFFICER, "/发布任务 培训 明天14:00 2小时 派出所会议室 10人 课程:1", GROUP)).startswith(
         "已发布任务 1"
     )
+    assert "可以报名的培训：1 场（发送 /任务 看报名）" in await say(ZHANG, "/课程 1")
     await say(ZHANG, "/报名 1", GROUP)
     await attend(1, ZHANG)
     session_day = (datetime.now(timezone.utc) + timedelta(days=1)).astimezone(settings.timezone).date()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from plugins._texts import Refusal, add_refusals, render_notice
+from plugins._texts.when import describe
 from storage.services.training.completions import (
     CourseCompletedNotice,
     MarkedByHand,
@@ -144,11 +145,19 @@ def text_for_course(detail: CourseDetail, in_group: bool) -> str:
         lines.append("参加培训（签到签退）即结业。")
     if detail.material_text or detail.material_link or detail.photos:
         lines.append(_material_line(detail))
-    if detail.sessions:
-        lines.append(f"培训场次：{detail.sessions} 场（发送 /任务 看报名）")
+    if detail.sessions and detail.is_officer:
+        lines.append(f"培训场次：{detail.sessions} 场")
+    elif detail.sessions:
+        lines.append(f"可以报名的培训：{detail.sessions} 场（发送 /任务 看报名）")
     if not detail.is_officer:
         if detail.mine is not False:
             lines.append(f"你已完成，{until_text(detail.mine)}。")  # type: ignore[arg-type]
+        elif detail.quiz_passed and not course.online:
+            lines.append("你：考试已通过，还差参加一场这门课程的培训（签到签退）。")
+        elif detail.retry_from is not None:
+            lines.append(
+                f"你：上次考试没有及格，{describe(detail.retry_from)} 以后可以再考（私聊 /学习 {course.id}）。"
+            )
         elif course.has_material or course.questions:
             lines.append(f"私聊发送 /学习 {course.id} 开始学习。")
         return "\n".join(lines)

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,9 +25,13 @@ from storage.models import (
     Course,
     CourseCompletion,
     Member,
+    MembershipStatus,
     MemberStatus,
+    QuizAttempt,
     Task,
     TaskStatus,
+    TaskTeam,
+    TeamMembership,
     Unit,
     id_of,
     utcnow,
@@ -405,6 +410,10 @@ class CourseDetail:
     is_officer: bool = False
     may_change: bool = False
     """Officers whose units cover the course's unit (material, quiz, retiring); others use it only."""
+    quiz_passed: bool = False
+    """Members without a valid completion: they passed its quiz within a validity period (a session to go)."""
+    retry_from: datetime | None = None
+    """Members: their last attempt failed; the next may start then (None: now, or no attempt)."""
 
 
 async def show_course(caller: Actor, course_id: int, now: datetime | None = None) -> CourseDetail:
@@ -420,21 +429,44 @@ async def show_course(caller: Actor, course_id: int, now: datetime | None = None
             if member is None or member.status != MemberStatus.active:
                 raise DomainError("organisation.not_in_team")
             course, unit = await course_for_member(db, member, course_id)
-        sessions = (
-            await db.exec(
-                select(func.count())
-                .select_from(Task)
-                .where(Task.course_id == course_id, Task.status != TaskStatus.cancelled.value)
-            )
-        ).one()
+        sessions_of_course = select(func.count()).select_from(Task).where(Task.course_id == course_id)
         view = view_of(course, unit)
         photos = len(course.material_photos)
         member = rights.member
         if not rights.is_officer and member is not None:
-            mine = (await _own_completions(db, id_of(member), today)).get(course_id, False)
-            return CourseDetail(
-                view, course.material_text, course.material_link, photos, sessions, [], [], 0, 0, mine=mine
+            # the sessions still to come that are for one of the member's teams: those they can sign up for
+            to_come = sessions_of_course.where(
+                Task.status == TaskStatus.open.value,
+                col(Task.end_at) > (now or utcnow()),
+                col(Task.id).in_(
+                    select(TaskTeam.task_id).where(
+                        col(TaskTeam.team_id).in_(
+                            select(TeamMembership.team_id).where(
+                                TeamMembership.member_id == id_of(member),
+                                TeamMembership.status == MembershipStatus.active,
+                            )
+                        )
+                    )
+                ),
             )
+            sessions = (await db.exec(to_come)).one()
+            mine = (await _own_completions(db, id_of(member), today)).get(course_id, False)
+            passed, retry_from = await _quiz_standing(db, course, id_of(member), now or utcnow())
+            return CourseDetail(
+                view,
+                course.material_text,
+                course.material_link,
+                photos,
+                sessions,
+                [],
+                [],
+                0,
+                0,
+                mine=mine,
+                quiz_passed=passed,
+                retry_from=retry_from,
+            )
+        sessions = (await db.exec(sessions_of_course.where(Task.status != TaskStatus.cancelled.value))).one()
         completed, due = await _completed_and_due(db, rights, course_id, today)
         return CourseDetail(
             view,
@@ -449,6 +481,32 @@ async def show_course(caller: Actor, course_id: int, now: datetime | None = None
             is_officer=True,
             may_change=officer_may_change(rights, unit),
         )
+
+
+async def _quiz_standing(
+    db: AsyncSession, course: Course, member_id: int, now: datetime
+) -> tuple[bool, datetime | None]:
+    """Whether the member passed the course's quiz within one validity period back, and when a failed last
+    attempt lets them try again (None: now)."""
+    if not course.quiz:
+        return False, None
+    attempts = (
+        await db.exec(
+            select(QuizAttempt)
+            .where(QuizAttempt.course_id == id_of(course), QuizAttempt.member_id == member_id)
+            .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
+            .limit(20)
+        )
+    ).all()
+    since = None
+    if course.validity_months is not None:
+        since = now - relativedelta(months=course.validity_months)
+    passed = any(attempt.passed and (since is None or attempt.created_at >= since) for attempt in attempts)
+    last = attempts[0] if attempts else None
+    retry_from = None
+    if last is not None and not last.passed and last.created_at + settings.quiz_retry_after > now:
+        retry_from = last.created_at + settings.quiz_retry_after
+    return passed, retry_from
 
 
 async def _completed_and_due(
