@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, exists
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,7 +20,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import reading, session
 from storage.errors import DomainError, quoted
 from storage.models import (
-    Broadcast,
     Insurance,
     Member,
     MembershipStatus,
@@ -43,6 +41,7 @@ from storage.services.organisation import audit, member_for_officer
 from storage.services.outbox import Destination, enqueue, tell_member
 from storage.services.people import PersonRef, rights_of
 from storage.services.retry import retry_on_conflict
+from storage.services.runs import claim_run, finish_run
 from storage.services.when import parse_date_range
 from storage.settings import settings
 
@@ -346,15 +345,9 @@ async def send_expiry_reminders(now: datetime | None = None) -> int:
         return 0
     day = today(now)
     async with session() as db:
-        claimed = select(Broadcast.id).where(Broadcast.kind == REMINDER_KIND, Broadcast.period == str(day))
-        if (await db.exec(claimed)).first() is not None:
+        run = await claim_run(db, REMINDER_KIND, str(day))
+        if run is None:
             return 0
-        run = Broadcast(kind=REMINDER_KIND, period=str(day))
-        try:
-            async with db.begin_nested():
-                db.add(run)
-        except IntegrityError:
-            return 0  # another process has it
         furthest = day + timedelta(days=max(settings.insurance_reminder_days))
         rows = (
             await db.exec(
@@ -375,9 +368,7 @@ async def send_expiry_reminders(now: datetime | None = None) -> int:
             days = reminder_for(policy.valid_until, day)
             if days is not None:
                 queued += await _remind(db, policy, member, days, (policy.valid_until - day).days)
-        run.messages = queued
-        run.finished_at = utcnow()
-        db.add(run)
+        finish_run(db, run, queued)
         return queued
 
 

@@ -19,14 +19,12 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import exists, or_
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import session
 from storage.models import (
-    Broadcast,
     Course,
     Member,
     MembershipStatus,
@@ -45,6 +43,7 @@ from storage.models import (
 from storage.services import notices
 from storage.services.outbox import Destination, enqueue
 from storage.services.retry import retry_on_conflict
+from storage.services.runs import claim_run, finish_run
 from storage.services.training.qualifications import courses_granting
 from storage.settings import settings
 
@@ -139,26 +138,6 @@ _RENEWED = exists().where(
 _STILL_HERE = (col(Member.status) != MemberStatus.left.value, col(Member.erased_at).is_(None))
 
 
-async def _claim(db: AsyncSession, kind: str, period: str) -> Broadcast | None:
-    """The period's run, claimed in the caller's transaction; None when it is made or another process has it."""
-    claimed = select(Broadcast.id).where(Broadcast.kind == kind, Broadcast.period == period)
-    if (await db.exec(claimed)).first() is not None:
-        return None
-    run = Broadcast(kind=kind, period=period)
-    try:
-        async with db.begin_nested():
-            db.add(run)
-    except IntegrityError:
-        return None
-    return run
-
-
-def _finish(db: AsyncSession, run: Broadcast, queued: int) -> None:
-    run.messages = queued
-    run.finished_at = utcnow()
-    db.add(run)
-
-
 @retry_on_conflict
 async def send_expiry_reminders(now: datetime | None = None) -> int:
     """Once a day: each qualification not renewed that runs out within the configured days gets the reminder it
@@ -168,7 +147,7 @@ async def send_expiry_reminders(now: datetime | None = None) -> int:
         return 0
     day = local_now(now).date()
     async with session() as db:
-        run = await _claim(db, REMINDER_KIND, str(day))
+        run = await claim_run(db, REMINDER_KIND, str(day))
         if run is None:
             return 0
         furthest = day + timedelta(days=max(settings.qualification_reminder_days))
@@ -195,7 +174,7 @@ async def send_expiry_reminders(now: datetime | None = None) -> int:
             days = reminder_for(until, day) if until is not None else None
             if days is not None:
                 queued += await _remind(db, granted, course, days, (until - day).days)  # type: ignore[operator]
-        _finish(db, run, queued)
+        finish_run(db, run, queued)
         return queued
 
 
@@ -248,7 +227,7 @@ async def send_monthly_lists(now: datetime | None = None) -> int:
     first = this_month + relativedelta(months=1)
     last = first + relativedelta(months=1) - timedelta(days=1)
     async with session() as db:
-        run = await _claim(db, MONTHLY_KIND, f"{this_month:%Y-%m}")
+        run = await claim_run(db, MONTHLY_KIND, f"{this_month:%Y-%m}")
         if run is None:
             return 0
         rows = (
@@ -307,5 +286,5 @@ async def send_monthly_lists(now: datetime | None = None) -> int:
                 key = f"{MONTHLY_KIND}:{unit_id}:{this_month:%Y-%m}:{account.id}"
                 destination = Destination(account.platform, account.user_id, private=True)
                 queued += await enqueue(db, destination, texts[unit_id], priority=Priority.reminder, dedupe_key=key)
-        _finish(db, run, queued)
+        finish_run(db, run, queued)
         return queued
