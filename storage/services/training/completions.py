@@ -31,7 +31,6 @@ from storage.models import (
     MembershipStatus,
     MemberStatus,
     Qualification,
-    QuizAttempt,
     Signup,
     SignupStatus,
     Task,
@@ -48,6 +47,7 @@ from storage.services.organisation import audit, covers_member
 from storage.services.outbox import tell_member
 from storage.services.people import PersonRef, find_person, rights_of
 from storage.services.retry import retry_on_conflict
+from storage.services.training.attempts import counts_from, passed_quiz
 from storage.services.training.courses import course_for_officer
 from storage.services.training.onboarding import applicant_of_officer, onboarding_course
 from storage.settings import settings
@@ -65,14 +65,6 @@ def last_day(course: Course, completed_on: date) -> date | None:
     if course.validity_months is None:
         return None
     return completed_on + relativedelta(months=course.validity_months) - timedelta(days=1)
-
-
-def counts_from(course: Course, today: date) -> date | None:
-    """The earliest day a session attended or a quiz passed still counts towards completing the course today: one
-    validity period back (None: any day)."""
-    if course.validity_months is None:
-        return None
-    return today - relativedelta(months=course.validity_months) + timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -211,18 +203,6 @@ def _completed(course: Course, row: CourseCompletion, *, new: bool) -> Completed
         grants=tuple(course.grants),
         new=new,
     )
-
-
-async def passed_quiz(db: AsyncSession, course: Course, member_id: int, today: date) -> bool:
-    """Whether the member passed the course's quiz within one validity period back."""
-    statement = select(QuizAttempt.id).where(
-        QuizAttempt.course_id == id_of(course), QuizAttempt.member_id == member_id, col(QuizAttempt.passed)
-    )
-    since = counts_from(course, today)
-    if since is not None:
-        start = datetime.combine(since, datetime.min.time(), settings.timezone)
-        statement = statement.where(col(QuizAttempt.created_at) >= start)
-    return (await db.exec(statement.limit(1))).first() is not None
 
 
 async def _attended_session(db: AsyncSession, course: Course, member_id: int, today: date) -> Task | None:

@@ -14,7 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +26,6 @@ from storage.models import (
     Member,
     MembershipStatus,
     MemberStatus,
-    QuizAttempt,
     Task,
     TaskStatus,
     TaskTeam,
@@ -42,6 +40,7 @@ from storage.services.organisation import audit, members_of_units, officer_unit,
 from storage.services.people import Rights, is_plain_name, parse_tags, rights_of
 from storage.services.photos import cleaned
 from storage.services.retry import retry_on_conflict
+from storage.services.training.attempts import passed_quiz, retry_from
 from storage.services.training.qualifications import state_on
 from storage.settings import settings
 
@@ -486,27 +485,13 @@ async def show_course(caller: Actor, course_id: int, now: datetime | None = None
 async def _quiz_standing(
     db: AsyncSession, course: Course, member_id: int, now: datetime
 ) -> tuple[bool, datetime | None]:
-    """Whether the member passed the course's quiz within one validity period back, and when a failed last
-    attempt lets them try again (None: now)."""
+    """Whether the member's pass of the course's quiz still counts, and when a failed last attempt lets them try
+    again (None: now, or no attempt)."""
     if not course.quiz:
         return False, None
-    attempts = (
-        await db.exec(
-            select(QuizAttempt)
-            .where(QuizAttempt.course_id == id_of(course), QuizAttempt.member_id == member_id)
-            .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
-            .limit(20)
-        )
-    ).all()
-    since = None
-    if course.validity_months is not None:
-        since = now - relativedelta(months=course.validity_months)
-    passed = any(attempt.passed and (since is None or attempt.created_at >= since) for attempt in attempts)
-    last = attempts[0] if attempts else None
-    retry_from = None
-    if last is not None and not last.passed and last.created_at + settings.quiz_retry_after > now:
-        retry_from = last.created_at + settings.quiz_retry_after
-    return passed, retry_from
+    passed = await passed_quiz(db, course, member_id, now.astimezone(settings.timezone).date())
+    again = await retry_from(db, id_of(course), member_id)
+    return passed, again if again is not None and again > now else None
 
 
 async def _completed_and_due(

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import reading, session
@@ -24,6 +23,7 @@ from storage.models import Course, Member, MemberStatus, QuizAttempt, Unit, id_o
 from storage.services.actors import Actor
 from storage.services.people import Rights, rights_of
 from storage.services.retry import retry_on_conflict
+from storage.services.training.attempts import retry_from
 from storage.services.training.completions import complete_after_passing
 from storage.services.training.courses import CourseView, course_for_member, course_for_officer, view_of
 from storage.services.training.onboarding import is_onboarding_course_of
@@ -98,21 +98,6 @@ async def _course_to_take(db: AsyncSession, member: Member, course_id: int) -> t
     return course, unit
 
 
-async def _retry_from(db: AsyncSession, course_id: int, member_id: int) -> datetime | None:
-    """When the member may try again: after their last attempt, if it failed; None after a pass or none."""
-    last = (
-        await db.exec(
-            select(QuizAttempt)
-            .where(QuizAttempt.course_id == course_id, QuizAttempt.member_id == member_id)
-            .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
-            .limit(1)
-        )
-    ).first()
-    if last is None or last.passed:
-        return None
-    return last.created_at + settings.quiz_retry_after
-
-
 async def _officer_may_see(db: AsyncSession, rights: Rights, course_id: int) -> bool:
     try:
         await course_for_officer(db, rights, course_id, change=False)
@@ -143,7 +128,7 @@ async def start_study(caller: Actor, course_id: int, now: datetime | None = None
         if not questions and not (course.material_text or course.material_link or course.material_photos):
             raise DomainError("training.nothing_to_study", course_id=course_id, name=course.name)
         if questions:
-            _check_retry(await _retry_from(db, course_id, id_of(member)), now, course_id)
+            _check_retry(await retry_from(db, course_id, id_of(member)), now, course_id)
         return StudyStart(
             view_of(course, unit),
             course.material_text,
@@ -174,7 +159,7 @@ async def finish_study(
         member_id = id_of(member)
         if [question.as_json() for question in asked] != course.quiz or len(answers) != len(asked):
             raise DomainError("training.quiz_changed", course_id=course_id)
-        _check_retry(await _retry_from(db, course_id, member_id), now, course_id)
+        _check_retry(await retry_from(db, course_id, member_id), now, course_id)
         correct, points = score(asked, answers)
         passed = points >= course.pass_mark
         db.add(
