@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, bindparam, or_
 from sqlalchemy import select as core_select
@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import run_reading, session
 from storage.errors import DomainError, NotAllowed
 from storage.models import (
-    Course,
     JoinRequest,
     Member,
     MembershipStatus,
@@ -49,9 +48,10 @@ from storage.services.people import (
 from storage.services.retry import retry_on_conflict
 from storage.services.totals import ALL_TIME
 from storage.services.training.onboarding import completed as completed_course
-from storage.services.training.onboarding import onboarding_course
+from storage.services.training.onboarding import completed_pairs, onboarding_course, onboarding_courses
 from storage.services.vetting import latest_results
 from storage.services.vetting import passed as vetting_passed
+from storage.services.when import local
 from storage.settings import settings
 
 
@@ -85,7 +85,7 @@ async def onboarding_step(db: AsyncSession, team: Team, member_id: int) -> Onboa
     course = await onboarding_course(db, team)
     if course is None:
         return OnboardingStep(None, settings.onboarding_course, False)
-    if await completed_course(db, course, member_id, local_today()):
+    if await completed_course(db, course, member_id, local(utcnow()).date()):
         return None
     return OnboardingStep(id_of(course), course.name, course.online and bool(course.quiz))
 
@@ -283,17 +283,16 @@ async def list_pending(caller: Actor, where: Where | None, limit: int = 20) -> t
 
 
 async def _untrained(db: AsyncSession, rows) -> set[tuple[int, int]]:
-    """(member, team) of the applications still waiting for the onboarding course (one course per team)."""
-    today = local_today()
-    courses: dict[int, Course | None] = {}
-    waiting: set[tuple[int, int]] = set()
-    for _, member, team in rows:
-        if id_of(team) not in courses:
-            courses[id_of(team)] = await onboarding_course(db, team)
-        course = courses[id_of(team)]
-        if course is None or not await completed_course(db, course, id_of(member), today):
-            waiting.add((id_of(member), id_of(team)))
-    return waiting
+    """(member, team) of the applications still waiting for the onboarding course, in a few statements however
+    many there are."""
+    courses = await onboarding_courses(db, list({id_of(team): team for _, _, team in rows}.values()))
+    pairs = [(id_of(course), id_of(member)) for _, member, team in rows if (course := courses[id_of(team)])]
+    done = await completed_pairs(db, pairs, local(utcnow()).date())
+    return {
+        (id_of(member), id_of(team))
+        for _, member, team in rows
+        if (course := courses[id_of(team)]) is None or (id_of(course), id_of(member)) not in done
+    }
 
 
 async def decidable_team_ids(db: AsyncSession, rights: Rights, where: Where | None) -> list[int]:
@@ -399,7 +398,7 @@ async def _refuse_untrained(db: AsyncSession, team: Team, unit: Unit, member: Me
     course = await onboarding_course(db, team)
     if course is None:
         raise DomainError("membership.no_onboarding_course", course=settings.onboarding_course, unit=unit.name)
-    if not await completed_course(db, course, id_of(member), local_today()):
+    if not await completed_course(db, course, id_of(member), local(utcnow()).date()):
         raise DomainError(
             "membership.waits_for_training",
             number=number,
@@ -408,10 +407,6 @@ async def _refuse_untrained(db: AsyncSession, team: Team, unit: Unit, member: Me
             course=course.name,
             online=course.online and bool(course.quiz),
         )
-
-
-def local_today() -> date:
-    return utcnow().astimezone(settings.timezone).date()
 
 
 @retry_on_conflict

@@ -28,15 +28,12 @@ from storage.models import (
     Course,
     CourseCompletion,
     Member,
-    MembershipStatus,
     MemberStatus,
     Qualification,
     Signup,
     SignupStatus,
     Task,
     TaskStatus,
-    Team,
-    TeamMembership,
     id_of,
     utcnow,
 )
@@ -49,7 +46,7 @@ from storage.services.people import PersonRef, find_person, rights_of
 from storage.services.retry import retry_on_conflict
 from storage.services.training.attempts import counts_from, passed_quiz
 from storage.services.training.courses import course_for_officer
-from storage.services.training.onboarding import applicant_of_officer, onboarding_course
+from storage.services.training.onboarding import applicant_of_officer, waiting_applications
 from storage.settings import settings
 
 MAX_AT_ONCE = 50
@@ -178,19 +175,11 @@ class OnboardingCompletedNotice:
 
 async def _tell_deciders_when_trained(db: AsyncSession, course: Course, member_id: int) -> None:
     """The applications this completion lets through the stage "trained": their deciders are told."""
-    rows = (
-        await db.exec(
-            select(TeamMembership, Team, Member)
-            .join(Team, col(Team.id) == col(TeamMembership.team_id))
-            .join(Member, col(Member.id) == col(TeamMembership.member_id))
-            .where(TeamMembership.member_id == member_id, TeamMembership.status == MembershipStatus.applied)
-        )
-    ).all()
-    for membership, team, member in rows:
-        found = await onboarding_course(db, team)
-        if found is not None and found.id == course.id:
-            notice = OnboardingCompletedNotice(member.name, id_of(membership), team.name, course.name)
-            await tell_deciders(db, team, notices.render(notice))
+    waiting = await waiting_applications(db, member_id, course)
+    member = await db.get(Member, member_id) if waiting else None
+    for number, team, _ in waiting:
+        notice = OnboardingCompletedNotice(member.name if member else "", number, team.name, course.name)
+        await tell_deciders(db, team, notices.render(notice))
 
 
 def _completed(course: Course, row: CourseCompletion, *, new: bool) -> Completed:
