@@ -455,3 +455,18 @@ async def test_a_session_counts_for_who_was_there_for_at_least_half_of_it(databa
     async with db.session() as session:
         holders = (await session.exec(select(Qualification.member_id))).all()
     assert holders == [numbers[ZHANG]]
+
+
+async def test_a_leader_manages_no_course_and_sees_no_names(database: str) -> None:
+    numbers = await set_up()
+    await organisation.set_leader(account(OFFICER), PersonRef(member_number=numbers[ZHANG]), in_group(GROUP), None)
+    await say(OFFICER, NEW_COURSE)
+    await say(OFFICER, f"/结业 1 {numbers[LI]}")
+    officers_only = "只有民警可以管理课程。想学习请发送 /课程 看可以参加的课程。"
+    assert await say(ZHANG, "/课程 新建 急救 授予:急救") == officers_only
+    assert await say(ZHANG, f"/结业 1 {numbers[ZHANG]}") == officers_only
+    assert await say(ZHANG, "/课程 停用 1") == officers_only
+    assert (await say(ZHANG, "/题库 1\n1. 问题？[判断] 对*")).startswith("只有民警")
+    shown_to_leader = await say(ZHANG, "/课程 1")
+    assert "李四" not in shown_to_leader  # who completed it is for officers
+    assert (await count(Course), await count(CourseCompletion)) == (1, 1)
